@@ -1,0 +1,54 @@
+package dev.weft;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Where completions of posted work arrive, like {@code ibv_cq}. One queue may serve many
+ * endpoints, for their send side, receive side or both ({@link EndpointConfig}).
+ *
+ * <p><b>Threading.</b> {@link #poll} and {@link #await} may be called from several threads;
+ * each completion is returned exactly once. The fastest pattern is one polling thread per queue.
+ *
+ * <p><b>Progress.</b> On providers with a manual progress mode, polling also drives the
+ * provider's protocol; see the provider's documentation.
+ *
+ * <p><b>Lifetime.</b> Created by {@link Domain#openCompletionQueue(int)}; closed by
+ * {@link #close()} or with its domain. Closing a queue that an open endpoint still uses fails
+ * with {@link ErrorCode#BUSY}; close the endpoint first.
+ */
+public interface CompletionQueue extends AutoCloseable {
+    /**
+     * Moves up to {@code batch.capacity()} completions into {@code batch}, without blocking and
+     * without allocating.
+     *
+     * @param batch a caller-owned batch; cleared first
+     * @return the number of completions, 0 if none is ready, or -1 if this queue is closed
+     */
+    int poll(CompletionBatch batch);
+
+    /**
+     * Waits until at least one completion is ready or the timeout passes, then polls. On
+     * providers with {@link Capability#BLOCKING_WAIT} the thread sleeps instead of spinning.
+     * An interrupt ends the wait early and keeps the thread's interrupt flag set.
+     *
+     * @param batch a caller-owned batch; cleared first
+     * @param timeout how long to wait at most; 0 polls once
+     * @param unit the unit of {@code timeout}
+     * @return the number of completions, 0 on timeout or interrupt, or -1 if this queue is closed
+     */
+    int await(CompletionBatch batch, long timeout, TimeUnit unit);
+
+    /** @return the number of completions this queue can hold */
+    int depth();
+
+    /** @return {@code false} once closed */
+    boolean isOpen();
+
+    /**
+     * Destroys the queue. Idempotent. Completions still in it are discarded.
+     *
+     * @throws FabricException with {@link ErrorCode#BUSY} if an open endpoint still uses it
+     */
+    @Override
+    void close();
+}

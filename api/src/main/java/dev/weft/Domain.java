@@ -1,0 +1,87 @@
+package dev.weft;
+
+import java.lang.foreign.MemorySegment;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * A protection domain: the scope of registered memory, completion queues, listeners and
+ * endpoints. Keys of one domain never work in another.
+ *
+ * <p><b>Threading.</b> Thread-safe. <b>Lifetime.</b> Closing the domain closes its children
+ * first, in reverse creation order; failures are collected with {@code addSuppressed}.
+ */
+public interface Domain extends AutoCloseable {
+    /** @return the fabric this domain belongs to */
+    Fabric fabric();
+
+    /**
+     * Registers memory.
+     *
+     * @param segment native memory (heap segments are refused) that outlives the registration
+     * @param access the rights to grant; {@link Access#REMOTE_WRITE} and {@link Access#REMOTE_ATOMIC} need {@link Access#LOCAL_WRITE}
+     * @return the region
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a heap segment, a bad access set or a size over
+     *         {@link Limits#maxRegionSize()}, {@link ErrorCode#RESOURCE_EXHAUSTED} past the registration limit
+     */
+    MemoryRegion register(MemorySegment segment, Set<Access> access);
+
+    /**
+     * Registers memory.
+     *
+     * @param segment native memory that outlives the registration
+     * @param first a right to grant
+     * @param rest further rights
+     * @return the region
+     */
+    default MemoryRegion register(MemorySegment segment, Access first, Access... rest) {
+        return register(segment, EnumSet.of(first, rest));
+    }
+
+    /**
+     * Creates a completion queue.
+     *
+     * @param depth how many completions it holds, 1 .. {@link Limits#maxCompletionQueueDepth()}
+     * @return the queue
+     */
+    CompletionQueue openCompletionQueue(int depth);
+
+    /**
+     * Listens at the fabric's local address.
+     *
+     * @param config how accepted endpoints are created
+     * @return the listener
+     * @throws FabricException if the address is in use or not local
+     */
+    Listener listen(EndpointConfig config);
+
+    /**
+     * Connects to a peer. If the URI names a region ({@code /REGION}), the returned endpoint
+     * already knows it ({@link Endpoint#wellKnownRegion()}).
+     *
+     * @param peer the peer's URI, same scheme as this fabric
+     * @param config queues and depths of the new endpoint
+     * @return the connected endpoint
+     * @throws FabricException {@link ErrorCode#CONNECTION_REFUSED}, {@link ErrorCode#TIMEOUT},
+     *         {@link ErrorCode#AUTHENTICATION_FAILED}, or {@link ErrorCode#INVALID_ARGUMENT} for an unknown region name
+     */
+    Endpoint connect(FabricUri peer, EndpointConfig config);
+
+    /**
+     * Connects to a peer given as text.
+     *
+     * @param peer the peer's URI
+     * @param config queues and depths of the new endpoint
+     * @return the connected endpoint
+     */
+    default Endpoint connect(String peer, EndpointConfig config) {
+        return connect(FabricUri.parse(peer), config);
+    }
+
+    /** @return {@code false} once closed */
+    boolean isOpen();
+
+    /** Closes every child in reverse creation order, then the domain. Idempotent. */
+    @Override
+    void close();
+}

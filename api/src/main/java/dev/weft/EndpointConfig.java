@@ -1,0 +1,100 @@
+package dev.weft;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How to create an endpoint: its completion queues, queue depths, scatter-gather width and
+ * connect timeout. Immutable; the {@code with...} methods return modified copies.
+ *
+ * @param sendQueue where completions of posted sends, writes, reads and atomics arrive
+ * @param receiveQueue where completions of posted receives arrive (may be {@code sendQueue})
+ * @param sendQueueDepth most outstanding initiator requests; a further post returns {@link PostStatus#AGAIN}
+ * @param receiveQueueDepth most outstanding posted receives
+ * @param maxScatterGather most entries in one {@link ScatterGatherList}
+ * @param connectTimeout how long {@link Domain#connect} waits for the peer
+ */
+public record EndpointConfig(CompletionQueue sendQueue, CompletionQueue receiveQueue, int sendQueueDepth,
+                             int receiveQueueDepth, int maxScatterGather, Duration connectTimeout) {
+    /** Default send and receive queue depth. */
+    public static final int DEFAULT_QUEUE_DEPTH = 128;
+    /** Default scatter-gather width. */
+    public static final int DEFAULT_SCATTER_GATHER = 4;
+    /** Default connect timeout. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * Validates the components.
+     *
+     * @param sendQueue send-side completion queue
+     * @param receiveQueue receive-side completion queue
+     * @param sendQueueDepth at least 1
+     * @param receiveQueueDepth at least 1
+     * @param maxScatterGather at least 1
+     * @param connectTimeout positive
+     */
+    public EndpointConfig {
+        Objects.requireNonNull(sendQueue, "sendQueue");
+        Objects.requireNonNull(receiveQueue, "receiveQueue");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        if (sendQueueDepth < 1 || receiveQueueDepth < 1) {
+            throw FabricException.invalid("queue depths must be at least 1, got send=" + sendQueueDepth + " receive=" + receiveQueueDepth);
+        }
+        if (maxScatterGather < 1) {
+            throw FabricException.invalid("maxScatterGather must be at least 1, got " + maxScatterGather);
+        }
+        if (connectTimeout.isNegative() || connectTimeout.isZero()) {
+            throw FabricException.invalid("connectTimeout must be positive, got " + connectTimeout);
+        }
+    }
+
+    /**
+     * A configuration with one queue for both sides and default depths.
+     *
+     * @param queue the completion queue for sends and receives
+     * @return the configuration
+     */
+    public static EndpointConfig of(CompletionQueue queue) {
+        return new EndpointConfig(queue, queue, DEFAULT_QUEUE_DEPTH, DEFAULT_QUEUE_DEPTH, DEFAULT_SCATTER_GATHER, DEFAULT_CONNECT_TIMEOUT);
+    }
+
+    /**
+     * @param depth most outstanding initiator requests
+     * @return a copy with that send queue depth
+     */
+    public EndpointConfig withSendQueueDepth(int depth) {
+        return new EndpointConfig(sendQueue, receiveQueue, depth, receiveQueueDepth, maxScatterGather, connectTimeout);
+    }
+
+    /**
+     * @param depth most outstanding posted receives
+     * @return a copy with that receive queue depth
+     */
+    public EndpointConfig withReceiveQueueDepth(int depth) {
+        return new EndpointConfig(sendQueue, receiveQueue, sendQueueDepth, depth, maxScatterGather, connectTimeout);
+    }
+
+    /**
+     * @param queue the receive-side completion queue
+     * @return a copy with that receive queue
+     */
+    public EndpointConfig withReceiveQueue(CompletionQueue queue) {
+        return new EndpointConfig(sendQueue, queue, sendQueueDepth, receiveQueueDepth, maxScatterGather, connectTimeout);
+    }
+
+    /**
+     * @param entries most scatter-gather entries per request
+     * @return a copy with that width
+     */
+    public EndpointConfig withMaxScatterGather(int entries) {
+        return new EndpointConfig(sendQueue, receiveQueue, sendQueueDepth, receiveQueueDepth, entries, connectTimeout);
+    }
+
+    /**
+     * @param timeout how long a connect waits
+     * @return a copy with that timeout
+     */
+    public EndpointConfig withConnectTimeout(Duration timeout) {
+        return new EndpointConfig(sendQueue, receiveQueue, sendQueueDepth, receiveQueueDepth, maxScatterGather, timeout);
+    }
+}

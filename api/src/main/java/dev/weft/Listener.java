@@ -1,0 +1,55 @@
+package dev.weft;
+
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * Accepts endpoints at the fabric's local address and publishes well-known regions (the
+ * "configuration data location" of DESIGN.md §6).
+ *
+ * <p>Connections are accepted by the provider as they arrive, with the configuration given to
+ * {@link Domain#listen(EndpointConfig)}, so that one-sided operations of peers are served
+ * without the application's involvement; {@link #accept(Duration)} hands the next accepted
+ * endpoint to the application for two-sided use and for closing.
+ *
+ * <p><b>Threading.</b> Thread-safe. <b>Lifetime.</b> Closing the listener stops accepting and
+ * unpublishes every region; endpoints already accepted stay open (they belong to the domain).
+ */
+public interface Listener extends AutoCloseable {
+    /** @return the bound local URI, with the real port if port 0 was asked for */
+    FabricUri uri();
+
+    /**
+     * Publishes a region under a name, so that {@code connect(".../NAME")} returns an endpoint
+     * that already knows it. Replaces an earlier region of the same name for later connects.
+     *
+     * @param name 1 to {@value FabricUri#MAX_REGION_NAME} letters, digits, '.', '_' or '-'
+     * @param region an open region of this listener's domain
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a bad name or a foreign or closed region
+     */
+    void publish(String name, MemoryRegion region);
+
+    /**
+     * Withdraws a published name. Later connects naming it fail.
+     *
+     * @param name the published name
+     * @return {@code true} if it was published
+     */
+    boolean unpublish(String name);
+
+    /** @return the published names */
+    Set<String> published();
+
+    /**
+     * Returns the next accepted endpoint.
+     *
+     * @param timeout how long to wait
+     * @return the endpoint, or {@code null} if none arrived in time
+     * @throws FabricException with {@link ErrorCode#CLOSED} if the listener is closed
+     */
+    Endpoint accept(Duration timeout);
+
+    /** Stops listening. Idempotent. */
+    @Override
+    void close();
+}

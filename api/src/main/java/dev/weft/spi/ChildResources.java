@@ -1,0 +1,94 @@
+package dev.weft.spi;
+
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+/**
+ * The children of a parent resource (a fabric's domains, a domain's regions, queues, listeners
+ * and endpoints), closed in reverse creation order with failures collected by
+ * {@code addSuppressed}. A helper for providers implementing DESIGN.md §2's lifecycle.
+ *
+ * <p>A child {@link #add adds} itself when created and {@link #remove removes} itself when
+ * closed on its own. Once {@link #closeAll(String)} has started, {@link #add} refuses new
+ * children, so nothing created concurrently with a close escapes it.
+ *
+ * <p>Thread-safe.
+ */
+public final class ChildResources {
+    private final LinkedHashSet<AutoCloseable> children = new LinkedHashSet<>();
+    private boolean closed;
+
+    /** Creates an empty set. */
+    public ChildResources() {
+    }
+
+    /**
+     * Adds a child.
+     *
+     * @param child the new child
+     * @param parentName the parent, for the error message
+     * @throws FabricException with {@link ErrorCode#CLOSED} if the parent is closing or closed
+     */
+    public synchronized void add(AutoCloseable child, String parentName) {
+        if (closed) {
+            throw FabricException.closed(parentName);
+        }
+        children.add(child);
+    }
+
+    /**
+     * Removes a child that closed on its own.
+     *
+     * @param child the child
+     */
+    public synchronized void remove(AutoCloseable child) {
+        children.remove(child);
+    }
+
+    /** @return the number of open children */
+    public synchronized int size() {
+        return children.size();
+    }
+
+    /** @return a snapshot of the open children in creation order */
+    public synchronized List<AutoCloseable> snapshot() {
+        return new ArrayList<>(children);
+    }
+
+    /** @return {@code true} once {@link #closeAll(String)} has started */
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Closes every child in reverse creation order. Idempotent.
+     *
+     * @param parentName the parent, for the error message
+     * @throws FabricException carrying every child's failure as a suppressed exception
+     */
+    public void closeAll(String parentName) {
+        List<AutoCloseable> toClose;
+        synchronized (this) {
+            closed = true;
+            toClose = new ArrayList<>(children);
+            children.clear();
+        }
+        FabricException failure = null;
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            try {
+                toClose.get(i).close();
+            } catch (Exception | Error e) {
+                if (failure == null) {
+                    failure = new FabricException(ErrorCode.IO_ERROR, "closing " + parentName + " failed to close some of its children");
+                }
+                failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}
