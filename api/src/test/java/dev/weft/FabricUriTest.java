@@ -1,0 +1,160 @@
+package dev.weft;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class FabricUriTest {
+
+    @Test
+    void parsesTcpWithRegionAndParameters() {
+        FabricUri uri = FabricUri.parse("tcp://127.0.0.1:7471/config?progress=manual&secret=a%2Fb");
+        assertEquals("tcp", uri.scheme());
+        assertEquals("127.0.0.1", uri.host());
+        assertEquals(7471, uri.port());
+        assertEquals("config", uri.region());
+        assertEquals(Map.of("progress", "manual", "secret", "a/b"), uri.parameters());
+        assertTrue(uri.isAddressLiteral());
+        assertEquals("tcp://127.0.0.1:7471/config?progress=manual&secret=a%2Fb", uri.toString());
+        assertEquals("tcp://127.0.0.1:7471/config?progress=...&secret=...", uri.safeText());
+    }
+
+    @Test
+    void parsesVerbsDeviceAndSoftRoce() {
+        FabricUri device = FabricUri.parse("verbs://mlx5_0:1?gid=3");
+        assertEquals("mlx5_0", device.host());
+        assertEquals(1, device.port());
+        assertFalse(device.isAddressLiteral());
+        assertEquals(3, device.intParameter("gid", 0, 0, 255));
+
+        FabricUri soft = FabricUri.parse("softroce://dummy0");
+        assertEquals("softroce", soft.scheme());
+        assertEquals("dummy0", soft.host());
+        assertFalse(soft.hasPort());
+        assertNull(soft.region());
+    }
+
+    @Test
+    void parsesIpv6AndNormalisesScheme() {
+        FabricUri uri = FabricUri.parse("TCP://[::1]:0/cfg");
+        assertEquals("tcp", uri.scheme());
+        assertEquals("::1", uri.host());
+        assertTrue(uri.isIpv6());
+        assertEquals(0, uri.port());
+        assertEquals("tcp://[::1]:0/cfg", uri.toString());
+        assertEquals("fe80::1:2", FabricUri.parse("verbs://[fe80::1:2]:4791").host());
+        assertEquals("::ffff:192.0.2.1", FabricUri.parse("tcp://[::ffff:192.0.2.1]:1").host());
+    }
+
+    @Test
+    void roundTripsAndEquality() {
+        FabricUri a = FabricUri.parse("tcp://h:1/r?k=v%20w");
+        assertEquals(a, FabricUri.parse(a.toString()));
+        assertEquals("v w", a.parameter("k"));
+        assertEquals(a.hashCode(), FabricUri.parse(a.toString()).hashCode());
+        assertEquals("tcp://h:1/other?k=v%20w", a.withRegion("other").toString());
+        assertEquals("tcp://h:2/r", a.withPort(2).withoutParameters().toString());
+        assertNull(a.withRegion(null).region());
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+            "127.0.0.1:7471                     | scheme separator",
+            "://host:1                          | scheme",
+            "1tcp://host:1                      | scheme",
+            "tc_p://host:1                      | scheme",
+            "tcp://                             | missing",
+            "tcp://:7471                        | missing",
+            "tcp://host:                        | port after ':' is empty",
+            "tcp://host:65536                   | out of range",
+            "tcp://host:123456                  | out of range",
+            "tcp://host:-1                      | not a number",
+            "tcp://host:12a                     | not a number",
+            "tcp://ho st:1                      | contains ' '",
+            "tcp://host%:1                      | contains '%'",
+            "tcp://user@host:1                  | user information",
+            "tcp://host:1#frag                  | fragment",
+            "tcp://::1:7471                     | more than one ':'",
+            "tcp://[::1:7471                    | closing ']'",
+            "tcp://[zz::1]:7471                 | not an IPv6 address",
+            "tcp://[1:2:3:4:5:6:7:8:9]:1        | not an IPv6 address",
+            "tcp://[1::2::3]:1                  | not an IPv6 address",
+            "tcp://[::1]x                       | unexpected",
+            "tcp://host:1/                      | region name after '/' is empty",
+            "tcp://host:1/a/b                   | contains '/'",
+            "tcp://host:1/a$b                   | contains '$'",
+            "tcp://host:1?                      | no parameters",
+            "tcp://host:1?a                     | has no value",
+            "tcp://host:1?a=1&&b=2              | empty parameter",
+            "tcp://host:1?=1                    | parameter name",
+            "tcp://host:1?1a=1                  | parameter name",
+            "tcp://host:1?a=1&a=2               | given twice",
+            "tcp://host:1?a=x%zz                | percent escape",
+            "tcp://host:1?a=x%2                 | percent escape",
+            "tcp://host:1?a=b/c                 | percent-encode",
+    })
+    void rejectsMalformedUris(String text, String expectedFragment) {
+        FabricException e = assertThrows(FabricException.class, () -> FabricUri.parse(text));
+        assertEquals(ErrorCode.INVALID_URI, e.code());
+        assertTrue(e.getMessage().contains(expectedFragment), () -> "message lacks '" + expectedFragment + "': " + e.getMessage());
+        assertTrue(e.getMessage().contains("for example"), () -> "message shows no example: " + e.getMessage());
+    }
+
+    @Test
+    void rejectsNullOverlongAndOverlongRegion() {
+        assertEquals(ErrorCode.INVALID_URI, assertThrows(FabricException.class, () -> FabricUri.parse(null)).code());
+        String longUri = "tcp://h:1?a=" + "x".repeat(FabricUri.MAX_LENGTH);
+        assertTrue(assertThrows(FabricException.class, () -> FabricUri.parse(longUri)).getMessage().contains("limit"));
+        String longRegion = "tcp://h:1/" + "r".repeat(FabricUri.MAX_REGION_NAME + 1);
+        assertTrue(assertThrows(FabricException.class, () -> FabricUri.parse(longRegion)).getMessage().contains("limit is 64"));
+        FabricUri.parse("tcp://h:1/" + "r".repeat(FabricUri.MAX_REGION_NAME));
+    }
+
+    @Test
+    void errorMessagesDoNotLeakSecrets() {
+        FabricException e = assertThrows(FabricException.class, () -> FabricUri.parse("tcp://h:1?secret=hunter2&x"));
+        assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+        FabricUri uri = FabricUri.parse("tcp://h:1?secret=hunter2&rate=x");
+        FabricException p = assertThrows(FabricException.class, () -> uri.longParameter("rate", 1, 0, 10));
+        assertFalse(p.getMessage().contains("hunter2"), p.getMessage());
+    }
+
+    @Test
+    void providerChecksNameTheProblemAndAnExample() {
+        FabricUri noPort = FabricUri.parse("tcp://127.0.0.1");
+        FabricException e = assertThrows(FabricException.class, () -> noPort.requirePort("tcp://127.0.0.1:7471"));
+        assertTrue(e.getMessage().contains("no port") && e.getMessage().contains("tcp://127.0.0.1:7471"), e.getMessage());
+
+        FabricUri region = FabricUri.parse("softroce://eth0/config");
+        assertTrue(assertThrows(FabricException.class, () -> region.requireNoRegion("softroce://eth0"))
+                .getMessage().contains("/config"));
+
+        FabricUri params = FabricUri.parse("tcp://h:1?progres=auto");
+        FabricException unknown = assertThrows(FabricException.class, () -> params.checkParameters(Set.of("progress", "secret"), "tcp://h:1?progress=auto"));
+        assertTrue(unknown.getMessage().contains("progres") && unknown.getMessage().contains("[progress, secret]"), unknown.getMessage());
+    }
+
+    @Test
+    void typedParameters() {
+        FabricUri uri = FabricUri.parse("tcp://h:1?n=42&t=250&b=true&m=manual&bad=x");
+        assertEquals(42, uri.intParameter("n", 0, 0, 100));
+        assertEquals(7, uri.intParameter("absent", 7, 0, 100));
+        assertEquals(Duration.ofMillis(250), uri.millisParameter("t", Duration.ofSeconds(1), Duration.ZERO, Duration.ofMinutes(1)));
+        assertTrue(uri.booleanParameter("b", false));
+        assertEquals("manual", uri.choiceParameter("m", "auto", Set.of("auto", "manual")));
+        assertThrows(FabricException.class, () -> uri.intParameter("n", 0, 0, 10));
+        assertThrows(FabricException.class, () -> uri.intParameter("bad", 0, 0, 10));
+        assertThrows(FabricException.class, () -> uri.booleanParameter("m", false));
+        assertThrows(FabricException.class, () -> uri.choiceParameter("bad", "auto", Set.of("auto", "manual")));
+        assertThrows(FabricException.class, () -> uri.withPort(70000));
+    }
+}

@@ -1,0 +1,81 @@
+package dev.weft;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class FabricsTest {
+
+    private static Map<String, ProviderStatus> byScheme() {
+        return Fabrics.providers().stream().collect(Collectors.toMap(ProviderStatus::scheme, s -> s));
+    }
+
+    @Test
+    void listsEveryInstalledProviderWithAvailability() {
+        List<ProviderStatus> all = Fabrics.providers();
+        assertEquals(4, all.size(), all::toString);
+        Map<String, ProviderStatus> s = byScheme();
+        assertTrue(s.get("good").isAvailable());
+        assertEquals("Good", s.get("good").info().name());
+
+        ProviderStatus gone = s.get("gone");
+        assertFalse(gone.isAvailable());
+        assertEquals("libgone.so.1 not found", gone.availability().cause());
+        assertEquals("apt-get install libgone1", gone.availability().hint());
+    }
+
+    @Test
+    void aProviderWhoseConstructorFailsIsListedNotFatal() {
+        ProviderStatus boom = byScheme().get("dev.weft.testproviders.ExplodingProvider");
+        assertFalse(boom.isAvailable());
+        assertNull(boom.provider());
+        assertTrue(boom.availability().cause().contains("boom: native library failed to initialise"), boom.availability().cause());
+
+        ProviderStatus badInfo = byScheme().get("dev.weft.testproviders.BadInfoProvider");
+        assertFalse(badInfo.isAvailable());
+        assertTrue(badInfo.availability().cause().contains("info not implemented"));
+    }
+
+    @Test
+    void opensByUriThroughTheMatchingProvider() {
+        try (Fabric fabric = Fabrics.open("good://somewhere?x=1")) {
+            assertEquals("somewhere", fabric.uri().host());
+            assertEquals("good", fabric.info().scheme());
+        }
+        try (Fabric fabric = Fabrics.open(URI.create("GOOD://h"))) {
+            assertTrue(fabric.isOpen());
+        }
+    }
+
+    @Test
+    void unknownSchemeListsInstalledSchemes() {
+        FabricException e = assertThrows(FabricException.class, () -> Fabrics.open("nope://h:1"));
+        assertEquals(ErrorCode.UNKNOWN_SCHEME, e.code());
+        assertTrue(e.getMessage().contains("\"nope\""), e.getMessage());
+        assertTrue(e.getMessage().contains("good (available)"), e.getMessage());
+        assertTrue(e.getMessage().contains("gone (unavailable: libgone.so.1 not found)"), e.getMessage());
+    }
+
+    @Test
+    void unavailableProviderGivesCauseAndHint() {
+        FabricException e = assertThrows(FabricException.class, () -> Fabrics.open("gone://h"));
+        assertEquals(ErrorCode.PROVIDER_UNAVAILABLE, e.code());
+        assertTrue(e.getMessage().contains("libgone.so.1 not found") && e.getMessage().contains("apt-get install libgone1"), e.getMessage());
+    }
+
+    @Test
+    void badUriIsRejectedBeforeAnyProviderIsAsked() {
+        assertEquals(ErrorCode.INVALID_URI, assertThrows(FabricException.class, () -> Fabrics.open("good:/h")).code());
+        FabricException p = assertThrows(FabricException.class, () -> Fabrics.open("good://h?y=2"));
+        assertEquals(ErrorCode.INVALID_URI, p.code());
+        assertTrue(p.getMessage().contains("unknown parameter \"y\""), p.getMessage());
+    }
+}

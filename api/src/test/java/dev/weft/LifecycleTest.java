@@ -1,0 +1,76 @@
+package dev.weft;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.spi.ChildResources;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LifecycleTest {
+
+    @Test
+    void closesChildrenInReverseOrderAndCollectsFailures() {
+        ChildResources children = new ChildResources();
+        List<String> closed = new ArrayList<>();
+        children.add(() -> closed.add("a"), "domain");
+        children.add(() -> {
+            closed.add("b");
+            throw new IllegalStateException("b failed");
+        }, "domain");
+        AutoCloseable c = () -> closed.add("c");
+        children.add(c, "domain");
+        children.add(() -> {
+            closed.add("d");
+            throw new FabricException(ErrorCode.IO_ERROR, "d failed");
+        }, "domain");
+        children.remove(c);
+        assertEquals(3, children.size());
+
+        FabricException e = assertThrows(FabricException.class, () -> children.closeAll("domain"));
+        assertEquals(List.of("d", "b", "a"), closed);
+        assertEquals(2, e.getSuppressed().length);
+        assertEquals("d failed", e.getSuppressed()[0].getMessage());
+        assertEquals("b failed", e.getSuppressed()[1].getMessage());
+        assertTrue(children.isClosed());
+
+        children.closeAll("domain");
+        assertEquals(3, closed.size(), "closeAll is idempotent");
+        FabricException late = assertThrows(FabricException.class, () -> children.add(() -> { }, "domain"));
+        assertEquals(ErrorCode.CLOSED, late.code());
+        assertTrue(late.getMessage().contains("domain is closed"));
+    }
+
+    @Test
+    void batchesAndListsAreReusableAndBounded() {
+        CompletionBatch batch = new CompletionBatch(2);
+        batch.next().set(7, Opcode.WRITE, Status.SUCCESS, 8, 0, false, 1, 0);
+        batch.next().set(8, Opcode.RECEIVE_WRITE_WITH_IMMEDIATE, Status.SUCCESS, 0, 0xabc, true, 1, 0);
+        assertTrue(batch.isFull());
+        assertThrows(IllegalStateException.class, batch::next);
+        assertEquals(0xabc, batch.get(1).immediate());
+        Completion kept = batch.get(0).copy();
+        batch.clear();
+        assertEquals(0, batch.size());
+        assertThrows(IndexOutOfBoundsException.class, () -> batch.get(0));
+        assertEquals(7, kept.workRequestId());
+        assertThrows(FabricException.class, () -> new CompletionBatch(0));
+
+        ScatterGatherList sgl = new ScatterGatherList(2);
+        sgl.add(null, 0, 10).add(null, 5, 20);
+        assertEquals(30, sgl.totalLength());
+        assertThrows(IllegalStateException.class, () -> sgl.add(null, 0, 1));
+        sgl.clear();
+        assertEquals(0, sgl.size());
+        sgl.add(null, 0, -1);
+        assertEquals(-1, sgl.totalLength());
+        assertThrows(FabricException.class, () -> new ScatterGatherList(0));
+    }
+
+    @Test
+    void endpointConfigValidates() {
+        assertThrows(NullPointerException.class, () -> EndpointConfig.of(null));
+    }
+}
