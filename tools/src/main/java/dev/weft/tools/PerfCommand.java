@@ -1,0 +1,514 @@
+package dev.weft.tools;
+
+import dev.weft.Access;
+import dev.weft.Capability;
+import dev.weft.CompletionQueue;
+import dev.weft.Domain;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.ErrorCode;
+import dev.weft.Fabric;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import dev.weft.Fabrics;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.PostStatus;
+import dev.weft.RemoteRegion;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code weft perf}: provider-agnostic latency and bandwidth between two processes, counted as
+ * perftest counts: half a ping-pong round trip for write and send ({@code ib_write_lat},
+ * {@code ib_send_lat}); post to completion for read and atomics ({@code ib_read_lat},
+ * {@code ib_atomic_lat}); bytes over wall time with a window of outstanding requests for
+ * {@code --bandwidth} ({@code ib_write_bw}). Every run verifies the data it moved.
+ */
+final class PerfCommand {
+    static final String USAGE = """
+            usage: weft perf server --uri URI [--buffer BYTES] [--once]
+                   weft perf client --uri URI [--local URI] [--op write|read|send|fetch-add|cmp-swap]
+                                    [--size N[,N...]] [--iterations N] [--warmup N] [--bandwidth]
+                                    [--window N] [--json]
+
+            server   listens at URI (for example tcp://127.0.0.1:7471) and serves clients one at a time;
+                     --buffer is the largest size a client may ask for (default 16M); --once exits
+                     after the first client.
+            client   connects to the server at URI and measures; one result per --size (default 8).
+                     --iterations (default 1000) are measured after --warmup (default 100) unmeasured ones.
+                     --bandwidth keeps --window (default 64) requests in flight (write and read only).
+                     --local is the client's own fabric URI (default: the server URI with port 0).
+                     --json prints one JSON line per size:
+                     {"provider","op","size","iterations","p50_us","p99_us","avg_us","mb_per_s","ops_per_s"}
+            Latency: write and send are half a ping-pong round trip (as ib_write_lat); read and atomics
+            are post to completion (as ib_read_lat). MB/s are 10^6 bytes per second.""";
+
+    static final String REGION = "perf";
+    private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
+
+    private PerfCommand() {
+    }
+
+    static int run(List<String> argv, PrintStream out, PrintStream err) {
+        if (argv.isEmpty()) {
+            throw new UsageException("say 'server' or 'client'");
+        }
+        List<String> rest = argv.subList(1, argv.size());
+        return switch (argv.get(0)) {
+            case "server" -> server(Args.parse(rest, Set.of("uri", "buffer"), Set.of("once")), out, err);
+            case "client" -> client(Args.parse(rest, Set.of("uri", "local", "op", "size", "iterations", "warmup", "window"),
+                    Set.of("bandwidth", "json")), out, err);
+            default -> throw new UsageException("unknown perf mode '" + argv.get(0) + "'; say 'server' or 'client'");
+        };
+    }
+
+    // ------------------------------------------------------------------ server
+
+    private static int server(Args args, PrintStream out, PrintStream err) {
+        noPositional(args);
+        FabricUri uri = FabricUri.parse(args.required("uri"));
+        long buffer = args.longOption("buffer", 16 << 20, 8, 1L << 30);
+        boolean once = args.flag("once");
+        try (Fabric fabric = Fabrics.open(uri.withRegion(null)); Arena arena = Arena.ofShared()) {
+            Domain domain = fabric.openDomain();
+            CompletionQueue queue = domain.openCompletionQueue(1024);
+            MemoryRegion data = domain.register(arena.allocate(2 * buffer, 4096), dataAccess(fabric));
+            MemoryRegion control = domain.register(arena.allocate(2 * PerfSession.CONTROL_SIZE, 64), Access.LOCAL_WRITE);
+            Listener listener = domain.listen(EndpointConfig.of(queue).withSendQueueDepth(256).withReceiveQueueDepth(256));
+            listener.publish(REGION, data);
+            out.println("weft perf server listening on " + listener.uri().withoutParameters() + " (region /" + REGION + ")");
+            out.flush();
+            do {
+                Endpoint endpoint;
+                while ((endpoint = listener.accept(Duration.ofSeconds(1))) == null) {
+                    // keep waiting for a client
+                }
+                try (Endpoint e = endpoint) {
+                    serve(new PerfSession(e, queue, data, control), out);
+                } catch (FabricException ex) {
+                    err.println("weft perf server: client session ended: " + ex.getMessage());
+                }
+                drain(queue);
+            } while (!once);
+        }
+        return 0;
+    }
+
+    private static Set<Access> dataAccess(Fabric fabric) {
+        EnumSet<Access> access = EnumSet.of(Access.LOCAL_WRITE, Access.REMOTE_READ, Access.REMOTE_WRITE);
+        if (fabric.info().supports(Capability.ATOMIC_FETCH_ADD) || fabric.info().supports(Capability.ATOMIC_CMP_SWAP)) {
+            access.add(Access.REMOTE_ATOMIC);
+        }
+        return access;
+    }
+
+    private static void drain(CompletionQueue queue) {
+        dev.weft.CompletionBatch batch = new dev.weft.CompletionBatch(64);
+        while (queue.await(batch, 50, TimeUnit.MILLISECONDS) > 0) {
+            // discard flushed completions of the finished session
+        }
+    }
+
+    private static void serve(PerfSession s, PrintStream out) {
+        s.postControlReceive();
+        while (true) {
+            int type = s.awaitControl(-1);
+            if (type == PerfSession.BYE) {
+                return;
+            }
+            if (type != PerfSession.RUN) {
+                throw new FabricException(ErrorCode.PROTOCOL_ERROR, "expected RUN or BYE, got message type " + type);
+            }
+            PerfOp op = PerfOp.values()[s.controlOp()];
+            int size = s.controlSize();
+            long total = s.controlIterations();
+            RemoteRegion client = s.controlRegion();
+            boolean bandwidth = s.controlValue() != 0;
+            s.completed = 0;
+            s.received = 0;
+            long deadline = System.nanoTime() + CONTROL_TIMEOUT.toNanos();
+            if (size < 1 || size > s.area || client.length() / 2 < size) {
+                s.postControlReceive();
+                s.sendControl(PerfSession.REFUSED, 0, size, 0, s.area, null, deadline);
+                continue;
+            }
+            MemorySegment mem = s.data.segment();
+            mem.asSlice(0, s.area).fill((byte) 0);
+            PerfSession.fill(mem, s.area, size);
+            if (op == PerfOp.READ) {
+                PerfSession.fill(mem, 0, size);
+            }
+            long clientTarget = client.addressOf(client.length() / 2);
+            if (op == PerfOp.SEND) {
+                PerfSession.expectOk(s.endpoint.receive(PerfSession.DATA_RECEIVE_FLAG, s.data, 0, size), "posting a receive");
+            } else {
+                s.postControlReceive();
+            }
+            s.sendControl(PerfSession.READY, op.ordinal(), size, total, 0, null, deadline);
+            if (op == PerfOp.WRITE && !bandwidth) {
+                writePongs(s, size, total, clientTarget, client.key());
+            } else if (op == PerfOp.SEND) {
+                sendPongs(s, size, total);
+            }
+            int done = s.awaitControl(-1);
+            if (done != PerfSession.DONE) {
+                throw new FabricException(ErrorCode.PROTOCOL_ERROR, "expected DONE, got message type " + done);
+            }
+            long verdict = switch (op) {
+                case WRITE, SEND -> PerfSession.mismatches(mem, 0, size, 1);
+                case FETCH_ADD, CMP_SWAP -> mem.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+                case READ -> PerfSession.mismatches(mem, 0, size, 0);
+            };
+            s.postControlReceive();
+            s.sendControl(PerfSession.RESULT, op.ordinal(), size, total, verdict, null, deadline + CONTROL_TIMEOUT.toNanos());
+        }
+    }
+
+    /** Ping-pong responder: wait for the marker in our target area, write it back into the client's. */
+    private static void writePongs(PerfSession s, int size, long total, long clientTarget, long clientKey) {
+        long last = size - 1;
+        long source = s.area;
+        for (long i = 0; i < total; i++) {
+            byte marker = PerfSession.marker(i);
+            while (s.volatileByte(last) != marker) {
+                s.reap();
+                if (s.endpoint.state() != dev.weft.EndpointState.CONNECTED) {
+                    throw new FabricException(ErrorCode.CONNECTION_LOST, "client went away during the run");
+                }
+            }
+            s.setVolatileByte(source + last, marker);
+            PostStatus st;
+            while ((st = s.endpoint.write(i, s.data, source, size, clientTarget, clientKey)) == PostStatus.AGAIN) {
+                s.reap();
+            }
+            PerfSession.expectOk(st, "posting a write");
+        }
+    }
+
+    /** Ping-pong responder for send: receive, re-post (data or, after the last, control), send back. */
+    private static void sendPongs(PerfSession s, int size, long total) {
+        long source = s.area;
+        for (long i = 0; i < total; i++) {
+            while (s.received <= i) {
+                s.reap();
+                if (s.endpoint.state() != dev.weft.EndpointState.CONNECTED) {
+                    throw new FabricException(ErrorCode.CONNECTION_LOST, "client went away during the run");
+                }
+            }
+            if (i + 1 < total) {
+                PerfSession.expectOk(s.endpoint.receive(PerfSession.DATA_RECEIVE_FLAG | (i + 1), s.data, 0, size), "posting a receive");
+            } else {
+                s.postControlReceive();
+            }
+            s.setVolatileByte(source + size - 1, PerfSession.marker(i));
+            PostStatus st;
+            while ((st = s.endpoint.send(i, s.data, source, size)) == PostStatus.AGAIN) {
+                s.reap();
+            }
+            PerfSession.expectOk(st, "posting a send");
+        }
+    }
+
+    // ------------------------------------------------------------------ client
+
+    private static int client(Args args, PrintStream out, PrintStream err) {
+        noPositional(args);
+        FabricUri server = FabricUri.parse(args.required("uri"));
+        FabricUri local = args.option("local", null) != null ? FabricUri.parse(args.option("local", null))
+                : server.withRegion(null).withPort(0);
+        PerfOp op = PerfOp.parse(args.option("op", "write"));
+        List<Integer> sizes = new ArrayList<>();
+        for (String s : args.option("size", "8").split(",")) {
+            long size = Args.parseSize("size", s.trim());
+            if (size < 1 || size > (1 << 30)) {
+                throw new UsageException("--size " + s + " is out of range 1..1G");
+            }
+            if (op.isAtomic() && size != 8) {
+                throw new UsageException("--size must be 8 for " + op.cliName + " (atomics work on 8-byte words)");
+            }
+            sizes.add((int) size);
+        }
+        long iterations = args.longOption("iterations", 1000, 1, 100_000_000);
+        long warmup = args.longOption("warmup", 100, 0, 100_000_000);
+        boolean bandwidth = args.flag("bandwidth");
+        int window = (int) args.longOption("window", 64, 1, 4096);
+        if (bandwidth && op != PerfOp.WRITE && op != PerfOp.READ) {
+            throw new UsageException("--bandwidth measures write or read, not " + op.cliName);
+        }
+        boolean json = args.flag("json");
+        int maxSize = sizes.stream().mapToInt(Integer::intValue).max().orElse(8);
+
+        try (Fabric fabric = Fabrics.open(local); Arena arena = Arena.ofShared()) {
+            if (!fabric.info().supports(op.capability)) {
+                throw new FabricException(ErrorCode.NOT_SUPPORTED, "provider " + fabric.info().scheme() + " does not declare "
+                        + op.capability + ", so --op " + op.cliName + " cannot be measured on it");
+            }
+            Domain domain = fabric.openDomain();
+            CompletionQueue queue = domain.openCompletionQueue(Math.max(1024, 2 * window + 16));
+            MemoryRegion data = domain.register(arena.allocate(2L * maxSize, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE, Access.REMOTE_READ);
+            MemoryRegion control = domain.register(arena.allocate(2 * PerfSession.CONTROL_SIZE, 64), Access.LOCAL_WRITE);
+            EndpointConfig config = EndpointConfig.of(queue).withSendQueueDepth(Math.max(256, window + 8)).withReceiveQueueDepth(256);
+            Endpoint endpoint = domain.connect(server.withRegion(REGION), config);
+            RemoteRegion remote = endpoint.wellKnownRegion().orElseThrow(() -> new FabricException(ErrorCode.PROTOCOL_ERROR,
+                    "the server did not publish region /" + REGION + "; is it a weft perf server?"));
+            PerfSession s = new PerfSession(endpoint, queue, data, control);
+            if (!json) {
+                out.printf("weft perf: %s %s%s against %s%n", fabric.info().scheme(), op.cliName, bandwidth ? " bandwidth" : " latency",
+                        server.withoutParameters());
+                out.printf("%10s %12s %10s %10s %10s %12s %12s%n", "#bytes", "#iterations", "p50[us]", "p99[us]", "avg[us]", "MB/s", "ops/s");
+            }
+            for (int size : sizes) {
+                Map<String, Object> result = runOne(s, remote, fabric.info().scheme(), op, size, iterations, warmup, bandwidth, window, err);
+                if (json) {
+                    out.println(Json.write(result));
+                } else {
+                    out.printf(java.util.Locale.ROOT, "%10d %12d %10.2f %10.2f %10.2f %12.2f %12.0f%n", size, iterations,
+                            result.get("p50_us"), result.get("p99_us"), result.get("avg_us"), result.get("mb_per_s"), result.get("ops_per_s"));
+                }
+                out.flush();
+            }
+            s.sendControl(PerfSession.BYE, 0, 0, 0, 0, null, System.nanoTime() + CONTROL_TIMEOUT.toNanos());
+            endpoint.close();
+        }
+        return 0;
+    }
+
+    private static Map<String, Object> runOne(PerfSession s, RemoteRegion remote, String provider, PerfOp op, int size,
+                                              long iterations, long warmup, boolean bandwidth, int window, PrintStream err) {
+        long total = iterations + warmup;
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new UsageException("--iterations plus --warmup must stay below 2^31");
+        }
+        MemorySegment mem = s.data.segment();
+        mem.asSlice(s.area, size).fill((byte) 0);
+        PerfSession.fill(mem, 0, size);
+        long deadline = System.nanoTime() + CONTROL_TIMEOUT.toNanos();
+        s.postControlReceive();
+        s.sendControl(PerfSession.RUN, op.ordinal(), size, total, bandwidth ? 1 : 0, s.data.toRemote(), deadline);
+        int reply = s.awaitControl(CONTROL_TIMEOUT.toNanos());
+        if (reply == PerfSession.REFUSED) {
+            throw new FabricException(ErrorCode.INVALID_ARGUMENT, "the server refused size " + size + ": its buffer holds "
+                    + s.controlValue() + " bytes; start it with a larger --buffer");
+        }
+        if (reply != PerfSession.READY) {
+            throw new FabricException(ErrorCode.PROTOCOL_ERROR, "expected READY, got message type " + reply);
+        }
+        LatencyStats stats = new LatencyStats((int) iterations);
+        Progress progress = new Progress(err, size, total);
+        s.completed = 0;
+        s.received = 0;
+        long start;
+        long end;
+        if (bandwidth) {
+            long[] posted = new long[(int) total];
+            s.completionTimes = new long[(int) total];
+            start = runWindow(s, remote, op, size, total, window, posted, progress);
+            end = System.nanoTime();
+            for (long i = warmup; i < total; i++) {
+                stats.record(s.completionTimes[(int) i] - posted[(int) i]);
+            }
+            s.completionTimes = null;
+            start = posted[(int) Math.min(warmup, total - 1)];
+        } else {
+            start = System.nanoTime();
+            long measuredStart = start;
+            for (long i = 0; i < total; i++) {
+                if (i == warmup) {
+                    measuredStart = System.nanoTime();
+                }
+                long t = oneLatency(s, remote, op, size, i);
+                if (i >= warmup) {
+                    stats.record(t);
+                }
+                progress.tick(i);
+            }
+            start = measuredStart;
+            end = System.nanoTime();
+            while (s.completed < (op == PerfOp.SEND ? 2 * total : total)) {
+                s.reap();
+            }
+        }
+        progress.done();
+        long clientBad = switch (op) {
+            case READ -> PerfSession.mismatches(mem, s.area, size, 0);
+            case WRITE, SEND -> bandwidth ? 0 : PerfSession.mismatches(mem, s.area, size, 1);
+            default -> 0;
+        };
+        s.postControlReceive();
+        s.sendControl(PerfSession.DONE, op.ordinal(), size, total, 0, null, System.nanoTime() + CONTROL_TIMEOUT.toNanos());
+        if (s.awaitControl(CONTROL_TIMEOUT.toNanos()) != PerfSession.RESULT) {
+            throw new FabricException(ErrorCode.PROTOCOL_ERROR, "expected RESULT from the server");
+        }
+        long verdict = s.controlValue();
+        if (op.isAtomic()) {
+            long expected = total;
+            if (verdict != expected) {
+                throw new FabricException(ErrorCode.OPERATION_FAILED, op.cliName + " verification failed: the server's word is "
+                        + verdict + " after " + total + " increments, expected " + expected);
+            }
+        } else if (verdict != 0 || clientBad != 0) {
+            throw new FabricException(ErrorCode.OPERATION_FAILED, op.cliName + " verification failed at size " + size + ": "
+                    + verdict + " wrong bytes at the server, " + clientBad + " at the client");
+        }
+        stats.finish();
+        double seconds = (end - start) / 1e9;
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("provider", provider);
+        r.put("op", op.cliName);
+        r.put("size", size);
+        r.put("iterations", iterations);
+        double divisor = op.pingPong && !bandwidth ? 2.0 : 1.0;
+        r.put("p50_us", stats.percentileMicros(0.50) / divisor);
+        r.put("p99_us", stats.percentileMicros(0.99) / divisor);
+        r.put("avg_us", stats.averageMicros() / divisor);
+        r.put("mb_per_s", iterations * (double) size / 1e6 / seconds);
+        r.put("ops_per_s", iterations / seconds);
+        r.put("bandwidth", bandwidth);
+        return r;
+    }
+
+    /** One measured iteration; returns its time in nanoseconds (a full round trip for ping-pong operations). */
+    private static long oneLatency(PerfSession s, RemoteRegion remote, PerfOp op, int size, long i) {
+        MemorySegment mem = s.data.segment();
+        long target = s.area;
+        long t0 = System.nanoTime();
+        switch (op) {
+            case WRITE -> {
+                byte marker = PerfSession.marker(i);
+                s.setVolatileByte(size - 1, marker);
+                post(s, s.endpoint.write(i, s.data, 0, size, remote, 0));
+                while (s.volatileByte(target + size - 1) != marker) {
+                    s.reap();
+                    checkConnected(s);
+                }
+            }
+            case SEND -> {
+                byte marker = PerfSession.marker(i);
+                post(s, s.endpoint.receive(PerfSession.DATA_RECEIVE_FLAG | i, s.data, target, size));
+                s.setVolatileByte(size - 1, marker);
+                post(s, s.endpoint.send(i, s.data, 0, size));
+                while (s.received <= i) {
+                    s.reap();
+                    checkConnected(s);
+                }
+                if (mem.get(ValueLayout.JAVA_BYTE, target + size - 1) != marker) {
+                    throw new FabricException(ErrorCode.OPERATION_FAILED, "send #" + i + " returned the wrong marker");
+                }
+            }
+            case READ -> {
+                long before = s.completed;
+                post(s, s.endpoint.read(i, s.data, target, size, remote, 0));
+                awaitCompleted(s, before + 1);
+                if (mem.get(ValueLayout.JAVA_BYTE, target + size - 1) != PerfSession.pattern(size - 1)) {
+                    throw new FabricException(ErrorCode.OPERATION_FAILED, "read #" + i + " returned wrong data");
+                }
+            }
+            case FETCH_ADD, CMP_SWAP -> {
+                long before = s.completed;
+                post(s, op == PerfOp.FETCH_ADD ? s.endpoint.fetchAndAdd(i, s.data, target, remote, 0, 1)
+                        : s.endpoint.compareAndSwap(i, s.data, target, remote, 0, i, i + 1));
+                awaitCompleted(s, before + 1);
+                long old = mem.get(ValueLayout.JAVA_LONG_UNALIGNED, target);
+                if (old != i) {
+                    throw new FabricException(ErrorCode.OPERATION_FAILED, op.cliName + " #" + i + " returned " + old + ", expected " + i);
+                }
+            }
+            default -> throw new IllegalStateException(op.name());
+        }
+        return System.nanoTime() - t0;
+    }
+
+    /** Keeps {@code window} requests in flight; returns the start time. */
+    private static long runWindow(PerfSession s, RemoteRegion remote, PerfOp op, int size, long total, int window, long[] posted,
+                                  Progress progress) {
+        long start = System.nanoTime();
+        long next = 0;
+        while (s.completed < total) {
+            while (next < total && next - s.completed < window) {
+                posted[(int) next] = System.nanoTime();
+                PostStatus st = op == PerfOp.WRITE ? s.endpoint.write(next, s.data, 0, size, remote, 0)
+                        : s.endpoint.read(next, s.data, s.area, size, remote, 0);
+                if (st == PostStatus.AGAIN) {
+                    break;
+                }
+                PerfSession.expectOk(st, "posting " + op.cliName + " #" + next);
+                next++;
+            }
+            if (s.reap() == 0) {
+                checkConnected(s);
+            }
+            progress.tick(s.completed);
+        }
+        return start;
+    }
+
+    private static void post(PerfSession s, PostStatus status) {
+        PerfSession.expectOk(status, "posting a request");
+    }
+
+    private static void awaitCompleted(PerfSession s, long count) {
+        while (s.completed < count) {
+            if (s.reap() == 0) {
+                checkConnected(s);
+            }
+        }
+    }
+
+    private static void checkConnected(PerfSession s) {
+        if (s.endpoint.state() != dev.weft.EndpointState.CONNECTED) {
+            throw new FabricException(ErrorCode.CONNECTION_LOST, "the server went away during the run");
+        }
+    }
+
+    private static void noPositional(Args args) {
+        if (!args.positional().isEmpty()) {
+            throw new UsageException("unexpected argument '" + args.positional().get(0) + "'");
+        }
+    }
+
+    /** A progress line on a terminal for runs longer than a second. */
+    private static final class Progress {
+        private final PrintStream err;
+        private final int size;
+        private final long total;
+        private final boolean terminal = System.console() != null;
+        private final long start = System.nanoTime();
+        private long lastPrint;
+        private boolean printed;
+
+        Progress(PrintStream err, int size, long total) {
+            this.err = err;
+            this.size = size;
+            this.total = total;
+        }
+
+        void tick(long done) {
+            if (!terminal || (done & 1023) != 0) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (now - start > 1_000_000_000L && now - lastPrint > 500_000_000L) {
+                lastPrint = now;
+                printed = true;
+                err.printf("\r  size %d: %d/%d iterations (%d%%)", size, done, total, done * 100 / total);
+            }
+        }
+
+        void done() {
+            if (printed) {
+                err.print("\r\033[K");
+            }
+        }
+    }
+}

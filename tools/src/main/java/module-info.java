@@ -1,0 +1,9 @@
+/**
+ * The {@code weft} command: {@code info}, {@code perf}, {@code demo}, {@code testbed}.
+ * Runs on the class path with every provider jar beside it (see the {@code ./weft} launcher).
+ */
+module dev.weft.tools {
+    requires dev.weft.api;
+
+    uses dev.weft.spi.FabricProvider;
+}
