@@ -1,0 +1,99 @@
+package dev.weft.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CliTest {
+    record Result(int code, String out, String err) {
+    }
+
+    static Result weft(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Weft.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void noArgumentsOrUnknownCommandIsAUsageError() {
+        Result none = weft();
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("usage: weft <command>"));
+        Result bogus = weft("bogus");
+        assertEquals(2, bogus.code());
+        assertTrue(bogus.err().contains("unknown command 'bogus'"), bogus.err());
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String command : List.of("info", "perf", "demo", "testbed")) {
+            Result r = weft("help", command);
+            assertEquals(0, r.code(), command);
+            assertTrue(r.out().startsWith("usage: weft " + command), r.out());
+        }
+        assertEquals(0, weft("help").code());
+        assertEquals(2, weft("help", "nope").code());
+    }
+
+    @Test
+    void wrongPerfArgumentsGiveShortUsageAndCode2() {
+        Result noMode = weft("perf");
+        assertEquals(2, noMode.code());
+        assertTrue(noMode.err().contains("say 'server' or 'client'"));
+        Result noUri = weft("perf", "client");
+        assertEquals(2, noUri.code());
+        assertTrue(noUri.err().contains("option --uri is required") && noUri.err().contains("usage: weft perf"), noUri.err());
+        assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--op", "teleport").code());
+        assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--op", "fetch-add", "--size", "16").code());
+        assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--size", "abc").code());
+        assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--iterations", "0").code());
+        assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--op", "send", "--bandwidth").code());
+        assertEquals(2, weft("perf", "client", "--uri").code());
+        assertEquals(2, weft("info", "--bogus").code());
+        assertEquals(2, weft("info", "extra").code());
+    }
+
+    @Test
+    void badUriIsAFailureWithTheParsersMessage() {
+        Result r = weft("perf", "client", "--uri", "tcp://host:99999");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("port 99999 is out of range") && r.err().contains("INVALID_URI"), r.err());
+        Result unknown = weft("perf", "server", "--uri", "nope://h:1");
+        assertEquals(1, unknown.code());
+        assertTrue(unknown.err().contains("no provider serves scheme \"nope\""), unknown.err());
+    }
+
+    @Test
+    void sizesAcceptSuffixes() {
+        assertEquals(64 * 1024, Args.parseSize("size", "64K"));
+        assertEquals(1 << 20, Args.parseSize("size", "1m"));
+        assertEquals(8, Args.parseSize("size", "8"));
+    }
+
+    @Test
+    void jsonWriterEscapes() {
+        java.util.Map<String, Object> map = new java.util.LinkedHashMap<>();
+        map.put("a", "x\"y\n");
+        map.put("b", java.util.Arrays.asList(1, true, null));
+        map.put("c", 1.5);
+        assertEquals("{\"a\":\"x\\\"y\\n\",\"b\":[1,true,null],\"c\":1.500}", Json.write(map));
+    }
+
+    @Test
+    void latencyPercentilesUseNearestRank() {
+        LatencyStats stats = new LatencyStats(100);
+        for (int i = 100; i >= 1; i--) {
+            stats.record(i * 1000L);
+        }
+        stats.finish();
+        assertEquals(50.0, stats.percentileMicros(0.50));
+        assertEquals(99.0, stats.percentileMicros(0.99));
+        assertEquals(50.5, stats.averageMicros());
+    }
+}
