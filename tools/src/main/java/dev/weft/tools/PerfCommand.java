@@ -52,7 +52,9 @@ final class PerfCommand {
                      --json prints one JSON line per size:
                      {"provider","op","size","iterations","p50_us","p99_us","avg_us","mb_per_s","ops_per_s"}
             Latency: write and send are half a ping-pong round trip (as ib_write_lat); read and atomics
-            are post to completion (as ib_read_lat). MB/s are 10^6 bytes per second.""";
+            are post to completion (as ib_read_lat). MB/s are 10^6 bytes per second.
+
+            """ + SocketBaseline.USAGE;
 
     static final String REGION = "perf";
     private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
@@ -66,10 +68,12 @@ final class PerfCommand {
         }
         List<String> rest = argv.subList(1, argv.size());
         return switch (argv.get(0)) {
+            case "socket-server" -> SocketBaseline.server(rest, out);
+            case "socket-client" -> SocketBaseline.client(rest, out);
             case "server" -> server(Args.parse(rest, Set.of("uri", "buffer"), Set.of("once")), out, err);
             case "client" -> client(Args.parse(rest, Set.of("uri", "local", "op", "size", "iterations", "warmup", "window"),
                     Set.of("bandwidth", "json")), out, err);
-            default -> throw new UsageException("unknown perf mode '" + argv.get(0) + "'; say 'server' or 'client'");
+            default -> throw new UsageException("unknown perf mode '" + argv.get(0) + "'; say server, client, socket-server or socket-client");
         };
     }
 

@@ -67,6 +67,9 @@ public final class Weft {
         } catch (dev.weft.FabricException e) {
             err.println("weft " + command + ": " + e.getMessage() + " [" + e.code() + "]");
             return 1;
+        } catch (java.io.UncheckedIOException e) {
+            err.println("weft " + command + ": " + e.getMessage());
+            return 1;
         }
     }
 
