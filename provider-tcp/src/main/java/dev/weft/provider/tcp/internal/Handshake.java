@@ -1,0 +1,230 @@
+package dev.weft.provider.tcp.internal;
+
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import dev.weft.RemoteRegion;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The connection handshake of the wire protocol (see {@code docs/wire-tcp.md}): version
+ * negotiation, optional mutual HMAC-SHA256 challenge-response authentication, then the
+ * well-known region the client named. Nothing about the server's regions is disclosed before
+ * authentication succeeded. Blocking; runs before the connection enters framed mode.
+ */
+final class Handshake {
+    static final short MAGIC = 0x5748; // "WH"
+    static final int HELLO_SIZE = 96;
+    static final int WELCOME_SIZE = 32;
+    static final int PROOF_SIZE = 32;
+    static final int REGION_SIZE = 36;
+
+    static final int ST_OK = 0;
+    static final int ST_VERSION = 1;
+    static final int ST_AUTH_MISMATCH = 2;
+    static final int ST_BUSY = 3;
+    static final int ST_AUTH_FAILED = 4;
+    static final int REGION_NONE = 0;
+    static final int REGION_FOUND = 1;
+    static final int REGION_UNKNOWN = 2;
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** What the handshake established. */
+    record Result(int maxMessage, RemoteRegion region) {
+    }
+
+    /** What the server side needs to answer. */
+    interface RegionLookup {
+        /** @return the published region's descriptor, or {@code null} if no such name is published */
+        RemoteRegion find(String name);
+    }
+
+    private Handshake() {
+    }
+
+    static Result client(Socket socket, TcpConfig config, FabricUri peer) throws IOException {
+        InputStream in = socket.getInputStream();
+        OutputStream out = socket.getOutputStream();
+        byte[] nonceC = nonce();
+        byte[] hello = new byte[HELLO_SIZE];
+        Wire.putShort(hello, 0, MAGIC);
+        hello[2] = Wire.VERSION;
+        hello[3] = Wire.VERSION;
+        hello[4] = (byte) (config.secret() != null ? 1 : 0);
+        byte[] name = peer.region() == null ? new byte[0] : peer.region().getBytes(StandardCharsets.US_ASCII);
+        hello[5] = (byte) name.length;
+        Wire.putInt(hello, 8, config.maxMessage());
+        System.arraycopy(nonceC, 0, hello, 16, 16);
+        System.arraycopy(name, 0, hello, 32, name.length);
+        out.write(hello);
+        out.flush();
+
+        byte[] welcome = readFully(in, WELCOME_SIZE, peer);
+        if (Wire.getShort(welcome, 0) != (MAGIC & 0xffff)) {
+            throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters() + " is not a Weft tcp listener (bad handshake magic)");
+        }
+        int status = welcome[3];
+        switch (status) {
+            case ST_OK -> { }
+            case ST_VERSION -> throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters()
+                    + " speaks no wire version this library speaks (we speak " + Wire.VERSION + ")");
+            case ST_AUTH_MISMATCH -> throw new FabricException(ErrorCode.AUTHENTICATION_FAILED, peer.withoutParameters()
+                    + " has no shared secret configured, but this side has one; configure the same secret on both sides");
+            case ST_BUSY -> throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, peer.withoutParameters()
+                    + " refused the connection: it has reached its max_connections");
+            default -> throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters() + " answered handshake status " + status);
+        }
+        boolean serverAuth = (welcome[4] & 1) != 0;
+        int maxMessage = Wire.getInt(welcome, 8);
+        byte[] nonceS = java.util.Arrays.copyOfRange(welcome, 16, 32);
+        if (serverAuth) {
+            if (config.secret() == null) {
+                throw new FabricException(ErrorCode.AUTHENTICATION_FAILED, peer.withoutParameters()
+                        + " requires authentication; add secret=... (the peer's shared secret) to this fabric's URI");
+            }
+            out.write(proof(config.secret(), "weft-tcp-client", nonceS, nonceC));
+            out.flush();
+            byte[] result = readFully(in, 1 + PROOF_SIZE, peer);
+            if (result[0] != ST_OK) {
+                throw new FabricException(ErrorCode.AUTHENTICATION_FAILED, peer.withoutParameters()
+                        + " rejected our proof: the shared secrets differ");
+            }
+            byte[] expected = proof(config.secret(), "weft-tcp-server", nonceC, nonceS);
+            if (!MessageDigest.isEqual(expected, java.util.Arrays.copyOfRange(result, 1, 1 + PROOF_SIZE))) {
+                throw new FabricException(ErrorCode.AUTHENTICATION_FAILED, peer.withoutParameters()
+                        + " could not prove knowledge of the shared secret; it is not the peer you configured");
+            }
+        }
+        byte[] region = readFully(in, REGION_SIZE, peer);
+        return switch (region[0]) {
+            case REGION_NONE -> new Result(maxMessage, null);
+            case REGION_FOUND -> new Result(maxMessage, RemoteRegion.decode(java.util.Arrays.copyOfRange(region, 4, 36)));
+            case REGION_UNKNOWN -> throw new FabricException(ErrorCode.INVALID_ARGUMENT, peer.withoutParameters()
+                    + " publishes no region named \"" + peer.region() + "\"; check the name its listener publishes");
+            default -> throw new FabricException(ErrorCode.PROTOCOL_ERROR, "bad region status " + region[0]);
+        };
+    }
+
+    /**
+     * The server side. Returns the negotiated maximum message size, or throws after telling the
+     * client why (version, authentication, capacity, unknown region).
+     */
+    static int server(Socket socket, TcpConfig config, boolean capacity, RegionLookup lookup) throws IOException {
+        InputStream in = socket.getInputStream();
+        OutputStream out = socket.getOutputStream();
+        FabricUri who = FabricUri.parse("tcp://" + hostOf(socket) + ":" + socket.getPort());
+        byte[] hello = readFully(in, HELLO_SIZE, who);
+        byte[] welcome = new byte[WELCOME_SIZE];
+        Wire.putShort(welcome, 0, MAGIC);
+        if (Wire.getShort(hello, 0) != (MAGIC & 0xffff)) {
+            throw new FabricException(ErrorCode.PROTOCOL_ERROR, who + " sent no Weft handshake");
+        }
+        int maxVersion = hello[2];
+        int minVersion = hello[3];
+        int status = ST_OK;
+        if (Wire.VERSION < minVersion || Wire.VERSION > maxVersion) {
+            status = ST_VERSION;
+        } else if ((hello[4] & 1) != 0 && config.secret() == null) {
+            status = ST_AUTH_MISMATCH;
+        } else if (!capacity) {
+            status = ST_BUSY;
+        }
+        int nameLength = hello[5] & 0xff;
+        int clientMax = Wire.getInt(hello, 8);
+        if (nameLength > 64 || clientMax < 1) {
+            throw new FabricException(ErrorCode.PROTOCOL_ERROR, who + " sent a malformed handshake");
+        }
+        int maxMessage = Math.min(clientMax, config.maxMessage());
+        byte[] nonceC = java.util.Arrays.copyOfRange(hello, 16, 32);
+        byte[] nonceS = nonce();
+        welcome[2] = Wire.VERSION;
+        welcome[3] = (byte) status;
+        welcome[4] = (byte) (config.secret() != null ? 1 : 0);
+        Wire.putInt(welcome, 8, maxMessage);
+        System.arraycopy(nonceS, 0, welcome, 16, 16);
+        out.write(welcome);
+        out.flush();
+        if (status != ST_OK) {
+            throw new FabricException(ErrorCode.CONNECTION_REFUSED, "refused " + who + ": handshake status " + status);
+        }
+        if (config.secret() != null) {
+            byte[] proof = readFully(in, PROOF_SIZE, who);
+            boolean good = MessageDigest.isEqual(proof, proof(config.secret(), "weft-tcp-client", nonceS, nonceC));
+            byte[] result = new byte[1 + PROOF_SIZE];
+            result[0] = (byte) (good ? ST_OK : ST_AUTH_FAILED);
+            if (good) {
+                System.arraycopy(proof(config.secret(), "weft-tcp-server", nonceC, nonceS), 0, result, 1, PROOF_SIZE);
+            }
+            out.write(result);
+            out.flush();
+            if (!good) {
+                throw new FabricException(ErrorCode.AUTHENTICATION_FAILED, who + " failed authentication");
+            }
+        }
+        byte[] region = new byte[REGION_SIZE];
+        if (nameLength > 0) {
+            String name = new String(hello, 32, nameLength, StandardCharsets.US_ASCII);
+            RemoteRegion found = lookup.find(name);
+            if (found == null) {
+                region[0] = REGION_UNKNOWN;
+            } else {
+                region[0] = REGION_FOUND;
+                System.arraycopy(found.encode(), 0, region, 4, RemoteRegion.ENCODED_SIZE);
+            }
+        }
+        out.write(region);
+        out.flush();
+        if (region[0] == REGION_UNKNOWN) {
+            throw new FabricException(ErrorCode.INVALID_ARGUMENT, who + " asked for an unpublished region");
+        }
+        return maxMessage;
+    }
+
+    private static String hostOf(Socket socket) {
+        String h = socket.getInetAddress().getHostAddress();
+        return h.indexOf(':') >= 0 ? "[" + h.replaceAll("%.*$", "") + "]" : h;
+    }
+
+    private static byte[] nonce() {
+        byte[] n = new byte[16];
+        RANDOM.nextBytes(n);
+        return n;
+    }
+
+    static byte[] proof(String secret, String label, byte[] first, byte[] second) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            mac.update(label.getBytes(StandardCharsets.US_ASCII));
+            mac.update(first);
+            mac.update(second);
+            return mac.doFinal();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available in this JDK", e);
+        }
+    }
+
+    private static byte[] readFully(InputStream in, int n, FabricUri peer) throws IOException {
+        byte[] b = new byte[n];
+        int off = 0;
+        while (off < n) {
+            int r = in.read(b, off, n - off);
+            if (r < 0) {
+                throw new EOFException(peer.withoutParameters() + " closed the connection during the handshake");
+            }
+            off += r;
+        }
+        return b;
+    }
+}

@@ -1,0 +1,201 @@
+package dev.weft.provider.tcp.internal;
+
+import dev.weft.Completion;
+import dev.weft.CompletionBatch;
+import dev.weft.CompletionQueue;
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import dev.weft.Opcode;
+import dev.weft.Status;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A completion queue: a ring of preallocated completion slots filled by the provider's
+ * threads (or, in manual progress, by the polling thread itself) and drained by
+ * {@link #poll}. The ring grows only if more completions are outstanding than its depth (an
+ * overrun that verbs would report as a fatal CQ error); completions are never lost.
+ * Thread-safe.
+ */
+final class TcpCompletionQueue implements CompletionQueue {
+    private final TcpDomain domain;
+    private final TcpFabric fabric;
+    private final int depth;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notEmpty = lock.newCondition();
+    private final AtomicInteger users = new AtomicInteger();
+    private Completion[] ring;
+    private int head;
+    private int count;
+    private int waiters;
+    private volatile boolean open = true;
+
+    TcpCompletionQueue(TcpDomain domain, int depth) {
+        this.domain = domain;
+        this.fabric = domain.tcpFabric();
+        this.depth = depth;
+        this.ring = new Completion[depth];
+        for (int i = 0; i < depth; i++) {
+            ring[i] = new Completion();
+        }
+    }
+
+    TcpFabric fabricOf() {
+        return fabric;
+    }
+
+    void attach() {
+        users.incrementAndGet();
+    }
+
+    void detach() {
+        users.decrementAndGet();
+    }
+
+    /** Adds a completion; called by provider threads. Never allocates unless the queue overruns. */
+    void push(long wrId, Opcode opcode, Status status, int byteCount, int immediate, boolean hasImmediate, long endpointId) {
+        lock.lock();
+        try {
+            if (!open) {
+                return;
+            }
+            if (count == ring.length) {
+                grow();
+            }
+            ring[(head + count) % ring.length].set(wrId, opcode, status, byteCount, immediate, hasImmediate, endpointId, 0);
+            count++;
+            if (waiters > 0) {
+                notEmpty.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void grow() {
+        Completion[] bigger = new Completion[ring.length * 2];
+        for (int i = 0; i < count; i++) {
+            bigger[i] = ring[(head + i) % ring.length];
+        }
+        for (int i = count; i < bigger.length; i++) {
+            bigger[i] = new Completion();
+        }
+        ring = bigger;
+        head = 0;
+    }
+
+    @Override
+    public int poll(CompletionBatch batch) {
+        batch.clear();
+        if (!open) {
+            return -1;
+        }
+        if (fabric.manualProgress()) {
+            fabric.progress(0);
+        }
+        return drain(batch);
+    }
+
+    private int drain(CompletionBatch batch) {
+        lock.lock();
+        try {
+            int n = 0;
+            while (count > 0 && !batch.isFull()) {
+                batch.next().set(ring[head]);
+                head = (head + 1) % ring.length;
+                count--;
+                n++;
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int await(CompletionBatch batch, long timeout, TimeUnit unit) {
+        batch.clear();
+        if (!open) {
+            return -1;
+        }
+        long deadline = System.nanoTime() + unit.toNanos(Math.max(0, timeout));
+        while (true) {
+            if (fabric.manualProgress()) {
+                fabric.progress(0);
+            }
+            int n = drain(batch);
+            if (n > 0) {
+                return n;
+            }
+            if (!open) {
+                return -1;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                return 0;
+            }
+            if (fabric.manualProgress()) {
+                fabric.progress(Math.min(left, TimeUnit.MILLISECONDS.toNanos(10)));
+                continue;
+            }
+            lock.lock();
+            try {
+                if (count == 0 && open) {
+                    waiters++;
+                    try {
+                        notEmpty.awaitNanos(left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return 0;
+                    } finally {
+                        waiters--;
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Wakes waiters (manual progress delivered completions from another thread). */
+    void wakeUp() {
+        lock.lock();
+        try {
+            notEmpty.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int depth() {
+        return depth;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public void close() {
+        if (!open) {
+            return;
+        }
+        if (users.get() > 0) {
+            throw new FabricException(ErrorCode.BUSY, "completion queue is still used by " + users.get()
+                    + " open endpoint(s); close them (or the listener's endpoints) first");
+        }
+        lock.lock();
+        try {
+            open = false;
+            count = 0;
+            notEmpty.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        domain.removeChild(this);
+    }
+}

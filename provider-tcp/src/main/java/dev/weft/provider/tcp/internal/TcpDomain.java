@@ -1,0 +1,204 @@
+package dev.weft.provider.tcp.internal;
+
+import dev.weft.Access;
+import dev.weft.CompletionQueue;
+import dev.weft.Domain;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.ErrorCode;
+import dev.weft.Fabric;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.spi.ChildResources;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.Set;
+
+/** A protection domain of the TCP provider: its regions (by remote key), queues, listeners and endpoints. Thread-safe. */
+final class TcpDomain implements Domain {
+    private final TcpFabric fabric;
+    private final ChildResources children = new ChildResources();
+    private final RegionTable regions = new RegionTable();
+    private volatile boolean open = true;
+
+    TcpDomain(TcpFabric fabric) {
+        this.fabric = fabric;
+    }
+
+    TcpFabric tcpFabric() {
+        return fabric;
+    }
+
+    RegionTable regions() {
+        return regions;
+    }
+
+    String describe() {
+        return "tcp domain of " + fabric.uri().withoutParameters();
+    }
+
+    void addChild(AutoCloseable child) {
+        children.add(child, describe());
+    }
+
+    void removeChild(AutoCloseable child) {
+        children.remove(child);
+    }
+
+    @Override
+    public Fabric fabric() {
+        return fabric;
+    }
+
+    @Override
+    public MemoryRegion register(MemorySegment segment, Set<Access> access) {
+        checkOpen();
+        if (segment == null || access == null) {
+            throw FabricException.invalid("register needs a segment and an access set, got " + segment + " and " + access);
+        }
+        if (!segment.isNative()) {
+            throw FabricException.invalid("cannot register a heap segment (" + segment.byteSize() + " bytes backed by a Java array): "
+                    + "RDMA needs memory at a fixed native address; allocate it from an Arena, e.g. Arena.ofShared().allocate(size)");
+        }
+        Access.validate(access);
+        TcpMemoryRegion region = new TcpMemoryRegion(this, segment, access, fabric.newKey());
+        regions.add(region);
+        try {
+            addChild(region);
+        } catch (FabricException e) {
+            regions.remove(region);
+            throw e;
+        }
+        return region;
+    }
+
+    void unregister(TcpMemoryRegion region) {
+        regions.remove(region);
+        children.remove(region);
+    }
+
+    @Override
+    public CompletionQueue openCompletionQueue(int depth) {
+        checkOpen();
+        if (depth < 1 || depth > (1 << 20)) {
+            throw FabricException.invalid("completion queue depth " + depth + " is out of range 1.." + (1 << 20));
+        }
+        TcpCompletionQueue queue = new TcpCompletionQueue(this, depth);
+        addChild(queue);
+        return queue;
+    }
+
+    @Override
+    public Listener listen(EndpointConfig config) {
+        checkOpen();
+        checkConfig(config);
+        TcpListener listener = new TcpListener(this, config);
+        try {
+            addChild(listener);
+        } catch (FabricException e) {
+            listener.close();
+            throw e;
+        }
+        return listener;
+    }
+
+    void checkConfig(EndpointConfig config) {
+        if (config == null) {
+            throw FabricException.invalid("endpoint config is null; use EndpointConfig.of(completionQueue)");
+        }
+        for (CompletionQueue q : new CompletionQueue[] {config.sendQueue(), config.receiveQueue()}) {
+            if (!(q instanceof TcpCompletionQueue t) || fabric != t.fabricOf()) {
+                throw FabricException.invalid("the endpoint's completion queue belongs to another provider or fabric; "
+                        + "open it with this domain's openCompletionQueue");
+            }
+            if (!q.isOpen()) {
+                throw FabricException.closed("completion queue");
+            }
+        }
+        if (config.sendQueueDepth() > 16384 || config.receiveQueueDepth() > 16384) {
+            throw FabricException.invalid("queue depths " + config.sendQueueDepth() + "/" + config.receiveQueueDepth()
+                    + " exceed the TCP provider's limit of 16384");
+        }
+        if (config.maxScatterGather() > TcpConfig.MAX_SGE) {
+            throw FabricException.invalid("maxScatterGather " + config.maxScatterGather() + " exceeds the TCP provider's limit of "
+                    + TcpConfig.MAX_SGE);
+        }
+    }
+
+    @Override
+    public Endpoint connect(FabricUri peer, EndpointConfig config) {
+        checkOpen();
+        checkConfig(config);
+        if (!"tcp".equals(peer.scheme())) {
+            throw new FabricException(ErrorCode.INVALID_URI, "cannot connect a tcp fabric to \"" + peer.safeText()
+                    + "\"; the peer URI must use the tcp scheme, for example tcp://127.0.0.1:7471/config");
+        }
+        peer.requirePort("tcp://127.0.0.1:7471/config");
+        if (peer.port() == 0) {
+            throw new FabricException(ErrorCode.INVALID_URI, "cannot connect to port 0 of \"" + peer.safeText()
+                    + "\"; name the port the peer listens on, for example tcp://127.0.0.1:7471");
+        }
+        fabric.reserveConnection();
+        Socket socket = new Socket();
+        boolean done = false;
+        try {
+            socket.setTcpNoDelay(true);
+            int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, config.connectTimeout().toMillis()));
+            try {
+                socket.connect(new InetSocketAddress(peer.host(), peer.port()), timeoutMillis);
+            } catch (SocketTimeoutException e) {
+                throw new FabricException(ErrorCode.TIMEOUT, "no answer from " + peer.withoutParameters() + " within "
+                        + config.connectTimeout().toMillis() + " ms; is a tcp listener running there?", e);
+            } catch (IOException e) {
+                throw new FabricException(ErrorCode.CONNECTION_REFUSED, "cannot connect to " + peer.withoutParameters() + ": "
+                        + e.getMessage() + "; is a tcp listener running there?", e);
+            }
+            socket.setSoTimeout(timeoutMillis);
+            Handshake.Result result = Handshake.client(socket, fabric.config(), peer);
+            TcpEndpoint endpoint = new TcpEndpoint(this, socket, config, peer.withoutParameters(), result);
+            done = true;
+            return endpoint;
+        } catch (IOException e) {
+            throw new FabricException(ErrorCode.CONNECTION_LOST, "connection to " + peer.withoutParameters()
+                    + " broke during the handshake: " + e.getMessage(), e);
+        } finally {
+            if (!done) {
+                fabric.releaseConnection();
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // nothing more to release
+                }
+            }
+        }
+    }
+
+    private void checkOpen() {
+        if (!open) {
+            throw FabricException.closed(describe());
+        }
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public void close() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        try {
+            children.closeAll(describe());
+        } finally {
+            fabric.removeDomain(this);
+        }
+    }
+}

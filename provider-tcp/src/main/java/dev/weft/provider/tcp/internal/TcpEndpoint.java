@@ -1,0 +1,1013 @@
+package dev.weft.provider.tcp.internal;
+
+import dev.weft.EndpointConfig;
+import dev.weft.EndpointState;
+import dev.weft.FabricUri;
+import dev.weft.MemoryRegion;
+import dev.weft.Opcode;
+import dev.weft.PostStatus;
+import dev.weft.RemoteRegion;
+import dev.weft.ScatterGatherList;
+import dev.weft.Status;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A reliable connected endpoint over one TCP connection: the initiator of requests and, for
+ * the peer's requests, the target that serves them without the application (as a NIC would).
+ *
+ * <h2>Initiator</h2>
+ * Posting fills a preallocated slot of the send queue (a ring indexed by sequence number),
+ * writes the frame to the socket from the posting thread (no hand-off), and returns. Responses
+ * arrive in request order and complete the head of the queue. A send or write-with-immediate
+ * answered "receiver not ready" rewinds the queue (go-back-N): after {@code rnr_delay} every
+ * outstanding request from that one on is sent again, up to {@code rnr_retry} times.
+ *
+ * <h2>Target</h2>
+ * Every request is checked before anything is touched, in the documented order (header, length,
+ * key in this domain, region valid, access right, bounds, alignment). A violation answers the
+ * initiator with the matching status and moves this endpoint to ERROR; nothing is applied.
+ *
+ * <h2>Progress</h2>
+ * In {@code auto} progress a reader thread per endpoint blocks on the socket; in {@code manual}
+ * progress the threads polling the fabric's completion queues read whatever has arrived.
+ *
+ * <p>Thread-safe. The data path allocates nothing.
+ */
+final class TcpEndpoint implements dev.weft.Endpoint {
+    private static final int CHUNK = 64 * 1024;
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    /** A send-queue slot; reused for the endpoint's lifetime. */
+    private static final class WorkRequest {
+        long seq;
+        long wrId;
+        byte wireOp;
+        Opcode opcode;
+        int sgeCount;
+        final TcpMemoryRegion[] regions;
+        final long[] offsets;
+        final int[] lengths;
+        int total;
+        long address;
+        long key;
+        int immediate;
+        long operand1;
+        long operand2;
+        int rnrAttempts;
+        boolean localFailure;
+
+        WorkRequest(int maxSge) {
+            regions = new TcpMemoryRegion[maxSge];
+            offsets = new long[maxSge];
+            lengths = new int[maxSge];
+        }
+    }
+
+    /** A posted receive; reused for the endpoint's lifetime. */
+    private static final class ReceiveRequest {
+        long wrId;
+        int sgeCount;
+        final TcpMemoryRegion[] regions;
+        final long[] offsets;
+        final int[] lengths;
+        long total;
+
+        ReceiveRequest(int maxSge) {
+            regions = new TcpMemoryRegion[maxSge];
+            offsets = new long[maxSge];
+            lengths = new int[maxSge];
+        }
+    }
+
+    private final long id;
+    private final TcpDomain domain;
+    private final TcpFabric fabric;
+    private final TcpConfig config;
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final TcpCompletionQueue sendQueue;
+    private final TcpCompletionQueue receiveQueue;
+    private final int maxSge;
+    private final int maxMessage;
+    private final FabricUri peer;
+    private final Optional<RemoteRegion> wellKnown;
+    private final Thread reader;
+    private final AtomicBoolean socketReleased = new AtomicBoolean();
+    private volatile EndpointState state = EndpointState.CONNECTED;
+    private volatile String errorReason;
+
+    // Output: the socket's write side. Guarded by writeLock.
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final byte[] outBuf = new byte[Wire.HEADER_SIZE + CHUNK];
+    private boolean rewinding;
+    private volatile long lastSent = System.nanoTime();
+
+    // Send queue ring. Guarded by sqLock.
+    private final Object sqLock = new Object();
+    private final WorkRequest[] sq;
+    private long sqHead = 1;
+    private long sqTail = 1;
+
+    // Receive queue ring. Guarded by rqLock.
+    private final Object rqLock = new Object();
+    private final ReceiveRequest[] rq;
+    private long rqHead;
+    private long rqTail;
+
+    // Input: confined to the reader (auto) or to the holder of readLock (manual).
+    private final ReentrantLock readLock = new ReentrantLock();
+    private final byte[] header = new byte[Wire.HEADER_SIZE];
+    private final byte[] inBuf = new byte[CHUNK];
+    private long nextExpectedSeq = 1;
+    private boolean rnrDiscard;
+    private volatile long lastReceived = System.nanoTime();
+
+    TcpEndpoint(TcpDomain domain, Socket socket, EndpointConfig config, FabricUri peer, Handshake.Result handshake) throws IOException {
+        this.id = domain.tcpFabric().nextEndpointId();
+        this.domain = domain;
+        this.fabric = domain.tcpFabric();
+        this.config = fabric.config();
+        this.socket = socket;
+        this.in = socket.getInputStream();
+        this.out = socket.getOutputStream();
+        this.sendQueue = (TcpCompletionQueue) config.sendQueue();
+        this.receiveQueue = (TcpCompletionQueue) config.receiveQueue();
+        this.maxSge = config.maxScatterGather();
+        this.maxMessage = handshake.maxMessage();
+        this.peer = peer;
+        this.wellKnown = Optional.ofNullable(handshake.region());
+        this.sq = new WorkRequest[config.sendQueueDepth()];
+        for (int i = 0; i < sq.length; i++) {
+            sq[i] = new WorkRequest(maxSge);
+        }
+        this.rq = new ReceiveRequest[config.receiveQueueDepth()];
+        for (int i = 0; i < rq.length; i++) {
+            rq[i] = new ReceiveRequest(maxSge);
+        }
+        socket.setSoTimeout(this.config.manualProgress() ? (int) Math.min(Integer.MAX_VALUE, this.config.peerTimeout().toMillis()) : 0);
+        domain.addChild(this);
+        sendQueue.attach();
+        receiveQueue.attach();
+        fabric.addEndpoint(this);
+        if (this.config.manualProgress()) {
+            reader = null;
+        } else {
+            Thread.Builder builder = this.config.virtualThreads() ? Thread.ofVirtual() : Thread.ofPlatform().daemon();
+            reader = builder.name(fabric.name() + "-endpoint-" + id).start(this::readLoop);
+        }
+    }
+
+    // ------------------------------------------------------------------ public API
+
+    @Override
+    public long id() {
+        return id;
+    }
+
+    @Override
+    public EndpointState state() {
+        return state;
+    }
+
+    @Override
+    public FabricUri peer() {
+        return peer;
+    }
+
+    @Override
+    public Optional<RemoteRegion> wellKnownRegion() {
+        return wellKnown;
+    }
+
+    @Override
+    public PostStatus write(long wrId, MemoryRegion local, long localOffset, int length, long remoteAddress, long remoteKey) {
+        return post(Wire.OP_WRITE, Opcode.WRITE, wrId, local, localOffset, length, null, remoteAddress, remoteKey, 0, 0, 0);
+    }
+
+    @Override
+    public PostStatus write(long wrId, ScatterGatherList local, long remoteAddress, long remoteKey) {
+        return post(Wire.OP_WRITE, Opcode.WRITE, wrId, null, 0, 0, local, remoteAddress, remoteKey, 0, 0, 0);
+    }
+
+    @Override
+    public PostStatus writeWithImmediate(long wrId, ScatterGatherList local, long remoteAddress, long remoteKey, int immediate) {
+        return post(Wire.OP_WRITE_IMM, Opcode.WRITE_WITH_IMMEDIATE, wrId, null, 0, 0, local, remoteAddress, remoteKey, immediate, 0, 0);
+    }
+
+    @Override
+    public PostStatus writeWithImmediate(long wrId, MemoryRegion local, long localOffset, int length, long remoteAddress,
+                                         long remoteKey, int immediate) {
+        return post(Wire.OP_WRITE_IMM, Opcode.WRITE_WITH_IMMEDIATE, wrId, local, localOffset, length, null, remoteAddress, remoteKey,
+                immediate, 0, 0);
+    }
+
+    @Override
+    public PostStatus read(long wrId, MemoryRegion local, long localOffset, int length, long remoteAddress, long remoteKey) {
+        return post(Wire.OP_READ, Opcode.READ, wrId, local, localOffset, length, null, remoteAddress, remoteKey, 0, 0, 0);
+    }
+
+    @Override
+    public PostStatus read(long wrId, ScatterGatherList local, long remoteAddress, long remoteKey) {
+        return post(Wire.OP_READ, Opcode.READ, wrId, null, 0, 0, local, remoteAddress, remoteKey, 0, 0, 0);
+    }
+
+    @Override
+    public PostStatus send(long wrId, ScatterGatherList local) {
+        return post(Wire.OP_SEND, Opcode.SEND, wrId, null, 0, 0, local, 0, 0, 0, 0, 0);
+    }
+
+    @Override
+    public PostStatus send(long wrId, MemoryRegion local, long localOffset, int length) {
+        return post(Wire.OP_SEND, Opcode.SEND, wrId, local, localOffset, length, null, 0, 0, 0, 0, 0);
+    }
+
+    @Override
+    public PostStatus fetchAndAdd(long wrId, MemoryRegion result, long resultOffset, long remoteAddress, long remoteKey, long add) {
+        return post(Wire.OP_FETCH_ADD, Opcode.FETCH_AND_ADD, wrId, result, resultOffset, 8, null, remoteAddress, remoteKey, 0, add, 0);
+    }
+
+    @Override
+    public PostStatus compareAndSwap(long wrId, MemoryRegion result, long resultOffset, long remoteAddress, long remoteKey,
+                                     long expected, long desired) {
+        return post(Wire.OP_CMP_SWAP, Opcode.COMPARE_AND_SWAP, wrId, result, resultOffset, 8, null, remoteAddress, remoteKey, 0,
+                expected, desired);
+    }
+
+    @Override
+    public PostStatus receive(long wrId, ScatterGatherList local) {
+        return postReceive(wrId, null, 0, 0, local);
+    }
+
+    @Override
+    public PostStatus receive(long wrId, MemoryRegion local, long localOffset, int length) {
+        return postReceive(wrId, local, localOffset, length, null);
+    }
+
+    // ------------------------------------------------------------------ initiator
+
+    private PostStatus post(byte wireOp, Opcode opcode, long wrId, MemoryRegion region, long offset, int length, ScatterGatherList sgl,
+                            long address, long key, int immediate, long operand1, long operand2) {
+        if (state == EndpointState.CLOSED) {
+            return PostStatus.CLOSED;
+        }
+        int entries = sgl == null ? 1 : sgl.size();
+        long total = sgl == null ? length : sgl.totalLength();
+        if (entries > maxSge || total < 0 || total > maxMessage || (sgl == null && region == null)) {
+            return PostStatus.INVALID;
+        }
+        if (sgl != null) {
+            for (int i = 0; i < entries; i++) {
+                if (sgl.region(i) == null) {
+                    return PostStatus.INVALID;
+                }
+            }
+        }
+        boolean sink = wireOp == Wire.OP_READ || wireOp == Wire.OP_FETCH_ADD || wireOp == Wire.OP_CMP_SWAP;
+        writeLock.lock();
+        try {
+            WorkRequest wr;
+            synchronized (sqLock) {
+                if (sqTail - sqHead >= sq.length) {
+                    return PostStatus.AGAIN;
+                }
+                wr = sq[(int) (sqTail % sq.length)];
+                wr.seq = sqTail++;
+            }
+            wr.wrId = wrId;
+            wr.wireOp = wireOp;
+            wr.opcode = opcode;
+            wr.address = address;
+            wr.key = key;
+            wr.immediate = immediate;
+            wr.operand1 = wireOp == Wire.OP_READ ? total : operand1;
+            wr.operand2 = operand2;
+            wr.rnrAttempts = 0;
+            wr.localFailure = false;
+            wr.total = (int) total;
+            boolean localOk = true;
+            if (sgl == null) {
+                wr.sgeCount = 1;
+                localOk = setSge(wr.regions, wr.offsets, wr.lengths, 0, region, offset, length, sink);
+            } else {
+                wr.sgeCount = entries;
+                for (int i = 0; i < entries; i++) {
+                    localOk &= setSge(wr.regions, wr.offsets, wr.lengths, i, sgl.region(i), sgl.offset(i), sgl.length(i), sink);
+                }
+            }
+            if (state != EndpointState.CONNECTED) {
+                flushSendQueue(null);
+            } else if (!localOk) {
+                failAt(wr.seq, Status.LOCAL_PROTECTION_ERROR, "local buffer of " + opcode + " (work request " + wrId
+                        + ") is outside its region, closed, of another domain, or lacks LOCAL_WRITE");
+            } else if (!rewinding) {
+                transmit(wr);
+            }
+            return PostStatus.OK;
+        } catch (IOException e) {
+            connectionLost(e);
+            return PostStatus.OK;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Stores one local segment; returns whether it is usable (this domain, open, in bounds, writable if a sink). */
+    private boolean setSge(TcpMemoryRegion[] regions, long[] offsets, int[] lengths, int i, MemoryRegion region, long offset, int length,
+                           boolean sink) {
+        TcpMemoryRegion r = region instanceof TcpMemoryRegion t ? t : null;
+        regions[i] = r;
+        offsets[i] = offset;
+        lengths[i] = length;
+        return r != null && r.tcpDomain() == domain && r.isValid() && (!sink || r.localWrite()) && length >= 0 && offset >= 0
+                && offset <= r.length() - length;
+    }
+
+    /** Writes one request frame and its payload. Caller holds writeLock. */
+    private void transmit(WorkRequest wr) throws IOException {
+        boolean payload = wr.wireOp == Wire.OP_WRITE || wr.wireOp == Wire.OP_WRITE_IMM || wr.wireOp == Wire.OP_SEND;
+        Wire.header(outBuf, 0, wr.wireOp, 0, payload ? wr.total : 0, wr.immediate, wr.seq, wr.address, wr.key, wr.operand1, wr.operand2);
+        int pos = Wire.HEADER_SIZE;
+        wr.localFailure = false;
+        if (payload) {
+            for (int i = 0; i < wr.sgeCount; i++) {
+                TcpMemoryRegion r = wr.regions[i];
+                long off = wr.offsets[i];
+                int left = wr.lengths[i];
+                while (left > 0) {
+                    if (pos == outBuf.length) {
+                        out.write(outBuf, 0, pos);
+                        pos = 0;
+                    }
+                    int n = Math.min(left, outBuf.length - pos);
+                    if (r.enter()) {
+                        try {
+                            MemorySegment.copy(r.segment(), ValueLayout.JAVA_BYTE, off, outBuf, pos, n);
+                        } finally {
+                            r.exit();
+                        }
+                    } else {
+                        java.util.Arrays.fill(outBuf, pos, pos + n, (byte) 0);
+                        wr.localFailure = true;
+                    }
+                    pos += n;
+                    off += n;
+                    left -= n;
+                }
+            }
+        }
+        out.write(outBuf, 0, pos);
+        lastSent = System.nanoTime();
+    }
+
+    private PostStatus postReceive(long wrId, MemoryRegion region, long offset, int length, ScatterGatherList sgl) {
+        if (state == EndpointState.CLOSED) {
+            return PostStatus.CLOSED;
+        }
+        int entries = sgl == null ? 1 : sgl.size();
+        long total = sgl == null ? length : sgl.totalLength();
+        if (entries > maxSge || total < 0 || (sgl == null && region == null)) {
+            return PostStatus.INVALID;
+        }
+        if (sgl != null) {
+            for (int i = 0; i < entries; i++) {
+                if (sgl.region(i) == null) {
+                    return PostStatus.INVALID;
+                }
+            }
+        }
+        boolean localOk = true;
+        synchronized (rqLock) {
+            if (rqTail - rqHead >= rq.length) {
+                return PostStatus.AGAIN;
+            }
+            ReceiveRequest r = rq[(int) (rqTail % rq.length)];
+            r.wrId = wrId;
+            r.total = total;
+            r.sgeCount = entries;
+            if (sgl == null) {
+                localOk = setSge(r.regions, r.offsets, r.lengths, 0, region, offset, length, true);
+            } else {
+                for (int i = 0; i < entries; i++) {
+                    localOk &= setSge(r.regions, r.offsets, r.lengths, i, sgl.region(i), sgl.offset(i), sgl.length(i), true);
+                }
+            }
+            if (!localOk) {
+                receiveQueue.push(wrId, Opcode.RECEIVE, Status.LOCAL_PROTECTION_ERROR, 0, 0, false, id);
+            } else {
+                rqTail++;
+            }
+        }
+        if (!localOk) {
+            enterError(null, "a posted receive buffer is outside its region, closed, of another domain, or lacks LOCAL_WRITE");
+        } else if (state != EndpointState.CONNECTED) {
+            flushReceiveQueue();
+        }
+        return PostStatus.OK;
+    }
+
+    // ------------------------------------------------------------------ input
+
+    private void readLoop() {
+        while (state == EndpointState.CONNECTED) {
+            try {
+                readFrame();
+            } catch (IOException e) {
+                connectionLost(e);
+                return;
+            } catch (ProtocolViolation e) {
+                enterError(Status.BAD_RESPONSE, "the peer broke the wire protocol: " + e.getMessage());
+                return;
+            }
+        }
+    }
+
+    /** Manual progress: serves what has arrived. Returns {@code true} if anything was read. */
+    boolean progressOnce() {
+        if (state != EndpointState.CONNECTED || !readLock.tryLock()) {
+            return false;
+        }
+        try {
+            boolean any = false;
+            while (state == EndpointState.CONNECTED && in.available() > 0) {
+                readFrame();
+                any = true;
+            }
+            return any;
+        } catch (IOException e) {
+            connectionLost(e);
+            return true;
+        } catch (ProtocolViolation e) {
+            enterError(Status.BAD_RESPONSE, "the peer broke the wire protocol: " + e.getMessage());
+            return true;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** A frame that breaks the protocol: the connection cannot be trusted any more. */
+    static final class ProtocolViolation extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        ProtocolViolation(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private void readFrame() throws IOException, ProtocolViolation {
+        readFully(header, Wire.HEADER_SIZE);
+        String bad = Wire.checkHeader(header, 0, maxMessage);
+        if (bad != null) {
+            throw new ProtocolViolation(bad);
+        }
+        lastReceived = System.nanoTime();
+        byte op = header[3];
+        int status = Wire.getShort(header, 6);
+        int payload = Wire.getInt(header, 8);
+        int immediate = Wire.getInt(header, 12);
+        long seq = Wire.getLong(header, 16);
+        switch (op) {
+            case Wire.OP_ACK -> onAck(seq, status);
+            case Wire.OP_READ_DATA -> onReadData(seq, payload);
+            case Wire.OP_ATOMIC_RESULT -> onAtomicResult(seq, status, Wire.getLong(header, 40));
+            case Wire.OP_KEEPALIVE -> { }
+            case Wire.OP_DISCONNECT -> enterError(null, "the peer closed the connection");
+            default -> serve(op, payload, immediate, seq, Wire.getLong(header, 24), Wire.getLong(header, 32),
+                    Wire.getLong(header, 40), Wire.getLong(header, 48));
+        }
+    }
+
+    private void readFully(byte[] b, int n) throws IOException {
+        int off = 0;
+        while (off < n) {
+            int r;
+            try {
+                r = in.read(b, off, n - off);
+            } catch (SocketTimeoutException e) {
+                if (off == 0 && in.available() == 0 && state == EndpointState.CONNECTED
+                        && System.nanoTime() - lastReceived < config.peerTimeout().toNanos()) {
+                    continue;
+                }
+                throw e;
+            }
+            if (r < 0) {
+                throw new EOFException("the peer closed the connection");
+            }
+            off += r;
+        }
+    }
+
+    private void skip(long n) throws IOException {
+        while (n > 0) {
+            int r = in.read(inBuf, 0, (int) Math.min(inBuf.length, n));
+            if (r < 0) {
+                throw new EOFException("the peer closed the connection");
+            }
+            n -= r;
+        }
+        lastReceived = System.nanoTime();
+    }
+
+    /** Copies {@code n} incoming bytes into a segment list; returns false if a region closed meanwhile (bytes are consumed anyway). */
+    private boolean receiveInto(TcpMemoryRegion[] regions, long[] offsets, int[] lengths, int count, long n) throws IOException {
+        boolean ok = true;
+        for (int i = 0; i < count && n > 0; i++) {
+            long take = Math.min(lengths[i], n);
+            ok &= receiveInto(regions[i], offsets[i], take);
+            n -= take;
+        }
+        if (n > 0) {
+            skip(n);
+            ok = false;
+        }
+        return ok;
+    }
+
+    private boolean receiveInto(TcpMemoryRegion region, long offset, long n) throws IOException {
+        boolean ok = true;
+        while (n > 0) {
+            int r = in.read(inBuf, 0, (int) Math.min(inBuf.length, n));
+            if (r < 0) {
+                throw new EOFException("the peer closed the connection");
+            }
+            if (ok && region.enter()) {
+                try {
+                    MemorySegment.copy(inBuf, 0, region.segment(), ValueLayout.JAVA_BYTE, offset, r);
+                } finally {
+                    region.exit();
+                }
+            } else {
+                ok = false;
+            }
+            offset += r;
+            n -= r;
+            lastReceived = System.nanoTime();
+        }
+        return ok;
+    }
+
+    // ------------------------------------------------------------------ initiator: responses
+
+    private WorkRequest head(long seq, String what) throws ProtocolViolation {
+        synchronized (sqLock) {
+            if (sqHead >= sqTail || sq[(int) (sqHead % sq.length)].seq != seq || seq != sqHead) {
+                throw new ProtocolViolation(what + " for request " + seq + ", but the oldest outstanding request is "
+                        + (sqHead < sqTail ? sqHead : "none"));
+            }
+            return sq[(int) (sqHead % sq.length)];
+        }
+    }
+
+    private void onAck(long seq, int status) throws ProtocolViolation {
+        WorkRequest wr = head(seq, "ACK");
+        if (status == Wire.ST_RNR) {
+            onReceiverNotReady(wr);
+        } else if (status != Wire.ST_OK) {
+            failAt(seq, Wire.toStatus(status), "the peer answered " + wr.opcode + " with " + Wire.toStatus(status));
+        } else if (wr.localFailure) {
+            failAt(seq, Status.LOCAL_PROTECTION_ERROR, "a local region of " + wr.opcode + " was closed while the request was in flight");
+        } else {
+            completeHead(seq, Status.SUCCESS, wr.total);
+        }
+    }
+
+    private void onReadData(long seq, int payload) throws IOException, ProtocolViolation {
+        WorkRequest wr = head(seq, "READ_DATA");
+        if (wr.wireOp != Wire.OP_READ || payload != wr.total) {
+            throw new ProtocolViolation("READ_DATA of " + payload + " bytes for a " + wr.opcode + " of " + wr.total);
+        }
+        if (!receiveInto(wr.regions, wr.offsets, wr.lengths, wr.sgeCount, payload)) {
+            wr.localFailure = true;
+        }
+    }
+
+    private void onAtomicResult(long seq, int status, long previous) throws ProtocolViolation {
+        WorkRequest wr = head(seq, "ATOMIC_RESULT");
+        if (status != Wire.ST_OK) {
+            failAt(seq, Wire.toStatus(status), "the peer answered " + wr.opcode + " with " + Wire.toStatus(status));
+            return;
+        }
+        TcpMemoryRegion r = wr.regions[0];
+        if (r.enter()) {
+            try {
+                r.segment().set(ValueLayout.JAVA_LONG_UNALIGNED, wr.offsets[0], previous);
+            } finally {
+                r.exit();
+            }
+            completeHead(seq, Status.SUCCESS, 8);
+        } else {
+            failAt(seq, Status.LOCAL_PROTECTION_ERROR, "the result region of " + wr.opcode + " was closed while it was in flight");
+        }
+    }
+
+    private void onReceiverNotReady(WorkRequest wr) {
+        if (++wr.rnrAttempts > config.rnrRetries()) {
+            failAt(wr.seq, Status.RNR_RETRY_EXCEEDED, "the peer had no receive posted for " + wr.opcode + " after "
+                    + config.rnrRetries() + " retries");
+            return;
+        }
+        writeLock.lock();
+        try {
+            rewinding = true;
+        } finally {
+            writeLock.unlock();
+        }
+        fabric.timer().schedule(this::retransmit, config.rnrDelay().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Go-back-N after "receiver not ready": sends every outstanding request again, oldest first. */
+    private void retransmit() {
+        writeLock.lock();
+        try {
+            if (state != EndpointState.CONNECTED) {
+                return;
+            }
+            long from;
+            long to;
+            synchronized (sqLock) {
+                from = sqHead;
+                to = sqTail;
+            }
+            for (long s = from; s < to; s++) {
+                transmit(sq[(int) (s % sq.length)]);
+            }
+            rewinding = false;
+        } catch (IOException e) {
+            connectionLost(e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void completeHead(long seq, Status status, int byteCount) {
+        synchronized (sqLock) {
+            if (sqHead != seq || sqHead >= sqTail) {
+                return; // already flushed
+            }
+            WorkRequest wr = sq[(int) (sqHead % sq.length)];
+            sqHead++;
+            sendQueue.push(wr.wrId, wr.opcode, status, byteCount, 0, false, id);
+        }
+    }
+
+    /** Completes request {@code seq} with an error status and everything else outstanding with FLUSHED; moves to ERROR. */
+    private void failAt(long seq, Status status, String reason) {
+        synchronized (sqLock) {
+            for (long s = sqHead; s < sqTail; s++) {
+                WorkRequest wr = sq[(int) (s % sq.length)];
+                sendQueue.push(wr.wrId, wr.opcode, s == seq ? status : Status.FLUSHED, 0, 0, false, id);
+            }
+            sqHead = sqTail;
+        }
+        enterError(null, reason);
+    }
+
+    // ------------------------------------------------------------------ target
+
+    private void serve(byte op, int payload, int immediate, long seq, long address, long key, long operand1, long operand2)
+            throws IOException, ProtocolViolation {
+        if (seq != nextExpectedSeq) {
+            if (rnrDiscard && seq > nextExpectedSeq) {
+                skip(payload);
+                return;
+            }
+            throw new ProtocolViolation("request sequence " + seq + ", expected " + nextExpectedSeq);
+        }
+        rnrDiscard = false;
+        switch (op) {
+            case Wire.OP_WRITE, Wire.OP_WRITE_IMM -> {
+                TcpMemoryRegion region = domain.regions().find(key);
+                int check = check(region, address, payload, Access.WRITE);
+                if (check != Wire.ST_OK) {
+                    skip(payload);
+                    reject(seq, check, "remote write");
+                    return;
+                }
+                if (op == Wire.OP_WRITE_IMM && !receivePosted()) {
+                    skip(payload);
+                    receiverNotReady(seq);
+                    return;
+                }
+                if (!receiveInto(region, address - region.base(), payload)) {
+                    reject(seq, Wire.ST_REMOTE_ACCESS, "remote write into a region closed meanwhile");
+                    return;
+                }
+                if (op == Wire.OP_WRITE_IMM) {
+                    consumeReceive(Opcode.RECEIVE_WRITE_WITH_IMMEDIATE, Status.SUCCESS, payload, immediate, true);
+                }
+                nextExpectedSeq++;
+                respond(Wire.OP_ACK, seq, Wire.ST_OK, 0);
+            }
+            case Wire.OP_SEND -> {
+                ReceiveRequest r = peekReceive();
+                if (r == null) {
+                    skip(payload);
+                    receiverNotReady(seq);
+                    return;
+                }
+                if (payload > r.total) {
+                    skip(payload);
+                    consumeReceive(Opcode.RECEIVE, Status.LOCAL_LENGTH_ERROR, payload, 0, false);
+                    reject(seq, Wire.ST_REMOTE_INVALID, "a " + payload + "-byte send into a " + r.total + "-byte receive");
+                    return;
+                }
+                boolean ok = receiveInto(r.regions, r.offsets, r.lengths, r.sgeCount, payload);
+                consumeReceive(Opcode.RECEIVE, ok ? Status.SUCCESS : Status.LOCAL_PROTECTION_ERROR, payload, 0, false);
+                if (!ok) {
+                    reject(seq, Wire.ST_REMOTE_OPERATION, "a send into a receive buffer closed meanwhile");
+                    return;
+                }
+                nextExpectedSeq++;
+                respond(Wire.OP_ACK, seq, Wire.ST_OK, 0);
+            }
+            case Wire.OP_READ -> {
+                if (operand1 < 0 || operand1 > maxMessage) {
+                    reject(seq, Wire.ST_REMOTE_INVALID, "a read of " + operand1 + " bytes");
+                    return;
+                }
+                TcpMemoryRegion region = domain.regions().find(key);
+                int check = check(region, address, operand1, Access.READ);
+                if (check != Wire.ST_OK) {
+                    reject(seq, check, "remote read");
+                    return;
+                }
+                nextExpectedSeq++;
+                if (!readResponse(seq, region, address - region.base(), (int) operand1)) {
+                    enterError(null, "a region was closed while a remote read of it was answered");
+                }
+            }
+            case Wire.OP_FETCH_ADD, Wire.OP_CMP_SWAP -> {
+                TcpMemoryRegion region = domain.regions().find(key);
+                int check = check(region, address, 8, Access.ATOMIC);
+                if (check != Wire.ST_OK) {
+                    reject(seq, check, "remote atomic");
+                    return;
+                }
+                long previous;
+                if (!region.enter()) {
+                    reject(seq, Wire.ST_REMOTE_ACCESS, "remote atomic on a region closed meanwhile");
+                    return;
+                }
+                try {
+                    long offset = address - region.base();
+                    previous = op == Wire.OP_FETCH_ADD
+                            ? (long) LONG.getAndAdd(region.segment(), offset, operand1)
+                            : (long) LONG.compareAndExchange(region.segment(), offset, operand1, operand2);
+                } finally {
+                    region.exit();
+                }
+                nextExpectedSeq++;
+                respond(Wire.OP_ATOMIC_RESULT, seq, Wire.ST_OK, previous);
+            }
+            default -> throw new ProtocolViolation("unexpected " + Wire.opcodeName(op));
+        }
+    }
+
+    private enum Access { READ, WRITE, ATOMIC }
+
+    /** The target's checks after the header, in order: key in this domain, region valid, right granted, bounds, alignment. */
+    private static int check(TcpMemoryRegion region, long address, long length, Access access) {
+        if (region == null || !region.isValid()) {
+            return Wire.ST_REMOTE_ACCESS;
+        }
+        boolean granted = switch (access) {
+            case READ -> region.remoteRead();
+            case WRITE -> region.remoteWrite();
+            case ATOMIC -> region.remoteAtomic();
+        };
+        if (!granted || !Wire.inBounds(region.base(), region.length(), address, length)) {
+            return Wire.ST_REMOTE_ACCESS;
+        }
+        if (access == Access.ATOMIC && (address & 7) != 0) {
+            return Wire.ST_REMOTE_INVALID;
+        }
+        return Wire.ST_OK;
+    }
+
+    private void reject(long seq, int status, String what) throws IOException {
+        respond(Wire.OP_ACK, seq, status, 0);
+        enterError(null, "refused the peer's " + what + " with " + Wire.toStatus(status));
+    }
+
+    private void receiverNotReady(long seq) throws IOException {
+        rnrDiscard = true;
+        respond(Wire.OP_ACK, seq, Wire.ST_RNR, 0);
+    }
+
+    private void respond(byte op, long seq, int status, long value) throws IOException {
+        writeLock.lock();
+        try {
+            Wire.header(outBuf, 0, op, status, 0, 0, seq, 0, 0, value, 0);
+            out.write(outBuf, 0, Wire.HEADER_SIZE);
+            lastSent = System.nanoTime();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Streams a READ_DATA frame from the region, then the final ACK; returns false if the region closed meanwhile. */
+    private boolean readResponse(long seq, TcpMemoryRegion region, long offset, int length) throws IOException {
+        boolean ok = true;
+        writeLock.lock();
+        try {
+            Wire.header(outBuf, 0, Wire.OP_READ_DATA, 0, length, 0, seq, 0, 0, 0, 0);
+            int pos = Wire.HEADER_SIZE;
+            int left = length;
+            while (left > 0) {
+                if (pos == outBuf.length) {
+                    out.write(outBuf, 0, pos);
+                    pos = 0;
+                }
+                int n = Math.min(left, outBuf.length - pos);
+                if (ok && region.enter()) {
+                    try {
+                        MemorySegment.copy(region.segment(), ValueLayout.JAVA_BYTE, offset, outBuf, pos, n);
+                    } finally {
+                        region.exit();
+                    }
+                } else {
+                    ok = false;
+                    java.util.Arrays.fill(outBuf, pos, pos + n, (byte) 0);
+                }
+                pos += n;
+                offset += n;
+                left -= n;
+            }
+            out.write(outBuf, 0, pos);
+            Wire.header(outBuf, 0, Wire.OP_ACK, ok ? Wire.ST_OK : Wire.ST_REMOTE_ACCESS, 0, 0, seq, 0, 0, 0, 0);
+            out.write(outBuf, 0, Wire.HEADER_SIZE);
+            lastSent = System.nanoTime();
+        } finally {
+            writeLock.unlock();
+        }
+        return ok;
+    }
+
+    private boolean receivePosted() {
+        synchronized (rqLock) {
+            return rqHead < rqTail;
+        }
+    }
+
+    private ReceiveRequest peekReceive() {
+        synchronized (rqLock) {
+            return rqHead < rqTail ? rq[(int) (rqHead % rq.length)] : null;
+        }
+    }
+
+    private void consumeReceive(Opcode opcode, Status status, int byteCount, int immediate, boolean hasImmediate) {
+        synchronized (rqLock) {
+            if (rqHead >= rqTail) {
+                return;
+            }
+            ReceiveRequest r = rq[(int) (rqHead % rq.length)];
+            rqHead++;
+            receiveQueue.push(r.wrId, opcode, status, byteCount, immediate, hasImmediate, id);
+        }
+    }
+
+    // ------------------------------------------------------------------ errors, liveness, close
+
+    private void connectionLost(IOException e) {
+        if (state == EndpointState.CONNECTED) {
+            enterError(Status.RETRY_EXCEEDED, "lost the connection to " + peer + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Moves to ERROR: the socket closes (the peer sees the connection end), the oldest
+     * outstanding request completes with {@code headStatus} (or FLUSHED), everything else
+     * outstanding and every posted receive with FLUSHED.
+     */
+    private void enterError(Status headStatus, String reason) {
+        synchronized (this) {
+            if (state != EndpointState.CONNECTED) {
+                return;
+            }
+            state = EndpointState.ERROR;
+            errorReason = reason;
+        }
+        releaseSocket();
+        flushSendQueue(headStatus);
+        flushReceiveQueue();
+    }
+
+    private void flushSendQueue(Status headStatus) {
+        synchronized (sqLock) {
+            for (long s = sqHead; s < sqTail; s++) {
+                WorkRequest wr = sq[(int) (s % sq.length)];
+                sendQueue.push(wr.wrId, wr.opcode, s == sqHead && headStatus != null ? headStatus : Status.FLUSHED, 0, 0, false, id);
+            }
+            sqHead = sqTail;
+        }
+    }
+
+    private void flushReceiveQueue() {
+        synchronized (rqLock) {
+            for (long s = rqHead; s < rqTail; s++) {
+                receiveQueue.push(rq[(int) (s % rq.length)].wrId, Opcode.RECEIVE, Status.FLUSHED, 0, 0, false, id);
+            }
+            rqHead = rqTail;
+        }
+    }
+
+    private void releaseSocket() {
+        if (socketReleased.compareAndSet(false, true)) {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing is all we wanted
+            }
+            fabric.releaseConnection();
+        }
+    }
+
+    /** Called by the fabric's timer: keepalive when idle, ERROR when the peer has been silent too long. */
+    void checkLiveness() {
+        if (state != EndpointState.CONNECTED) {
+            return;
+        }
+        long now = System.nanoTime();
+        long timeout = config.peerTimeout().toNanos();
+        if (now - lastSent > timeout / 4 && writeLock.tryLock()) {
+            try {
+                Wire.header(outBuf, 0, Wire.OP_KEEPALIVE, 0, 0, 0, 0, 0, 0, 0, 0);
+                out.write(outBuf, 0, Wire.HEADER_SIZE);
+                lastSent = now;
+            } catch (IOException e) {
+                connectionLost(e);
+                return;
+            } finally {
+                writeLock.unlock();
+            }
+        }
+        if (now - lastReceived > timeout) {
+            try {
+                if (config.manualProgress() && in.available() > 0) {
+                    return; // the peer talks; nobody has polled yet
+                }
+            } catch (IOException e) {
+                // fall through: the socket is broken too
+            }
+            enterError(Status.RETRY_EXCEEDED, "the peer " + peer + " has been silent for " + config.peerTimeout().toMillis()
+                    + " ms (dead or unreachable)");
+        }
+    }
+
+    @Override
+    public void close() {
+        EndpointState before;
+        synchronized (this) {
+            before = state;
+            if (before == EndpointState.CLOSED) {
+                return;
+            }
+            state = EndpointState.CLOSED;
+        }
+        if (before == EndpointState.CONNECTED) {
+            try {
+                if (writeLock.tryLock(100, TimeUnit.MILLISECONDS)) {
+                    try {
+                        Wire.header(outBuf, 0, Wire.OP_DISCONNECT, 0, 0, 0, 0, 0, 0, 0, 0);
+                        out.write(outBuf, 0, Wire.HEADER_SIZE);
+                    } finally {
+                        writeLock.unlock();
+                    }
+                }
+            } catch (IOException | InterruptedException ignored) {
+                // the peer will see the socket close instead
+            }
+        }
+        releaseSocket();
+        flushSendQueue(null);
+        flushReceiveQueue();
+        if (reader != null && reader != Thread.currentThread()) {
+            try {
+                reader.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        sendQueue.detach();
+        receiveQueue.detach();
+        fabric.removeEndpoint(this);
+        domain.removeChild(this);
+    }
+
+    @Override
+    public String toString() {
+        return "tcp endpoint " + id + " to " + peer + " (" + state + (errorReason != null ? ": " + errorReason : "") + ")";
+    }
+}

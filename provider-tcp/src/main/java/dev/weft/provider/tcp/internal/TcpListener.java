@@ -1,0 +1,184 @@
+package dev.weft.provider.tcp.internal;
+
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.RemoteRegion;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Listens at the fabric's address. A platform thread accepts sockets; each handshake (version,
+ * authentication, well-known region) runs on its own virtual thread with a 10 s limit, so a
+ * slow or hostile client cannot stall others. Accepted endpoints start serving one-sided
+ * operations at once and wait in a queue for {@link #accept(Duration)}. Thread-safe.
+ */
+final class TcpListener implements Listener {
+    private static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
+
+    private final TcpDomain domain;
+    private final TcpFabric fabric;
+    private final EndpointConfig config;
+    private final ServerSocket server;
+    private final FabricUri uri;
+    private final Map<String, TcpMemoryRegion> published = new ConcurrentHashMap<>();
+    private final LinkedBlockingQueue<TcpEndpoint> accepted = new LinkedBlockingQueue<>();
+    private final Thread acceptThread;
+    private volatile boolean open = true;
+
+    TcpListener(TcpDomain domain, EndpointConfig config) {
+        this.domain = domain;
+        this.fabric = domain.tcpFabric();
+        this.config = config;
+        FabricUri local = fabric.uri();
+        try {
+            server = new ServerSocket();
+            server.setReuseAddress(true);
+            server.bind(new InetSocketAddress(local.host(), local.port()), 1024);
+        } catch (IOException e) {
+            throw new FabricException(ErrorCode.IO_ERROR, "cannot listen on " + local.withoutParameters() + ": " + e.getMessage()
+                    + "; choose a free port (or port 0 for any) on an address of this host", e);
+        }
+        uri = local.withoutParameters().withPort(server.getLocalPort());
+        acceptThread = Thread.ofPlatform().daemon().name(fabric.name() + "-accept-" + uri.port()).start(this::acceptLoop);
+    }
+
+    private void acceptLoop() {
+        while (open) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (IOException e) {
+                return; // closed
+            }
+            Thread.ofVirtual().name(fabric.name() + "-handshake").start(() -> handshake(socket));
+        }
+    }
+
+    private void handshake(Socket socket) {
+        boolean reserved = false;
+        boolean done = false;
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+            try {
+                fabric.reserveConnection();
+                reserved = true;
+            } catch (FabricException full) {
+                reserved = false;
+            }
+            int maxMessage = Handshake.server(socket, fabric.config(), reserved && open, this::lookup);
+            FabricUri peer = FabricUri.parse("tcp://" + hostText(socket) + ":" + socket.getPort());
+            TcpEndpoint endpoint = new TcpEndpoint(domain, socket, config, peer, new Handshake.Result(maxMessage, null));
+            done = true;
+            accepted.add(endpoint);
+        } catch (IOException | RuntimeException e) {
+            // the client was told why where possible; nothing of this connection stays behind
+        } finally {
+            if (!done) {
+                if (reserved) {
+                    fabric.releaseConnection();
+                }
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // nothing more to release
+                }
+            }
+        }
+    }
+
+    private static String hostText(Socket socket) {
+        String h = socket.getInetAddress().getHostAddress().replaceAll("%.*$", "");
+        return h.indexOf(':') >= 0 ? "[" + h + "]" : h;
+    }
+
+    private RemoteRegion lookup(String name) {
+        TcpMemoryRegion region = published.get(name);
+        return region == null || !region.isOpen() ? null : region.toRemote();
+    }
+
+    @Override
+    public FabricUri uri() {
+        return uri;
+    }
+
+    @Override
+    public void publish(String name, MemoryRegion region) {
+        if (!open) {
+            throw FabricException.closed("tcp listener " + uri);
+        }
+        if (name == null || name.isEmpty() || name.length() > FabricUri.MAX_REGION_NAME || !name.matches("[A-Za-z0-9._-]+")) {
+            throw FabricException.invalid("region name \"" + name + "\" is not valid: use 1 to " + FabricUri.MAX_REGION_NAME
+                    + " letters, digits, '.', '_' or '-', as in \"config\"");
+        }
+        if (!(region instanceof TcpMemoryRegion r) || r.tcpDomain() != domain) {
+            throw FabricException.invalid("only a region registered in this listener's domain can be published");
+        }
+        if (!r.isOpen()) {
+            throw FabricException.closed("memory region " + r);
+        }
+        published.put(name, r);
+    }
+
+    @Override
+    public boolean unpublish(String name) {
+        return published.remove(name) != null;
+    }
+
+    @Override
+    public Set<String> published() {
+        return java.util.Collections.unmodifiableSet(new TreeSet<>(published.keySet()));
+    }
+
+    @Override
+    public Endpoint accept(Duration timeout) {
+        if (!open) {
+            throw FabricException.closed("tcp listener " + uri);
+        }
+        try {
+            return accepted.poll(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+        try {
+            acceptThread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        published.clear();
+        domain.removeChild(this);
+    }
+
+    @Override
+    public String toString() {
+        return "tcp listener " + uri;
+    }
+}

@@ -1,0 +1,114 @@
+package dev.weft.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** {@code weft perf} against the TCP provider: every operation, data verified, JSON as documented. */
+class PerfEndToEndTest {
+    private static final Pattern JSON_LINE = Pattern.compile(
+            "\\{\"provider\":\"tcp\",\"op\":\"([a-z-]+)\",\"size\":(\\d+),\"iterations\":(\\d+),\"p50_us\":([0-9.]+),"
+                    + "\"p99_us\":([0-9.]+),\"avg_us\":([0-9.]+),\"mb_per_s\":([0-9.]+),\"ops_per_s\":([0-9.]+),\"bandwidth\":(true|false)}");
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static List<String[]> runClient(String uri, String... extra) {
+        List<String> argv = new ArrayList<>(List.of("perf", "client", "--uri", uri, "--json", "--iterations", "300", "--warmup", "50"));
+        argv.addAll(List.of(extra));
+        CliTest.Result r = CliTest.weft(argv.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        List<String[]> rows = new ArrayList<>();
+        for (String line : r.out().split("\n")) {
+            Matcher m = JSON_LINE.matcher(line.trim());
+            assertTrue(m.matches(), () -> "not a documented perf JSON line: " + line);
+            String[] g = new String[m.groupCount()];
+            for (int i = 0; i < g.length; i++) {
+                g[i] = m.group(i + 1);
+            }
+            rows.add(g);
+        }
+        return rows;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"write", "read", "send", "fetch-add", "cmp-swap"})
+    @Timeout(60)
+    void everyOperationRunsAndVerifies(String op) throws Exception {
+        int port = freePort();
+        String uri = "tcp://127.0.0.1:" + port;
+        Thread server = new Thread(() -> CliTest.weft("perf", "server", "--uri", uri, "--once", "--buffer", "1M"));
+        server.start();
+        try {
+            String sizes = op.contains("-") ? "8" : "1,8,4096,65536";
+            List<String[]> rows = null;
+            for (int attempt = 0; rows == null; attempt++) {
+                try {
+                    rows = runClient(uri, "--op", op, "--size", sizes);
+                } catch (AssertionError e) {
+                    if (attempt > 50 || !server.isAlive()) {
+                        throw e;
+                    }
+                    Thread.sleep(100); // the server is still starting
+                }
+            }
+            assertEquals(sizes.split(",").length, rows.size());
+            for (String[] row : rows) {
+                assertEquals(op, row[0]);
+                assertEquals("300", row[2]);
+                assertTrue(Double.parseDouble(row[3]) > 0 && Double.parseDouble(row[4]) >= Double.parseDouble(row[3]));
+                assertTrue(Double.parseDouble(row[7]) > 0, "ops/s");
+            }
+        } finally {
+            server.join(TimeUnit.SECONDS.toMillis(20));
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void bandwidthModeAndTwoProcesses() throws Exception {
+        int port = freePort();
+        String uri = "tcp://127.0.0.1:" + port;
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process server = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Weft.class.getName(), "perf", "server", "--uri", uri, "--once", "--buffer", "1M").redirectErrorStream(true).start();
+        try {
+            BufferedReader reader = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            String first = reader.readLine();
+            assertTrue(first != null && first.startsWith("weft perf server listening on tcp://127.0.0.1:" + port), first);
+            List<String[]> rows = runClient(uri, "--op", "write", "--size", "65536,1M", "--bandwidth", "--window", "16");
+            assertEquals(2, rows.size());
+            assertEquals("true", rows.get(0)[8]);
+            assertTrue(Double.parseDouble(rows.get(1)[6]) > 1, "MB/s of 1 MiB writes");
+            assertTrue(server.waitFor(20, TimeUnit.SECONDS), "the --once server exits after its client");
+            assertEquals(0, server.exitValue());
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void clientAgainstNoServerFailsClearly() throws Exception {
+        CliTest.Result r = CliTest.weft("perf", "client", "--uri", "tcp://127.0.0.1:" + freePort());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("127.0.0.1"), r.err());
+    }
+}
