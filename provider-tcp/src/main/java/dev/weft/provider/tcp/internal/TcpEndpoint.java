@@ -798,7 +798,32 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     private void reject(long seq, int status, String what) throws IOException {
         respond(Wire.OP_ACK, seq, status, 0);
+        drainBeforeClose();
         enterError(null, "refused the peer's " + what + " with " + Wire.toStatus(status));
+    }
+
+    /**
+     * Ends our direction and discards what the peer still sends until it closes (at most a
+     * second), so that closing with unread input does not reset the connection before the peer
+     * has read our last answer.
+     */
+    private void drainBeforeClose() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        try {
+            socket.shutdownOutput();
+            socket.setSoTimeout(100);
+            while (System.nanoTime() - deadline < 0) {
+                try {
+                    if (in.read(inBuf) < 0) {
+                        return;
+                    }
+                } catch (SocketTimeoutException e) {
+                    // keep waiting for the peer to close, until the deadline
+                }
+            }
+        } catch (IOException ignored) {
+            // the connection is going away anyway
+        }
     }
 
     private void receiverNotReady(long seq) throws IOException {
@@ -925,6 +950,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     private void releaseSocket() {
         if (socketReleased.compareAndSet(false, true)) {
+            try {
+                if (!socket.isOutputShutdown() && !socket.isClosed()) {
+                    socket.shutdownOutput();
+                }
+            } catch (IOException ignored) {
+                // the close below is what matters
+            }
             try {
                 socket.close();
             } catch (IOException ignored) {

@@ -1,0 +1,255 @@
+package dev.weft.provider.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.Access;
+import dev.weft.Completion;
+import dev.weft.CompletionBatch;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.EndpointState;
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import dev.weft.Fabrics;
+import dev.weft.MemoryRegion;
+import dev.weft.Opcode;
+import dev.weft.PostStatus;
+import dev.weft.ScatterGatherList;
+import dev.weft.Status;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The TCP provider's own semantics: progress modes, RNR, ordering, authentication, limits. */
+@Timeout(60)
+class TcpSemanticsTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "?progress=manual", "?threads=virtual"})
+    void writeReadAtomicsAndScatterGatherInEveryProgressMode(String params) throws Exception {
+        try (Pair p = new Pair(params, params)) {
+            Thread targetPoller = null;
+            if (params.contains("manual")) {
+                // in manual progress the target is served only while something polls its fabric
+                targetPoller = Thread.ofPlatform().daemon().start(() -> {
+                    CompletionBatch b = new CompletionBatch(8);
+                    while (p.serverQueue.poll(b) >= 0 && !Thread.currentThread().isInterrupted()) {
+                        Thread.onSpinWait();
+                    }
+                });
+            }
+            try {
+                for (int i = 0; i < 100; i++) {
+                    p.local.segment().set(ValueLayout.JAVA_BYTE, i, (byte) i);
+                }
+                ScatterGatherList sgl = new ScatterGatherList(3).add(p.local, 0, 10).add(p.local, 50, 40).add(p.local, 10, 1);
+                assertEquals(PostStatus.OK, p.endpoint.write(1, sgl, p.remote.address(), p.remote.key()));
+                assertEquals(PostStatus.OK, p.endpoint.read(2, p.local, 1000, 51, p.remote, 0));
+                assertEquals(PostStatus.OK, p.endpoint.fetchAndAdd(3, p.local, 2000, p.remote, 4096, 5));
+                assertEquals(PostStatus.OK, p.endpoint.compareAndSwap(4, p.local, 2008, p.remote, 4096, 5 + fillWord(), 77));
+                List<Completion> c = p.await(4);
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(i + 1, c.get(i).workRequestId(), "completions in posted order");
+                    assertEquals(Status.SUCCESS, c.get(i).status(), c.get(i)::toString);
+                }
+                assertEquals(Opcode.WRITE, c.get(0).opcode());
+                assertEquals(51, c.get(1).byteCount());
+                for (int i = 0; i < 10; i++) {
+                    assertEquals((byte) i, p.local.segment().get(ValueLayout.JAVA_BYTE, 1000 + i));
+                }
+                for (int i = 0; i < 40; i++) {
+                    assertEquals((byte) (50 + i), p.local.segment().get(ValueLayout.JAVA_BYTE, 1010 + i));
+                }
+                assertEquals((byte) 10, p.local.segment().get(ValueLayout.JAVA_BYTE, 1050));
+                assertEquals(fillWord(), p.local.segment().get(ValueLayout.JAVA_LONG, 2000));
+                assertEquals(fillWord() + 5, p.local.segment().get(ValueLayout.JAVA_LONG, 2008));
+                assertEquals(77L, p.target.segment().get(ValueLayout.JAVA_LONG, 4096));
+            } finally {
+                if (targetPoller != null) {
+                    targetPoller.interrupt();
+                }
+            }
+        }
+    }
+
+    private static long fillWord() {
+        return 0xA5A5A5A5A5A5A5A5L;
+    }
+
+    @Test
+    void sendReceiveWriteImmediateAndOrdering() {
+        try (Pair p = new Pair()) {
+            Endpoint server = p.accepted();
+            MemoryRegion rbuf = p.serverDomain.register(p.arena.allocate(4096), Access.LOCAL_WRITE);
+            assertEquals(PostStatus.OK, server.receive(10, rbuf, 0, 100));
+            assertEquals(PostStatus.OK, server.receive(11, rbuf, 100, 100));
+            p.local.segment().setString(0, "first");
+            // a write followed by a send: the write is visible when the receive completes
+            p.local.segment().fill((byte) 9);
+            p.local.segment().setString(0, "first");
+            assertEquals(PostStatus.OK, p.endpoint.write(1, p.local, 512, 256, p.remote, 1024));
+            assertEquals(PostStatus.OK, p.endpoint.send(2, p.local, 0, 6));
+            assertEquals(PostStatus.OK, p.endpoint.writeWithImmediate(3, p.local, 0, 8, p.remote.address() + 8, p.remote.key(), 0xCAFE));
+            List<Completion> server2 = p.await(p.serverQueue, 2);
+            assertEquals(Opcode.RECEIVE, server2.get(0).opcode());
+            assertEquals(6, server2.get(0).byteCount());
+            assertEquals("first", rbuf.segment().getString(0));
+            assertTrue(Pair.allEqual(p.target.segment(), 1024, 1280, (byte) 9), "the write before the send is visible");
+            assertEquals(Opcode.RECEIVE_WRITE_WITH_IMMEDIATE, server2.get(1).opcode());
+            assertEquals(0xCAFE, server2.get(1).immediate());
+            assertTrue(server2.get(1).hasImmediate());
+            assertEquals(3, p.await(3).stream().filter(x -> x.status() == Status.SUCCESS).count());
+        }
+    }
+
+    @Test
+    void sendWithoutReceiveRetriesAndThenFailsWithRnr() {
+        try (Pair p = new Pair("", "?rnr_retry=3&rnr_delay=5")) {
+            p.accepted();
+            assertEquals(PostStatus.OK, p.endpoint.send(1, p.local, 0, 8));
+            assertEquals(PostStatus.OK, p.endpoint.write(2, p.local, 0, 8, p.remote, 0));
+            List<Completion> c = p.await(2);
+            assertEquals(Status.RNR_RETRY_EXCEEDED, c.get(0).status());
+            assertEquals(Status.FLUSHED, c.get(1).status());
+            assertEquals(EndpointState.ERROR, p.endpoint.state());
+        }
+    }
+
+    @Test
+    void aReceivePostedDuringRnrRetriesIsUsedAndOrderIsKept() throws Exception {
+        try (Pair p = new Pair("", "?rnr_retry=100&rnr_delay=5")) {
+            Endpoint server = p.accepted();
+            MemoryRegion rbuf = p.serverDomain.register(p.arena.allocate(64), Access.LOCAL_WRITE);
+            p.local.segment().fill((byte) 4);
+            assertEquals(PostStatus.OK, p.endpoint.send(1, p.local, 0, 16));
+            assertEquals(PostStatus.OK, p.endpoint.write(2, p.local, 0, 32, p.remote, 0));
+            Thread.sleep(60);
+            assertTrue(Pair.allEqual(p.target.segment(), 0, 32, Pair.FILL), "the write after an unanswered send waits (go-back-N)");
+            assertEquals(PostStatus.OK, server.receive(7, rbuf, 0, 64));
+            List<Completion> c = p.await(2);
+            assertEquals(Status.SUCCESS, c.get(0).status());
+            assertEquals(Status.SUCCESS, c.get(1).status());
+            assertEquals(16, p.await(p.serverQueue, 1).get(0).byteCount());
+            assertTrue(Pair.allEqual(p.target.segment(), 0, 32, (byte) 4));
+        }
+    }
+
+    @Test
+    void messageLargerThanTheReceiveIsALengthError() {
+        try (Pair p = new Pair()) {
+            Endpoint server = p.accepted();
+            MemoryRegion rbuf = p.serverDomain.register(p.arena.allocate(64), Access.LOCAL_WRITE);
+            server.receive(7, rbuf, 0, 8);
+            p.endpoint.send(1, p.local, 0, 9);
+            assertEquals(Status.LOCAL_LENGTH_ERROR, p.await(p.serverQueue, 1).get(0).status());
+            assertEquals(Status.REMOTE_INVALID_REQUEST, p.await(1).get(0).status());
+        }
+    }
+
+    @Test
+    void queueFullReturnsAgainAndCloseFlushesEachRequestOnce() {
+        try (Pair p = new Pair()) {
+            Endpoint small = p.clientDomain.connect(p.listener.uri(), EndpointConfig.of(p.queue).withSendQueueDepth(4));
+            int ok = 0;
+            PostStatus last = PostStatus.OK;
+            for (int i = 0; i < 1000 && last != PostStatus.AGAIN; i++) {
+                last = small.read(i, p.local, 0, 60_000, p.remote, 0);
+                if (last == PostStatus.OK) {
+                    ok++;
+                }
+            }
+            assertEquals(PostStatus.AGAIN, last, "a full send queue answers AGAIN instead of blocking");
+            int many = 0;
+            for (int i = 0; i < 1000; i++) {
+                if (p.endpoint.write(i, p.local, 0, 1024, p.remote, 0) == PostStatus.OK) {
+                    many++;
+                }
+            }
+            p.endpoint.close();
+            small.close();
+            assertEquals(PostStatus.CLOSED, p.endpoint.write(0, p.local, 0, 8, p.remote, 0));
+            List<Completion> c = p.await(ok + many);
+            assertTrue(c.stream().allMatch(x -> x.status() == Status.SUCCESS || x.status() == Status.FLUSHED), c::toString);
+        }
+    }
+
+    @Test
+    void badPostsAreInvalidAndLocalProtectionErrorsComplete() {
+        try (Pair p = new Pair()) {
+            assertEquals(PostStatus.INVALID, p.endpoint.write(1, p.local, 0, -1, p.remote, 0));
+            assertEquals(PostStatus.INVALID, p.endpoint.write(1, null, 0, 8, p.remote, 0));
+            assertEquals(PostStatus.INVALID, p.endpoint.send(1, new ScatterGatherList(32).add(p.local, 0, 1).add(p.local, 0, 1)
+                    .add(p.local, 0, 1).add(p.local, 0, 1).add(p.local, 0, 1)));
+            assertEquals(PostStatus.OK, p.endpoint.write(1, p.local, Pair.SIZE - 4, 8, p.remote, 0));
+            assertEquals(Status.LOCAL_PROTECTION_ERROR, p.await(1).get(0).status());
+        }
+    }
+
+    @Test
+    void authenticationWithASharedSecret() {
+        try (Pair p = new Pair("?secret=s3cret", "?secret=s3cret")) {
+            assertEquals(PostStatus.OK, p.endpoint.write(1, p.local, 0, 8, p.remote, 0));
+            assertEquals(Status.SUCCESS, p.await(1).get(0).status());
+        }
+        for (String clientParams : new String[] {"?secret=wrong", ""}) {
+            FabricException e = assertThrows(FabricException.class, () -> new Pair("?secret=s3cret", clientParams).close());
+            assertEquals(ErrorCode.AUTHENTICATION_FAILED, e.code(), e.getMessage());
+        }
+        FabricException mismatch = assertThrows(FabricException.class, () -> new Pair("", "?secret=s3cret").close());
+        assertEquals(ErrorCode.AUTHENTICATION_FAILED, mismatch.code());
+        assertTrue(mismatch.getMessage().contains("no shared secret"), mismatch.getMessage());
+    }
+
+    @Test
+    void connectErrorsAreClear() {
+        try (Pair p = new Pair(); var f = Fabrics.open("tcp://127.0.0.1:0?max_connections=1")) {
+            var d = f.openDomain();
+            var q = d.openCompletionQueue(16);
+            FabricException region = assertThrows(FabricException.class,
+                    () -> d.connect(p.listener.uri().withRegion("nope"), EndpointConfig.of(q)));
+            assertTrue(region.getMessage().contains("publishes no region named \"nope\""), region.getMessage());
+            int port = p.listener.uri().port();
+            p.listener.close();
+            FabricException refused = assertThrows(FabricException.class,
+                    () -> d.connect("tcp://127.0.0.1:" + port, EndpointConfig.of(q).withConnectTimeout(Duration.ofSeconds(2))));
+            assertEquals(ErrorCode.CONNECTION_REFUSED, refused.code());
+            assertTrue(refused.getMessage().contains("127.0.0.1:" + port), refused.getMessage());
+        }
+    }
+
+    @Test
+    void maxConnectionsIsEnforcedCleanly() {
+        try (Pair p = new Pair("?max_connections=2", "")) {
+            p.clientDomain.connect(p.listener.uri(), EndpointConfig.of(p.queue));
+            FabricException e = assertThrows(FabricException.class, () -> p.clientDomain.connect(p.listener.uri(), EndpointConfig.of(p.queue)));
+            assertEquals(ErrorCode.RESOURCE_EXHAUSTED, e.code(), e.getMessage());
+            assertEquals(PostStatus.OK, p.endpoint.write(1, p.local, 0, 8, p.remote, 0));
+            assertEquals(Status.SUCCESS, p.await(1).get(0).status());
+        }
+    }
+
+    @Test
+    void blockingAwaitTimesOutWithoutCompletions() {
+        try (Pair p = new Pair()) {
+            long t0 = System.nanoTime();
+            assertEquals(0, p.queue.await(new CompletionBatch(4), 200, TimeUnit.MILLISECONDS));
+            assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(190));
+        }
+    }
+
+    @Test
+    void badUrisAreRejected() {
+        for (String uri : new String[] {"tcp://127.0.0.1", "tcp://127.0.0.1:0/region", "tcp://127.0.0.1:0?progress=fast",
+                "tcp://127.0.0.1:0?bogus=1", "tcp://127.0.0.1:0?timeout=5", "tcp://127.0.0.1:0?secret="}) {
+            FabricException e = assertThrows(FabricException.class, () -> Fabrics.open(uri).close(), uri);
+            assertEquals(ErrorCode.INVALID_URI, e.code(), uri);
+        }
+    }
+}
