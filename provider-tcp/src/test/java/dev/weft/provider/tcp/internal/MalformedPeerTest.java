@@ -1,0 +1,145 @@
+package dev.weft.provider.tcp.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.Access;
+import dev.weft.CompletionBatch;
+import dev.weft.Domain;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.EndpointState;
+import dev.weft.Fabric;
+import dev.weft.FabricUri;
+import dev.weft.Fabrics;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.PostStatus;
+import dev.weft.RemoteRegion;
+import dev.weft.Status;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A hand-written hostile peer: after a valid handshake it sends malformed, oversized or random frames. */
+@Timeout(60)
+class MalformedPeerTest {
+
+    private interface Attack {
+        void send(OutputStream out, RemoteRegion region) throws Exception;
+    }
+
+    private static void survive(Attack attack) throws Exception {
+        try (Fabric fabric = Fabrics.open("tcp://127.0.0.1:0"); Arena arena = Arena.ofShared()) {
+            Domain domain = fabric.openDomain();
+            var queue = domain.openCompletionQueue(64);
+            MemoryRegion target = domain.register(arena.allocate(4096, 8), Access.LOCAL_WRITE, Access.REMOTE_WRITE, Access.REMOTE_READ);
+            target.segment().fill((byte) 0x11);
+            Listener listener = domain.listen(EndpointConfig.of(queue));
+            listener.publish("t", target);
+            FabricUri uri = listener.uri().withRegion("t");
+            try (Socket raw = new Socket("127.0.0.1", uri.port())) {
+                raw.setSoTimeout(5000);
+                Handshake.Result hs = Handshake.client(raw, TcpConfig.from(FabricUri.parse("tcp://127.0.0.1:0")), uri);
+                Endpoint victim = listener.accept(Duration.ofSeconds(5));
+                attack.send(raw.getOutputStream(), hs.region());
+                raw.getOutputStream().flush();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (victim.state() == EndpointState.CONNECTED && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertEquals(EndpointState.ERROR, victim.state(), "the attacked endpoint moved to ERROR");
+                InputStream in = raw.getInputStream();
+                byte[] sink = new byte[4096];
+                try {
+                    while (in.read(sink) >= 0) {
+                        // the victim closes the connection
+                    }
+                } catch (java.io.IOException reset) {
+                    // also a close
+                }
+            }
+            for (long i = 0; i < 4096; i++) {
+                assertEquals((byte) 0x11, target.segment().get(ValueLayout.JAVA_BYTE, i), "target memory untouched");
+            }
+            // the fabric still serves others
+            try (Fabric client = Fabrics.open("tcp://127.0.0.1:0")) {
+                Domain cd = client.openDomain();
+                var cq = cd.openCompletionQueue(8);
+                MemoryRegion local = cd.register(arena.allocate(64), Access.LOCAL_WRITE);
+                Endpoint ok = cd.connect(uri, EndpointConfig.of(cq));
+                assertEquals(PostStatus.OK, ok.read(1, local, 0, 8, ok.wellKnownRegion().orElseThrow(), 0));
+                CompletionBatch b = new CompletionBatch(4);
+                assertEquals(1, cq.await(b, 5, TimeUnit.SECONDS));
+                assertEquals(Status.SUCCESS, b.get(0).status());
+            }
+        }
+    }
+
+    @Test
+    void badMagic() throws Exception {
+        survive((out, r) -> {
+            byte[] f = new byte[Wire.HEADER_SIZE];
+            Wire.header(f, 0, Wire.OP_WRITE, 0, 8, 0, 1, r.address(), r.key(), 0, 0);
+            f[0] = 0x12;
+            out.write(f);
+            out.write(new byte[8]);
+        });
+    }
+
+    @Test
+    void oversizedPayloadIsRefusedBeforeAnythingIsRead() throws Exception {
+        survive((out, r) -> {
+            byte[] f = new byte[Wire.HEADER_SIZE];
+            Wire.header(f, 0, Wire.OP_WRITE, 0, Integer.MAX_VALUE, 0, 1, r.address(), r.key(), 0, 0);
+            out.write(f);
+        });
+    }
+
+    @Test
+    void truncatedFrameThenClose() throws Exception {
+        survive((out, r) -> {
+            byte[] f = new byte[Wire.HEADER_SIZE];
+            Wire.header(f, 0, Wire.OP_WRITE, 0, 100, 0, 1, r.address(), r.key(), 0, 0);
+            out.write(f, 0, 20);
+            out.flush();
+            // then silence: a half-sent frame from a peer that stopped talking
+        });
+    }
+
+    @Test
+    void outOfSequenceRequest() throws Exception {
+        survive((out, r) -> {
+            byte[] f = new byte[Wire.HEADER_SIZE];
+            Wire.header(f, 0, Wire.OP_WRITE, 0, 8, 0, 5, r.address(), r.key(), 0, 0);
+            out.write(f);
+            out.write(new byte[8]);
+        });
+    }
+
+    @Test
+    void responseForNothing() throws Exception {
+        survive((out, r) -> {
+            byte[] f = new byte[Wire.HEADER_SIZE];
+            Wire.header(f, 0, Wire.OP_ACK, 0, 0, 0, 1, 0, 0, 0, 0);
+            out.write(f);
+        });
+    }
+
+    @Test
+    void randomBytes() throws Exception {
+        Random random = new Random(1);
+        survive((out, r) -> {
+            byte[] junk = new byte[4096];
+            random.nextBytes(junk);
+            out.write(junk);
+        });
+    }
+}
