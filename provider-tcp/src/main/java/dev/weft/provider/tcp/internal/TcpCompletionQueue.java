@@ -9,8 +9,6 @@ import dev.weft.Opcode;
 import dev.weft.Status;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A completion queue: a ring of preallocated completion slots filled by the provider's
@@ -23,8 +21,8 @@ final class TcpCompletionQueue implements CompletionQueue {
     private final TcpDomain domain;
     private final TcpFabric fabric;
     private final int depth;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition notEmpty = lock.newCondition();
+    /** Guards the ring; a monitor, not a ReentrantLock, so that contention allocates no queue nodes on the heap. */
+    private final Object lock = new Object();
     private final AtomicInteger users = new AtomicInteger();
     private Completion[] ring;
     private int head;
@@ -56,8 +54,7 @@ final class TcpCompletionQueue implements CompletionQueue {
 
     /** Adds a completion; called by provider threads. Never allocates unless the queue overruns. */
     void push(long wrId, Opcode opcode, Status status, int byteCount, int immediate, boolean hasImmediate, long endpointId) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (!open) {
                 return;
             }
@@ -67,10 +64,8 @@ final class TcpCompletionQueue implements CompletionQueue {
             ring[(head + count) % ring.length].set(wrId, opcode, status, byteCount, immediate, hasImmediate, endpointId, 0);
             count++;
             if (waiters > 0) {
-                notEmpty.signal();
+                lock.notifyAll();
             }
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -99,8 +94,7 @@ final class TcpCompletionQueue implements CompletionQueue {
     }
 
     private int drain(CompletionBatch batch) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             int n = 0;
             while (count > 0 && !batch.isFull()) {
                 batch.next().set(ring[head]);
@@ -109,8 +103,6 @@ final class TcpCompletionQueue implements CompletionQueue {
                 n++;
             }
             return n;
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -140,12 +132,11 @@ final class TcpCompletionQueue implements CompletionQueue {
                 fabric.progress(Math.min(left, TimeUnit.MILLISECONDS.toNanos(10)));
                 continue;
             }
-            lock.lock();
-            try {
+            synchronized (lock) {
                 if (count == 0 && open) {
                     waiters++;
                     try {
-                        notEmpty.awaitNanos(left);
+                        lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)), 0);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         return 0;
@@ -153,19 +144,14 @@ final class TcpCompletionQueue implements CompletionQueue {
                         waiters--;
                     }
                 }
-            } finally {
-                lock.unlock();
             }
         }
     }
 
     /** Wakes waiters (manual progress delivered completions from another thread). */
     void wakeUp() {
-        lock.lock();
-        try {
-            notEmpty.signalAll();
-        } finally {
-            lock.unlock();
+        synchronized (lock) {
+            lock.notifyAll();
         }
     }
 
@@ -188,13 +174,10 @@ final class TcpCompletionQueue implements CompletionQueue {
             throw new FabricException(ErrorCode.BUSY, "completion queue is still used by " + users.get()
                     + " open endpoint(s); close them (or the listener's endpoints) first");
         }
-        lock.lock();
-        try {
+        synchronized (lock) {
             open = false;
             count = 0;
-            notEmpty.signalAll();
-        } finally {
-            lock.unlock();
+            lock.notifyAll();
         }
         domain.removeChild(this);
     }
