@@ -4,6 +4,7 @@
  */
 module dev.weft.tools {
     requires dev.weft.api;
+    requires dev.weft.cluster;
 
     uses dev.weft.spi.FabricProvider;
 }

@@ -17,7 +17,10 @@ final class DemoCommand {
     }
 
     static int run(List<String> argv, PrintStream out, PrintStream err) {
-        err.println("weft demo: the cluster connection manager is not part of this build yet");
-        return 1;
+        if (argv.size() == 1 || (!argv.isEmpty() && !argv.get(0).equals("--fail"))
+                || (argv.size() == 2 && !List.of("interconnect", "partner").contains(argv.get(1))) || argv.size() > 2) {
+            throw new UsageException("expected no arguments or --fail interconnect|partner, got " + argv);
+        }
+        return dev.weft.cluster.demo.ClusterDemo.run(argv, out);
     }
 }

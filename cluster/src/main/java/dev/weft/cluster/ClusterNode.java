@@ -1,0 +1,87 @@
+package dev.weft.cluster;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A cluster node: one {@link ConnectionManager} per interconnect, all serving the same clients,
+ * with one incarnation number chosen at random when the node starts. Clients get a link per
+ * connected interconnect and move to a surviving one when theirs fails; a recovered
+ * interconnect rejoins through its own state machine. Thread-safe.
+ */
+public final class ClusterNode implements AutoCloseable {
+    /**
+     * One interconnect: where this node listens and where its partner does.
+     *
+     * @param localUri e.g. {@code tcp://127.0.0.1:7001}
+     * @param partnerUri e.g. {@code tcp://127.0.0.1:7002}
+     */
+    public record Interconnect(String localUri, String partnerUri) {
+    }
+
+    private final long incarnation = ConnectionManager.newIncarnation();
+    private final List<ConnectionManager> managers = new ArrayList<>();
+
+    /**
+     * Starts a manager per interconnect.
+     *
+     * @param nodeId this node's id
+     * @param interconnects the interconnects, in order of preference
+     * @param clients registered clients
+     * @param settings applied to each interconnect's settings (e.g. a shorter wait timeout)
+     * @param listener receives every transition, with the interconnect index
+     * @param log receives one line per notable event
+     */
+    public ClusterNode(long nodeId, List<Interconnect> interconnects, List<ConnectionClient> clients,
+                       java.util.function.UnaryOperator<ConnectionManager.Settings> settings, TransitionListener listener,
+                       Consumer<String> log) {
+        try {
+            for (int i = 0; i < interconnects.size(); i++) {
+                Interconnect ic = interconnects.get(i);
+                int index = i;
+                ConnectionManager.Settings s = settings.apply(ConnectionManager.Settings.of(nodeId, incarnation, ic.localUri(), ic.partnerUri()));
+                managers.add(new ConnectionManager(s, i, clients, (from, event, to, detail) -> listener.transition(index, from, event, to, detail), log));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Observes the transitions of every interconnect's state machine. */
+    @FunctionalInterface
+    public interface TransitionListener {
+        /**
+         * @param interconnect the interconnect's index
+         * @param from the state before
+         * @param event what happened
+         * @param to the state after
+         * @param detail why
+         */
+        void transition(int interconnect, SlamState from, SlamEvent event, SlamState to, String detail);
+    }
+
+    /** @return this node's incarnation */
+    public long incarnation() {
+        return incarnation;
+    }
+
+    /** @return the managers, one per interconnect */
+    public List<ConnectionManager> managers() {
+        return List.copyOf(managers);
+    }
+
+    /** @return {@code true} if at least one interconnect is connected */
+    public boolean connected() {
+        return managers.stream().anyMatch(m -> m.state() == SlamState.CONNECTED);
+    }
+
+    /** Stops every manager. Idempotent. */
+    @Override
+    public void close() {
+        for (ConnectionManager m : managers) {
+            m.close();
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package dev.weft.cluster;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A client of the connection manager (the seed's heartbeat / failover monitor, a mirror, ...).
+ * It registers with a {@link ClusterNode} before the node starts, says what it needs — its
+ * name, the memory the partner's counterpart may access on this node, and memory it sends from
+ * — and is given a {@link ClientLink} per interconnect once both nodes are connected and ready.
+ *
+ * <p>Both nodes must register a client of the same name; the managers check that through the
+ * client directories in their configuration regions. Link callbacks come from manager threads,
+ * one per interconnect: implementations must be thread-safe.
+ */
+public interface ConnectionClient {
+    /** @return 1 to 32 characters of letters, digits, '-' or '_'; the same on both nodes */
+    String name();
+
+    /** @return native memory the partner's counterpart reads and writes by RDMA; lives as long as the client */
+    MemorySegment partnerMemory();
+
+    /** @return native memory this client sends from (and reads into); lives as long as the client */
+    MemorySegment sendMemory();
+
+    /**
+     * A connection to the partner's counterpart is ready on one interconnect.
+     *
+     * @param link the link; valid until {@link #linkDown(ClientLink)}
+     */
+    void linkUp(ClientLink link);
+
+    /**
+     * The link's interconnect failed or its session ended; the link must not be used any more.
+     *
+     * @param link the link
+     */
+    void linkDown(ClientLink link);
+}

@@ -1,0 +1,561 @@
+package dev.weft.cluster;
+
+import dev.weft.Access;
+import dev.weft.CompletionBatch;
+import dev.weft.CompletionQueue;
+import dev.weft.Domain;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.Fabric;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import dev.weft.Fabrics;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.PostStatus;
+import dev.weft.RemoteRegion;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.zip.CRC32C;
+
+/**
+ * The connection manager of one interconnect: slam connect to the partner with RDMA read and
+ * write only, then client connections. One thread per manager drives the
+ * {@link SlamStateMachine}; it never needs the partner's application, only its fabric.
+ *
+ * <h2>Configuration region</h2>
+ * Each node registers a {@value #CONFIG_SIZE}-byte region and publishes it on its listener as
+ * {@value #CONFIG_REGION} — the seed's predetermined configuration location, addressed by the
+ * partner as {@code SCHEME://ADDRESS:PORT/cluster}:
+ * <pre>
+ *   0  64  own record: written by this node (seqlock), read by the partner (RDMA read)
+ *  64  64  inbox: written by the partner (RDMA write), read by this node
+ * 128 896  client directory: u32 count, then per client 32-byte name + u64 memory size (big-endian)
+ * </pre>
+ *
+ * <p>Thread-safe; {@link #close()} stops the thread and releases the fabric.
+ */
+public final class ConnectionManager implements AutoCloseable {
+    /** The well-known region name of the configuration region. */
+    public static final String CONFIG_REGION = "cluster";
+    /** Size of the configuration region. */
+    public static final int CONFIG_SIZE = 1024;
+    static final int OWN = 0;
+    static final int INBOX = 64;
+    static final int DIRECTORY = 128;
+    static final int DIRECTORY_SIZE = CONFIG_SIZE - DIRECTORY;
+    private static final int MAX_CLIENTS = (DIRECTORY_SIZE - 4) / 40;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /**
+     * Timings and identity of a node on one interconnect.
+     *
+     * @param nodeId this node's id
+     * @param incarnation this node's incarnation (random per start; shared by its managers)
+     * @param localUri the fabric URI this node listens on, e.g. {@code tcp://127.0.0.1:7001}
+     * @param partnerUri the partner's predetermined address and port, e.g. {@code tcp://127.0.0.1:7002}
+     * @param waitTimeout how long states 3 and 5 wait for the partner
+     * @param pollInterval how often records are polled and, when connected, the partner's record is read
+     * @param operationTimeout how long one RDMA read or write may take
+     * @param retryMin first back-off after Error
+     * @param retryMax largest back-off (the bound of the retry policy)
+     */
+    public record Settings(long nodeId, long incarnation, FabricUri localUri, FabricUri partnerUri, Duration waitTimeout,
+                           Duration pollInterval, Duration operationTimeout, Duration retryMin, Duration retryMax) {
+        /**
+         * Defaults: 30 s wait, 20 ms poll, 2 s per operation, back-off 100 ms doubling to 2 s.
+         *
+         * @param nodeId this node's id
+         * @param incarnation this node's incarnation
+         * @param localUri local fabric URI
+         * @param partnerUri partner URI
+         * @return the settings
+         */
+        public static Settings of(long nodeId, long incarnation, String localUri, String partnerUri) {
+            return new Settings(nodeId, incarnation, FabricUri.parse(localUri), FabricUri.parse(partnerUri).withRegion(null),
+                    Duration.ofSeconds(30), Duration.ofMillis(20), Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofSeconds(2));
+        }
+
+        /**
+         * @param timeout how long states 3 and 5 wait
+         * @return a copy with that wait timeout
+         */
+        public Settings withWaitTimeout(Duration timeout) {
+            return new Settings(nodeId, incarnation, localUri, partnerUri, timeout, pollInterval, operationTimeout, retryMin, retryMax);
+        }
+    }
+
+    /** @return a random non-zero incarnation number, for a node that starts */
+    public static long newIncarnation() {
+        long v;
+        do {
+            v = RANDOM.nextLong();
+        } while (v == 0);
+        return v;
+    }
+
+    private final Settings settings;
+    private final int index;
+    private final List<ConnectionClient> clients;
+    private final SlamStateMachine machine;
+    private final Consumer<String> log;
+    private final Arena arena = Arena.ofShared();
+    private final Fabric fabric;
+    private final Domain domain;
+    private final CompletionQueue queue;
+    private final MemoryRegion config;
+    private final MemoryRegion scratch;
+    private final Listener configListener;
+    private final List<MemoryRegion[]> clientRegions = new ArrayList<>();
+    private final CompletionBatch batch = new CompletionBatch(16);
+    private final List<ClientLink> links = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private Endpoint endpoint;
+    private RemoteRegion partnerConfig;
+    private long partnerIncarnation;
+    private long wrIds;
+    private volatile long connectedAtNanos;
+
+    /**
+     * Opens the interconnect's fabric, publishes the configuration region and the clients'
+     * memories, and starts the state machine.
+     *
+     * @param settings identity and timings
+     * @param index this interconnect's index
+     * @param clients the node's clients (the same list on every interconnect)
+     * @param listener notified of every transition
+     * @param log receives one line per notable event (client links, session changes)
+     */
+    public ConnectionManager(Settings settings, int index, List<ConnectionClient> clients, SlamStateMachine.Listener listener,
+                             Consumer<String> log) {
+        if (clients.size() > MAX_CLIENTS) {
+            throw FabricException.invalid(clients.size() + " clients registered; at most " + MAX_CLIENTS + " fit in the directory");
+        }
+        this.settings = settings;
+        this.index = index;
+        this.clients = List.copyOf(clients);
+        this.log = log;
+        this.machine = new SlamStateMachine("node " + settings.nodeId() + " interconnect " + index);
+        machine.addListener(listener);
+        fabric = Fabrics.open(settings.localUri());
+        try {
+            domain = fabric.openDomain();
+            queue = domain.openCompletionQueue(64);
+            config = domain.register(arena.allocate(CONFIG_SIZE, 64), Access.LOCAL_WRITE, Access.REMOTE_READ, Access.REMOTE_WRITE);
+            scratch = domain.register(arena.allocate(CONFIG_SIZE, 64), Access.LOCAL_WRITE);
+            writeDirectory();
+            publish(SlamState.INITIAL, 0, 0);
+            configListener = domain.listen(EndpointConfig.of(queue));
+            configListener.publish(CONFIG_REGION, config);
+            for (ConnectionClient c : this.clients) {
+                MemoryRegion partnerMemory = domain.register(c.partnerMemory(), Access.LOCAL_WRITE, Access.REMOTE_READ, Access.REMOTE_WRITE);
+                MemoryRegion sendMemory = domain.register(c.sendMemory(), Access.LOCAL_WRITE);
+                clientRegions.add(new MemoryRegion[] {partnerMemory, sendMemory});
+                configListener.publish("client." + c.name(), partnerMemory);
+            }
+        } catch (RuntimeException e) {
+            fabric.close();
+            arena.close();
+            throw e;
+        }
+        thread = Thread.ofPlatform().daemon().name("weft-cluster-" + settings.nodeId() + "-" + index).start(this::run);
+    }
+
+    /** @return the current state */
+    public SlamState state() {
+        return machine.state();
+    }
+
+    /** @return the state machine (to add listeners) */
+    public SlamStateMachine machine() {
+        return machine;
+    }
+
+    /** @return the bound local URI (with the real port) */
+    public FabricUri localUri() {
+        return configListener.uri();
+    }
+
+    /** @return the partner incarnation of the current session, 0 if none */
+    public long partnerIncarnation() {
+        return partnerIncarnation;
+    }
+
+    /** @return {@link System#nanoTime()} when the current session reached Connected, 0 if not connected */
+    public long connectedAtNanos() {
+        return connectedAtNanos;
+    }
+
+    // ------------------------------------------------------------------ the state machine's driver
+
+    private void run() {
+        long backoff = settings.retryMin().toNanos();
+        while (running) {
+            try {
+                SlamState s = machine.state();
+                switch (s) {
+                    case INITIAL -> {
+                        publish(SlamState.INITIAL, 0, 0);
+                        machine.fire(SlamEvent.START, "power on");
+                    }
+                    case ATTEMPTING_READ -> {
+                        publish(SlamState.ATTEMPTING_READ, 0, 0);
+                        ConfigRecord partner = connectAndRead();
+                        if (partner != null) {
+                            partnerIncarnation = partner.incarnation();
+                            machine.fire(SlamEvent.READ_OK, "partner is in state " + partner.state());
+                        } else {
+                            machine.fire(SlamEvent.READ_FAILED, "partner not ready");
+                        }
+                    }
+                    case ATTEMPTING_WRITE -> {
+                        publish(SlamState.ATTEMPTING_WRITE, partnerIncarnation, 0);
+                        machine.fire(writeInbox(SlamState.ATTEMPTING_WRITE, 0) ? SlamEvent.WRITE_OK : SlamEvent.WRITE_FAILED,
+                                "wrote our state into the partner's region");
+                    }
+                    case WAITING_ON_PARTNER -> waitOnPartner();
+                    case ATTEMPTING_READ_AGAIN -> {
+                        publish(SlamState.ATTEMPTING_READ_AGAIN, partnerIncarnation, 0);
+                        ConfigRecord partner = readPartner();
+                        if (partner != null && partner.incarnation() == partnerIncarnation) {
+                            machine.fire(SlamEvent.READ_OK, "partner is in state " + partner.state());
+                        } else {
+                            machine.fire(SlamEvent.READ_FAILED, partner == null ? "second read failed" : "partner restarted meanwhile");
+                        }
+                    }
+                    case ATTEMPTING_WRITE_AGAIN -> writeAgainAndWait();
+                    case CONNECTED -> {
+                        backoff = settings.retryMin().toNanos();
+                        connected();
+                    }
+                    case ERROR -> {
+                        dropSession();
+                        sleepNanos(backoff);
+                        backoff = Math.min(backoff * 2, settings.retryMax().toNanos());
+                        if (running) {
+                            machine.fire(SlamEvent.RETRY, "back-off elapsed");
+                        }
+                    }
+                    default -> throw new IllegalStateException(s.name());
+                }
+            } catch (RuntimeException e) {
+                if (!running) {
+                    return;
+                }
+                log.accept("interconnect " + index + ": " + e.getMessage());
+                SlamState s = machine.state();
+                if (s == SlamState.ERROR) {
+                    sleepNanos(backoff);
+                } else if (SlamStateMachine.next(s, SlamEvent.WRITE_FAILED) != null) {
+                    machine.fire(SlamEvent.WRITE_FAILED, e.getMessage());
+                } else if (SlamStateMachine.next(s, SlamEvent.READ_FAILED) != null) {
+                    machine.fire(SlamEvent.READ_FAILED, e.getMessage());
+                } else {
+                    machine.fire(SlamEvent.TIMEOUT, e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void waitOnPartner() {
+        publish(SlamState.WAITING_ON_PARTNER, 0, 0);
+        closeEndpoint();
+        long deadline = System.nanoTime() + settings.waitTimeout().toNanos();
+        while (running) {
+            ConfigRecord inbox = ConfigRecord.read(config.segment(), INBOX);
+            if (inbox != null && inbox.peerIncarnation() == settings.incarnation()) {
+                partnerIncarnation = inbox.incarnation();
+                if (inbox.state() == SlamState.ATTEMPTING_WRITE_AGAIN) {
+                    machine.fire(SlamEvent.PARTNER_AT_5, "the partner wrote state 5 into our region");
+                    return;
+                }
+                if (inbox.state() == SlamState.CONNECTED) {
+                    machine.fire(SlamEvent.PARTNER_CONNECTED, "the partner wrote Connected into our region");
+                    return;
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                machine.fire(SlamEvent.TIMEOUT, "no partner within " + settings.waitTimeout().toMillis() + " ms");
+                return;
+            }
+            sleepNanos(settings.pollInterval().toNanos());
+        }
+    }
+
+    private void writeAgainAndWait() {
+        publish(SlamState.ATTEMPTING_WRITE_AGAIN, partnerIncarnation, 0);
+        if (endpoint == null && connectAndRead() == null) {
+            machine.fire(SlamEvent.WRITE_FAILED, "cannot reach the partner for the second write");
+            return;
+        }
+        if (!writeInbox(SlamState.ATTEMPTING_WRITE_AGAIN, 0)) {
+            machine.fire(SlamEvent.WRITE_FAILED, "second write failed");
+            return;
+        }
+        long deadline = System.nanoTime() + settings.waitTimeout().toNanos();
+        while (running) {
+            ConfigRecord inbox = ConfigRecord.read(config.segment(), INBOX);
+            if (inbox != null && inbox.incarnation() == partnerIncarnation && inbox.peerIncarnation() == settings.incarnation()) {
+                if (inbox.state() == SlamState.ATTEMPTING_WRITE_AGAIN) {
+                    machine.fire(SlamEvent.PARTNER_AT_5, "the partner reached state 5");
+                    return;
+                }
+                if (inbox.state() == SlamState.CONNECTED) {
+                    machine.fire(SlamEvent.PARTNER_CONNECTED, "the partner is connected");
+                    return;
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                machine.fire(SlamEvent.TIMEOUT, "the partner did not reach state 5 within " + settings.waitTimeout().toMillis() + " ms");
+                return;
+            }
+            sleepNanos(settings.pollInterval().toNanos());
+        }
+    }
+
+    /** Connected: tell the partner, check its client directory, create client endpoints, alert ready, then watch the session. */
+    private void connected() {
+        connectedAtNanos = System.nanoTime();
+        publish(SlamState.CONNECTED, partnerIncarnation, 0);
+        if (!writeInbox(SlamState.CONNECTED, 0)) {
+            machine.fire(SlamEvent.WRITE_FAILED, "could not tell the partner we are connected");
+            return;
+        }
+        ConfigRecord partner = readPartner();
+        if (partner == null || partner.incarnation() != partnerIncarnation) {
+            machine.fire(SlamEvent.READ_FAILED, partner == null ? "lost the partner" : "the partner restarted");
+            return;
+        }
+        List<String> partnerClients = readPartnerDirectory(partner);
+        if (partnerClients == null) {
+            machine.fire(SlamEvent.READ_FAILED, "the partner's client directory is torn or corrupt");
+            return;
+        }
+        for (int i = 0; i < clients.size(); i++) {
+            ConnectionClient c = clients.get(i);
+            if (!partnerClients.contains(c.name())) {
+                log.accept("interconnect " + index + ": the partner has no client \"" + c.name() + "\"; it stays unconnected");
+                continue;
+            }
+            CompletionQueue cq = domain.openCompletionQueue(256);
+            Endpoint e = domain.connect(settings.partnerUri().withRegion("client." + c.name()),
+                    EndpointConfig.of(cq).withConnectTimeout(settings.operationTimeout()));
+            links.add(new ClientLink(index, e, cq, e.wellKnownRegion().orElseThrow(), clientRegions.get(i)[0], clientRegions.get(i)[1]));
+        }
+        publish(SlamState.CONNECTED, partnerIncarnation, ConfigRecord.FLAG_READY);
+        if (!writeInbox(SlamState.CONNECTED, ConfigRecord.FLAG_READY)) {
+            machine.fire(SlamEvent.WRITE_FAILED, "could not alert the partner that we are ready");
+            return;
+        }
+        boolean announced = false;
+        while (running) {
+            ConfigRecord inbox = ConfigRecord.read(config.segment(), INBOX);
+            if (inbox != null && inbox.incarnation() != partnerIncarnation) {
+                machine.fire(SlamEvent.READ_FAILED, "the partner restarted (new incarnation): dropping the old session");
+                return;
+            }
+            if (!announced && inbox != null && inbox.ready()) {
+                announced = true;
+                for (ClientLink link : links) {
+                    log.accept("interconnect " + index + ": client " + clientName(link) + " connected");
+                    clientOf(link).linkUp(link);
+                }
+            }
+            partner = readPartner();
+            if (partner == null) {
+                machine.fire(SlamEvent.READ_FAILED, "reading the partner's record failed: interconnect down");
+                return;
+            }
+            if (partner.incarnation() != partnerIncarnation) {
+                machine.fire(SlamEvent.READ_FAILED, "the partner restarted (new incarnation): dropping the old session");
+                return;
+            }
+            sleepNanos(settings.pollInterval().toNanos());
+        }
+    }
+
+    private String clientName(ClientLink link) {
+        return clientOf(link).name();
+    }
+
+    private ConnectionClient clientOf(ClientLink link) {
+        for (int i = 0; i < clients.size(); i++) {
+            if (clientRegions.get(i)[0] == link.partnerMemory()) {
+                return clients.get(i);
+            }
+        }
+        throw new IllegalStateException("unknown link");
+    }
+
+    private void dropSession() {
+        connectedAtNanos = 0;
+        for (ClientLink link : links) {
+            try {
+                clientOf(link).linkDown(link);
+            } catch (RuntimeException e) {
+                log.accept("client " + clientName(link) + " failed in linkDown: " + e);
+            }
+            link.endpoint().close();
+            link.queue().close();
+        }
+        links.clear();
+        closeEndpoint();
+        config.segment().asSlice(INBOX, ConfigRecord.SIZE).fill((byte) 0); // a stale partner record must not start the next session
+        publish(SlamState.ERROR, 0, 0);
+    }
+
+    // ------------------------------------------------------------------ RDMA read and write of records
+
+    private ConfigRecord connectAndRead() {
+        closeEndpoint();
+        try {
+            endpoint = domain.connect(settings.partnerUri().withRegion(CONFIG_REGION),
+                    EndpointConfig.of(queue).withConnectTimeout(settings.operationTimeout()));
+        } catch (FabricException e) {
+            return null; // the partner's fabric is not up: "read failed, partner not ready"
+        }
+        partnerConfig = endpoint.wellKnownRegion().orElse(null);
+        return partnerConfig == null ? null : readPartner();
+    }
+
+    private ConfigRecord readPartner() {
+        if (endpoint == null || partnerConfig == null) {
+            return null;
+        }
+        if (!rdma(endpoint.read(++wrIds, scratch, 0, ConfigRecord.SIZE, partnerConfig, OWN))) {
+            return null;
+        }
+        return ConfigRecord.read(scratch.segment(), 0);
+    }
+
+    private List<String> readPartnerDirectory(ConfigRecord partner) {
+        if (!rdma(endpoint.read(++wrIds, scratch, 0, DIRECTORY_SIZE, partnerConfig, DIRECTORY))) {
+            return null;
+        }
+        MemorySegment d = scratch.segment();
+        if (crc(d.asSlice(0, DIRECTORY_SIZE)) != partner.directoryCrc()) {
+            return null;
+        }
+        int count = d.get(INT, 0);
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < count && i < MAX_CLIENTS; i++) {
+            byte[] name = d.asSlice(4 + 40L * i, 32).toArray(ValueLayout.JAVA_BYTE);
+            int n = 0;
+            while (n < name.length && name[n] != 0) {
+                n++;
+            }
+            names.add(new String(name, 0, n, StandardCharsets.US_ASCII));
+        }
+        return names;
+    }
+
+    private boolean writeInbox(SlamState state, int flags) {
+        if (endpoint == null || partnerConfig == null) {
+            return false;
+        }
+        new ConfigRecord(state, settings.nodeId(), settings.incarnation(), 0, partnerIncarnation, flags, directoryCrc())
+                .writeTo(scratch.segment(), 0);
+        return rdma(endpoint.write(++wrIds, scratch, 0, ConfigRecord.SIZE, partnerConfig, INBOX));
+    }
+
+    /** Waits for the one completion of a posted request; drains stale completions of earlier, timed-out requests. */
+    private boolean rdma(PostStatus posted) {
+        if (posted != PostStatus.OK) {
+            return false;
+        }
+        long want = wrIds;
+        long deadline = System.nanoTime() + settings.operationTimeout().toNanos();
+        while (running) {
+            int n = queue.await(batch, 10, TimeUnit.MILLISECONDS);
+            for (int i = 0; i < n; i++) {
+                if (batch.get(i).workRequestId() == want) {
+                    return batch.get(i).status().isSuccess();
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private void publish(SlamState state, long peerIncarnation, int flags) {
+        new ConfigRecord(state, settings.nodeId(), settings.incarnation(), 0, peerIncarnation, flags, directoryCrc())
+                .publish(config.segment(), OWN);
+    }
+
+    private int directoryCrc() {
+        return crc(config.segment().asSlice(DIRECTORY, DIRECTORY_SIZE));
+    }
+
+    private void writeDirectory() {
+        MemorySegment d = config.segment().asSlice(DIRECTORY, DIRECTORY_SIZE);
+        d.fill((byte) 0);
+        d.set(INT, 0, clients.size());
+        for (int i = 0; i < clients.size(); i++) {
+            String name = clients.get(i).name();
+            if (!name.matches("[A-Za-z0-9_-]{1,32}")) {
+                throw FabricException.invalid("client name \"" + name + "\" must be 1 to 32 letters, digits, '-' or '_'");
+            }
+            MemorySegment.copy(name.getBytes(StandardCharsets.US_ASCII), 0, d, ValueLayout.JAVA_BYTE, 4 + 40L * i, name.length());
+            d.set(LONG, 4 + 40L * i + 32, clients.get(i).partnerMemory().byteSize());
+        }
+    }
+
+    private static int crc(MemorySegment s) {
+        CRC32C c = new CRC32C();
+        c.update(s.asByteBuffer());
+        return (int) c.getValue();
+    }
+
+    private void closeEndpoint() {
+        if (endpoint != null) {
+            endpoint.close();
+            endpoint = null;
+            partnerConfig = null;
+        }
+        queue.poll(batch);
+    }
+
+    private void sleepNanos(long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    /** Stops the manager: links go down, the fabric closes. Idempotent. */
+    @Override
+    public void close() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (ClientLink link : links) {
+            clientOf(link).linkDown(link);
+        }
+        links.clear();
+        fabric.close();
+        arena.close();
+    }
+}

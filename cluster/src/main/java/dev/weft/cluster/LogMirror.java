@@ -1,0 +1,197 @@
+package dev.weft.cluster;
+
+import dev.weft.CompletionBatch;
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import dev.weft.PostStatus;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Mirrors an application log into the partner's memory with RDMA writes — what the seed's
+ * partners do with NVRAM. Each record goes to slot {@code sequence % capacity} of the partner's
+ * mirror, then the mirror's header word is set to the record's sequence number; both writes go
+ * over one endpoint, so the header never runs ahead of the data. The partner reads
+ * {@link #mirroredUpTo()} to know how far its copy is complete.
+ *
+ * <p>When an interconnect fails, records not yet confirmed are written again over the next one:
+ * a slot written twice holds the same bytes, so nothing is lost or duplicated.
+ *
+ * <pre>
+ * mirror memory: 0 u64 mirrored-up-to sequence | slots of SLOT bytes: u64 sequence, u32 length, data
+ * </pre>
+ * Thread-safe ({@link #append} is synchronized).
+ */
+public final class LogMirror implements ConnectionClient, AutoCloseable {
+    /** Bytes per slot, header included. */
+    public static final int SLOT = 256;
+    /** Largest record. */
+    public static final int MAX_RECORD = SLOT - 12;
+    private static final int HEADER = 64;
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    private final int capacity;
+    private final Duration timeout;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment mirror;
+    private final MemorySegment outbound;
+    private final byte[][] log;
+    private final CopyOnWriteArrayList<ClientLink> links = new CopyOnWriteArrayList<>();
+    private final CompletionBatch batch = new CompletionBatch(16);
+    private long appended;
+    private long confirmed;
+    private long wrIds;
+
+    /**
+     * @param capacity records kept (in the partner's mirror and locally, for re-sending)
+     * @param timeout how long {@link #append} waits for an interconnect
+     */
+    public LogMirror(int capacity, Duration timeout) {
+        this.capacity = capacity;
+        this.timeout = timeout;
+        this.mirror = arena.allocate(HEADER + (long) capacity * SLOT, 64);
+        this.outbound = arena.allocate(HEADER + SLOT, 64);
+        this.log = new byte[capacity][];
+    }
+
+    @Override
+    public String name() {
+        return "mirror";
+    }
+
+    @Override
+    public MemorySegment partnerMemory() {
+        return mirror;
+    }
+
+    @Override
+    public MemorySegment sendMemory() {
+        return outbound;
+    }
+
+    @Override
+    public void linkUp(ClientLink link) {
+        links.add(link);
+        synchronized (this) {
+            notifyAll();
+        }
+    }
+
+    @Override
+    public void linkDown(ClientLink link) {
+        links.remove(link);
+    }
+
+    /**
+     * Appends a record and returns once the partner's mirror holds it (and every earlier one).
+     *
+     * @param record at most {@value #MAX_RECORD} bytes
+     * @return the record's sequence number (1, 2, ...)
+     * @throws FabricException {@link ErrorCode#TIMEOUT} if no interconnect could take it in time
+     */
+    public synchronized long append(byte[] record) {
+        if (record.length > MAX_RECORD) {
+            throw FabricException.invalid("record of " + record.length + " bytes; the mirror's slots hold " + MAX_RECORD);
+        }
+        long seq = ++appended;
+        log[(int) (seq % capacity)] = record.clone();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (confirmed < seq) {
+            ClientLink link = links.isEmpty() ? null : links.get(0);
+            if (link == null) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new FabricException(ErrorCode.TIMEOUT, "record " + seq + " could not be mirrored: no interconnect reaches the partner");
+                }
+                try {
+                    wait(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new FabricException(ErrorCode.TIMEOUT, "interrupted while mirroring record " + seq);
+                }
+                continue;
+            }
+            if (!send(link, confirmed + 1, seq)) {
+                links.remove(link); // fail over: re-send everything unconfirmed on the next interconnect
+            }
+        }
+        return seq;
+    }
+
+    /** Writes records from..to, each followed by the header; returns false if the interconnect failed. */
+    private boolean send(ClientLink link, long from, long to) {
+        for (long s = from; s <= to; s++) {
+            byte[] record = log[(int) (s % capacity)];
+            outbound.set(ValueLayout.JAVA_LONG, HEADER, s);
+            outbound.set(ValueLayout.JAVA_INT, HEADER + 8, record.length);
+            MemorySegment.copy(record, 0, outbound, ValueLayout.JAVA_BYTE, HEADER + 12, record.length);
+            outbound.set(ValueLayout.JAVA_LONG, 0, s);
+            long slot = HEADER + (s % capacity) * SLOT;
+            if (link.endpoint().write(++wrIds, link.sendMemory(), HEADER, 12 + record.length, link.partnerRegion(), slot) != PostStatus.OK
+                    || link.endpoint().write(++wrIds, link.sendMemory(), 0, 8, link.partnerRegion(), 0) != PostStatus.OK
+                    || !await(link, 2)) {
+                return false;
+            }
+            confirmed = s;
+        }
+        return true;
+    }
+
+    private boolean await(ClientLink link, int n) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int got = 0;
+        while (got < n) {
+            int k = link.queue().await(batch, 100, TimeUnit.MILLISECONDS);
+            for (int i = 0; i < k; i++) {
+                if (!batch.get(i).status().isSuccess()) {
+                    return false;
+                }
+            }
+            got += Math.max(0, k);
+            if (k < 0 || System.nanoTime() - deadline > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** @return records appended on this node */
+    public synchronized long appended() {
+        return appended;
+    }
+
+    /** @return the highest sequence number of the partner's log that this node's mirror holds completely */
+    public long mirroredUpTo() {
+        return (long) LONG.getVolatile(mirror, 0L);
+    }
+
+    /**
+     * Reads a record of the partner's log from this node's mirror.
+     *
+     * @param sequence a sequence number no higher than {@link #mirroredUpTo()} and within the last {@code capacity}
+     * @return the record's bytes
+     */
+    public byte[] mirrored(long sequence) {
+        long slot = HEADER + (sequence % capacity) * SLOT;
+        if (mirror.get(ValueLayout.JAVA_LONG, slot) != sequence) {
+            throw FabricException.invalid("record " + sequence + " is not in the mirror (overwritten or not yet mirrored)");
+        }
+        int length = mirror.get(ValueLayout.JAVA_INT, slot + 8);
+        return mirror.asSlice(slot + 12, length).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /** Nothing to stop; memory is released by {@link #release()} after the node is closed. */
+    @Override
+    public void close() {
+        links.clear();
+    }
+
+    /** Releases the mirror's memory; call after the node using it is closed. */
+    public void release() {
+        arena.close();
+    }
+}
