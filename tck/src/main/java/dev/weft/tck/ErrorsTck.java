@@ -1,0 +1,130 @@
+package dev.weft.tck;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.Completion;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.EndpointState;
+import dev.weft.PostStatus;
+import dev.weft.Status;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Area 7: errors and teardown. */
+public abstract class ErrorsTck extends TckBase {
+    /** Creates the area. */
+    protected ErrorsTck() {
+    }
+
+    /** An endpoint in ERROR flushes outstanding and later requests. If this fails, check the ERROR state's flush. */
+    @Test
+    void err_errorFlushesOutstandingAndLater() {
+        connect();
+        assertEquals(PostStatus.OK, endpoint.write(1, local, 0, 8, remote.address(), remote.key() ^ 0x5555));
+        for (int i = 2; i <= 20; i++) {
+            assertEquals(PostStatus.OK, endpoint.write(i, local, 0, 8, remote, 0));
+        }
+        List<Completion> c = await(20);
+        assertEquals(Status.REMOTE_ACCESS_ERROR, c.get(0).status());
+        c.subList(1, 20).forEach(x -> assertEquals(Status.FLUSHED, x.status(), x::toString));
+        assertEquals(EndpointState.ERROR, endpoint.state());
+        assertEquals(PostStatus.OK, endpoint.write(21, local, 0, 8, remote, 0));
+        assertEquals(Status.FLUSHED, await(1).get(0).status());
+    }
+
+    /** Closing an endpoint with 1,000 operations in flight gives each exactly one completion. If this fails, check close's flush. */
+    @Test
+    void err_closeEndpointWith1000InFlight() {
+        connect();
+        int posted = 0;
+        for (int i = 0; i < 1000; i++) {
+            if (endpoint.write(i, local, 0, 512, remote, 0) == PostStatus.OK) {
+                posted++;
+            }
+        }
+        endpoint.close();
+        assertEquals(PostStatus.CLOSED, endpoint.write(5000, local, 0, 8, remote, 0));
+        List<Completion> c = await(posted);
+        assertTrue(c.stream().allMatch(x -> x.status() == Status.SUCCESS || x.status() == Status.FLUSHED), c::toString);
+        assertEquals(posted, c.stream().map(Completion::workRequestId).distinct().count(), "each request exactly once");
+    }
+
+    /** Closing the target region with 1,000 operations in flight: one completion each, no crash. If this fails, check the fence. */
+    @Test
+    void err_closeRegionWith1000InFlight() {
+        connect();
+        int posted = 0;
+        for (int i = 0; i < 1000; i++) {
+            if (endpoint.write(i, local, 0, 256, remote, 0) == PostStatus.OK) {
+                posted++;
+            }
+        }
+        target.close();
+        target.segment().fill(TARGET_FILL);
+        List<Completion> c = await(posted);
+        assertEquals(posted, c.stream().map(Completion::workRequestId).distinct().count());
+        assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "memory of a closed region");
+        assertGuardsIntact();
+    }
+
+    /** A closed endpoint answers CLOSED and never crashes. If this fails, check use-after-close. */
+    @Test
+    void err_useAfterClose() {
+        connect();
+        endpoint.close();
+        endpoint.close();
+        assertEquals(EndpointState.CLOSED, endpoint.state());
+        assertEquals(PostStatus.CLOSED, endpoint.read(1, local, 0, 8, remote, 0));
+        assertEquals(PostStatus.CLOSED, endpoint.receive(1, local, 0, 8));
+    }
+
+    /**
+     * A peer process killed mid-transfer: outstanding work completes with an error within the
+     * provider's declared peer-failure timeout, and an unrelated endpoint keeps working. If this
+     * fails, check dead-peer detection (keepalives, timeouts, connection loss).
+     */
+    @Test
+    void err_peerProcessKilled() throws Exception {
+        requireThat(provider().canRunInChildProcess(), "the provider cannot be opened in a second JVM");
+        connect();
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                ChildPeer.class.getName(), provider().fabricUri()).redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            String line = out.readLine();
+            assertTrue(line != null && line.startsWith("LISTENING "), "child said: " + line);
+            Endpoint toChild = clientDomain.connect(line.substring("LISTENING ".length()) + "/" + REGION_NAME, EndpointConfig.of(queue));
+            var childRegion = toChild.wellKnownRegion().orElseThrow();
+            int posted = 0;
+            for (int i = 0; i < 200; i++) {
+                if (toChild.write(i, local, 0, 4096, childRegion, 0) == PostStatus.OK) {
+                    posted++;
+                }
+            }
+            child.destroyForcibly();
+            long t0 = System.nanoTime();
+            for (int i = 200; i < 300; i++) {
+                if (toChild.read(i, local, 0, 64, childRegion, 0) == PostStatus.OK) {
+                    posted++;
+                }
+            }
+            long limit = info().limits().peerFailureTimeout().toMillis() + 2000;
+            List<Completion> c = await(posted);
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(c.stream().anyMatch(x -> !x.status().isSuccess()), "the dead peer's work must end in errors");
+            assertTrue(millis <= limit, "errors took " + millis + " ms; the provider declares " + info().limits().peerFailureTimeout());
+            assertEquals(PostStatus.OK, endpoint.write(9999, local, 0, 8, remote, 0));
+            assertEquals(Status.SUCCESS, await(1).get(0).status(), "an unrelated endpoint keeps working");
+        } finally {
+            child.destroyForcibly();
+            child.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}

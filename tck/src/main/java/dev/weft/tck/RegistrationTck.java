@@ -1,0 +1,119 @@
+package dev.weft.tck;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.Access;
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import dev.weft.MemoryRegion;
+import dev.weft.PostStatus;
+import dev.weft.Status;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
+
+/** Area 2: memory registration. */
+public abstract class RegistrationTck extends TckBase {
+    /** Creates the area. */
+    protected RegistrationTck() {
+    }
+
+    /** REMOTE_WRITE without LOCAL_WRITE is refused. If this fails, check Access.validate in register. */
+    @Test
+    void reg_remoteWriteNeedsLocalWrite() {
+        connect();
+        FabricException e = assertThrows(FabricException.class, () -> clientDomain.register(arena.allocate(64), Access.REMOTE_WRITE));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+        assertTrue(e.getMessage().contains("LOCAL_WRITE"), e.getMessage());
+    }
+
+    /** REMOTE_ATOMIC without LOCAL_WRITE is refused. If this fails, check Access.validate in register. */
+    @Test
+    void reg_remoteAtomicNeedsLocalWrite() {
+        connect();
+        assertEquals(ErrorCode.INVALID_ARGUMENT,
+                assertThrows(FabricException.class, () -> clientDomain.register(arena.allocate(64), Access.REMOTE_ATOMIC, Access.REMOTE_READ)).code());
+    }
+
+    /** A heap segment is refused with a message that says to use an Arena. If this fails, check MemorySegment.isNative. */
+    @Test
+    void reg_heapSegmentRefused() {
+        connect();
+        FabricException e = assertThrows(FabricException.class,
+                () -> clientDomain.register(MemorySegment.ofArray(new byte[128]), Access.LOCAL_WRITE));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+        assertTrue(e.getMessage().toLowerCase().contains("heap") && e.getMessage().contains("Arena"), e.getMessage());
+    }
+
+    /** A zero-length segment either registers (and admits no access) or is refused clearly. If this fails, check zero sizes. */
+    @Test
+    void reg_zeroLength() {
+        connect();
+        MemoryRegion empty;
+        try {
+            empty = serverDomain.register(arena.allocate(0), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
+        } catch (FabricException refused) {
+            assertTrue(refused.getMessage() != null && !refused.getMessage().isEmpty());
+            return;
+        }
+        assertEquals(0, empty.length());
+        assertEquals(PostStatus.OK, endpoint.write(1, local, 0, 1, empty.remoteAddress(), empty.remoteKey()));
+        assertEquals(Status.REMOTE_ACCESS_ERROR, await(1).get(0).status());
+        assertGuardsIntact();
+    }
+
+    /** A 256 MiB region registers and its last byte is writable remotely. If this fails, check large registrations. */
+    @Test
+    void reg_hugeLength() {
+        connect();
+        long size = 256L << 20;
+        requireThat(info().limits().maxRegionSize() >= size, "the provider's maxRegionSize is below 256 MiB");
+        MemoryRegion huge = serverDomain.register(arena.allocate(size, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
+        assertEquals(size, huge.length());
+        pattern(local.segment(), 0, 8, 3);
+        assertEquals(PostStatus.OK, endpoint.write(1, local, 0, 8, huge.toRemote(), size - 8));
+        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertPattern(huge.segment(), size - 8, 8, 3);
+    }
+
+    /** close() is idempotent. If this fails, check MemoryRegion.close. */
+    @Test
+    void reg_doubleClose() {
+        connect();
+        MemoryRegion r = clientDomain.register(arena.allocate(64), Access.LOCAL_WRITE);
+        r.close();
+        r.close();
+        assertFalse(r.isOpen());
+    }
+
+    /** A closed region cannot be described and cannot be used locally. If this fails, check use-after-close handling. */
+    @Test
+    void reg_useAfterClose() {
+        connect();
+        MemoryRegion r = clientDomain.register(arena.allocate(64), Access.LOCAL_WRITE);
+        r.close();
+        assertEquals(ErrorCode.CLOSED, assertThrows(FabricException.class, r::toRemote).code());
+        PostStatus s = endpoint.write(1, r, 0, 8, remote, 0);
+        if (s == PostStatus.OK) {
+            assertEquals(Status.LOCAL_PROTECTION_ERROR, await(1).get(0).status());
+        } else {
+            assertEquals(PostStatus.INVALID, s);
+        }
+        assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "target");
+        assertGuardsIntact();
+    }
+
+    /** Closing a domain closes its regions and queues. If this fails, check parent-closes-children. */
+    @Test
+    void reg_parentClosesChildren() {
+        connect();
+        MemoryRegion r = clientDomain.register(arena.allocate(64), Access.LOCAL_WRITE);
+        var q = clientDomain.openCompletionQueue(8);
+        clientDomain.close();
+        assertFalse(r.isOpen());
+        assertFalse(q.isOpen());
+        assertEquals(PostStatus.CLOSED, endpoint.write(1, local, 0, 8, remote, 0));
+    }
+}

@@ -1,0 +1,82 @@
+package dev.weft.tck;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.Access;
+import dev.weft.EndpointConfig;
+import dev.weft.Fabric;
+import dev.weft.Fabrics;
+import dev.weft.PostStatus;
+import java.io.File;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
+
+/** Area 9: resources. */
+public abstract class ResourcesTck extends TckBase {
+    /** Creates the area. */
+    protected ResourcesTck() {
+    }
+
+    private static int fds() {
+        String[] list = new File("/proc/self/fd").list();
+        return list == null ? 0 : list.length;
+    }
+
+    private static int settle(java.util.function.IntSupplier count, int baseline) throws InterruptedException {
+        int n = count.getAsInt();
+        for (int i = 0; i < 200 && n > baseline; i++) {
+            Thread.sleep(20);
+            n = count.getAsInt();
+        }
+        return n;
+    }
+
+    /**
+     * 10,000 register/close cycles and 200 fabric open/connect/close cycles bring threads and
+     * file descriptors back to baseline. If this fails, check what close() releases.
+     */
+    @Test
+    void res_openRegisterCloseCycles() throws Exception {
+        connect();
+        cycle(5);
+        int threads = settle(Thread::activeCount, Integer.MAX_VALUE);
+        int files = fds();
+        MemorySegment seg = arena.allocate(4096);
+        for (int i = 0; i < 10_000; i++) {
+            clientDomain.register(seg, Access.LOCAL_WRITE).close();
+        }
+        cycle(200);
+        assertTrue(settle(Thread::activeCount, threads) <= threads, "threads did not return to baseline " + threads);
+        assertTrue(settle(ResourcesTck::fds, files) <= files, "file descriptors did not return to baseline " + files);
+    }
+
+    private void cycle(int rounds) {
+        for (int i = 0; i < rounds; i++) {
+            try (Fabric f = Fabrics.open(provider().fabricUri())) {
+                var d = f.openDomain();
+                var q = d.openCompletionQueue(16);
+                d.connect(listener.uri().withRegion(REGION_NAME), EndpointConfig.of(q));
+            }
+        }
+    }
+
+    /** A full send queue answers AGAIN instead of blocking or failing. If this fails, check queue-depth accounting. */
+    @Test
+    void res_queueFullIsAgain() {
+        connect();
+        var q = clientDomain.openCompletionQueue(64);
+        var small = clientDomain.connect(listener.uri().withRegion(REGION_NAME), EndpointConfig.of(q).withSendQueueDepth(4));
+        int ok = 0;
+        PostStatus last = PostStatus.OK;
+        for (int i = 0; i < 10_000 && last == PostStatus.OK; i++) {
+            last = small.read(i, local, 0, 60_000, remote, 0);
+            if (last == PostStatus.OK) {
+                ok++;
+            }
+        }
+        assertEquals(PostStatus.AGAIN, last);
+        assertTrue(ok >= 1 && ok <= 4, "accepted " + ok + " with a depth of 4");
+        await(q, ok);
+    }
+}

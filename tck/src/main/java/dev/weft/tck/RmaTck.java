@@ -1,0 +1,192 @@
+package dev.weft.tck;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.Access;
+import dev.weft.Capability;
+import dev.weft.Completion;
+import dev.weft.Endpoint;
+import dev.weft.MemoryRegion;
+import dev.weft.Opcode;
+import dev.weft.PostStatus;
+import dev.weft.ScatterGatherList;
+import dev.weft.Status;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Area 3: RDMA write and read. */
+public abstract class RmaTck extends TckBase {
+    /** Creates the area. */
+    protected RmaTck() {
+    }
+
+    private static final int BIG = 16 << 20;
+
+    private void connectFor(int size) {
+        requireThat(size <= info().limits().maxMessageSize(), "message of " + size + " bytes exceeds the provider's maxMessageSize");
+        int region = Math.max(1 << 16, size + 64);
+        connect(region, region, EnumSet.allOf(Access.class));
+    }
+
+    /** Write of every size from 1 B to 16 MiB, odd sizes included, lands byte for byte. If this fails, check payload framing. */
+    @ParameterizedTest(name = "rma_write_size[{0}]")
+    @ValueSource(ints = {1, 7, 8, 63, 4096, 65537, 1 << 20, BIG})
+    void rma_write_size(int size) {
+        require(Capability.RMA_WRITE);
+        connectFor(size);
+        pattern(local.segment(), 0, size, size);
+        assertEquals(PostStatus.OK, endpoint.write(1, local, 0, size, remote, 0));
+        Completion c = await(1).get(0);
+        assertEquals(Status.SUCCESS, c.status(), c::toString);
+        assertEquals(Opcode.WRITE, c.opcode());
+        assertPattern(target.segment(), 0, size, size);
+        assertFilled(target.segment(), size, target.length(), TARGET_FILL, "target beyond the write");
+        assertGuardsIntact();
+    }
+
+    /** Read of every size from 1 B to 16 MiB returns the target's bytes. If this fails, check read responses. */
+    @ParameterizedTest(name = "rma_read_size[{0}]")
+    @ValueSource(ints = {1, 7, 8, 63, 4096, 65537, 1 << 20, BIG})
+    void rma_read_size(int size) {
+        require(Capability.RMA_READ);
+        connectFor(size);
+        pattern(target.segment(), 0, size, size + 1);
+        local.segment().fill((byte) 0);
+        assertEquals(PostStatus.OK, endpoint.read(1, local, 0, size, remote, 0));
+        Completion c = await(1).get(0);
+        assertEquals(Status.SUCCESS, c.status(), c::toString);
+        assertEquals(Opcode.READ, c.opcode());
+        assertPattern(local.segment(), 0, size, size + 1);
+        assertFilled(local.segment(), size, local.length(), (byte) 0, "local beyond the read sink");
+        assertGuardsIntact();
+    }
+
+    /** Odd local and remote offsets. If this fails, check offset arithmetic. */
+    @Test
+    void rma_write_oddOffsets() {
+        require(Capability.RMA_WRITE);
+        connect();
+        pattern(local.segment(), 3, 1001, 9);
+        assertEquals(PostStatus.OK, endpoint.write(1, local, 3, 1001, remote, 5));
+        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertFilled(target.segment(), 0, 5, TARGET_FILL, "before the write");
+        assertPattern(target.segment(), 5, 1001, 9);
+        assertFilled(target.segment(), 1006, target.length(), TARGET_FILL, "after the write");
+        assertGuardsIntact();
+    }
+
+    /** A write that ends exactly at the end of the region succeeds. If this fails, check the bounds check's edge. */
+    @Test
+    void rma_write_exactFit() {
+        require(Capability.RMA_WRITE);
+        connect();
+        long at = target.length() - 100;
+        pattern(local.segment(), 0, 100, 1);
+        assertEquals(PostStatus.OK, endpoint.write(1, local, 0, 100, remote, at));
+        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertPattern(target.segment(), at, 100, 1);
+        assertGuardsIntact();
+    }
+
+    /** A read of the last bytes of the region succeeds. If this fails, check the bounds check's edge. */
+    @Test
+    void rma_read_exactFit() {
+        require(Capability.RMA_READ);
+        connect();
+        long at = target.length() - 64;
+        pattern(target.segment(), at, 64, 2);
+        assertEquals(PostStatus.OK, endpoint.read(1, local, local.length() - 64, 64, remote, at));
+        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertPattern(local.segment(), local.length() - 64, 64, 2);
+        assertGuardsIntact();
+    }
+
+    /** A zero-length write completes and changes nothing. If this fails, check empty payloads. */
+    @Test
+    void rma_write_zeroLength() {
+        require(Capability.RMA_WRITE);
+        connect();
+        assertEquals(PostStatus.OK, endpoint.write(1, local, 0, 0, remote, 0));
+        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "target");
+        assertGuardsIntact();
+    }
+
+    /** A write gathers three local segments in order. If this fails, check scatter-gather lists. */
+    @Test
+    void rma_write_scatterGather() {
+        require(Capability.SCATTER_GATHER);
+        connect();
+        pattern(local.segment(), 0, 3000, 4);
+        ScatterGatherList sgl = new ScatterGatherList(3).add(local, 2000, 1000).add(local, 0, 10).add(local, 500, 490);
+        assertEquals(PostStatus.OK, endpoint.write(1, sgl, remote.address(), remote.key()));
+        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        for (int i = 0; i < 1000; i++) {
+            assertEquals((byte) ((2000 + i) * 31 + 4), target.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, i));
+        }
+        assertPattern(target.segment(), 1000, 10, 4);
+        for (int i = 0; i < 490; i++) {
+            assertEquals((byte) ((500 + i) * 31 + 4), target.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 1010 + i));
+        }
+        assertFilled(target.segment(), 1500, target.length(), TARGET_FILL, "after the gathered write");
+        assertGuardsIntact();
+    }
+
+    /** A read scatters into two local segments. If this fails, check scatter-gather lists on reads. */
+    @Test
+    void rma_read_scatterGather() {
+        require(Capability.SCATTER_GATHER);
+        connect();
+        pattern(target.segment(), 0, 200, 5);
+        local.segment().fill((byte) 0);
+        ScatterGatherList sgl = new ScatterGatherList(2).add(local, 1000, 150).add(local, 0, 50);
+        assertEquals(PostStatus.OK, endpoint.read(1, sgl, remote.address(), remote.key()));
+        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertPattern(local.segment(), 1000, 150, 5);
+        for (int i = 0; i < 50; i++) {
+            assertEquals((byte) ((150 + i) * 31 + 5), local.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, i));
+        }
+        assertGuardsIntact();
+    }
+
+    /** Write-with-immediate lands the data and completes a receive with the immediate. If this fails, check WRITE_IMM. */
+    @Test
+    void rma_writeWithImmediate() {
+        require(Capability.WRITE_IMM);
+        connect();
+        Endpoint server = accepted();
+        MemoryRegion rbuf = serverDomain.register(arena.allocate(64), Access.LOCAL_WRITE);
+        assertEquals(PostStatus.OK, server.receive(77, rbuf, 0, 64));
+        pattern(local.segment(), 0, 256, 6);
+        assertEquals(PostStatus.OK, endpoint.writeWithImmediate(1, local, 0, 256, remote.address() + 64, remote.key(), 0x1234ABCD));
+        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        Completion r = await(serverQueue, 1).get(0);
+        assertEquals(Status.SUCCESS, r.status());
+        assertEquals(77, r.workRequestId());
+        assertEquals(Opcode.RECEIVE_WRITE_WITH_IMMEDIATE, r.opcode());
+        assertTrue(r.hasImmediate());
+        assertEquals(0x1234ABCD, r.immediate());
+        assertPattern(target.segment(), 64, 256, 6);
+        assertGuardsIntact();
+    }
+
+    /** A read posted after a write to the same bytes sees the write. If this fails, check ordering on one endpoint. */
+    @Test
+    void rma_order_writeThenRead() {
+        require(Capability.RMA_READ);
+        connect();
+        for (int round = 0; round < 50; round++) {
+            pattern(local.segment(), 0, 512, round);
+            assertEquals(PostStatus.OK, endpoint.write(2L * round, local, 0, 512, remote, 0));
+            assertEquals(PostStatus.OK, endpoint.read(2L * round + 1, local, 4096, 512, remote, 0));
+            List<Completion> c = await(2);
+            assertEquals(2L * round, c.get(0).workRequestId(), "completions in posted order");
+            assertPattern(local.segment(), 4096, 512, round);
+        }
+        assertGuardsIntact();
+    }
+}

@@ -1,0 +1,310 @@
+package dev.weft.tck;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.weft.Access;
+import dev.weft.Capability;
+import dev.weft.Completion;
+import dev.weft.CompletionBatch;
+import dev.weft.CompletionQueue;
+import dev.weft.Domain;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.Fabric;
+import dev.weft.Fabrics;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.ProviderInfo;
+import dev.weft.RemoteRegion;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Fixtures and checks shared by every TCK area. A provider module subclasses each area class
+ * and implements {@link #provider()}; nothing else.
+ *
+ * <p>Every case runs under a hard timeout (60 s; a hung provider fails the case). Every case
+ * checks that each posted request got exactly one completion ({@link #await}) and that memory
+ * outside the target range kept its fill pattern ({@link #assertGuardsIntact()}): target and
+ * local regions are slices of larger allocations whose guard zones are filled with a pattern.
+ *
+ * <p>Capability gating: a case that needs an undeclared capability is skipped with the reason;
+ * with {@code -Dweft.tck.strict=true} the skip becomes a failure.
+ */
+@ExtendWith(TckReport.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+public abstract class TckBase {
+    /** Bytes of guard before and after each registered slice. */
+    protected static final int GUARD = 8192;
+    /** Fill pattern of guard zones. */
+    protected static final byte GUARD_FILL = (byte) 0xE7;
+    /** Initial content of target regions. */
+    protected static final byte TARGET_FILL = (byte) 0x5A;
+    /** Name under which the server publishes the target region. */
+    protected static final String REGION_NAME = "tck";
+
+    /** For subclasses: the area classes and, through them, a provider's subclasses. */
+    protected TckBase() {
+    }
+
+    /** @return how to open the provider under test */
+    public abstract TckProvider provider();
+
+    /** The arena of this case's memory; closed after the case. */
+    protected Arena arena;
+    /** The listening side. */
+    protected Fabric serverFabric;
+    /** The listening side's domain. */
+    protected Domain serverDomain;
+    /** Completion queue of accepted endpoints. */
+    protected CompletionQueue serverQueue;
+    /** The published target region (a slice between guards). */
+    protected MemoryRegion target;
+    /** The guarded block around {@link #target}. */
+    protected MemorySegment targetBlock;
+    /** The listener. */
+    protected Listener listener;
+    /** The connecting side. */
+    protected Fabric clientFabric;
+    /** The connecting side's domain. */
+    protected Domain clientDomain;
+    /** The client's completion queue. */
+    protected CompletionQueue queue;
+    /** The client's local region (a slice between guards). */
+    protected MemoryRegion local;
+    /** The guarded block around {@link #local}. */
+    protected MemorySegment localBlock;
+    /** The client's endpoint, connected naming {@link #REGION_NAME}. */
+    protected Endpoint endpoint;
+    /** The target as the client knows it. */
+    protected RemoteRegion remote;
+    private final CompletionBatch batch = new CompletionBatch(512);
+
+    /** @return the provider's declared description (opens and closes a fabric) */
+    protected ProviderInfo info() {
+        if (serverFabric != null) {
+            return serverFabric.info();
+        }
+        try (Fabric f = Fabrics.open(provider().fabricUri())) {
+            return f.info();
+        }
+    }
+
+    /** @return {@code true} if {@code -Dweft.tck.strict=true} */
+    protected static boolean strict() {
+        return Boolean.getBoolean("weft.tck.strict");
+    }
+
+    /**
+     * Skips the case (fails it in strict mode) unless the provider declares the capability.
+     *
+     * @param capability what the case needs
+     */
+    protected void require(Capability capability) {
+        requireThat(info().supports(capability), "the provider does not declare " + capability);
+    }
+
+    /**
+     * Skips the case (fails it in strict mode) with a reason.
+     *
+     * @param condition whether the case can run
+     * @param reason why not
+     */
+    protected static void requireThat(boolean condition, String reason) {
+        if (!condition) {
+            if (strict()) {
+                fail("strict mode: " + reason);
+            }
+            Assumptions.abort(reason);
+        }
+    }
+
+    /** Opens both sides with default sizes and rights (target: every right). */
+    protected void connect() {
+        connect(1 << 16, 1 << 16, EnumSet.allOf(Access.class));
+    }
+
+    /**
+     * Opens both sides and connects.
+     *
+     * @param targetSize bytes of the published target region
+     * @param localSize bytes of the client's local region
+     * @param targetAccess rights of the target region (REMOTE_ATOMIC dropped if atomics are not declared)
+     */
+    protected void connect(int targetSize, int localSize, Set<Access> targetAccess) {
+        arena = Arena.ofShared();
+        serverFabric = Fabrics.open(provider().fabricUri());
+        serverDomain = serverFabric.openDomain();
+        serverQueue = serverDomain.openCompletionQueue(1024);
+        EnumSet<Access> access = EnumSet.copyOf(targetAccess.isEmpty() ? EnumSet.of(Access.REMOTE_READ) : targetAccess);
+        if (!info().supports(Capability.ATOMIC_FETCH_ADD) && !info().supports(Capability.ATOMIC_CMP_SWAP)) {
+            access.remove(Access.REMOTE_ATOMIC);
+        }
+        targetBlock = guarded(targetSize);
+        target = serverDomain.register(targetBlock.asSlice(GUARD, targetSize), access);
+        target.segment().fill(TARGET_FILL);
+        listener = serverDomain.listen(EndpointConfig.of(serverQueue).withReceiveQueueDepth(512));
+        listener.publish(REGION_NAME, target);
+        clientFabric = Fabrics.open(provider().fabricUri());
+        clientDomain = clientFabric.openDomain();
+        queue = clientDomain.openCompletionQueue(4096);
+        localBlock = guarded(localSize);
+        EnumSet<Access> localAccess = EnumSet.of(Access.LOCAL_WRITE);
+        if (info().limits().readSinkNeedsRemoteWrite()) {
+            localAccess.add(Access.REMOTE_WRITE);
+        }
+        local = clientDomain.register(localBlock.asSlice(GUARD, localSize), localAccess);
+        endpoint = clientDomain.connect(listener.uri().withRegion(REGION_NAME),
+                EndpointConfig.of(queue).withSendQueueDepth(1024).withReceiveQueueDepth(512));
+        remote = endpoint.wellKnownRegion().orElseThrow(() -> new AssertionError("connect naming /" + REGION_NAME
+                + " must return an endpoint that knows the region; check the provider's well-known region support"));
+    }
+
+    /**
+     * Allocates a block of {@code size} bytes between two guard zones filled with {@link #GUARD_FILL}.
+     *
+     * @param size bytes between the guards
+     * @return the whole block
+     */
+    protected MemorySegment guarded(long size) {
+        MemorySegment block = arena.allocate(size + 2L * GUARD, 4096);
+        block.fill(GUARD_FILL);
+        return block;
+    }
+
+    /** Fails if a guard zone of the target or local block changed. */
+    protected void assertGuardsIntact() {
+        for (MemorySegment block : new MemorySegment[] {targetBlock, localBlock}) {
+            if (block == null) {
+                continue;
+            }
+            long size = block.byteSize();
+            assertFilled(block, 0, GUARD, GUARD_FILL, "guard before a region");
+            assertFilled(block, size - GUARD, size, GUARD_FILL, "guard after a region");
+        }
+    }
+
+    /**
+     * Fails unless every byte in [from, to) equals {@code value}.
+     *
+     * @param s memory
+     * @param from first offset
+     * @param to end offset
+     * @param value expected byte
+     * @param what description for the message
+     */
+    protected static void assertFilled(MemorySegment s, long from, long to, byte value, String what) {
+        for (long i = from; i < to; i++) {
+            byte b = s.get(ValueLayout.JAVA_BYTE, i);
+            if (b != value) {
+                fail(what + ": byte " + i + " is " + b + ", expected " + value);
+            }
+        }
+    }
+
+    /**
+     * Fills [offset, offset+length) with a pattern that depends on the position and a seed.
+     *
+     * @param s memory
+     * @param offset start
+     * @param length bytes
+     * @param seed pattern seed
+     */
+    protected static void pattern(MemorySegment s, long offset, long length, int seed) {
+        for (long i = 0; i < length; i++) {
+            s.set(ValueLayout.JAVA_BYTE, offset + i, (byte) (i * 31 + seed));
+        }
+    }
+
+    /**
+     * Fails unless [offset, offset+length) holds {@link #pattern}'s bytes.
+     *
+     * @param s memory
+     * @param offset start
+     * @param length bytes
+     * @param seed pattern seed
+     */
+    protected static void assertPattern(MemorySegment s, long offset, long length, int seed) {
+        for (long i = 0; i < length; i++) {
+            byte b = s.get(ValueLayout.JAVA_BYTE, offset + i);
+            if (b != (byte) (i * 31 + seed)) {
+                fail("byte " + i + " of the transfer is " + b + ", expected " + (byte) (i * 31 + seed));
+            }
+        }
+    }
+
+    /**
+     * Waits for exactly {@code n} completions on {@code q}, then checks that no further one arrives.
+     *
+     * @param q the queue
+     * @param n how many requests were posted
+     * @return copies of the completions, in arrival order
+     */
+    protected List<Completion> await(CompletionQueue q, int n) {
+        List<Completion> got = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
+        while (got.size() < n && System.nanoTime() < deadline) {
+            int k = q.await(batch, 100, TimeUnit.MILLISECONDS);
+            for (int i = 0; i < k; i++) {
+                got.add(batch.get(i).copy());
+            }
+        }
+        if (got.size() != n) {
+            fail("expected exactly " + n + " completions, got " + got.size() + ": " + got
+                    + "; if this fails, check that every posted request produces exactly one completion, also on error and close");
+        }
+        int extra = q.await(batch, 50, TimeUnit.MILLISECONDS);
+        assertEquals(0, extra, "a completion arrived for a request that had already completed");
+        return got;
+    }
+
+    /**
+     * {@link #await(CompletionQueue, int)} on the client's queue.
+     *
+     * @param n how many requests were posted
+     * @return the completions
+     */
+    protected List<Completion> await(int n) {
+        return await(queue, n);
+    }
+
+    /** @return the server's accepted endpoint for the client's connection */
+    protected Endpoint accepted() {
+        Endpoint e = listener.accept(java.time.Duration.ofSeconds(10));
+        if (e == null) {
+            fail("the listener handed out no endpoint for a connected client within 10 s; check Listener.accept");
+        }
+        return e;
+    }
+
+    /** Closes both sides (children first) and the memory. */
+    @AfterEach
+    void closeFixtures() {
+        try {
+            if (clientFabric != null) {
+                clientFabric.close();
+            }
+        } finally {
+            try {
+                if (serverFabric != null) {
+                    serverFabric.close();
+                }
+            } finally {
+                if (arena != null) {
+                    arena.close();
+                }
+            }
+        }
+    }
+}

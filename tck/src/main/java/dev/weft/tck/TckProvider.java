@@ -1,0 +1,26 @@
+package dev.weft.tck;
+
+/**
+ * The one hook a provider author supplies: how to open the provider's fabrics. Every TCK area
+ * class asks its subclass for one of these.
+ *
+ * <p>The TCK opens two fabrics with {@link #fabricUri()} — one listens, one connects to the
+ * listener's {@code uri()} — so the URI must name a local access point able to listen on a
+ * free port (for example {@code tcp://127.0.0.1:0}, or {@code verbs://192.0.2.1:0} on an RDMA
+ * device with that address).
+ */
+public interface TckProvider {
+    /** @return the label of reports, e.g. {@code tcp} or {@code verbs(rxe)}; letters, digits, '(', ')', '-', '_' */
+    String label();
+
+    /** @return a fabric URI the TCK can open any number of times, each able to listen on a fresh port */
+    String fabricUri();
+
+    /**
+     * @return {@code true} if a second JVM started by the TCK (same java, same class path) can open
+     *         {@link #fabricUri()} and be reached from this one; cross-process cases are skipped otherwise
+     */
+    default boolean canRunInChildProcess() {
+        return true;
+    }
+}

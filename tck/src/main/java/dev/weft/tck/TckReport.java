@@ -1,0 +1,157 @@
+package dev.weft.tck;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
+import org.junit.jupiter.api.extension.BeforeTestExecutionCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.platform.launcher.LauncherSession;
+import org.junit.platform.launcher.LauncherSessionListener;
+
+/**
+ * Collects the outcome of every TCK rule per provider label and, when the test run ends,
+ * prints {@code TCK <label>: N passed, N failed, N skipped} and writes
+ * {@code target/tck/<label>.json} (rule id, outcome, reason, milliseconds). Registered on
+ * {@link TckBase} as an extension; the end of the run is signalled by the JUnit Platform's
+ * launcher session (registered as a service in the TCK jar). Thread-safe.
+ */
+public final class TckReport implements BeforeTestExecutionCallback, AfterTestExecutionCallback, TestWatcher {
+    /** One rule's outcome. */
+    record Outcome(String rule, String outcome, String reason, long millis) {
+    }
+
+    private static final Map<String, Map<String, Outcome>> RESULTS = new ConcurrentHashMap<>();
+    private static final Map<String, Long> STARTS = new ConcurrentHashMap<>();
+
+    /** Creates the extension. */
+    public TckReport() {
+    }
+
+    @Override
+    public void beforeTestExecution(ExtensionContext context) {
+        STARTS.put(context.getUniqueId(), System.nanoTime());
+    }
+
+    @Override
+    public void afterTestExecution(ExtensionContext context) {
+        // timing is read in the watcher callbacks
+    }
+
+    private static void record(ExtensionContext context, String outcome, Throwable cause) {
+        Optional<Object> instance = context.getTestInstance();
+        String label = instance.filter(TckBase.class::isInstance).map(i -> ((TckBase) i).provider().label()).orElse("unknown");
+        String rule = context.getTestMethod().map(Method::getName).orElse(context.getDisplayName());
+        String display = context.getDisplayName();
+        if (!display.startsWith(rule)) {
+            rule = rule + "[" + display + "]";
+        }
+        Long start = STARTS.remove(context.getUniqueId());
+        long millis = start == null ? 0 : (System.nanoTime() - start) / 1_000_000;
+        String reason = cause == null ? null : String.valueOf(cause.getMessage());
+        RESULTS.computeIfAbsent(label, k -> new ConcurrentHashMap<>()).put(rule, new Outcome(rule, outcome, reason, millis));
+    }
+
+    @Override
+    public void testSuccessful(ExtensionContext context) {
+        record(context, "passed", null);
+    }
+
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+        record(context, "failed", cause);
+    }
+
+    @Override
+    public void testAborted(ExtensionContext context, Throwable cause) {
+        record(context, "skipped", cause);
+    }
+
+    @Override
+    public void testDisabled(ExtensionContext context, Optional<String> reason) {
+        String label = "unknown";
+        String rule = context.getTestMethod().map(Method::getName).orElse(context.getDisplayName());
+        RESULTS.computeIfAbsent(label, k -> new ConcurrentHashMap<>()).put(rule, new Outcome(rule, "skipped", reason.orElse("disabled"), 0));
+    }
+
+    /** @return the outcomes of one label (for the TCK's own tests) */
+    static Map<String, Outcome> results(String label) {
+        return new TreeMap<>(RESULTS.getOrDefault(label, Map.of()));
+    }
+
+    /** Prints the summaries and writes the JSON reports; then forgets them. */
+    static synchronized void flush(PrintStream out, Path directory) {
+        for (Map.Entry<String, Map<String, Outcome>> e : new TreeMap<>(RESULTS).entrySet()) {
+            List<Outcome> outcomes = new ArrayList<>(new TreeMap<>(e.getValue()).values());
+            long passed = outcomes.stream().filter(o -> o.outcome().equals("passed")).count();
+            long failed = outcomes.stream().filter(o -> o.outcome().equals("failed")).count();
+            long skipped = outcomes.stream().filter(o -> o.outcome().equals("skipped")).count();
+            for (Outcome o : outcomes) {
+                if (!o.outcome().equals("passed")) {
+                    out.println("TCK " + e.getKey() + " " + o.outcome() + ": " + o.rule() + " — " + o.reason());
+                }
+            }
+            out.println("TCK " + e.getKey() + ": " + passed + " passed, " + failed + " failed, " + skipped + " skipped");
+            StringBuilder json = new StringBuilder("{\"provider\":").append(quote(e.getKey())).append(",\"passed\":").append(passed)
+                    .append(",\"failed\":").append(failed).append(",\"skipped\":").append(skipped).append(",\"rules\":[");
+            for (int i = 0; i < outcomes.size(); i++) {
+                Outcome o = outcomes.get(i);
+                json.append(i == 0 ? "" : ",").append("\n  {\"rule\":").append(quote(o.rule())).append(",\"outcome\":")
+                        .append(quote(o.outcome())).append(",\"reason\":").append(o.reason() == null ? "null" : quote(o.reason()))
+                        .append(",\"millis\":").append(o.millis()).append('}');
+            }
+            json.append("\n]}\n");
+            try {
+                Files.createDirectories(directory);
+                Files.writeString(directory.resolve(e.getKey().replaceAll("[^A-Za-z0-9()_-]", "_") + ".json"), json.toString(),
+                        StandardCharsets.UTF_8);
+            } catch (IOException ex) {
+                out.println("TCK: cannot write the report for " + e.getKey() + ": " + ex);
+            }
+        }
+        RESULTS.clear();
+    }
+
+    private static String quote(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    /** Writes the reports when the JUnit Platform's launcher session ends (the end of a Maven test run). */
+    public static final class SessionListener implements LauncherSessionListener {
+        /** Creates the listener (a service). */
+        public SessionListener() {
+        }
+
+        @Override
+        public void launcherSessionClosed(LauncherSession session) {
+            if (!RESULTS.isEmpty()) {
+                flush(System.out, Path.of(System.getProperty("weft.tck.reportDir", "target/tck")));
+            }
+        }
+    }
+}

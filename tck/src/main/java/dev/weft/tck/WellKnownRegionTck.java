@@ -1,0 +1,56 @@
+package dev.weft.tck;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.Capability;
+import dev.weft.EndpointConfig;
+import dev.weft.FabricException;
+import dev.weft.PostStatus;
+import dev.weft.RemoteRegion;
+import dev.weft.Status;
+import org.junit.jupiter.api.Test;
+
+/** Area 8: well-known regions (the patent's configuration location). */
+public abstract class WellKnownRegionTck extends TckBase {
+    /** Creates the area. */
+    protected WellKnownRegionTck() {
+    }
+
+    /** A connect naming a published region can read it as its first operation. If this fails, check publish and connect. */
+    @Test
+    void wk_readAsFirstOperation() {
+        require(Capability.WELL_KNOWN_REGION);
+        connect();
+        pattern(target.segment(), 0, 256, 12);
+        var e = clientDomain.connect(listener.uri().withRegion(REGION_NAME), EndpointConfig.of(queue));
+        RemoteRegion r = e.wellKnownRegion().orElseThrow();
+        assertEquals(target.length(), r.length());
+        assertEquals(target.remoteKey(), r.key());
+        assertEquals(PostStatus.OK, e.read(1, local, 0, 256, r, 0));
+        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertPattern(local.segment(), 0, 256, 12);
+    }
+
+    /** A connect naming an unpublished region fails with a clear message. If this fails, check the lookup. */
+    @Test
+    void wk_unknownNameRejected() {
+        require(Capability.WELL_KNOWN_REGION);
+        connect();
+        FabricException e = assertThrows(FabricException.class,
+                () -> clientDomain.connect(listener.uri().withRegion("no-such-region"), EndpointConfig.of(queue)));
+        assertTrue(e.getMessage().contains("no-such-region"), e.getMessage());
+    }
+
+    /** An unpublished name stops resolving; a connect without a name knows no region. If this fails, check unpublish. */
+    @Test
+    void wk_unpublishAndNoName() {
+        require(Capability.WELL_KNOWN_REGION);
+        connect();
+        assertTrue(listener.published().contains(REGION_NAME));
+        assertTrue(listener.unpublish(REGION_NAME));
+        assertThrows(FabricException.class, () -> clientDomain.connect(listener.uri().withRegion(REGION_NAME), EndpointConfig.of(queue)));
+        assertTrue(clientDomain.connect(listener.uri(), EndpointConfig.of(queue)).wellKnownRegion().isEmpty());
+    }
+}
