@@ -245,6 +245,22 @@ public abstract class TckBase {
     }
 
     /**
+     * How long {@link #await(CompletionQueue, int)} waits for a missing completion: property
+     * {@code weft.tck.completionWaitSeconds}, default 45 (below the 60 s case timeout).
+     */
+    static long completionWaitSeconds() {
+        return Long.getLong("weft.tck.completionWaitSeconds", 45);
+    }
+
+    /** The first and last few completions of a long list, so a failure message stays readable. */
+    static String summary(List<Completion> got) {
+        if (got.size() <= 10) {
+            return got.toString();
+        }
+        return got.subList(0, 5) + " ... (" + (got.size() - 10) + " more) ... " + got.subList(got.size() - 5, got.size());
+    }
+
+    /**
      * Waits for exactly {@code n} completions on {@code q}, then checks that no further one arrives.
      *
      * @param q the queue
@@ -253,7 +269,8 @@ public abstract class TckBase {
      */
     protected List<Completion> await(CompletionQueue q, int n) {
         List<Completion> got = new ArrayList<>();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
+        long waitSeconds = completionWaitSeconds();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
         while (got.size() < n && System.nanoTime() < deadline) {
             int k = q.await(batch, 100, TimeUnit.MILLISECONDS);
             for (int i = 0; i < k; i++) {
@@ -261,7 +278,7 @@ public abstract class TckBase {
             }
         }
         if (got.size() != n) {
-            fail("expected exactly " + n + " completions, got " + got.size() + ": " + got
+            fail("expected exactly " + n + " completions, got " + got.size() + " within " + waitSeconds + " s: " + summary(got)
                     + "; if this fails, check that every posted request produces exactly one completion, also on error and close");
         }
         int extra = q.await(batch, 50, TimeUnit.MILLISECONDS);

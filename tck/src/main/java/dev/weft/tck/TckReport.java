@@ -58,7 +58,7 @@ public final class TckReport implements BeforeTestExecutionCallback, AfterTestEx
         }
         Long start = STARTS.remove(context.getUniqueId());
         long millis = start == null ? 0 : (System.nanoTime() - start) / 1_000_000;
-        String reason = cause == null ? null : String.valueOf(cause.getMessage());
+        String reason = cause == null ? null : cause.getMessage() != null ? cause.getMessage() : cause.toString();
         RESULTS.computeIfAbsent(label, k -> new ConcurrentHashMap<>()).put(rule, new Outcome(rule, outcome, reason, millis));
     }
 
@@ -84,9 +84,17 @@ public final class TckReport implements BeforeTestExecutionCallback, AfterTestEx
         RESULTS.computeIfAbsent(label, k -> new ConcurrentHashMap<>()).put(rule, new Outcome(rule, "skipped", reason.orElse("disabled"), 0));
     }
 
-    /** @return the outcomes of one label (for the TCK's own tests) */
-    static Map<String, Outcome> results(String label) {
-        return new TreeMap<>(RESULTS.getOrDefault(label, Map.of()));
+    /**
+     * The outcomes recorded so far for one provider label, rule id to outcome
+     * ({@code passed}, {@code failed} or {@code skipped}); for tests that check the TCK itself.
+     *
+     * @param label a provider label
+     * @return a snapshot
+     */
+    public static Map<String, String> outcomes(String label) {
+        Map<String, String> m = new TreeMap<>();
+        RESULTS.getOrDefault(label, Map.of()).forEach((rule, o) -> m.put(rule, o.outcome()));
+        return m;
     }
 
     /** Prints the summaries and writes the JSON reports; then forgets them. */
@@ -143,13 +151,21 @@ public final class TckReport implements BeforeTestExecutionCallback, AfterTestEx
 
     /** Writes the reports when the JUnit Platform's launcher session ends (the end of a Maven test run). */
     public static final class SessionListener implements LauncherSessionListener {
+        /** Open launcher sessions in this JVM: a test may run the TCK in a nested launcher (the TCK's self-tests do). */
+        private static final java.util.concurrent.atomic.AtomicInteger DEPTH = new java.util.concurrent.atomic.AtomicInteger();
+
         /** Creates the listener (a service). */
         public SessionListener() {
         }
 
         @Override
+        public void launcherSessionOpened(LauncherSession session) {
+            DEPTH.incrementAndGet();
+        }
+
+        @Override
         public void launcherSessionClosed(LauncherSession session) {
-            if (!RESULTS.isEmpty()) {
+            if (DEPTH.decrementAndGet() <= 0 && !RESULTS.isEmpty()) {
                 flush(System.out, Path.of(System.getProperty("weft.tck.reportDir", "target/tck")));
             }
         }

@@ -1,0 +1,476 @@
+package dev.weft.provider.tcp.tck.broken;
+
+import dev.weft.Access;
+import dev.weft.Availability;
+import dev.weft.Completion;
+import dev.weft.CompletionBatch;
+import dev.weft.CompletionQueue;
+import dev.weft.Domain;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.EndpointState;
+import dev.weft.Fabric;
+import dev.weft.FabricUri;
+import dev.weft.Fabrics;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.PostStatus;
+import dev.weft.ProviderInfo;
+import dev.weft.RemoteRegion;
+import dev.weft.ScatterGatherList;
+import dev.weft.Status;
+import dev.weft.spi.FabricProvider;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Deliberately broken providers, each the TCP provider with one defect, to prove that the TCK
+ * catches it (a check that cannot fail is a defect of the TCK). Test fixtures only.
+ */
+public final class BrokenTcp {
+    private BrokenTcp() {
+    }
+
+    /** The defects. */
+    enum Defect {
+        /** Registers 4 KiB more on each side than asked: the target's bounds check is effectively skipped. */
+        BOUNDS,
+        /** Hands out the key of a closed region again. */
+        KEYS,
+        /** Loses the first FLUSHED completion. */
+        CLOSE,
+        /** Grants every right whatever was asked. */
+        ACCESS
+    }
+
+    abstract static class Base implements FabricProvider {
+        private final Defect defect;
+
+        Base(Defect defect) {
+            this.defect = defect;
+        }
+
+        @Override
+        public String scheme() {
+            return "broken-" + defect.name().toLowerCase();
+        }
+
+        @Override
+        public ProviderInfo info() {
+            ProviderInfo tcp = new dev.weft.provider.tcp.TcpProvider().info();
+            return new ProviderInfo("broken " + defect, scheme(), "0", "a deliberately broken provider", tcp.transports(),
+                    tcp.capabilities(), tcp.limits(), tcp.uriParameters());
+        }
+
+        @Override
+        public Availability availability() {
+            return Availability.ofAvailable();
+        }
+
+        @Override
+        public Fabric open(FabricUri uri) {
+            String text = uri.toString();
+            Fabric inner = Fabrics.open("tcp" + text.substring(text.indexOf("://")));
+            return new WFabric(inner, defect, uri, info());
+        }
+    }
+
+    /** Bounds defect. */
+    public static final class Bounds extends Base {
+        /** Creates it. */
+        public Bounds() {
+            super(Defect.BOUNDS);
+        }
+    }
+
+    /** Key-reuse defect. */
+    public static final class Keys extends Base {
+        /** Creates it. */
+        public Keys() {
+            super(Defect.KEYS);
+        }
+    }
+
+    /** Lost-completion defect. */
+    public static final class Close extends Base {
+        /** Creates it. */
+        public Close() {
+            super(Defect.CLOSE);
+        }
+    }
+
+    /** Ignored-access defect. */
+    public static final class AccessFlags extends Base {
+        /** Creates it. */
+        public AccessFlags() {
+            super(Defect.ACCESS);
+        }
+    }
+
+    record WFabric(Fabric inner, Defect defect, FabricUri uri, ProviderInfo info) implements Fabric {
+        @Override
+        public Domain openDomain() {
+            return new WDomain(inner.openDomain(), this);
+        }
+
+        @Override
+        public boolean isOpen() {
+            return inner.isOpen();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    static final class WDomain implements Domain {
+        final Domain inner;
+        final WFabric fabric;
+        private final ArrayDeque<Long> closedKeys = new ArrayDeque<>();
+
+        WDomain(Domain inner, WFabric fabric) {
+            this.inner = inner;
+            this.fabric = fabric;
+        }
+
+        @Override
+        public Fabric fabric() {
+            return fabric;
+        }
+
+        @Override
+        @SuppressWarnings("restricted") // widening a segment is the defect this fixture simulates
+        public MemoryRegion register(MemorySegment segment, Set<Access> access) {
+            switch (fabric.defect()) {
+                case BOUNDS -> {
+                    MemorySegment wide = MemorySegment.ofAddress(segment.address() - 4096).reinterpret(segment.byteSize() + 8192);
+                    return new WRegion(inner.register(wide, access), this, segment, null);
+                }
+                case ACCESS -> {
+                    return new WRegion(inner.register(segment, EnumSet.allOf(Access.class)), this, segment, null);
+                }
+                case KEYS -> {
+                    Long reused;
+                    synchronized (closedKeys) {
+                        reused = closedKeys.poll();
+                    }
+                    return new WRegion(inner.register(segment, access), this, segment, reused);
+                }
+                default -> {
+                    return new WRegion(inner.register(segment, access), this, segment, null);
+                }
+            }
+        }
+
+        void keyFreed(long key) {
+            synchronized (closedKeys) {
+                closedKeys.add(key);
+            }
+        }
+
+        @Override
+        public CompletionQueue openCompletionQueue(int depth) {
+            return new WQueue(inner.openCompletionQueue(depth), fabric.defect() == Defect.CLOSE);
+        }
+
+        EndpointConfig unwrap(EndpointConfig c) {
+            return new EndpointConfig(((WQueue) c.sendQueue()).inner, ((WQueue) c.receiveQueue()).inner, c.sendQueueDepth(),
+                    c.receiveQueueDepth(), c.maxScatterGather(), c.connectTimeout());
+        }
+
+        @Override
+        public Listener listen(EndpointConfig config) {
+            return new WListener(inner.listen(unwrap(config)), this);
+        }
+
+        @Override
+        public Endpoint connect(FabricUri peer, EndpointConfig config) {
+            String text = peer.toString();
+            return new WEndpoint(inner.connect(FabricUri.parse("tcp" + text.substring(text.indexOf("://"))), unwrap(config)), fabric.defect());
+        }
+
+        @Override
+        public boolean isOpen() {
+            return inner.isOpen();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    /** A region as the user sees it: the asked-for segment, over an inner registration that may be wider. */
+    static final class WRegion implements MemoryRegion {
+        final MemoryRegion inner;
+        private final WDomain domain;
+        private final MemorySegment segment;
+        private final Long reportedKey;
+
+        WRegion(MemoryRegion inner, WDomain domain, MemorySegment segment, Long reportedKey) {
+            this.inner = inner;
+            this.domain = domain;
+            this.segment = segment;
+            this.reportedKey = reportedKey;
+        }
+
+        long offsetShift() {
+            return segment.address() - inner.segment().address();
+        }
+
+        @Override
+        public MemorySegment segment() {
+            return segment;
+        }
+
+        @Override
+        public long length() {
+            return segment.byteSize();
+        }
+
+        @Override
+        public long remoteAddress() {
+            return segment.address();
+        }
+
+        @Override
+        public long localKey() {
+            return remoteKey();
+        }
+
+        @Override
+        public long remoteKey() {
+            return reportedKey != null ? reportedKey : inner.remoteKey();
+        }
+
+        @Override
+        public Set<Access> access() {
+            return inner.access();
+        }
+
+        @Override
+        public Domain domain() {
+            return domain;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return inner.isOpen();
+        }
+
+        @Override
+        public void close() {
+            if (inner.isOpen()) {
+                domain.keyFreed(remoteKey());
+            }
+            inner.close();
+        }
+    }
+
+    static final class WQueue implements CompletionQueue {
+        final CompletionQueue inner;
+        private final boolean loseOneFlush;
+        private boolean lost;
+
+        WQueue(CompletionQueue inner, boolean loseOneFlush) {
+            this.inner = inner;
+            this.loseOneFlush = loseOneFlush;
+        }
+
+        private synchronized int copy(CompletionBatch innerBatch, int n, CompletionBatch batch) {
+            batch.clear();
+            int out = 0;
+            for (int i = 0; i < n; i++) {
+                Completion c = innerBatch.get(i);
+                if (loseOneFlush && !lost && c.status() == Status.FLUSHED) {
+                    lost = true;
+                    continue;
+                }
+                batch.next().set(c);
+                out++;
+            }
+            return n < 0 ? n : out;
+        }
+
+        @Override
+        public int poll(CompletionBatch batch) {
+            CompletionBatch b = new CompletionBatch(batch.capacity());
+            return copy(b, inner.poll(b), batch);
+        }
+
+        @Override
+        public int await(CompletionBatch batch, long timeout, TimeUnit unit) {
+            CompletionBatch b = new CompletionBatch(batch.capacity());
+            return copy(b, inner.await(b, timeout, unit), batch);
+        }
+
+        @Override
+        public int depth() {
+            return inner.depth();
+        }
+
+        @Override
+        public boolean isOpen() {
+            return inner.isOpen();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    static final class WListener implements Listener {
+        private final Listener inner;
+        private final WDomain domain;
+
+        WListener(Listener inner, WDomain domain) {
+            this.inner = inner;
+            this.domain = domain;
+        }
+
+        @Override
+        public FabricUri uri() {
+            String text = inner.uri().toString();
+            return FabricUri.parse(domain.fabric.uri().scheme() + text.substring(text.indexOf("://")));
+        }
+
+        @Override
+        public void publish(String name, MemoryRegion region) {
+            inner.publish(name, ((WRegion) region).inner);
+        }
+
+        @Override
+        public boolean unpublish(String name) {
+            return inner.unpublish(name);
+        }
+
+        @Override
+        public Set<String> published() {
+            return inner.published();
+        }
+
+        @Override
+        public Endpoint accept(Duration timeout) {
+            Endpoint e = inner.accept(timeout);
+            return e == null ? null : new WEndpoint(e, domain.fabric.defect());
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    /** Translates the user's regions into the inner ones (shifting offsets for widened registrations). */
+    record WEndpoint(Endpoint inner, Defect defect) implements Endpoint {
+        private static MemoryRegion in(MemoryRegion r) {
+            return r instanceof WRegion w ? w.inner : r;
+        }
+
+        private static long off(MemoryRegion r, long offset) {
+            return r instanceof WRegion w ? offset + w.offsetShift() : offset;
+        }
+
+        private static ScatterGatherList in(ScatterGatherList sgl) {
+            ScatterGatherList out = new ScatterGatherList(Math.max(1, sgl.capacity()));
+            for (int i = 0; i < sgl.size(); i++) {
+                out.add(in(sgl.region(i)), off(sgl.region(i), sgl.offset(i)), sgl.length(i));
+            }
+            return out;
+        }
+
+        @Override
+        public long id() {
+            return inner.id();
+        }
+
+        @Override
+        public EndpointState state() {
+            return inner.state();
+        }
+
+        @Override
+        public FabricUri peer() {
+            return inner.peer();
+        }
+
+        @Override
+        public Optional<RemoteRegion> wellKnownRegion() {
+            // a widened registration is published whole; show the peer the region the user asked for
+            return inner.wellKnownRegion().map(r -> defect == Defect.BOUNDS
+                    ? new RemoteRegion(r.address() + 4096, r.length() - 8192, r.key(), r.access()) : r);
+        }
+
+        @Override
+        public PostStatus write(long id, MemoryRegion l, long lo, int len, long ra, long rk) {
+            return inner.write(id, in(l), off(l, lo), len, ra, rk);
+        }
+
+        @Override
+        public PostStatus write(long id, ScatterGatherList l, long ra, long rk) {
+            return inner.write(id, in(l), ra, rk);
+        }
+
+        @Override
+        public PostStatus writeWithImmediate(long id, ScatterGatherList l, long ra, long rk, int imm) {
+            return inner.writeWithImmediate(id, in(l), ra, rk, imm);
+        }
+
+        @Override
+        public PostStatus read(long id, MemoryRegion l, long lo, int len, long ra, long rk) {
+            return inner.read(id, in(l), off(l, lo), len, ra, rk);
+        }
+
+        @Override
+        public PostStatus read(long id, ScatterGatherList l, long ra, long rk) {
+            return inner.read(id, in(l), ra, rk);
+        }
+
+        @Override
+        public PostStatus send(long id, ScatterGatherList l) {
+            return inner.send(id, in(l));
+        }
+
+        @Override
+        public PostStatus receive(long id, ScatterGatherList l) {
+            return inner.receive(id, in(l));
+        }
+
+        @Override
+        public PostStatus fetchAndAdd(long id, MemoryRegion r, long ro, long ra, long rk, long add) {
+            return inner.fetchAndAdd(id, in(r), off(r, ro), ra, rk, add);
+        }
+
+        @Override
+        public PostStatus compareAndSwap(long id, MemoryRegion r, long ro, long ra, long rk, long e, long d) {
+            return inner.compareAndSwap(id, in(r), off(r, ro), ra, rk, e, d);
+        }
+
+        @Override
+        public PostStatus send(long id, MemoryRegion l, long lo, int len) {
+            return inner.send(id, in(l), off(l, lo), len);
+        }
+
+        @Override
+        public PostStatus receive(long id, MemoryRegion l, long lo, int len) {
+            return inner.receive(id, in(l), off(l, lo), len);
+        }
+
+        @Override
+        public PostStatus writeWithImmediate(long id, MemoryRegion l, long lo, int len, long ra, long rk, int imm) {
+            return inner.writeWithImmediate(id, in(l), off(l, lo), len, ra, rk, imm);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+}

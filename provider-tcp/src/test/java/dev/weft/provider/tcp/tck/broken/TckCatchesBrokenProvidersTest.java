@@ -1,0 +1,78 @@
+package dev.weft.provider.tcp.tck.broken;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import dev.weft.tck.TckReport;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+
+/**
+ * Proves the TCK: each deliberately broken provider must fail the rules that target its defect
+ * (and the same rules pass on the real TCP provider, in the TCK run of this module).
+ */
+@Timeout(300)
+class TckCatchesBrokenProvidersTest {
+    private static Map<String, String> run(Class<?>... areas) {
+        LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request();
+        for (Class<?> area : areas) {
+            request.selectors(selectClass(area));
+        }
+        // A broken provider loses completions on purpose; do not wait the full 45 s for each.
+        String before = System.setProperty("weft.tck.completionWaitSeconds", "3");
+        try {
+            Launcher launcher = LauncherFactory.create();
+            launcher.execute(request.build());
+        } finally {
+            if (before == null) {
+                System.clearProperty("weft.tck.completionWaitSeconds");
+            } else {
+                System.setProperty("weft.tck.completionWaitSeconds", before);
+            }
+        }
+        return TckReport.outcomes(new BrokenProviders.Hook(label(areas[0])).label());
+    }
+
+    private static String label(Class<?> area) {
+        String n = area.getSimpleName();
+        return n.startsWith("Bounds") ? "broken-bounds" : n.startsWith("Keys") ? "broken-keys" : n.startsWith("Close") ? "broken-close"
+                : "broken-access";
+    }
+
+    @Test
+    void skippedBoundsChecksAreCaught() {
+        Map<String, String> r = run(BrokenProviders.BoundsSecurity.class, BrokenProviders.BoundsAtomics.class);
+        assertEquals("failed", r.get("sec_belowBase"), r::toString);
+        assertEquals("failed", r.get("sec_onePastTheEnd"), r::toString);
+        assertEquals("failed", r.get("sec_wrapsTwoToThe64"), r::toString);
+        assertEquals("failed", r.get("at_lastWordAndBeyond"), r::toString);
+        assertEquals("passed", r.get("sec_exactFitAccepted"), "the in-bounds edge still works");
+    }
+
+    @Test
+    void reusedKeysAreCaught() {
+        Map<String, String> r = run(BrokenProviders.KeysSecurity.class);
+        assertEquals("failed", r.get("sec_keysAreUnique"), r::toString);
+        assertEquals("failed", r.get("sec_deregisteredKeyIsDead"), r::toString);
+    }
+
+    @Test
+    void aLostCompletionIsCaught() {
+        Map<String, String> r = run(BrokenProviders.CloseErrors.class);
+        assertEquals("failed", r.get("err_errorFlushesOutstandingAndLater"), r::toString);
+        assertEquals("failed", r.get("err_closeEndpointWith1000InFlight"), r::toString);
+    }
+
+    @Test
+    void ignoredAccessFlagsAreCaught() {
+        Map<String, String> r = run(BrokenProviders.AccessSecurity.class, BrokenProviders.AccessRegistration.class);
+        assertEquals("failed", r.get("sec_writeReadOnlyRegion"), r::toString);
+        assertEquals("failed", r.get("sec_readWriteOnlyRegion"), r::toString);
+        assertEquals("failed", r.get("sec_atomicWithoutRight"), r::toString);
+        assertEquals("passed", r.get("sec_randomKey"), "rules unrelated to the defect still pass");
+    }
+}
