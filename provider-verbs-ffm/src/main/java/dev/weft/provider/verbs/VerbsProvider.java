@@ -1,0 +1,97 @@
+package dev.weft.provider.verbs;
+
+import dev.weft.Availability;
+import dev.weft.Capability;
+import dev.weft.DeviceInfo;
+import dev.weft.Fabric;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import dev.weft.Limits;
+import dev.weft.ProviderInfo;
+import dev.weft.Transport;
+import dev.weft.provider.verbs.internal.Device;
+import dev.weft.provider.verbs.internal.VerbsConfig;
+import dev.weft.provider.verbs.internal.VerbsFabric;
+import dev.weft.spi.FabricProvider;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+
+/**
+ * The verbs provider, scheme {@code verbs}: InfiniBand, RoCE and iWARP devices through
+ * libibverbs and librdmacm, bound with the Foreign Function &amp; Memory API (no JNI, no C code
+ * shipped). Memory regions register the application's native segments in place (zero copy);
+ * posting and polling call the driver directly and allocate nothing.
+ *
+ * <p>URI: {@code verbs://ADDRESS:PORT[?k=v...]} (the device that address belongs to) or
+ * {@code verbs://DEVICE[:PORT]} (a device by name, e.g. {@code rxe0}); peers are
+ * {@code verbs://ADDRESS:PORT[/REGION]}. See {@code docs/provider-verbs.md}.
+ *
+ * <p>The constructor does nothing; {@link #availability()} and {@link #devices()} load the
+ * system libraries. Thread-safe.
+ */
+public final class VerbsProvider implements FabricProvider {
+    /** The version of this provider. */
+    public static final String VERSION = "0.1.0";
+
+    private static final Duration DEFAULT_PEER_FAILURE = new VerbsConfig(3, 7, 14, Duration.ofSeconds(2)).peerFailureTimeout();
+
+    /** Creates the provider; does no work. */
+    public VerbsProvider() {
+    }
+
+    @Override
+    public String scheme() {
+        return "verbs";
+    }
+
+    @Override
+    public ProviderInfo info() {
+        Limits limits = new Limits(1L << 31, 16, Device.INLINE_REQUEST, 16384, 65536, 65536, Long.MAX_VALUE, DEFAULT_PEER_FAILURE, false);
+        return new ProviderInfo("Weft verbs (FFM)", "verbs", VERSION,
+                "libibverbs + librdmacm through the Foreign Function & Memory API; capabilities and limits per device",
+                EnumSet.of(Transport.INFINIBAND, Transport.ROCE_V1, Transport.ROCE_V2, Transport.IWARP),
+                EnumSet.of(Capability.RMA_READ, Capability.RMA_WRITE, Capability.WRITE_IMM, Capability.SEND_RECV,
+                        Capability.ATOMIC_FETCH_ADD, Capability.ATOMIC_CMP_SWAP, Capability.WELL_KNOWN_REGION, Capability.SCATTER_GATHER,
+                        Capability.BLOCKING_WAIT, Capability.INLINE),
+                limits, VerbsConfig.PARAMETERS);
+    }
+
+    @Override
+    public Availability availability() {
+        try {
+            List<Device> devices = Device.all();
+            if (devices.isEmpty()) {
+                return Availability.unavailable("no RDMA devices on this host (libibverbs found none)",
+                        "use an InfiniBand/RoCE/iWARP adapter, add a Soft-RoCE device (rdma link add rxe0 type rxe netdev eth0),"
+                                + " or try `weft testbed exec -- ...`");
+            }
+            return Availability.ofAvailable();
+        } catch (FabricException | UnsatisfiedLinkError | IllegalStateException e) {
+            return Availability.unavailable(e.getMessage(), "apt-get install libibverbs1 librdmacm1 ibverbs-providers");
+        } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            return Availability.unavailable(String.valueOf(cause.getMessage()), "apt-get install libibverbs1 librdmacm1 ibverbs-providers");
+        }
+    }
+
+    @Override
+    public List<DeviceInfo> devices() {
+        if (!availability().available()) {
+            return List.of();
+        }
+        return Device.all().stream().map(d -> d.info(DEFAULT_PEER_FAILURE)).toList();
+    }
+
+    @Override
+    public Fabric open(FabricUri uri) {
+        if (!"verbs".equals(uri.scheme())) {
+            throw FabricException.invalid("the verbs provider cannot open \"" + uri.safeText() + "\"");
+        }
+        Availability a = availability();
+        if (!a.available()) {
+            throw new FabricException(dev.weft.ErrorCode.PROVIDER_UNAVAILABLE, "the verbs provider is unavailable: " + a);
+        }
+        return VerbsFabric.open(uri, info());
+    }
+}

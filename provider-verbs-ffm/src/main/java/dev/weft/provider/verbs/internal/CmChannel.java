@@ -1,0 +1,112 @@
+package dev.weft.provider.verbs.internal;
+
+import static dev.weft.provider.verbs.internal.nat.Structs.RDMA_CM_EVENT;
+import static dev.weft.provider.verbs.internal.nat.Structs.RDMA_EVENT_CHANNEL;
+import static dev.weft.provider.verbs.internal.nat.Structs.offset;
+
+import dev.weft.provider.verbs.internal.nat.C;
+import dev.weft.provider.verbs.internal.nat.Errno;
+import dev.weft.provider.verbs.internal.nat.Libc;
+import dev.weft.provider.verbs.internal.nat.Native;
+import dev.weft.provider.verbs.internal.nat.RdmaCm;
+import dev.weft.provider.verbs.internal.nat.Structs;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * A fabric's {@code rdma_event_channel} and the thread that drains it: each event is copied
+ * (type, status, ids, private data), acknowledged at once (so {@code rdma_destroy_id} never waits
+ * on us) and handed to the handler registered for its id — for a connect request, the handler of
+ * the listening id. The thread waits in {@code poll(2)} with a short timeout so that close is
+ * prompt. Thread-safe.
+ */
+final class CmChannel implements AutoCloseable {
+    private final MemorySegment channel;
+    private final Map<Long, Consumer<CmEvent>> handlers = new ConcurrentHashMap<>();
+    private final Thread thread;
+    private volatile boolean open = true;
+
+    CmChannel(String name) {
+        channel = RdmaCm.createEventChannel();
+        thread = Thread.ofPlatform().daemon().name(name + "-cm").start(this::run);
+    }
+
+    /** @return the {@code struct rdma_event_channel *} */
+    MemorySegment pointer() {
+        return channel;
+    }
+
+    /**
+     * @param id an {@code rdma_cm_id} address
+     * @param handler receives its events on the channel's thread; must not block for long
+     */
+    void register(long id, Consumer<CmEvent> handler) {
+        handlers.put(id, handler);
+    }
+
+    /** @param id an id whose events are no longer wanted */
+    void unregister(long id) {
+        handlers.remove(id);
+    }
+
+    private void run() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pollfd = arena.allocate(Structs.POLLFD);
+            MemorySegment out = arena.allocate(C.PTR);
+            int fd = channel.get(C.INT, offset(RDMA_EVENT_CHANNEL, "fd"));
+            while (open) {
+                if (!Libc.readable(pollfd, fd, 100)) {
+                    continue;
+                }
+                if (RdmaCm.getCmEvent(channel, out) != 0) {
+                    int errno = Native.lastErrno();
+                    if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
+                        continue;
+                    }
+                    break;
+                }
+                MemorySegment e = out.get(C.PTR, 0).reinterpret(RDMA_CM_EVENT.byteSize());
+                CmEvent event;
+                try {
+                    int len = Byte.toUnsignedInt(e.get(C.U8, offset(RDMA_CM_EVENT, "param.conn.private_data_len")));
+                    MemorySegment pd = e.get(C.PTR, offset(RDMA_CM_EVENT, "param.conn.private_data"));
+                    byte[] data = len == 0 || pd.address() == 0 ? new byte[0] : pd.reinterpret(len).toArray(C.U8);
+                    event = new CmEvent(e.get(C.INT, offset(RDMA_CM_EVENT, "event")), e.get(C.INT, offset(RDMA_CM_EVENT, "status")),
+                            e.get(C.PTR, offset(RDMA_CM_EVENT, "id")).address(), e.get(C.PTR, offset(RDMA_CM_EVENT, "listen_id")).address(),
+                            data);
+                } finally {
+                    RdmaCm.ackCmEvent(e);
+                }
+                long key = event.type() == RdmaCm.EVENT_CONNECT_REQUEST ? event.listenId() : event.id();
+                Consumer<CmEvent> handler = handlers.get(key);
+                if (handler != null) {
+                    try {
+                        handler.accept(event);
+                    } catch (RuntimeException ex) {
+                        // a handler's failure must not stop the channel; the handler reports it to its owner
+                    }
+                } else if (event.type() == RdmaCm.EVENT_CONNECT_REQUEST) {
+                    RdmaCm.reject(MemorySegment.ofAddress(event.id()).reinterpret(Structs.RDMA_CM_ID.byteSize()), MemorySegment.NULL, 0);
+                    RdmaCm.destroyId(MemorySegment.ofAddress(event.id()).reinterpret(Structs.RDMA_CM_ID.byteSize()));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        RdmaCm.destroyEventChannel(channel);
+    }
+}

@@ -1,0 +1,254 @@
+package dev.weft.provider.verbs.internal;
+
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_CONTEXT;
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_DEVICE;
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_DEVICE_ATTR;
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_GID_ENTRY;
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_PORT_ATTR;
+import static dev.weft.provider.verbs.internal.nat.Structs.offset;
+
+import dev.weft.Capability;
+import dev.weft.DeviceInfo;
+import dev.weft.FabricException;
+import dev.weft.Limits;
+import dev.weft.Transport;
+import dev.weft.provider.verbs.internal.nat.C;
+import dev.weft.provider.verbs.internal.nat.Ibv;
+import dev.weft.provider.verbs.internal.nat.RdmaCm;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One RDMA device as librdmacm opened it ({@code rdma_get_devices}): its context, identity,
+ * transport, first port and limits, read once. The context belongs to librdmacm and lives as long
+ * as the process; Weft never closes it. Immutable, thread-safe.
+ *
+ * @param context {@code struct ibv_context *}
+ * @param name kernel device name, e.g. {@code rxe0}
+ * @param guid node GUID
+ * @param transport InfiniBand, RoCE v1/v2 or iWARP
+ * @param port the 1-based port described
+ * @param portActive whether the port is ACTIVE
+ * @param activeMtu active MTU in bytes
+ * @param maxQueueDepth {@code max_qp_wr}
+ * @param maxScatterGather {@code max_sge}
+ * @param maxCqDepth {@code max_cqe}
+ * @param maxRegionSize {@code max_mr_size}
+ * @param maxReadAtomic {@code max_qp_rd_atom}
+ * @param maxInitReadAtomic {@code max_qp_init_rd_atom}
+ * @param atomics whether the device does RDMA atomics ({@code atomic_cap != IBV_ATOMIC_NONE})
+ * @param firmware firmware version
+ * @param addresses IP addresses found in the port's GID table (RoCE, iWARP)
+ */
+public record Device(MemorySegment context, String name, long guid, Transport transport, int port, boolean portActive,
+                     int activeMtu, int maxQueueDepth, int maxScatterGather, int maxCqDepth, long maxRegionSize, int maxReadAtomic,
+                     int maxInitReadAtomic, boolean atomics, String firmware, List<InetAddress> addresses) {
+
+    /** Inline data Weft asks for on send queues; the device may grant less. */
+    public static final int INLINE_REQUEST = 64;
+
+    /**
+     * Lists every device librdmacm can use.
+     *
+     * @return the devices, possibly none
+     * @throws FabricException if librdmacm cannot be loaded or fails
+     */
+    public static List<Device> all() {
+        List<Device> out = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(C.INT);
+            MemorySegment list;
+            try {
+                list = RdmaCm.getDevices(count);
+            } catch (FabricException e) {
+                if (e.errno() == dev.weft.provider.verbs.internal.nat.Errno.ENODEV
+                        || e.errno() == dev.weft.provider.verbs.internal.nat.Errno.ENOENT) {
+                    return out;
+                }
+                throw e;
+            }
+            try {
+                int n = count.get(C.INT, 0);
+                MemorySegment contexts = list.reinterpret(C.PTR.byteSize() * n);
+                for (int i = 0; i < n; i++) {
+                    out.add(describe(contexts.getAtIndex(C.PTR, i).reinterpret(IBV_CONTEXT.byteSize()), 1));
+                }
+            } finally {
+                RdmaCm.freeDevices(list);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * @param name a device name
+     * @param port 1-based port
+     * @return the device
+     * @throws FabricException naming the devices that exist if there is no such device
+     */
+    public static Device named(String name, int port) {
+        List<Device> all = all();
+        for (Device d : all) {
+            if (d.name().equals(name)) {
+                return port == d.port() ? d : describe(d.context(), port);
+            }
+        }
+        throw new FabricException(dev.weft.ErrorCode.INVALID_URI, "no RDMA device named \"" + name + "\"; this host has "
+                + (all.isEmpty() ? "none (see `weft info`; try the Soft-RoCE testbed: `weft testbed`)"
+                        : all.stream().map(Device::name).toList() + " (or give an IP address literal, e.g. verbs://192.0.2.1:7471)"));
+    }
+
+    /**
+     * @param context a context pointer from librdmacm
+     * @return the device behind it
+     */
+    public static Device byContext(MemorySegment context) {
+        for (Device d : all()) {
+            if (d.context().address() == context.address()) {
+                return d;
+            }
+        }
+        return describe(context.reinterpret(IBV_CONTEXT.byteSize()), 1);
+    }
+
+    private static Device describe(MemorySegment context, int port) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment device = context.get(C.PTR, offset(IBV_CONTEXT, "device")).reinterpret(IBV_DEVICE.byteSize());
+            String name = Ibv.deviceName(device);
+            long guid = Ibv.deviceGuid(device);
+            int transportType = device.get(C.INT, offset(IBV_DEVICE, "transport_type"));
+            MemorySegment attr = arena.allocate(IBV_DEVICE_ATTR);
+            Ibv.queryDevice(context, attr);
+            int ports = Byte.toUnsignedInt(attr.get(C.U8, offset(IBV_DEVICE_ATTR, "phys_port_cnt")));
+            if (port < 1 || port > ports) {
+                throw FabricException.invalid("device " + name + " has port" + (ports == 1 ? " 1" : "s 1.." + ports) + ", not " + port);
+            }
+            MemorySegment pa = arena.allocate(IBV_PORT_ATTR);
+            Ibv.queryPort(context, port, pa);
+            int linkLayer = Byte.toUnsignedInt(pa.get(C.U8, offset(IBV_PORT_ATTR, "link_layer")));
+            int gids = pa.get(C.INT, offset(IBV_PORT_ATTR, "gid_tbl_len"));
+            boolean rocev2 = false;
+            List<InetAddress> addresses = new ArrayList<>();
+            MemorySegment entry = arena.allocate(IBV_GID_ENTRY);
+            for (int i = 0; i < Math.min(gids, 16); i++) {
+                if (!Ibv.queryGid(context, port, i, entry)) {
+                    continue;
+                }
+                if (entry.get(C.INT, offset(IBV_GID_ENTRY, "gid_type")) == Ibv.GID_TYPE_ROCE_V2) {
+                    rocev2 = true;
+                }
+                byte[] raw = entry.asSlice(offset(IBV_GID_ENTRY, "gid"), 16).toArray(C.U8);
+                InetAddress a = gidAddress(raw);
+                if (a != null && !addresses.contains(a)) {
+                    addresses.add(a);
+                }
+            }
+            Transport transport = transportType == Ibv.TRANSPORT_IWARP ? Transport.IWARP
+                    : linkLayer == Ibv.LINK_LAYER_ETHERNET ? (rocev2 ? Transport.ROCE_V2 : Transport.ROCE_V1)
+                    : linkLayer == Ibv.LINK_LAYER_INFINIBAND || linkLayer == 0 ? Transport.INFINIBAND : Transport.UNKNOWN;
+            byte[] fw = attr.asSlice(offset(IBV_DEVICE_ATTR, "fw_ver"), 64).toArray(C.U8);
+            int len = 0;
+            while (len < fw.length && fw[len] != 0) {
+                len++;
+            }
+            int mtuCode = pa.get(C.INT, offset(IBV_PORT_ATTR, "active_mtu"));
+            return new Device(context, name, guid, transport, port, pa.get(C.INT, offset(IBV_PORT_ATTR, "state")) == 4,
+                    mtuCode >= 1 && mtuCode <= 5 ? 128 << mtuCode : 0,
+                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_wr")), attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_sge")),
+                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_cqe")), attr.get(C.U64, offset(IBV_DEVICE_ATTR, "max_mr_size")),
+                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_rd_atom")),
+                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_init_rd_atom")),
+                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "atomic_cap")) != Ibv.ATOMIC_NONE,
+                    new String(fw, 0, len, java.nio.charset.StandardCharsets.US_ASCII), List.copyOf(addresses));
+        }
+    }
+
+    /** An IPv4-mapped GID ({@code ::ffff:a.b.c.d}) or a non-link-local IPv6 GID as an address; else null. */
+    private static InetAddress gidAddress(byte[] gid) {
+        boolean zero = true;
+        for (byte b : gid) {
+            zero &= b == 0;
+        }
+        if (zero) {
+            return null;
+        }
+        try {
+            boolean mapped = true;
+            for (int i = 0; i < 10; i++) {
+                mapped &= gid[i] == 0;
+            }
+            if (mapped && gid[10] == (byte) 0xff && gid[11] == (byte) 0xff) {
+                return InetAddress.getByAddress(java.util.Arrays.copyOfRange(gid, 12, 16));
+            }
+            if (gid[0] == (byte) 0xfe && (gid[1] & 0xc0) == 0x80) {
+                return null;
+            }
+            return InetAddress.getByAddress(gid);
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
+    /** @return the capabilities Weft declares for this device */
+    public Set<Capability> capabilities() {
+        EnumSet<Capability> caps = EnumSet.of(Capability.RMA_READ, Capability.RMA_WRITE, Capability.WRITE_IMM, Capability.SEND_RECV,
+                Capability.WELL_KNOWN_REGION, Capability.SCATTER_GATHER, Capability.BLOCKING_WAIT, Capability.INLINE);
+        if (atomics && transport != Transport.IWARP) {
+            caps.add(Capability.ATOMIC_FETCH_ADD);
+            caps.add(Capability.ATOMIC_CMP_SWAP);
+        }
+        return caps;
+    }
+
+    /**
+     * @param peerFailure how long the provider takes to declare a silent peer failed
+     * @return the limits Weft declares for this device
+     */
+    public Limits limits(Duration peerFailure) {
+        return new Limits(1L << 31, Math.max(1, Math.min(maxScatterGather, 16)), INLINE_REQUEST, Math.max(1, maxQueueDepth),
+                Math.max(1, maxCqDepth), 65536, maxRegionSize > 0 ? maxRegionSize : Long.MAX_VALUE, peerFailure,
+                transport == Transport.IWARP);
+    }
+
+    /**
+     * @param peerFailure as for {@link #limits}
+     * @return the device as {@code weft info} shows it
+     */
+    public DeviceInfo info(Duration peerFailure) {
+        Map<String, String> a = new LinkedHashMap<>();
+        a.put("guid", String.format("%04x:%04x:%04x:%04x", guid >>> 48, (guid >>> 32) & 0xffff, (guid >>> 16) & 0xffff, guid & 0xffff));
+        a.put("port", port + (portActive ? " ACTIVE" : " DOWN"));
+        a.put("mtu", Integer.toString(activeMtu));
+        a.put("firmware", firmware.isEmpty() ? "-" : firmware);
+        a.put("addresses", addresses.isEmpty() ? "-" : String.join(", ", addresses.stream().map(InetAddress::getHostAddress).toList()));
+        a.put("atomics", atomics ? "yes" : "no");
+        a.put("max_qp_wr", Integer.toString(maxQueueDepth));
+        a.put("max_sge", Integer.toString(maxScatterGather));
+        a.put("max_cqe", Integer.toString(maxCqDepth));
+        a.put("max_qp_rd_atom", Integer.toString(maxReadAtomic));
+        return new DeviceInfo(name, "verbs://" + name + (port == 1 ? "" : ":" + port), transport, capabilities(), limits(peerFailure), a);
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + transport + ")";
+    }
+
+    /** @return the context as a {@code struct ibv_context} segment */
+    MemorySegment ctx() {
+        return context.reinterpret(IBV_CONTEXT.byteSize());
+    }
+
+    static MemorySegment opsPointer(MemorySegment context, String op) {
+        return context.reinterpret(IBV_CONTEXT.byteSize()).get(C.PTR, offset(IBV_CONTEXT, "ops." + op));
+    }
+}

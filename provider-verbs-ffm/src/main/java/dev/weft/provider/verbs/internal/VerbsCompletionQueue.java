@@ -1,0 +1,222 @@
+package dev.weft.provider.verbs.internal;
+
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_COMP_CHANNEL;
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_WC;
+import static dev.weft.provider.verbs.internal.nat.Structs.offset;
+
+import dev.weft.CompletionBatch;
+import dev.weft.CompletionQueue;
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import dev.weft.provider.verbs.internal.nat.C;
+import dev.weft.provider.verbs.internal.nat.Ibv;
+import dev.weft.provider.verbs.internal.nat.Libc;
+import dev.weft.provider.verbs.internal.nat.Structs;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A completion queue ({@code ibv_create_cq}) with its own completion channel for blocking waits.
+ * {@link #poll} calls the driver's {@code poll_cq} through the context's function pointer into a
+ * native array of {@code struct ibv_wc} owned by the queue and translates each entry into the
+ * caller's batch: no allocation. {@link #await} arms the queue ({@code req_notify_cq}), re-polls
+ * to close the race, then sleeps in {@code poll(2)} on the channel's fd.
+ *
+ * <p>Thread-safe: polls are serialised on the queue. Closing fails with BUSY while an open
+ * endpoint still uses the queue; endpoints that were closed but still had completions to report
+ * are released here.
+ */
+final class VerbsCompletionQueue implements CompletionQueue {
+    private static final int WC_BATCH = 32;
+    private static final long WC_SIZE = IBV_WC.byteSize();
+    private static final long WR_ID = offset(IBV_WC, "wr_id");
+    private static final long STATUS = offset(IBV_WC, "status");
+    private static final long OPCODE = offset(IBV_WC, "opcode");
+    private static final long VENDOR_ERR = offset(IBV_WC, "vendor_err");
+    private static final long BYTE_LEN = offset(IBV_WC, "byte_len");
+    private static final long IMM = offset(IBV_WC, "imm_data");
+    private static final long WC_FLAGS = offset(IBV_WC, "wc_flags");
+
+    private final VerbsDomain domain;
+    private final EndpointTable table;
+    private final int depth;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment channel;
+    private final MemorySegment cq;
+    private final MemorySegment pollFn;
+    private final MemorySegment notifyFn;
+    private final MemorySegment wcs;
+    private final MemorySegment pollfd;
+    private final MemorySegment eventCq;
+    private final MemorySegment eventCtx;
+    private final int fd;
+    private final Object pollLock = new Object();
+    private final Object waitLock = new Object();
+    private final Set<VerbsEndpoint> users = ConcurrentHashMap.newKeySet();
+    private volatile boolean open = true;
+
+    VerbsCompletionQueue(VerbsDomain domain, int depth) {
+        this.domain = domain;
+        this.table = domain.verbsFabric().endpoints();
+        this.depth = depth;
+        MemorySegment context = domain.verbsFabric().device().context();
+        this.channel = Ibv.createCompChannel(context).reinterpret(IBV_COMP_CHANNEL.byteSize());
+        try {
+            this.cq = Ibv.createCq(context, depth, channel);
+        } catch (FabricException e) {
+            Ibv.destroyCompChannel(channel);
+            arena.close();
+            throw e;
+        }
+        this.pollFn = Device.opsPointer(context, "poll_cq");
+        this.notifyFn = Device.opsPointer(context, "req_notify_cq");
+        this.fd = channel.get(C.INT, offset(IBV_COMP_CHANNEL, "fd"));
+        this.wcs = arena.allocate(IBV_WC, WC_BATCH);
+        this.pollfd = arena.allocate(Structs.POLLFD);
+        this.eventCq = arena.allocate(C.PTR);
+        this.eventCtx = arena.allocate(C.PTR);
+    }
+
+    MemorySegment cq() {
+        return cq;
+    }
+
+    VerbsDomain verbsDomain() {
+        return domain;
+    }
+
+    void attach(VerbsEndpoint endpoint) {
+        if (!open) {
+            throw FabricException.closed("completion queue");
+        }
+        users.add(endpoint);
+    }
+
+    void detach(VerbsEndpoint endpoint) {
+        users.remove(endpoint);
+    }
+
+    @Override
+    public int poll(CompletionBatch batch) {
+        batch.clear();
+        synchronized (pollLock) {
+            if (!open) {
+                return -1;
+            }
+            return drain(batch);
+        }
+    }
+
+    private int drain(CompletionBatch batch) {
+        int total = 0;
+        while (!batch.isFull()) {
+            int want = Math.min(WC_BATCH, batch.capacity() - batch.size());
+            int n;
+            try {
+                n = (int) Ibv.POLL_CQ.invokeExact(pollFn, cq, want, wcs);
+            } catch (Throwable t) {
+                throw new IllegalStateException("poll_cq failed", t);
+            }
+            if (n <= 0) {
+                break;
+            }
+            for (int i = 0; i < n; i++) {
+                long base = i * WC_SIZE;
+                long wrId = wcs.get(C.U64, base + WR_ID);
+                VerbsEndpoint endpoint = table.get((int) (wrId >>> 32));
+                if (endpoint == null) {
+                    continue; // cannot happen: an endpoint stays in the table until its last completion was reported
+                }
+                int flags = wcs.get(C.INT, base + WC_FLAGS);
+                boolean imm = (flags & Ibv.WC_WITH_IMM) != 0;
+                endpoint.complete((wrId & 0x8000_0000L) != 0, (int) (wrId & 0x7fff_ffffL), wcs.get(C.INT, base + STATUS),
+                        wcs.get(C.INT, base + OPCODE), wcs.get(C.INT, base + BYTE_LEN), imm ? Integer.reverseBytes(wcs.get(C.INT, base + IMM)) : 0,
+                        imm, wcs.get(C.INT, base + VENDOR_ERR), batch.next());
+                total++;
+            }
+            if (n < want) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public int await(CompletionBatch batch, long timeout, TimeUnit unit) {
+        long deadline = System.nanoTime() + unit.toNanos(Math.max(0, timeout));
+        while (true) {
+            int n = poll(batch);
+            if (n != 0) {
+                return n;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                return 0;
+            }
+            synchronized (waitLock) {
+                if (!open) {
+                    return -1;
+                }
+                int rc;
+                try {
+                    rc = (int) Ibv.REQ_NOTIFY_CQ.invokeExact(notifyFn, cq, 0);
+                } catch (Throwable t) {
+                    throw new IllegalStateException("req_notify_cq failed", t);
+                }
+                if (rc != 0) {
+                    throw dev.weft.provider.verbs.internal.nat.Native.failure("ibv_req_notify_cq", rc, "arming a completion queue");
+                }
+                n = poll(batch);
+                if (n != 0) {
+                    return n;
+                }
+                int millis = (int) Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left)));
+                if (Libc.readable(pollfd, fd, millis) && Ibv.getCqEvent(channel, eventCq, eventCtx) == 0) {
+                    Ibv.ackCqEvents(cq, 1);
+                }
+            }
+        }
+    }
+
+    @Override
+    public int depth() {
+        return depth;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public void close() {
+        synchronized (pollLock) {
+            synchronized (waitLock) {
+                if (!open) {
+                    return;
+                }
+                for (VerbsEndpoint e : users) {
+                    if (e.isOpen()) {
+                        throw new FabricException(ErrorCode.BUSY, "completion queue is still used by endpoint " + e.id()
+                                + "; close the endpoints first (closing the domain closes both in the right order)");
+                    }
+                }
+                open = false;
+            }
+        }
+        for (VerbsEndpoint e : users) {
+            e.release();
+        }
+        users.clear();
+        domain.forget(this);
+        try {
+            Ibv.destroyCq(cq);
+            Ibv.destroyCompChannel(channel);
+        } finally {
+            arena.close();
+        }
+    }
+}

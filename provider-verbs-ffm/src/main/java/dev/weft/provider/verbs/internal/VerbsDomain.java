@@ -1,0 +1,150 @@
+package dev.weft.provider.verbs.internal;
+
+import dev.weft.Access;
+import dev.weft.CompletionQueue;
+import dev.weft.Domain;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.ErrorCode;
+import dev.weft.Fabric;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.provider.verbs.internal.nat.Ibv;
+import dev.weft.spi.ChildResources;
+import java.lang.foreign.MemorySegment;
+import java.util.Set;
+
+/**
+ * A verbs domain: one protection domain ({@code ibv_alloc_pd}) on the fabric's device. Regions,
+ * queues, listeners and endpoints of a domain share it. Thread-safe; closing closes every child
+ * (endpoints and listeners first, then regions and queues), then deallocates the PD.
+ */
+final class VerbsDomain implements Domain {
+    private final VerbsFabric fabric;
+    private final MemorySegment pd;
+    private final ChildResources children = new ChildResources();
+    private volatile boolean open = true;
+
+    VerbsDomain(VerbsFabric fabric) {
+        this.fabric = fabric;
+        this.pd = Ibv.allocPd(fabric.device().context());
+    }
+
+    MemorySegment pd() {
+        return pd;
+    }
+
+    VerbsFabric verbsFabric() {
+        return fabric;
+    }
+
+    void checkOpen() {
+        if (!open) {
+            throw FabricException.closed("domain");
+        }
+    }
+
+    <T extends AutoCloseable> T adopt(T child) {
+        try {
+            children.add(child, "domain");
+        } catch (FabricException e) {
+            try {
+                child.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        return child;
+    }
+
+    void forget(AutoCloseable child) {
+        children.remove(child);
+    }
+
+    @Override
+    public Fabric fabric() {
+        return fabric;
+    }
+
+    @Override
+    public MemoryRegion register(MemorySegment segment, Set<Access> access) {
+        checkOpen();
+        if (segment == null) {
+            throw FabricException.invalid("segment is null; register a native segment, e.g. Arena.ofShared().allocate(size, 4096)");
+        }
+        if (!segment.isNative()) {
+            throw FabricException.invalid("a heap segment cannot be registered: the device reads and writes it directly, and the garbage"
+                    + " collector moves heap arrays; allocate native memory, e.g. Arena.ofShared().allocate(" + segment.byteSize() + ", 4096)");
+        }
+        Access.validate(access);
+        if (segment.byteSize() == 0) {
+            throw FabricException.invalid("a zero-length segment cannot be registered with verbs (the device would still grant a page);"
+                    + " register at least one byte");
+        }
+        if (segment.byteSize() > fabric.device().maxRegionSize()) {
+            throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, "a region of " + segment.byteSize() + " bytes exceeds the device's"
+                    + " largest, " + fabric.device().maxRegionSize());
+        }
+        return adopt(new VerbsMemoryRegion(this, segment, access));
+    }
+
+    @Override
+    public CompletionQueue openCompletionQueue(int depth) {
+        checkOpen();
+        int max = fabric.device().maxCqDepth();
+        if (depth < 1 || depth > max) {
+            throw FabricException.invalid("completion queue depth " + depth + " is out of range 1.." + max + " for " + fabric.device().name());
+        }
+        return adopt(new VerbsCompletionQueue(this, depth));
+    }
+
+    @Override
+    public Listener listen(EndpointConfig config) {
+        checkOpen();
+        return adopt(new VerbsListener(this, config));
+    }
+
+    @Override
+    public Endpoint connect(FabricUri peer, EndpointConfig config) {
+        checkOpen();
+        if (!"verbs".equals(peer.scheme())) {
+            throw FabricException.invalid("a verbs domain connects to verbs:// peers, not \"" + peer.safeText() + "\"; e.g. verbs://192.0.2.1:7471/config");
+        }
+        return VerbsEndpoint.connect(this, peer, config);
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public void close() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        FabricException failure = null;
+        try {
+            children.closeAll("domain");
+        } catch (FabricException e) {
+            failure = e;
+        }
+        fabric.children().remove(this);
+        try {
+            Ibv.deallocPd(pd);
+        } catch (FabricException e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

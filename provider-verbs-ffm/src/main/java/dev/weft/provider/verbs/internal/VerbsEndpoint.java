@@ -1,0 +1,748 @@
+package dev.weft.provider.verbs.internal;
+
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_QP;
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_QP_ATTR;
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_QP_INIT_ATTR;
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_RECV_WR;
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_SEND_WR;
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_SGE;
+import static dev.weft.provider.verbs.internal.nat.Structs.RDMA_CM_ID;
+import static dev.weft.provider.verbs.internal.nat.Structs.RDMA_CONN_PARAM;
+import static dev.weft.provider.verbs.internal.nat.Structs.offset;
+
+import dev.weft.Completion;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.EndpointState;
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import dev.weft.MemoryRegion;
+import dev.weft.Opcode;
+import dev.weft.PostStatus;
+import dev.weft.RemoteRegion;
+import dev.weft.ScatterGatherList;
+import dev.weft.Status;
+import dev.weft.provider.verbs.internal.nat.C;
+import dev.weft.provider.verbs.internal.nat.Errno;
+import dev.weft.provider.verbs.internal.nat.Ibv;
+import dev.weft.provider.verbs.internal.nat.RdmaCm;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.Optional;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A reliable connected endpoint: an {@code rdma_cm_id} with an RC queue pair.
+ *
+ * <p><b>Data path.</b> Each post fills a work request and scatter-gather array that the endpoint
+ * allocated once in native memory and calls the driver's {@code post_send}/{@code post_recv}
+ * through the context's function pointers: no allocation, no copy (sends of up to the granted
+ * inline size are copied into the work queue by the driver, {@code IBV_SEND_INLINE}). The
+ * application's work request id, opcode and length go into a ring slot; the device sees
+ * {@code table index << 32 | receive bit << 31 | slot}, so a completion finds everything without
+ * a lookup. The ring is as deep as the queue the application asked for, so a full queue answers
+ * {@link PostStatus#AGAIN} before the device is asked.
+ *
+ * <p><b>Errors and close.</b> An error completion moves the endpoint to ERROR; the device then
+ * flushes every outstanding and later request (FLUSHED). A disconnect by the peer, or a fatal
+ * asynchronous event, moves the QP to the error state with the same effect. {@link #close()}
+ * disconnects and moves the QP to the error state; the QP and id are destroyed once the last
+ * flushed completion has been polled (or when its completion queue closes).
+ *
+ * <p>Thread-safe: sends and receives are serialised separately.
+ */
+final class VerbsEndpoint implements Endpoint {
+    private static final long SEND_WR_ID = offset(IBV_SEND_WR, "wr_id");
+    private static final long SEND_SG_LIST = offset(IBV_SEND_WR, "sg_list");
+    private static final long SEND_NUM_SGE = offset(IBV_SEND_WR, "num_sge");
+    private static final long SEND_OPCODE = offset(IBV_SEND_WR, "opcode");
+    private static final long SEND_FLAGS = offset(IBV_SEND_WR, "send_flags");
+    private static final long SEND_IMM = offset(IBV_SEND_WR, "imm_data");
+    private static final long RDMA_ADDR = offset(IBV_SEND_WR, "wr.rdma.remote_addr");
+    private static final long RDMA_RKEY = offset(IBV_SEND_WR, "wr.rdma.rkey");
+    private static final long ATOMIC_ADDR = offset(IBV_SEND_WR, "wr.atomic.remote_addr");
+    private static final long ATOMIC_COMPARE_ADD = offset(IBV_SEND_WR, "wr.atomic.compare_add");
+    private static final long ATOMIC_SWAP = offset(IBV_SEND_WR, "wr.atomic.swap");
+    private static final long ATOMIC_RKEY = offset(IBV_SEND_WR, "wr.atomic.rkey");
+    private static final long RECV_WR_ID = offset(IBV_RECV_WR, "wr_id");
+    private static final long RECV_SG_LIST = offset(IBV_RECV_WR, "sg_list");
+    private static final long RECV_NUM_SGE = offset(IBV_RECV_WR, "num_sge");
+    private static final long SGE_SIZE = IBV_SGE.byteSize();
+    private static final long SGE_ADDR = offset(IBV_SGE, "addr");
+    private static final long SGE_LENGTH = offset(IBV_SGE, "length");
+    private static final long SGE_LKEY = offset(IBV_SGE, "lkey");
+    private static final Opcode[] OPCODES = Opcode.values();
+    private static final int NOT_OK = -1;
+
+    private final VerbsDomain domain;
+    private final VerbsFabric fabric;
+    private final VerbsCompletionQueue sendCq;
+    private final VerbsCompletionQueue recvCq;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment id;
+    private final MemorySegment qp;
+    private final long qpNum;
+    private final int index;
+    private final MemorySegment postSendFn;
+    private final MemorySegment postRecvFn;
+    private final int maxSge;
+    private final int inlineMax;
+    private final MemorySegment sendWr;
+    private final MemorySegment sendSges;
+    private final MemorySegment recvWr;
+    private final MemorySegment recvSges;
+    private final MemorySegment badWr;
+    private final MemorySegment qpAttr;
+
+    private final Object sendLock = new Object();
+    private final Object recvLock = new Object();
+    private final Object nativeLock = new Object();
+    private final long[] sendIds;
+    private final byte[] sendOps;
+    private final int[] sendLengths;
+    private volatile long sendPosted;
+    private volatile long sendDone;
+    private final long[] recvIds;
+    private volatile long recvPosted;
+    private volatile long recvDone;
+
+    private final LinkedBlockingQueue<CmEvent> setupEvents = new LinkedBlockingQueue<>();
+    private volatile boolean established;
+    private volatile EndpointState state = EndpointState.CONNECTED;
+    private volatile String errorCause;
+    private volatile boolean closing;
+    private final AtomicBoolean released = new AtomicBoolean();
+    private volatile FabricUri peer;
+    private volatile RemoteRegion wellKnown;
+    private volatile java.util.function.Consumer<VerbsEndpoint> onEstablished;
+
+    private VerbsEndpoint(VerbsDomain domain, MemorySegment id, EndpointConfig config) {
+        this.domain = domain;
+        this.fabric = domain.verbsFabric();
+        Device device = fabric.device();
+        if (!(config.sendQueue() instanceof VerbsCompletionQueue s) || !(config.receiveQueue() instanceof VerbsCompletionQueue r)
+                || s.verbsDomain() != domain || r.verbsDomain() != domain) {
+            throw FabricException.invalid("the endpoint's completion queues must be opened by the same verbs domain");
+        }
+        if (config.sendQueueDepth() > device.maxQueueDepth() || config.receiveQueueDepth() > device.maxQueueDepth()) {
+            throw FabricException.invalid("queue depths " + config.sendQueueDepth() + "/" + config.receiveQueueDepth() + " exceed "
+                    + device.name() + "'s limit of " + device.maxQueueDepth());
+        }
+        this.sendCq = s;
+        this.recvCq = r;
+        this.id = id;
+        this.maxSge = Math.min(config.maxScatterGather(), Math.max(1, device.maxScatterGather()));
+        MemorySegment init = arena.allocate(IBV_QP_INIT_ATTR);
+        init.set(C.PTR, offset(IBV_QP_INIT_ATTR, "send_cq"), s.cq());
+        init.set(C.PTR, offset(IBV_QP_INIT_ATTR, "recv_cq"), r.cq());
+        init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_send_wr"), config.sendQueueDepth());
+        init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_recv_wr"), config.receiveQueueDepth());
+        init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_send_sge"), maxSge);
+        init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_recv_sge"), maxSge);
+        init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_inline_data"), Device.INLINE_REQUEST);
+        init.set(C.INT, offset(IBV_QP_INIT_ATTR, "qp_type"), Ibv.QPT_RC);
+        init.set(C.INT, offset(IBV_QP_INIT_ATTR, "sq_sig_all"), 1);
+        try {
+            RdmaCm.createQp(id, domain.pd(), init, "creating the queue pair of an endpoint");
+        } catch (FabricException e) {
+            // some devices grant no inline data: retry without
+            init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_inline_data"), 0);
+            try {
+                RdmaCm.createQp(id, domain.pd(), init, "creating the queue pair of an endpoint");
+            } catch (FabricException again) {
+                arena.close();
+                throw again;
+            }
+        }
+        this.inlineMax = init.get(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_inline_data"));
+        this.qp = id.get(C.PTR, offset(RDMA_CM_ID, "qp")).reinterpret(IBV_QP.byteSize());
+        this.qpNum = Integer.toUnsignedLong(qp.get(C.INT, offset(IBV_QP, "qp_num")));
+        this.postSendFn = Device.opsPointer(device.context(), "post_send");
+        this.postRecvFn = Device.opsPointer(device.context(), "post_recv");
+        this.sendWr = arena.allocate(IBV_SEND_WR);
+        this.sendSges = arena.allocate(IBV_SGE, maxSge);
+        this.recvWr = arena.allocate(IBV_RECV_WR);
+        this.recvSges = arena.allocate(IBV_SGE, maxSge);
+        this.badWr = arena.allocate(C.PTR);
+        this.qpAttr = arena.allocate(IBV_QP_ATTR);
+        this.sendIds = new long[config.sendQueueDepth()];
+        this.sendOps = new byte[config.sendQueueDepth()];
+        this.sendLengths = new int[config.sendQueueDepth()];
+        this.recvIds = new long[config.receiveQueueDepth()];
+        sendWr.set(C.PTR, SEND_SG_LIST, sendSges);
+        recvWr.set(C.PTR, RECV_SG_LIST, recvSges);
+        int slot;
+        try {
+            slot = fabric.endpoints().add(this);
+            s.attach(this);
+            r.attach(this);
+        } catch (FabricException e) {
+            RdmaCm.destroyQp(id);
+            arena.close();
+            throw e;
+        }
+        this.index = slot;
+        fabric.cm().register(id.address(), this::onCmEvent);
+    }
+
+    // ---------------------------------------------------------------- set-up
+
+    /** The active side: resolve, create the QP, connect with the region name as private data. */
+    static VerbsEndpoint connect(VerbsDomain domain, FabricUri peer, EndpointConfig config) {
+        VerbsFabric fabric = domain.verbsFabric();
+        peer.requirePort("verbs://192.0.2.1:7471/config");
+        byte[] request = PrivateData.request(peer.region());
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(peer.host());
+        } catch (UnknownHostException e) {
+            throw new FabricException(ErrorCode.INVALID_URI, "cannot resolve \"" + peer.host() + "\"; give the peer's IP address, e.g. "
+                    + "verbs://192.0.2.1:7471", e);
+        }
+        String what = "connecting to " + peer.safeText();
+        long timeoutNanos = config.connectTimeout().toNanos();
+        long deadline = System.nanoTime() + timeoutNanos;
+        int resolveMillis = (int) Math.min(fabric.config().resolveTimeout().toMillis(), Math.max(1, timeoutNanos / 1_000_000));
+        MemorySegment id;
+        LinkedBlockingQueue<CmEvent> early = new LinkedBlockingQueue<>();
+        try (Arena scratch = Arena.ofConfined()) {
+            id = RdmaCm.createId(fabric.cm().pointer(), scratch.allocate(C.PTR), what);
+            fabric.cm().register(id.address(), early::add);
+            try {
+                RdmaCm.resolveAddr(id, fabric.address() == null ? MemorySegment.NULL : Sockaddr.of(scratch, fabric.address(), 0),
+                        Sockaddr.of(scratch, address, peer.port()), resolveMillis, what);
+                expect(early, RdmaCm.EVENT_ADDR_RESOLVED, deadline, what, "address resolution");
+                RdmaCm.resolveRoute(id, resolveMillis, what);
+                expect(early, RdmaCm.EVENT_ROUTE_RESOLVED, deadline, what, "route resolution");
+                if (id.get(C.PTR, offset(RDMA_CM_ID, "verbs")).address() != fabric.device().context().address()) {
+                    throw new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": the peer is reached through another RDMA device than "
+                            + fabric.device().name() + "; open the fabric on the address of the device that routes to it");
+                }
+            } catch (RuntimeException e) {
+                fabric.cm().unregister(id.address());
+                RdmaCm.destroyId(id);
+                throw e;
+            }
+        }
+        VerbsEndpoint endpoint;
+        try {
+            endpoint = new VerbsEndpoint(domain, id, config);
+        } catch (RuntimeException e) {
+            fabric.cm().unregister(id.address());
+            RdmaCm.destroyId(id);
+            throw e;
+        }
+        try {
+            endpoint.peer = peer;
+            try (Arena scratch = Arena.ofConfined()) {
+                MemorySegment param = endpoint.connParam(scratch, request);
+                RdmaCm.connect(id, param, what);
+            }
+            CmEvent e = endpoint.awaitSetup(deadline, what);
+            if (e.type() != RdmaCm.EVENT_ESTABLISHED) {
+                throw refused(e, peer, what);
+            }
+            RemoteRegion region = PrivateData.acceptedRegion(e.privateData());
+            if (peer.region() != null && region == null) {
+                throw new FabricException(ErrorCode.PROTOCOL_ERROR, what + ": the peer accepted but sent no descriptor for region \""
+                        + peer.region() + "\"");
+            }
+            endpoint.wellKnown = region;
+            endpoint.established = true;
+            domain.adopt(endpoint);
+            return endpoint;
+        } catch (RuntimeException ex) {
+            endpoint.abort();
+            throw ex;
+        }
+    }
+
+    /** The passive side: a QP on the request's id; {@link VerbsListener} accepts it. */
+    static VerbsEndpoint accepting(VerbsDomain domain, MemorySegment id, EndpointConfig config) {
+        VerbsEndpoint endpoint = new VerbsEndpoint(domain, id, config);
+        InetSocketAddress remote = Sockaddr.read(id.asSlice(offset(RDMA_CM_ID, "route.addr.dst_addr")));
+        endpoint.peer = FabricUri.parse("verbs://" + uriHost(remote.getAddress()) + ":" + remote.getPort());
+        return endpoint;
+    }
+
+    static String uriHost(InetAddress a) {
+        return a instanceof java.net.Inet6Address ? "[" + a.getHostAddress() + "]" : a.getHostAddress();
+    }
+
+    MemorySegment connParam(Arena scratch, byte[] privateData) {
+        Device device = fabric.device();
+        MemorySegment param = scratch.allocate(RDMA_CONN_PARAM);
+        MemorySegment data = scratch.allocate(Math.max(1, privateData.length));
+        MemorySegment.copy(MemorySegment.ofArray(privateData), 0, data, 0, privateData.length);
+        param.set(C.PTR, offset(RDMA_CONN_PARAM, "private_data"), data);
+        param.set(C.U8, offset(RDMA_CONN_PARAM, "private_data_len"), (byte) privateData.length);
+        param.set(C.U8, offset(RDMA_CONN_PARAM, "responder_resources"), (byte) Math.max(1, Math.min(16, device.maxReadAtomic())));
+        param.set(C.U8, offset(RDMA_CONN_PARAM, "initiator_depth"), (byte) Math.max(1, Math.min(16, device.maxInitReadAtomic())));
+        param.set(C.U8, offset(RDMA_CONN_PARAM, "flow_control"), (byte) 1);
+        param.set(C.U8, offset(RDMA_CONN_PARAM, "retry_count"), (byte) fabric.config().retry());
+        param.set(C.U8, offset(RDMA_CONN_PARAM, "rnr_retry_count"), (byte) fabric.config().rnrRetry());
+        return param;
+    }
+
+    private static void expect(LinkedBlockingQueue<CmEvent> events, int type, long deadline, String what, String step) {
+        CmEvent e;
+        try {
+            e = events.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new FabricException(ErrorCode.TIMEOUT, what + ": interrupted during " + step, ex);
+        }
+        if (e == null) {
+            throw new FabricException(ErrorCode.TIMEOUT, what + ": " + step + " did not finish within the connect timeout");
+        }
+        if (e.type() != type) {
+            throw new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": " + step + " failed with " + e
+                    + "; is the address reachable over an RDMA device (rdma link show)?");
+        }
+    }
+
+    private CmEvent awaitSetup(long deadline, String what) {
+        try {
+            while (true) {
+                CmEvent e = setupEvents.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (e == null) {
+                    throw new FabricException(ErrorCode.TIMEOUT, what + ": no answer within the connect timeout");
+                }
+                if (e.type() != RdmaCm.EVENT_TIMEWAIT_EXIT && e.type() != RdmaCm.EVENT_CONNECT_RESPONSE) {
+                    return e;
+                }
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new FabricException(ErrorCode.TIMEOUT, what + ": interrupted", ex);
+        }
+    }
+
+    private static FabricException refused(CmEvent e, FabricUri peer, String what) {
+        if (e.type() == RdmaCm.EVENT_REJECTED) {
+            String weft = PrivateData.rejectMessage(e.privateData());
+            if (weft != null) {
+                return new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": the peer refused: " + weft);
+            }
+            return new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": refused (no Weft listener at " + peer.withoutParameters().safeText()
+                    + "? reject status " + e.status() + ")");
+        }
+        if (e.type() == RdmaCm.EVENT_UNREACHABLE || e.type() == RdmaCm.EVENT_CONNECT_ERROR) {
+            return new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": " + e + "; is a listener running there?");
+        }
+        return new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": unexpected " + e);
+    }
+
+    /** Connection-manager events for this id, on the channel's thread. */
+    private void onCmEvent(CmEvent e) {
+        if (!established) {
+            if (e.type() == RdmaCm.EVENT_ESTABLISHED && onEstablished != null) {
+                established = true;
+                onEstablished.accept(this);
+                return;
+            }
+            setupEvents.add(e);
+            return;
+        }
+        switch (e.type()) {
+            case RdmaCm.EVENT_DISCONNECTED -> fail("the peer disconnected");
+            case RdmaCm.EVENT_DEVICE_REMOVAL -> fail("the RDMA device was removed");
+            case RdmaCm.EVENT_ADDR_CHANGE -> fail("the local address changed");
+            default -> {
+                // TIMEWAIT_EXIT and others need no action
+            }
+        }
+    }
+
+    void whenEstablished(java.util.function.Consumer<VerbsEndpoint> action) {
+        this.onEstablished = action;
+    }
+
+    MemorySegment cmId() {
+        return id;
+    }
+
+    /**
+     * Moves the endpoint to ERROR and the QP to the error state, which flushes its work.
+     *
+     * @param cause for {@link #toString()}
+     */
+    void fail(String cause) {
+        synchronized (nativeLock) {
+            if (released.get()) {
+                return;
+            }
+            if (state == EndpointState.CONNECTED) {
+                errorCause = cause;
+                state = EndpointState.ERROR;
+            }
+            Ibv.modifyQpToError(qp, qpAttr);
+        }
+    }
+
+    /** Undoes a half-made connection. */
+    private void abort() {
+        state = EndpointState.CLOSED;
+        synchronized (nativeLock) {
+            RdmaCm.disconnect(id);
+            Ibv.modifyQpToError(qp, qpAttr);
+        }
+        closing = true;
+        if (outstanding() == 0) {
+            release();
+        }
+    }
+
+    // ---------------------------------------------------------------- completions
+
+    private long outstanding() {
+        return (sendPosted - sendDone) + (recvPosted - recvDone);
+    }
+
+    /** Called by a completion queue's poll, under its lock, for a completion of this endpoint. */
+    void complete(boolean receive, int slot, int ibvStatus, int ibvOpcode, int byteLen, int immediate, boolean hasImmediate, int vendorErr,
+                     Completion out) {
+        Status status = Status.fromIbvCode(ibvStatus);
+        long wrId;
+        Opcode opcode;
+        int bytes;
+        if (receive) {
+            wrId = recvIds[slot];
+            opcode = ibvOpcode == Ibv.WC_RECV_RDMA_WITH_IMM && status == Status.SUCCESS ? Opcode.RECEIVE_WRITE_WITH_IMMEDIATE : Opcode.RECEIVE;
+            bytes = byteLen;
+            recvDone = recvDone + 1;
+        } else {
+            wrId = sendIds[slot];
+            opcode = OPCODES[sendOps[slot]];
+            bytes = sendLengths[slot];
+            sendDone = sendDone + 1;
+        }
+        if (status != Status.SUCCESS) {
+            bytes = 0;
+            if (status != Status.FLUSHED && state == EndpointState.CONNECTED) {
+                errorCause = status + " on " + opcode;
+                state = EndpointState.ERROR;
+            }
+        }
+        out.set(wrId, opcode, status, bytes, immediate, hasImmediate && status == Status.SUCCESS, qpNum, vendorErr);
+        if (closing && outstanding() == 0) {
+            release();
+        }
+    }
+
+    /** Destroys the QP and the id and frees the endpoint's memory, once; after the last completion or at queue close. */
+    void release() {
+        synchronized (sendLock) {
+            synchronized (recvLock) {
+                synchronized (nativeLock) {
+                    if (!released.compareAndSet(false, true)) {
+                        return;
+                    }
+                    fabric.cm().unregister(id.address());
+                    RdmaCm.destroyQp(id);
+                    RdmaCm.destroyId(id);
+                    fabric.endpoints().remove(index, this);
+                    sendCq.detach(this);
+                    recvCq.detach(this);
+                    arena.close();
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- data path
+
+    private int fillOne(MemorySegment sges, MemoryRegion region, long offset, int length) {
+        if (!(region instanceof VerbsMemoryRegion r) || r.verbsDomain() != domain) {
+            return NOT_OK;
+        }
+        if (!r.isOpen()) {
+            return -2;
+        }
+        if (offset < 0 || length < 0 || offset > r.length() - length) {
+            return NOT_OK;
+        }
+        if (length == 0) {
+            return 0;
+        }
+        sges.set(C.U64, SGE_ADDR, r.segment().address() + offset);
+        sges.set(C.INT, SGE_LENGTH, length);
+        sges.set(C.INT, SGE_LKEY, r.lkey());
+        return 1;
+    }
+
+    private int fillList(MemorySegment sges, ScatterGatherList list) {
+        int n = list.size();
+        if (n > maxSge) {
+            return NOT_OK;
+        }
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            int rc = fillOne(sges.asSlice(k * SGE_SIZE, SGE_SIZE), list.region(i), list.offset(i), list.length(i));
+            if (rc < 0) {
+                return rc;
+            }
+            k += rc;
+        }
+        return k;
+    }
+
+    private static PostStatus badLocal(int rc) {
+        return rc == -2 ? PostStatus.CLOSED : PostStatus.INVALID;
+    }
+
+    private static boolean badKey(long key) {
+        return key < 0 || key > 0xFFFF_FFFFL;
+    }
+
+    /** Posts the send work request prepared in {@link #sendWr}, under {@link #sendLock}. */
+    private PostStatus postSendLocked(long wrId, Opcode opcode, int ibvOpcode, int sges, int length) {
+        if (state == EndpointState.CLOSED || released.get()) {
+            return PostStatus.CLOSED;
+        }
+        long posted = sendPosted;
+        if (posted - sendDone >= sendIds.length) {
+            return PostStatus.AGAIN;
+        }
+        int slot = (int) (posted % sendIds.length);
+        sendIds[slot] = wrId;
+        sendOps[slot] = (byte) opcode.ordinal();
+        sendLengths[slot] = length;
+        sendWr.set(C.U64, SEND_WR_ID, ((long) index << 32) | slot);
+        sendWr.set(C.INT, SEND_NUM_SGE, sges);
+        sendWr.set(C.INT, SEND_OPCODE, ibvOpcode);
+        boolean inline = length > 0 && length <= inlineMax
+                && (ibvOpcode == Ibv.WR_SEND || ibvOpcode == Ibv.WR_RDMA_WRITE || ibvOpcode == Ibv.WR_RDMA_WRITE_WITH_IMM);
+        sendWr.set(C.INT, SEND_FLAGS, Ibv.SEND_SIGNALED | (inline ? Ibv.SEND_INLINE : 0));
+        int rc;
+        try {
+            rc = (int) Ibv.POST_SEND.invokeExact(postSendFn, qp, sendWr, badWr);
+        } catch (Throwable t) {
+            throw new IllegalStateException("post_send failed", t);
+        }
+        if (rc == 0) {
+            sendPosted = posted + 1;
+            return PostStatus.OK;
+        }
+        return rc == Errno.ENOMEM || rc == Errno.EAGAIN ? PostStatus.AGAIN : PostStatus.INVALID;
+    }
+
+    private PostStatus rma(long wrId, Opcode opcode, int ibvOpcode, MemoryRegion local, long localOffset, int length,
+                           ScatterGatherList list, long remoteAddress, long remoteKey, int immediate) {
+        if (badKey(remoteKey)) {
+            return PostStatus.INVALID;
+        }
+        synchronized (sendLock) {
+            if (state == EndpointState.CLOSED || released.get()) {
+                return PostStatus.CLOSED;
+            }
+            int sges = list == null ? fillOne(sendSges, local, localOffset, length) : fillList(sendSges, list);
+            if (sges < 0) {
+                return state == EndpointState.CLOSED ? PostStatus.CLOSED : badLocal(sges);
+            }
+            long total = list == null ? length : list.totalLength();
+            if (total < 0) {
+                return PostStatus.INVALID;
+            }
+            sendWr.set(C.U64, RDMA_ADDR, remoteAddress);
+            sendWr.set(C.INT, RDMA_RKEY, (int) remoteKey);
+            sendWr.set(C.INT, SEND_IMM, Integer.reverseBytes(immediate));
+            return postSendLocked(wrId, opcode, ibvOpcode, sges, (int) total);
+        }
+    }
+
+    private PostStatus atomic(long wrId, Opcode opcode, int ibvOpcode, MemoryRegion result, long resultOffset, long remoteAddress,
+                              long remoteKey, long compareAdd, long swap) {
+        if (badKey(remoteKey)) {
+            return PostStatus.INVALID;
+        }
+        synchronized (sendLock) {
+            if (state == EndpointState.CLOSED || released.get()) {
+                return PostStatus.CLOSED;
+            }
+            int sges = fillOne(sendSges, result, resultOffset, 8);
+            if (sges < 0) {
+                return state == EndpointState.CLOSED ? PostStatus.CLOSED : badLocal(sges);
+            }
+            sendWr.set(C.U64, ATOMIC_ADDR, remoteAddress);
+            sendWr.set(C.U64, ATOMIC_COMPARE_ADD, compareAdd);
+            sendWr.set(C.U64, ATOMIC_SWAP, swap);
+            sendWr.set(C.INT, ATOMIC_RKEY, (int) remoteKey);
+            return postSendLocked(wrId, opcode, ibvOpcode, sges, 8);
+        }
+    }
+
+    private PostStatus send(long wrId, MemoryRegion local, long localOffset, int length, ScatterGatherList list) {
+        synchronized (sendLock) {
+            if (state == EndpointState.CLOSED || released.get()) {
+                return PostStatus.CLOSED;
+            }
+            int sges = list == null ? fillOne(sendSges, local, localOffset, length) : fillList(sendSges, list);
+            if (sges < 0) {
+                return state == EndpointState.CLOSED ? PostStatus.CLOSED : badLocal(sges);
+            }
+            long total = list == null ? length : list.totalLength();
+            if (total < 0) {
+                return PostStatus.INVALID;
+            }
+            return postSendLocked(wrId, Opcode.SEND, Ibv.WR_SEND, sges, (int) total);
+        }
+    }
+
+    private PostStatus receive(long wrId, MemoryRegion local, long localOffset, int length, ScatterGatherList list) {
+        synchronized (recvLock) {
+            if (state == EndpointState.CLOSED || released.get()) {
+                return PostStatus.CLOSED;
+            }
+            int sges = list == null ? fillOne(recvSges, local, localOffset, length) : fillList(recvSges, list);
+            if (sges < 0) {
+                return badLocal(sges);
+            }
+            long posted = recvPosted;
+            if (posted - recvDone >= recvIds.length) {
+                return PostStatus.AGAIN;
+            }
+            int slot = (int) (posted % recvIds.length);
+            recvIds[slot] = wrId;
+            recvWr.set(C.U64, RECV_WR_ID, ((long) index << 32) | 0x8000_0000L | slot);
+            recvWr.set(C.INT, RECV_NUM_SGE, sges);
+            int rc;
+            try {
+                rc = (int) Ibv.POST_RECV.invokeExact(postRecvFn, qp, recvWr, badWr);
+            } catch (Throwable t) {
+                throw new IllegalStateException("post_recv failed", t);
+            }
+            if (rc == 0) {
+                recvPosted = posted + 1;
+                return PostStatus.OK;
+            }
+            return rc == Errno.ENOMEM || rc == Errno.EAGAIN ? PostStatus.AGAIN : PostStatus.INVALID;
+        }
+    }
+
+    @Override
+    public PostStatus write(long workRequestId, MemoryRegion local, long localOffset, int length, long remoteAddress, long remoteKey) {
+        return rma(workRequestId, Opcode.WRITE, Ibv.WR_RDMA_WRITE, local, localOffset, length, null, remoteAddress, remoteKey, 0);
+    }
+
+    @Override
+    public PostStatus write(long workRequestId, ScatterGatherList local, long remoteAddress, long remoteKey) {
+        return rma(workRequestId, Opcode.WRITE, Ibv.WR_RDMA_WRITE, null, 0, 0, local, remoteAddress, remoteKey, 0);
+    }
+
+    @Override
+    public PostStatus writeWithImmediate(long workRequestId, ScatterGatherList local, long remoteAddress, long remoteKey, int immediate) {
+        return rma(workRequestId, Opcode.WRITE_WITH_IMMEDIATE, Ibv.WR_RDMA_WRITE_WITH_IMM, null, 0, 0, local, remoteAddress, remoteKey,
+                immediate);
+    }
+
+    @Override
+    public PostStatus writeWithImmediate(long workRequestId, MemoryRegion local, long localOffset, int length, long remoteAddress,
+                                         long remoteKey, int immediate) {
+        return rma(workRequestId, Opcode.WRITE_WITH_IMMEDIATE, Ibv.WR_RDMA_WRITE_WITH_IMM, local, localOffset, length, null, remoteAddress,
+                remoteKey, immediate);
+    }
+
+    @Override
+    public PostStatus read(long workRequestId, MemoryRegion local, long localOffset, int length, long remoteAddress, long remoteKey) {
+        return rma(workRequestId, Opcode.READ, Ibv.WR_RDMA_READ, local, localOffset, length, null, remoteAddress, remoteKey, 0);
+    }
+
+    @Override
+    public PostStatus read(long workRequestId, ScatterGatherList local, long remoteAddress, long remoteKey) {
+        return rma(workRequestId, Opcode.READ, Ibv.WR_RDMA_READ, null, 0, 0, local, remoteAddress, remoteKey, 0);
+    }
+
+    @Override
+    public PostStatus send(long workRequestId, ScatterGatherList local) {
+        return send(workRequestId, null, 0, 0, local);
+    }
+
+    @Override
+    public PostStatus send(long workRequestId, MemoryRegion local, long localOffset, int length) {
+        return send(workRequestId, local, localOffset, length, null);
+    }
+
+    @Override
+    public PostStatus receive(long workRequestId, ScatterGatherList local) {
+        return receive(workRequestId, null, 0, 0, local);
+    }
+
+    @Override
+    public PostStatus receive(long workRequestId, MemoryRegion local, long localOffset, int length) {
+        return receive(workRequestId, local, localOffset, length, null);
+    }
+
+    @Override
+    public PostStatus fetchAndAdd(long workRequestId, MemoryRegion result, long resultOffset, long remoteAddress, long remoteKey, long add) {
+        return atomic(workRequestId, Opcode.FETCH_AND_ADD, Ibv.WR_ATOMIC_FETCH_AND_ADD, result, resultOffset, remoteAddress, remoteKey, add, 0);
+    }
+
+    @Override
+    public PostStatus compareAndSwap(long workRequestId, MemoryRegion result, long resultOffset, long remoteAddress, long remoteKey,
+                                     long expected, long desired) {
+        return atomic(workRequestId, Opcode.COMPARE_AND_SWAP, Ibv.WR_ATOMIC_CMP_AND_SWP, result, resultOffset, remoteAddress, remoteKey,
+                expected, desired);
+    }
+
+    // ---------------------------------------------------------------- state
+
+    @Override
+    public long id() {
+        return qpNum;
+    }
+
+    @Override
+    public EndpointState state() {
+        return state;
+    }
+
+    @Override
+    public FabricUri peer() {
+        return peer;
+    }
+
+    @Override
+    public Optional<RemoteRegion> wellKnownRegion() {
+        return Optional.ofNullable(wellKnown);
+    }
+
+    boolean isOpen() {
+        return state != EndpointState.CLOSED;
+    }
+
+    @Override
+    public void close() {
+        synchronized (sendLock) {
+            synchronized (recvLock) {
+                if (state == EndpointState.CLOSED) {
+                    return;
+                }
+                state = EndpointState.CLOSED;
+            }
+        }
+        domain.forget(this);
+        synchronized (nativeLock) {
+            if (!released.get()) {
+                RdmaCm.disconnect(id);
+                Ibv.modifyQpToError(qp, qpAttr);
+            }
+        }
+        closing = true;
+        if (outstanding() == 0) {
+            release();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "VerbsEndpoint[qp " + qpNum + " to " + (peer == null ? "?" : peer.safeText()) + ", " + state
+                + (errorCause == null ? "" : " (" + errorCause + ")") + "]";
+    }
+}

@@ -1,0 +1,203 @@
+package dev.weft.provider.verbs.internal;
+
+import static dev.weft.provider.verbs.internal.nat.Structs.RDMA_CM_ID;
+import static dev.weft.provider.verbs.internal.nat.Structs.offset;
+
+import dev.weft.Domain;
+import dev.weft.ErrorCode;
+import dev.weft.Fabric;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import dev.weft.ProviderInfo;
+import dev.weft.Transport;
+import dev.weft.provider.verbs.internal.nat.C;
+import dev.weft.provider.verbs.internal.nat.RdmaCm;
+import dev.weft.spi.ChildResources;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.EnumSet;
+
+/**
+ * A verbs fabric: one RDMA device port and, for listening, one local address. Opened from
+ * {@code verbs://ADDRESS:PORT} (the device is the one rdma_cm binds that address to) or
+ * {@code verbs://DEVICE[:PORT]} (the address is the first IP in the port's GID table, the
+ * listening port ephemeral). Owns the connection manager's event channel and its thread.
+ * Thread-safe; closing closes every domain.
+ */
+public final class VerbsFabric implements Fabric {
+    private final FabricUri uri;
+    private final VerbsConfig config;
+    private final Device device;
+    private final InetAddress address;
+    private final int listenPort;
+    private final ProviderInfo info;
+    private final CmChannel cm;
+    private final EndpointTable endpoints = new EndpointTable();
+    private final ChildResources children = new ChildResources();
+    private volatile boolean open = true;
+
+    private VerbsFabric(FabricUri uri, VerbsConfig config, Device device, InetAddress address, int listenPort, ProviderInfo base,
+                        CmChannel cm) {
+        this.uri = uri;
+        this.config = config;
+        this.device = device;
+        this.address = address;
+        this.listenPort = listenPort;
+        this.cm = cm;
+        this.info = base.forDevice(device.capabilities(), device.limits(config.peerFailureTimeout()), EnumSet.of(device.transport()));
+    }
+
+    /**
+     * @param uri {@code verbs://ADDRESS:PORT} or {@code verbs://DEVICE[:PORT]}
+     * @param base the provider's generic description
+     * @return the open fabric
+     */
+    public static VerbsFabric open(FabricUri uri, ProviderInfo base) {
+        uri.requireNoRegion("verbs://192.0.2.1:7471 (a region belongs in the peer URI given to connect)");
+        VerbsConfig config = VerbsConfig.from(uri);
+        if (!uri.isAddressLiteral()) {
+            int port = uri.hasPort() ? uri.port() : 1;
+            Device device = Device.named(uri.host(), port);
+            if (device.addresses().isEmpty()) {
+                throw new FabricException(ErrorCode.NOT_SUPPORTED, "device " + device.name() + " has no IP address in its GID table, so rdma_cm"
+                        + " cannot listen or connect on it; assign an address to its network interface, then open verbs://ADDRESS:PORT");
+            }
+            CmChannel cm = new CmChannel("weft-verbs-" + device.name());
+            return new VerbsFabric(uri, config, device, device.addresses().get(0), 0, base, cm);
+        }
+        uri.requirePort(VerbsConfig.EXAMPLE);
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(uri.host());
+        } catch (UnknownHostException e) {
+            throw new FabricException(ErrorCode.INVALID_URI, "bad address \"" + uri.host() + "\"; e.g. " + VerbsConfig.EXAMPLE, e);
+        }
+        CmChannel cm = new CmChannel("weft-verbs-" + uri.host());
+        try {
+            Device device = deviceOf(cm, address);
+            return new VerbsFabric(uri, config, device, address, uri.port(), base, cm);
+        } catch (RuntimeException e) {
+            cm.close();
+            throw e;
+        }
+    }
+
+    /** Binds a scratch id to the address to learn which device rdma_cm uses for it. */
+    private static Device deviceOf(CmChannel cm, InetAddress address) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment id = RdmaCm.createId(cm.pointer(), arena.allocate(C.PTR), "opening a fabric at " + address.getHostAddress());
+            try {
+                try {
+                    RdmaCm.bindAddr(id, Sockaddr.of(arena, address, 0), "binding to " + address.getHostAddress());
+                } catch (FabricException e) {
+                    throw new FabricException(ErrorCode.INVALID_URI, address.getHostAddress() + " is not an address of this host that rdma_cm"
+                            + " can bind (" + e.getMessage() + "); use the IP address of an RDMA-capable interface, e.g. "
+                            + VerbsConfig.EXAMPLE, e);
+                }
+                MemorySegment verbs = id.get(C.PTR, offset(RDMA_CM_ID, "verbs"));
+                if (verbs.address() == 0) {
+                    throw new FabricException(ErrorCode.INVALID_URI, address.getHostAddress() + " is not on an RDMA device (devices here: "
+                            + Device.all() + "); use the address of an interface with an RDMA device (rdma link show)");
+                }
+                return Device.byContext(verbs);
+            } finally {
+                RdmaCm.destroyId(id);
+            }
+        }
+    }
+
+    Device device() {
+        return device;
+    }
+
+    VerbsConfig config() {
+        return config;
+    }
+
+    InetAddress address() {
+        return address;
+    }
+
+    int listenPort() {
+        return listenPort;
+    }
+
+    CmChannel cm() {
+        return cm;
+    }
+
+    EndpointTable endpoints() {
+        return endpoints;
+    }
+
+    ChildResources children() {
+        return children;
+    }
+
+    String name() {
+        return "verbs(" + device.name() + ")";
+    }
+
+    void checkOpen() {
+        if (!open) {
+            throw FabricException.closed("fabric " + uri.safeText());
+        }
+    }
+
+    @Override
+    public FabricUri uri() {
+        return uri;
+    }
+
+    @Override
+    public ProviderInfo info() {
+        return info;
+    }
+
+    @Override
+    public Domain openDomain() {
+        checkOpen();
+        VerbsDomain d = new VerbsDomain(this);
+        try {
+            children.add(d, "fabric " + uri.safeText());
+        } catch (FabricException e) {
+            d.close();
+            throw e;
+        }
+        return d;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public void close() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        RuntimeException failure = null;
+        try {
+            children.closeAll("fabric " + uri.safeText());
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        cm.close();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "VerbsFabric[" + uri.safeText() + " on " + device + "]";
+    }
+
+    boolean isIwarp() {
+        return device.transport() == Transport.IWARP;
+    }
+}

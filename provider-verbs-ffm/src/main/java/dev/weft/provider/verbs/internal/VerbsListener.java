@@ -1,0 +1,192 @@
+package dev.weft.provider.verbs.internal;
+
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.RemoteRegion;
+import dev.weft.provider.verbs.internal.nat.C;
+import dev.weft.provider.verbs.internal.nat.RdmaCm;
+import dev.weft.provider.verbs.internal.nat.Structs;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Listens with rdma_cm at the fabric's address and port. Connection requests are answered on
+ * the connection manager's thread, without the application: the requested well-known region is
+ * looked up, a queue pair is created with the listener's {@link EndpointConfig} and the request
+ * is accepted with the region's descriptor as private data (or rejected with a Weft reason if the
+ * name is unknown). Established endpoints wait in a queue for {@link #accept(Duration)}.
+ * Thread-safe; closing stops listening and closes endpoints not yet taken.
+ */
+final class VerbsListener implements Listener {
+    private final VerbsDomain domain;
+    private final EndpointConfig config;
+    private final MemorySegment id;
+    private final FabricUri uri;
+    private final Map<String, MemoryRegion> published = new ConcurrentHashMap<>();
+    private final LinkedBlockingQueue<VerbsEndpoint> accepted = new LinkedBlockingQueue<>();
+    private final Set<VerbsEndpoint> pending = ConcurrentHashMap.newKeySet();
+    private volatile boolean open = true;
+
+    VerbsListener(VerbsDomain domain, EndpointConfig config) {
+        this.domain = domain;
+        this.config = config;
+        VerbsFabric fabric = domain.verbsFabric();
+        if (!(config.sendQueue() instanceof VerbsCompletionQueue s) || s.verbsDomain() != domain
+                || !(config.receiveQueue() instanceof VerbsCompletionQueue r) || r.verbsDomain() != domain) {
+            throw FabricException.invalid("the listener's completion queues must be opened by the same verbs domain");
+        }
+        String what = "listening at " + fabric.address().getHostAddress() + ":" + fabric.listenPort();
+        try (Arena scratch = Arena.ofConfined()) {
+            id = RdmaCm.createId(fabric.cm().pointer(), scratch.allocate(C.PTR), what);
+            try {
+                RdmaCm.bindAddr(id, Sockaddr.of(scratch, fabric.address(), fabric.listenPort()), what);
+                RdmaCm.listen(id, 128, what);
+            } catch (RuntimeException e) {
+                RdmaCm.destroyId(id);
+                throw e;
+            }
+        }
+        int port = RdmaCm.srcPort(id);
+        uri = FabricUri.parse("verbs://" + VerbsEndpoint.uriHost(fabric.address()) + ":" + port);
+        fabric.cm().register(id.address(), this::onRequest);
+    }
+
+    /** A connect request, on the connection manager's thread. */
+    private void onRequest(CmEvent event) {
+        MemorySegment newId = MemorySegment.ofAddress(event.id()).reinterpret(Structs.RDMA_CM_ID.byteSize());
+        String name = PrivateData.requestedRegion(event.privateData());
+        RemoteRegion region = null;
+        if (name == null) {
+            reject(newId, PrivateData.REJECT_BAD_REQUEST, "not a Weft connect request");
+            return;
+        }
+        if (!name.isEmpty()) {
+            MemoryRegion r = published.get(name);
+            if (r == null || !r.isOpen()) {
+                reject(newId, PrivateData.REJECT_NO_SUCH_REGION, "no region named \"" + name + "\" is published here; published: "
+                        + new TreeSet<>(published.keySet()));
+                return;
+            }
+            region = r.toRemote();
+        }
+        if (!open || !domain.isOpen()) {
+            reject(newId, PrivateData.REJECT_RESOURCES, "the listener is closing");
+            return;
+        }
+        VerbsEndpoint endpoint;
+        try {
+            endpoint = VerbsEndpoint.accepting(domain, newId, config);
+        } catch (FabricException e) {
+            reject(newId, PrivateData.REJECT_RESOURCES, "cannot create an endpoint: " + e.getMessage());
+            return;
+        }
+        pending.add(endpoint);
+        endpoint.whenEstablished(this::established);
+        int rc;
+        try (Arena scratch = Arena.ofConfined()) {
+            rc = RdmaCm.accept(newId, endpoint.connParam(scratch, PrivateData.accept(region)));
+        }
+        if (rc != 0) {
+            pending.remove(endpoint);
+            endpoint.close();
+        }
+    }
+
+    private void established(VerbsEndpoint endpoint) {
+        pending.remove(endpoint);
+        if (!open) {
+            endpoint.close();
+            return;
+        }
+        try {
+            domain.adopt(endpoint);
+        } catch (FabricException e) {
+            return;
+        }
+        accepted.add(endpoint);
+    }
+
+    private static void reject(MemorySegment newId, int reason, String message) {
+        byte[] data = PrivateData.reject(reason, message);
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment d = scratch.allocate(data.length);
+            MemorySegment.copy(MemorySegment.ofArray(data), 0, d, 0, data.length);
+            RdmaCm.reject(newId, d, data.length);
+        }
+        RdmaCm.destroyId(newId);
+    }
+
+    @Override
+    public FabricUri uri() {
+        return uri;
+    }
+
+    @Override
+    public void publish(String name, MemoryRegion region) {
+        if (!open) {
+            throw FabricException.closed("listener");
+        }
+        if (name == null || name.isEmpty() || name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > PrivateData.MAX_NAME
+                || !name.matches("[A-Za-z0-9._-]+")) {
+            throw FabricException.invalid("region name \"" + name + "\" must be 1.." + PrivateData.MAX_NAME
+                    + " characters of A-Z a-z 0-9 . _ -, e.g. \"config\"");
+        }
+        if (!(region instanceof VerbsMemoryRegion r) || r.verbsDomain() != domain || !r.isOpen()) {
+            throw FabricException.invalid("publish needs an open region of the listener's domain");
+        }
+        published.put(name, region);
+    }
+
+    @Override
+    public boolean unpublish(String name) {
+        return published.remove(name) != null;
+    }
+
+    @Override
+    public Set<String> published() {
+        return Set.copyOf(published.keySet());
+    }
+
+    @Override
+    public Endpoint accept(Duration timeout) {
+        if (!open) {
+            throw FabricException.closed("listener");
+        }
+        try {
+            return accepted.poll(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        VerbsFabric fabric = domain.verbsFabric();
+        fabric.cm().unregister(id.address());
+        RdmaCm.destroyId(id);
+        for (VerbsEndpoint e : pending) {
+            e.close();
+        }
+        VerbsEndpoint e;
+        while ((e = accepted.poll()) != null) {
+            e.close();
+        }
+        domain.forget(this);
+    }
+}

@@ -1,0 +1,114 @@
+package dev.weft.provider.verbs.internal;
+
+import static dev.weft.provider.verbs.internal.nat.Structs.IBV_MR;
+import static dev.weft.provider.verbs.internal.nat.Structs.offset;
+
+import dev.weft.Access;
+import dev.weft.Domain;
+import dev.weft.FabricException;
+import dev.weft.MemoryRegion;
+import dev.weft.provider.verbs.internal.nat.C;
+import dev.weft.provider.verbs.internal.nat.Ibv;
+import java.lang.foreign.MemorySegment;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * A registered segment ({@code ibv_reg_mr}): zero-copy, the device reads and writes the
+ * application's memory directly. The remote address is the segment's virtual address. The segment
+ * must stay alive until the region is closed; closing deregisters it, after which the device no
+ * longer touches the memory. Thread-safe.
+ */
+final class VerbsMemoryRegion implements MemoryRegion {
+    private static final long LKEY = offset(IBV_MR, "lkey");
+    private static final long RKEY = offset(IBV_MR, "rkey");
+
+    private final VerbsDomain domain;
+    private final MemorySegment segment;
+    private final Set<Access> access;
+    private final MemorySegment mr;
+    private final int lkey;
+    private final int rkey;
+    private volatile boolean open = true;
+
+    VerbsMemoryRegion(VerbsDomain domain, MemorySegment segment, Set<Access> access) {
+        this.domain = domain;
+        this.segment = segment;
+        this.access = Collections.unmodifiableSet(access.isEmpty() ? EnumSet.noneOf(Access.class) : EnumSet.copyOf(access));
+        this.mr = Ibv.regMr(domain.pd(), segment, Access.toBits(access)).reinterpret(IBV_MR.byteSize());
+        this.lkey = mr.get(C.INT, LKEY);
+        this.rkey = mr.get(C.INT, RKEY);
+    }
+
+    /** @return {@code lkey} for scatter-gather entries */
+    int lkey() {
+        return lkey;
+    }
+
+    VerbsDomain verbsDomain() {
+        return domain;
+    }
+
+    @Override
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    @Override
+    public long length() {
+        return segment.byteSize();
+    }
+
+    @Override
+    public long remoteAddress() {
+        return segment.address();
+    }
+
+    @Override
+    public long localKey() {
+        return Integer.toUnsignedLong(lkey);
+    }
+
+    @Override
+    public long remoteKey() {
+        return Integer.toUnsignedLong(rkey);
+    }
+
+    @Override
+    public Set<Access> access() {
+        return access;
+    }
+
+    @Override
+    public Domain domain() {
+        return domain;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (!open) {
+                return;
+            }
+            open = false;
+        }
+        domain.forget(this);
+        Ibv.deregMr(mr);
+    }
+
+    @Override
+    public String toString() {
+        return "VerbsMemoryRegion[" + segment.byteSize() + " bytes at 0x" + Long.toHexString(segment.address()) + ", rkey 0x"
+                + Integer.toHexString(rkey) + ", " + access + (open ? "" : ", closed") + "]";
+    }
+
+    static FabricException foreign() {
+        return FabricException.invalid("the region belongs to another domain; register it in the endpoint's domain");
+    }
+}

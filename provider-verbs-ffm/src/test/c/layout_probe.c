@@ -1,0 +1,74 @@
+/*
+ * Prints the size of every struct and the offset and size of every field that Weft's
+ * FFM bindings use, from the installed rdma-core headers. LayoutProbeTest compiles this
+ * with gcc and compares each line with the Java layouts in dev.weft.provider.verbs.internal.nat.
+ *
+ * Output, one line each:  STRUCT sizeof SIZE   and   STRUCT.FIELD.PATH OFFSET SIZE
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <poll.h>
+#include <netinet/in.h>
+#include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
+
+#define S(T) printf(#T " sizeof %zu\n", sizeof(struct T))
+#define F(T, f) printf(#T "." #f " %zu %zu\n", offsetof(struct T, f), sizeof(((struct T *)0)->f))
+
+int main(void) {
+    S(ibv_device); F(ibv_device, node_type); F(ibv_device, transport_type); F(ibv_device, name);
+    S(ibv_context); F(ibv_context, device); F(ibv_context, ops.poll_cq); F(ibv_context, ops.req_notify_cq);
+    F(ibv_context, ops.post_send); F(ibv_context, ops.post_recv); F(ibv_context, cmd_fd); F(ibv_context, async_fd);
+    F(ibv_context, num_comp_vectors);
+    S(ibv_device_attr); F(ibv_device_attr, fw_ver); F(ibv_device_attr, node_guid); F(ibv_device_attr, sys_image_guid);
+    F(ibv_device_attr, max_mr_size); F(ibv_device_attr, vendor_id); F(ibv_device_attr, vendor_part_id); F(ibv_device_attr, max_qp);
+    F(ibv_device_attr, max_qp_wr); F(ibv_device_attr, device_cap_flags); F(ibv_device_attr, max_sge); F(ibv_device_attr, max_sge_rd);
+    F(ibv_device_attr, max_cq); F(ibv_device_attr, max_cqe); F(ibv_device_attr, max_mr); F(ibv_device_attr, max_pd);
+    F(ibv_device_attr, max_qp_rd_atom); F(ibv_device_attr, max_qp_init_rd_atom); F(ibv_device_attr, atomic_cap);
+    F(ibv_device_attr, phys_port_cnt);
+    S(ibv_port_attr); F(ibv_port_attr, state); F(ibv_port_attr, max_mtu); F(ibv_port_attr, active_mtu); F(ibv_port_attr, gid_tbl_len);
+    F(ibv_port_attr, port_cap_flags); F(ibv_port_attr, max_msg_sz); F(ibv_port_attr, lid); F(ibv_port_attr, active_speed);
+    F(ibv_port_attr, phys_state); F(ibv_port_attr, link_layer);
+    S(ibv_gid_entry); F(ibv_gid_entry, gid); F(ibv_gid_entry, gid_index); F(ibv_gid_entry, port_num); F(ibv_gid_entry, gid_type);
+    F(ibv_gid_entry, ndev_ifindex);
+    S(ibv_pd); F(ibv_pd, context); F(ibv_pd, handle);
+    S(ibv_mr); F(ibv_mr, context); F(ibv_mr, pd); F(ibv_mr, addr); F(ibv_mr, length); F(ibv_mr, handle); F(ibv_mr, lkey); F(ibv_mr, rkey);
+    S(ibv_comp_channel); F(ibv_comp_channel, context); F(ibv_comp_channel, fd); F(ibv_comp_channel, refcnt);
+    S(ibv_cq); F(ibv_cq, context); F(ibv_cq, channel); F(ibv_cq, cq_context); F(ibv_cq, handle); F(ibv_cq, cqe);
+    S(ibv_qp); F(ibv_qp, context); F(ibv_qp, qp_context); F(ibv_qp, pd); F(ibv_qp, send_cq); F(ibv_qp, recv_cq); F(ibv_qp, srq);
+    F(ibv_qp, handle); F(ibv_qp, qp_num); F(ibv_qp, state); F(ibv_qp, qp_type);
+    S(ibv_qp_cap); F(ibv_qp_cap, max_send_wr); F(ibv_qp_cap, max_recv_wr); F(ibv_qp_cap, max_send_sge); F(ibv_qp_cap, max_recv_sge);
+    F(ibv_qp_cap, max_inline_data);
+    S(ibv_qp_init_attr); F(ibv_qp_init_attr, qp_context); F(ibv_qp_init_attr, send_cq); F(ibv_qp_init_attr, recv_cq);
+    F(ibv_qp_init_attr, srq); F(ibv_qp_init_attr, cap); F(ibv_qp_init_attr, cap.max_send_wr); F(ibv_qp_init_attr, cap.max_recv_wr);
+    F(ibv_qp_init_attr, cap.max_send_sge); F(ibv_qp_init_attr, cap.max_recv_sge); F(ibv_qp_init_attr, cap.max_inline_data);
+    F(ibv_qp_init_attr, qp_type); F(ibv_qp_init_attr, sq_sig_all);
+    S(ibv_qp_attr); F(ibv_qp_attr, qp_state); F(ibv_qp_attr, cur_qp_state); F(ibv_qp_attr, cap); F(ibv_qp_attr, min_rnr_timer);
+    F(ibv_qp_attr, timeout); F(ibv_qp_attr, retry_cnt); F(ibv_qp_attr, rnr_retry);
+    S(ibv_sge); F(ibv_sge, addr); F(ibv_sge, length); F(ibv_sge, lkey);
+    S(ibv_send_wr); F(ibv_send_wr, wr_id); F(ibv_send_wr, next); F(ibv_send_wr, sg_list); F(ibv_send_wr, num_sge);
+    F(ibv_send_wr, opcode); F(ibv_send_wr, send_flags); F(ibv_send_wr, imm_data); F(ibv_send_wr, wr);
+    F(ibv_send_wr, wr.rdma.remote_addr); F(ibv_send_wr, wr.rdma.rkey); F(ibv_send_wr, wr.atomic.remote_addr);
+    F(ibv_send_wr, wr.atomic.compare_add); F(ibv_send_wr, wr.atomic.swap); F(ibv_send_wr, wr.atomic.rkey);
+    F(ibv_send_wr, wr.ud.ah); F(ibv_send_wr, wr.ud.remote_qpn); F(ibv_send_wr, wr.ud.remote_qkey); F(ibv_send_wr, qp_type.xrc.remote_srqn);
+    S(ibv_recv_wr); F(ibv_recv_wr, wr_id); F(ibv_recv_wr, next); F(ibv_recv_wr, sg_list); F(ibv_recv_wr, num_sge);
+    S(ibv_wc); F(ibv_wc, wr_id); F(ibv_wc, status); F(ibv_wc, opcode); F(ibv_wc, vendor_err); F(ibv_wc, byte_len);
+    F(ibv_wc, imm_data); F(ibv_wc, qp_num); F(ibv_wc, src_qp); F(ibv_wc, wc_flags); F(ibv_wc, pkey_index); F(ibv_wc, slid);
+    F(ibv_wc, sl); F(ibv_wc, dlid_path_bits);
+    S(ibv_async_event); F(ibv_async_event, element); F(ibv_async_event, element.qp); F(ibv_async_event, element.port_num);
+    F(ibv_async_event, event_type);
+    S(rdma_event_channel); F(rdma_event_channel, fd);
+    S(rdma_cm_id); F(rdma_cm_id, verbs); F(rdma_cm_id, channel); F(rdma_cm_id, context); F(rdma_cm_id, qp); F(rdma_cm_id, route);
+    F(rdma_cm_id, route.addr.src_addr); F(rdma_cm_id, route.addr.dst_addr); F(rdma_cm_id, ps); F(rdma_cm_id, port_num);
+    F(rdma_cm_id, event); F(rdma_cm_id, pd); F(rdma_cm_id, qp_type);
+    S(rdma_conn_param); F(rdma_conn_param, private_data); F(rdma_conn_param, private_data_len);
+    F(rdma_conn_param, responder_resources); F(rdma_conn_param, initiator_depth); F(rdma_conn_param, flow_control);
+    F(rdma_conn_param, retry_count); F(rdma_conn_param, rnr_retry_count); F(rdma_conn_param, srq); F(rdma_conn_param, qp_num);
+    S(rdma_cm_event); F(rdma_cm_event, id); F(rdma_cm_event, listen_id); F(rdma_cm_event, event); F(rdma_cm_event, status);
+    F(rdma_cm_event, param); F(rdma_cm_event, param.conn.private_data); F(rdma_cm_event, param.conn.private_data_len);
+    S(sockaddr_in); F(sockaddr_in, sin_family); F(sockaddr_in, sin_port); F(sockaddr_in, sin_addr);
+    S(sockaddr_in6); F(sockaddr_in6, sin6_family); F(sockaddr_in6, sin6_port); F(sockaddr_in6, sin6_flowinfo);
+    F(sockaddr_in6, sin6_addr); F(sockaddr_in6, sin6_scope_id);
+    S(pollfd); F(pollfd, fd); F(pollfd, events); F(pollfd, revents);
+    return 0;
+}

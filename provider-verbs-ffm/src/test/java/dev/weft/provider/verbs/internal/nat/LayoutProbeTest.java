@@ -1,0 +1,117 @@
+package dev.weft.provider.verbs.internal.nat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.lang.foreign.MemoryLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Compiles {@code src/test/c/layout_probe.c} with gcc against the installed rdma-core headers,
+ * runs it, and checks every struct size and every member offset and size it prints against the
+ * Java layouts in {@link Structs}. Skipped only where gcc or the headers are missing; CI installs
+ * both ({@code .ci/run}), and with {@code -Dweft.verbs.probe.required=true} a missing tool fails.
+ */
+class LayoutProbeTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyLayoutMatchesTheInstalledHeaders() throws Exception {
+        List<String> lines = probe();
+        Map<String, MemoryLayout> byName = Structs.ALL.stream()
+                .collect(Collectors.toMap(l -> l.name().orElseThrow(), Function.identity()));
+        List<String> mismatches = new ArrayList<>();
+        int checked = 0;
+        for (String line : lines) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length != 3) {
+                fail("unexpected probe output: " + line);
+            }
+            if (f[1].equals("sizeof")) {
+                MemoryLayout l = byName.get(f[0]);
+                if (l == null) {
+                    mismatches.add(f[0] + ": no Java layout");
+                } else if (l.byteSize() != Long.parseLong(f[2])) {
+                    mismatches.add(f[0] + ": sizeof C " + f[2] + ", Java " + l.byteSize());
+                }
+            } else {
+                String struct = f[0].substring(0, f[0].indexOf('.'));
+                String member = f[0].substring(f[0].indexOf('.') + 1);
+                MemoryLayout l = byName.get(struct);
+                if (l == null) {
+                    mismatches.add(struct + ": no Java layout");
+                    continue;
+                }
+                try {
+                    long offset = Structs.offset(l, member);
+                    long size = Structs.member(l, member).byteSize();
+                    if (offset != Long.parseLong(f[1]) || size != Long.parseLong(f[2])) {
+                        mismatches.add(f[0] + ": C offset " + f[1] + " size " + f[2] + ", Java offset " + offset + " size " + size);
+                    }
+                } catch (IllegalArgumentException e) {
+                    mismatches.add(f[0] + ": " + e.getMessage());
+                }
+            }
+            checked++;
+        }
+        assertTrue(mismatches.isEmpty(), "layouts differ from the installed headers:\n" + String.join("\n", mismatches));
+        assertTrue(checked > 150, "the probe printed only " + checked + " lines");
+        for (MemoryLayout l : Structs.ALL) {
+            assertTrue(lines.stream().anyMatch(s -> s.startsWith(l.name().orElseThrow() + " sizeof")),
+                    "the probe does not check " + l.name().orElseThrow());
+        }
+    }
+
+    @Test
+    void derivedOffsetsAreTheOnesTheProviderUses() {
+        assertEquals(0, Structs.offset(Structs.IBV_WC, "wr_id"));
+        assertEquals(Structs.offset(Structs.IBV_SEND_WR, "wr.rdma.remote_addr"),
+                Structs.offset(Structs.IBV_SEND_WR, "wr.atomic.remote_addr"), "rdma and atomic share the union");
+    }
+
+    private List<String> probe() throws IOException, InterruptedException {
+        Path source = Path.of("src/test/c/layout_probe.c").toAbsolutePath();
+        boolean required = Boolean.getBoolean("weft.verbs.probe.required");
+        boolean headers = Files.exists(Path.of("/usr/include/infiniband/verbs.h")) && Files.exists(Path.of("/usr/include/rdma/rdma_cma.h"));
+        String hint = "install them with: apt-get install gcc libc6-dev libibverbs-dev librdmacm-dev";
+        if (!headers) {
+            if (required) {
+                fail("the rdma-core headers are missing; " + hint);
+            }
+            Assumptions.abort("the rdma-core headers are missing; " + hint);
+        }
+        Path exe = dir.resolve("layout_probe");
+        Process cc;
+        try {
+            cc = new ProcessBuilder("gcc", "-Wall", "-Werror", "-o", exe.toString(), source.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            if (required) {
+                fail("gcc is missing; " + hint);
+            }
+            Assumptions.abort("gcc is missing; " + hint);
+            throw e;
+        }
+        String ccOut = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(cc.waitFor(60, TimeUnit.SECONDS), "gcc did not finish");
+        assertEquals(0, cc.exitValue(), "gcc failed:\n" + ccOut);
+        Process run = new ProcessBuilder(exe.toString()).redirectErrorStream(true).start();
+        String out = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(run.waitFor(10, TimeUnit.SECONDS), "the probe did not finish");
+        assertEquals(0, run.exitValue(), out);
+        return out.lines().filter(s -> !s.isBlank()).toList();
+    }
+}
