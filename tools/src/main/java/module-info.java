@@ -5,6 +5,7 @@
 module dev.weft.tools {
     requires dev.weft.api;
     requires dev.weft.cluster;
+    requires dev.weft.provider.softroce;
 
     uses dev.weft.spi.FabricProvider;
 }

@@ -124,8 +124,14 @@ public abstract class AtomicsTck extends TckBase {
     void at_misalignedRejected() {
         require(Capability.ATOMIC_FETCH_ADD);
         connect();
-        assertEquals(PostStatus.OK, endpoint.fetchAndAdd(1, local, 0, remote, 4, 1));
-        assertEquals(Status.REMOTE_INVALID_REQUEST, await(1).get(0).status());
+        PostStatus posted = endpoint.fetchAndAdd(1, local, 0, remote, 4, 1);
+        if (posted == PostStatus.OK) {
+            assertEquals(Status.REMOTE_INVALID_REQUEST, await(1).get(0).status());
+        } else {
+            // Some devices (rxe) check alignment when the request is posted; then no completion follows.
+            assertEquals(PostStatus.INVALID, posted, "a misaligned atomic is refused at post time or completes with REMOTE_INVALID_REQUEST");
+            await(0);
+        }
         assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "target");
         assertGuardsIntact();
     }

@@ -1,7 +1,12 @@
 package dev.weft.tools;
 
+import dev.weft.FabricException;
+import dev.weft.provider.softroce.testbed.Testbed;
 import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /** {@code weft testbed}: run commands inside a Soft-RoCE environment. */
 final class TestbedCommand {
@@ -10,15 +15,65 @@ final class TestbedCommand {
                    weft testbed exec [--timeout SECONDS] -- COMMAND [ARG...]
 
             info   prints what the testbed would use: the host's rdma_rxe, or a throwaway QEMU VM
-                   (kernel version, cache directory, missing packages)
+                   (kernel package, cache directory, missing packages)
             exec   runs COMMAND inside the Soft-RoCE environment (an rxe device rxe0 on dummy0,
-                   192.0.2.1/24) and prints its output; the exit code is the command's.""";
+                   192.0.2.1/24) in the current directory and prints its output; the exit code is
+                   the command's. The first run downloads and caches the guest kernel.""";
 
     private TestbedCommand() {
     }
 
     static int run(List<String> argv, PrintStream out, PrintStream err) {
-        err.println("weft testbed: the Soft-RoCE testbed is not part of this build yet");
-        return 1;
+        if (argv.isEmpty()) {
+            throw new UsageException("weft testbed needs a subcommand: info or exec");
+        }
+        String sub = argv.get(0);
+        List<String> rest = argv.subList(1, argv.size());
+        switch (sub) {
+            case "info" -> {
+                if (!rest.isEmpty()) {
+                    throw new UsageException("weft testbed info takes no arguments, got " + rest);
+                }
+                out.print(Testbed.create().describe());
+                return 0;
+            }
+            case "exec" -> {
+                return exec(rest, out, err);
+            }
+            default -> throw new UsageException("unknown testbed subcommand \"" + sub + "\"; use info or exec");
+        }
+    }
+
+    private static int exec(List<String> args, PrintStream out, PrintStream err) {
+        Duration timeout = Testbed.Options.defaults().timeout();
+        int i = 0;
+        while (i < args.size() && !args.get(i).equals("--")) {
+            if (args.get(i).equals("--timeout") && i + 1 < args.size()) {
+                try {
+                    timeout = Duration.ofSeconds(Long.parseLong(args.get(i + 1)));
+                } catch (NumberFormatException e) {
+                    throw new UsageException("--timeout needs whole seconds, e.g. --timeout 300; got \"" + args.get(i + 1) + "\"");
+                }
+                if (timeout.isNegative() || timeout.isZero()) {
+                    throw new UsageException("--timeout must be positive, got " + timeout.toSeconds());
+                }
+                i += 2;
+            } else {
+                throw new UsageException("unexpected \"" + args.get(i) + "\"; put the command after --, e.g. weft testbed exec -- ibv_devinfo");
+            }
+        }
+        if (i >= args.size() || i + 1 == args.size()) {
+            throw new UsageException("no command; e.g. weft testbed exec -- ibv_devinfo");
+        }
+        List<String> command = args.subList(i + 1, args.size());
+        try {
+            Testbed.Result r = Testbed.create(Testbed.Options.defaults().withTimeout(timeout))
+                    .exec(command, Path.of("").toAbsolutePath(), Map.of(), null, out::println);
+            err.printf("weft testbed: exit %d after %.1f s (%s)%n", r.exitCode(), r.elapsed().toMillis() / 1000.0, r.mode());
+            return r.exitCode();
+        } catch (FabricException e) {
+            err.println("weft testbed: " + e.getMessage());
+            return 2;
+        }
     }
 }

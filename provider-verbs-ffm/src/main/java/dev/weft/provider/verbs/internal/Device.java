@@ -164,12 +164,17 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
             return new Device(context, name, guid, transport, port, pa.get(C.INT, offset(IBV_PORT_ATTR, "state")) == 4,
                     mtuCode >= 1 && mtuCode <= 5 ? 128 << mtuCode : 0,
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_wr")), attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_sge")),
-                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_cqe")), attr.get(C.U64, offset(IBV_DEVICE_ATTR, "max_mr_size")),
+                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_cqe")), unsignedSize(attr.get(C.U64, offset(IBV_DEVICE_ATTR, "max_mr_size"))),
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_rd_atom")),
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_init_rd_atom")),
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "atomic_cap")) != Ibv.ATOMIC_NONE,
                     new String(fw, 0, len, java.nio.charset.StandardCharsets.US_ASCII), List.copyOf(addresses));
         }
+    }
+
+    /** A u64 size as a positive long: values above {@code Long.MAX_VALUE} (rxe reports all ones) are capped. */
+    private static long unsignedSize(long size) {
+        return size <= 0 ? Long.MAX_VALUE : size;
     }
 
     /** An IPv4-mapped GID ({@code ::ffff:a.b.c.d}) or a non-link-local IPv6 GID as an address; else null. */
@@ -215,7 +220,7 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
      */
     public Limits limits(Duration peerFailure) {
         return new Limits(1L << 31, Math.max(1, Math.min(maxScatterGather, 16)), INLINE_REQUEST, Math.max(1, maxQueueDepth),
-                Math.max(1, maxCqDepth), 65536, maxRegionSize > 0 ? maxRegionSize : Long.MAX_VALUE, peerFailure,
+                Math.max(1, maxCqDepth), 65536, maxRegionSize, peerFailure,
                 transport == Transport.IWARP);
     }
 

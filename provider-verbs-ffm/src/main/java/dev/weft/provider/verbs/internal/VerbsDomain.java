@@ -128,10 +128,27 @@ final class VerbsDomain implements Domain {
         }
         open = false;
         FabricException failure = null;
+        // Endpoints and listeners first: a completion queue refuses to close under an open endpoint.
+        for (AutoCloseable child : children.snapshot()) {
+            if (child instanceof VerbsEndpoint || child instanceof VerbsListener) {
+                try {
+                    child.close();
+                } catch (Exception e) {
+                    if (failure == null) {
+                        failure = new FabricException(ErrorCode.IO_ERROR, "closing a domain failed to close some of its children");
+                    }
+                    failure.addSuppressed(e);
+                }
+            }
+        }
         try {
             children.closeAll("domain");
         } catch (FabricException e) {
-            failure = e;
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
         }
         fabric.children().remove(this);
         try {

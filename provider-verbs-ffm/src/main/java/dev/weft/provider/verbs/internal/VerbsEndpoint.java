@@ -463,7 +463,7 @@ final class VerbsEndpoint implements Endpoint {
             return NOT_OK;
         }
         if (!r.isOpen()) {
-            return -2;
+            return NOT_OK;
         }
         if (offset < 0 || length < 0 || offset > r.length() - length) {
             return NOT_OK;
@@ -491,10 +491,6 @@ final class VerbsEndpoint implements Endpoint {
             k += rc;
         }
         return k;
-    }
-
-    private static PostStatus badLocal(int rc) {
-        return rc == -2 ? PostStatus.CLOSED : PostStatus.INVALID;
     }
 
     private static boolean badKey(long key) {
@@ -544,7 +540,7 @@ final class VerbsEndpoint implements Endpoint {
             }
             int sges = list == null ? fillOne(sendSges, local, localOffset, length) : fillList(sendSges, list);
             if (sges < 0) {
-                return state == EndpointState.CLOSED ? PostStatus.CLOSED : badLocal(sges);
+                return PostStatus.INVALID;
             }
             long total = list == null ? length : list.totalLength();
             if (total < 0) {
@@ -568,7 +564,7 @@ final class VerbsEndpoint implements Endpoint {
             }
             int sges = fillOne(sendSges, result, resultOffset, 8);
             if (sges < 0) {
-                return state == EndpointState.CLOSED ? PostStatus.CLOSED : badLocal(sges);
+                return PostStatus.INVALID;
             }
             sendWr.set(C.U64, ATOMIC_ADDR, remoteAddress);
             sendWr.set(C.U64, ATOMIC_COMPARE_ADD, compareAdd);
@@ -585,7 +581,7 @@ final class VerbsEndpoint implements Endpoint {
             }
             int sges = list == null ? fillOne(sendSges, local, localOffset, length) : fillList(sendSges, list);
             if (sges < 0) {
-                return state == EndpointState.CLOSED ? PostStatus.CLOSED : badLocal(sges);
+                return PostStatus.INVALID;
             }
             long total = list == null ? length : list.totalLength();
             if (total < 0) {
@@ -602,7 +598,7 @@ final class VerbsEndpoint implements Endpoint {
             }
             int sges = list == null ? fillOne(recvSges, local, localOffset, length) : fillList(recvSges, list);
             if (sges < 0) {
-                return badLocal(sges);
+                return PostStatus.INVALID;
             }
             long posted = recvPosted;
             if (posted - recvDone >= recvIds.length) {

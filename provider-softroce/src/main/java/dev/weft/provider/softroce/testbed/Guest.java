@@ -1,0 +1,87 @@
+package dev.weft.provider.softroce.testbed;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What runs inside the VM: {@link #INIT}, the initramfs's {@code /init} (busybox sh), and the
+ * per-run script {@link #script} it executes after switching to the host's root.
+ *
+ * <p>{@code /init} loads the modules in order, mounts the host's root read-only over 9p with a
+ * tmpfs overlay on top (the guest may write anywhere; nothing reaches the host), mounts the run's
+ * share writable at the same path as on the host, chroots, runs {@code guest.sh}, records its exit
+ * code in {@code rc} and powers off. The guest has no network to the outside ({@code -nic none});
+ * the RDMA device is an rxe on a {@code dummy0} interface with 192.0.2.1/24.
+ */
+final class Guest {
+    private Guest() {
+    }
+
+    /** The address of the guest's rxe device. */
+    static final String ADDRESS = "192.0.2.1";
+
+    static final String INIT = """
+            #!/bin/busybox sh
+            /bin/busybox --install -s /bin
+            export PATH=/bin
+            mount -t proc proc /proc
+            mount -t sysfs sysfs /sys
+            mount -t devtmpfs devtmpfs /dev
+            for m in $(cat /modules/order); do
+              insmod /modules/$m || echo "weft-testbed: insmod $m failed"
+            done
+            share=$(sed -n 's/.*weft.share=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
+            mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host || echo "weft-testbed: cannot mount the host root"
+            mount -t tmpfs -o size=50% tmpfs /ovl
+            mkdir -p /ovl/upper /ovl/work
+            mount -t overlay overlay -o lowerdir=/host,upperdir=/ovl/upper,workdir=/ovl/work /newroot || echo "weft-testbed: overlay failed"
+            mount -t proc proc /newroot/proc
+            mount -t sysfs sysfs /newroot/sys
+            mount -t devtmpfs devtmpfs /newroot/dev
+            mount -t tmpfs tmpfs /newroot/tmp
+            mkdir -p /newroot/dev/shm /newroot/dev/pts
+            mount -t tmpfs tmpfs /newroot/dev/shm
+            mkdir -p /newroot$share
+            mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 share /newroot$share || echo "weft-testbed: cannot mount the share"
+            echo "weft-testbed: guest up"
+            chroot /newroot /bin/sh $share/guest.sh > /newroot$share/output.log 2>&1
+            echo $? > /newroot$share/rc
+            sync
+            umount /newroot$share
+            echo o > /proc/sysrq-trigger
+            sleep 10
+            """;
+
+    /**
+     * @param command the command and its arguments
+     * @param workDir where it runs
+     * @param env extra environment
+     * @param devices which devices to bring up ({@code rxe})
+     * @return {@code guest.sh}
+     */
+    static String script(List<String> command, Path workDir, Map<String, String> env, List<String> devices) {
+        StringBuilder s = new StringBuilder("""
+                export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+                export HOME=/root LC_ALL=C.UTF-8 WEFT_TESTBED=guest
+                ip link set lo up
+                ip link set dummy0 up
+                ip addr add %s/24 dev dummy0
+                """.formatted(ADDRESS));
+        if (devices.contains("rxe")) {
+            s.append("rdma link add rxe0 type rxe netdev dummy0 || { echo 'weft-testbed: rdma link add rxe0 failed'; exit 97; }\n");
+        }
+        env.forEach((k, v) -> s.append("export ").append(k).append('=').append(quote(v)).append('\n'));
+        s.append("cd ").append(quote(workDir.toString())).append(" || exit 96\n");
+        s.append("exec");
+        for (String arg : command) {
+            s.append(' ').append(quote(arg));
+        }
+        s.append('\n');
+        return s.toString();
+    }
+
+    static String quote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+}

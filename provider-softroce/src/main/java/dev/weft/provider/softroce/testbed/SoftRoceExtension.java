@@ -1,0 +1,67 @@
+package dev.weft.provider.softroce.testbed;
+
+import dev.weft.FabricException;
+import java.lang.reflect.Method;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.InvocationInterceptor;
+import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
+import org.opentest4j.AssertionFailedError;
+
+/**
+ * The JUnit 5 extension behind {@link OnSoftRoce}: runs the test in place where an rxe device is
+ * at hand (inside the testbed guest, or on a host with rdma_rxe), otherwise in a testbed VM through
+ * {@link GuestLauncher}. Stateless, thread-safe.
+ */
+public final class SoftRoceExtension implements InvocationInterceptor {
+    /** The system property that turns "testbed cannot start" from a skip into a failure. */
+    public static final String REQUIRED = "weft.softroce.required";
+
+    /** Creates the extension. */
+    public SoftRoceExtension() {
+    }
+
+    @Override
+    public void interceptTestMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> call, ExtensionContext context)
+            throws Throwable {
+        if (Testbed.insideGuest() || Testbed.hostHasRxe()) {
+            invocation.proceed();
+            return;
+        }
+        invocation.skip();
+        Method method = call.getExecutable();
+        Class<?> type = context.getRequiredTestClass();
+        OnSoftRoce settings = method.getAnnotation(OnSoftRoce.class) != null ? method.getAnnotation(OnSoftRoce.class)
+                : type.getAnnotation(OnSoftRoce.class);
+        long timeout = settings == null ? 300 : settings.timeoutSeconds();
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-cp", System.getProperty("java.class.path")));
+        command.add(GuestLauncher.class.getName());
+        command.add(type.getName() + "#" + method.getName());
+        Testbed.Result r;
+        try {
+            Testbed testbed = Testbed.create(Testbed.Options.defaults().withTimeout(Duration.ofSeconds(timeout)));
+            testbed.prepare(System.out::println);
+            r = testbed.exec(command, Path.of("").toAbsolutePath(), Map.of(), null, null);
+        } catch (FabricException e) {
+            if (Boolean.getBoolean(REQUIRED)) {
+                throw new AssertionFailedError("the Soft-RoCE testbed is required (-D" + REQUIRED + "=true) but cannot run: " + e.getMessage(), e);
+            }
+            Assumptions.abort("the Soft-RoCE testbed cannot run here: " + e.getMessage());
+            return;
+        }
+        System.out.print(r.output());
+        if (r.exitCode() == GuestLauncher.ABORTED) {
+            Assumptions.abort("skipped inside the testbed:\n" + r.output());
+        }
+        if (r.exitCode() != 0) {
+            throw new AssertionFailedError(type.getSimpleName() + "." + method.getName() + " failed inside the Soft-RoCE testbed (exit "
+                    + r.exitCode() + "):\n" + r.output());
+        }
+    }
+}

@@ -1,0 +1,319 @@
+package dev.weft.provider.softroce.testbed;
+
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A Soft-RoCE environment to run commands in: an {@code rxe0} device on {@code dummy0}
+ * (192.0.2.1/24), on a host without RDMA hardware.
+ *
+ * <p>Where the host kernel already has an rxe device, commands run on the host. Otherwise the
+ * testbed boots a throwaway QEMU VM (TCG, no network: {@code -nic none}) with Debian's kernel,
+ * prepared once and cached under {@code ~/.cache/weft/testbed}; the guest sees the host's root
+ * read-only (with a tmpfs overlay) and a writable share for results, so it runs the host's JDK and
+ * class path. The VM powers itself off when the command ends; on timeout it is killed. No VM
+ * process outlives {@link #exec}.
+ *
+ * <p>Thread-safe: each {@code exec} boots its own VM.
+ */
+public final class Testbed {
+    /**
+     * Testbed settings.
+     *
+     * @param cache where the kernel and initramfs are cached
+     * @param timeout the longest a run may take; the VM is killed after it
+     * @param memoryMiB guest memory
+     * @param cpus guest CPUs
+     */
+    public record Options(Path cache, Duration timeout, int memoryMiB, int cpus) {
+        /** @return the cache under the user's cache directory, 10 minutes, 4 GiB, up to 2 CPUs */
+        public static Options defaults() {
+            return new Options(Host.cacheHome().resolve("testbed"), Duration.ofMinutes(10), 4096,
+                    Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())));
+        }
+
+        /**
+         * @param t a new timeout
+         * @return a copy with it
+         */
+        public Options withTimeout(Duration t) {
+            return new Options(cache, t, memoryMiB, cpus);
+        }
+    }
+
+    /**
+     * The outcome of a run.
+     *
+     * @param exitCode the command's exit code
+     * @param output what it printed (stdout and stderr)
+     * @param mode where it ran: {@code host} or {@code vm}
+     * @param elapsed wall time, including boot and power-off
+     */
+    public record Result(int exitCode, String output, String mode, Duration elapsed) {
+    }
+
+    private final Options options;
+
+    private Testbed(Options options) {
+        this.options = options;
+    }
+
+    /** @return a testbed with default options */
+    public static Testbed create() {
+        return new Testbed(Options.defaults());
+    }
+
+    /**
+     * @param options settings
+     * @return a testbed
+     */
+    public static Testbed create(Options options) {
+        return new Testbed(options);
+    }
+
+    /** @return whether this process runs inside a testbed guest */
+    public static boolean insideGuest() {
+        return "guest".equals(System.getenv("WEFT_TESTBED"));
+    }
+
+    /** @return the address of the testbed's rxe device (192.0.2.1) */
+    public static String address() {
+        return Guest.ADDRESS;
+    }
+
+    /** @return whether the host itself has an rxe device, so commands run in place */
+    public static boolean hostHasRxe() {
+        try (var s = Files.list(Path.of("/sys/class/infiniband"))) {
+            return s.anyMatch(p -> p.getFileName().toString().startsWith("rxe"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** @return the packages or tools missing for a VM run, empty if none */
+    public List<String> missing() {
+        List<String> missing = new ArrayList<>();
+        if (Host.which("qemu-system-x86_64") == null) {
+            missing.add("qemu-system-x86_64 (qemu-system-x86)");
+        }
+        if (!Files.exists(Path.of("/bin/busybox")) || !Host.isStaticElf(Path.of("/bin/busybox"))) {
+            missing.add("a static /bin/busybox (busybox-static)");
+        }
+        if (Host.which("modinfo") == null) {
+            missing.add("modinfo (kmod)");
+        }
+        if (Host.which("rdma") == null || Host.which("ip") == null) {
+            missing.add("rdma and ip (iproute2)");
+        }
+        if (Host.which("apt-get") == null || Host.which("dpkg") == null) {
+            missing.add("apt-get and dpkg (a Debian host)");
+        }
+        if (!Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libibverbs.so.1")) || !Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/librdmacm.so.1"))
+                || !hasRxeDriver()) {
+            missing.add("the RDMA user space (libibverbs1 librdmacm1 ibverbs-providers)");
+        }
+        return missing;
+    }
+
+    private static boolean hasRxeDriver() {
+        try (var s = Files.list(Path.of("/usr/lib/x86_64-linux-gnu/libibverbs"))) {
+            return s.anyMatch(p -> p.getFileName().toString().startsWith("librxe-"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** @return a description of what {@link #exec} would use, for {@code weft testbed info} */
+    public String describe() {
+        StringBuilder b = new StringBuilder();
+        if (insideGuest()) {
+            return "inside a testbed guest: commands run here\n";
+        }
+        if (hostHasRxe()) {
+            return "the host has an rxe device: commands run on the host\n";
+        }
+        b.append("mode      QEMU VM (the host kernel has no rdma_rxe device)\n");
+        Path qemu = Host.which("qemu-system-x86_64");
+        b.append("qemu      ").append(qemu == null ? "missing" : qemu).append('\n');
+        b.append("cache     ").append(options.cache()).append('\n');
+        try {
+            KernelImage k = KernelImage.locate(options.cache());
+            b.append("kernel    ").append(k.packageName).append(k.ready() ? " (cached)" : " (downloaded on first use)").append('\n');
+        } catch (FabricException e) {
+            b.append("kernel    unknown: ").append(e.getMessage()).append('\n');
+        }
+        b.append("guest     ").append(options.cpus()).append(" CPUs, ").append(options.memoryMiB()).append(" MiB, TCG, no network (-nic none)\n");
+        b.append("device    rxe0 on dummy0, ").append(Guest.ADDRESS).append("/24\n");
+        b.append("timeout   ").append(options.timeout().toSeconds()).append(" s\n");
+        List<String> missing = missing();
+        b.append("missing   ").append(missing.isEmpty() ? "nothing" : String.join(", ", missing) + "\n          install: apt-get install "
+                + Host.PACKAGES).append('\n');
+        return b.toString();
+    }
+
+    /**
+     * Makes sure a run can start: tools present, kernel and initramfs cached.
+     *
+     * @param log progress lines
+     * @throws FabricException PROVIDER_UNAVAILABLE naming what is missing and the install line
+     */
+    public void prepare(Consumer<String> log) {
+        if (insideGuest() || hostHasRxe()) {
+            return;
+        }
+        List<String> missing = missing();
+        if (!missing.isEmpty()) {
+            throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "the Soft-RoCE testbed needs " + String.join(", ", missing)
+                    + "; install them with: apt-get install " + Host.PACKAGES);
+        }
+        KernelImage.locate(options.cache()).prepare(log);
+    }
+
+    /**
+     * Runs a command in the Soft-RoCE environment.
+     *
+     * @param command the command and its arguments
+     * @param workDir its working directory (a host path; the guest sees the same path)
+     * @param env extra environment variables
+     * @param share a host directory the command may write results into (same path in the guest), or null for a temporary one
+     * @param output receives the command's output line by line while it runs, or null
+     * @return exit code and output
+     * @throws FabricException if the testbed cannot start, the VM does not boot, or the run times out (with the console's tail)
+     */
+    public Result exec(List<String> command, Path workDir, Map<String, String> env, Path share, Consumer<String> output) {
+        if (command.isEmpty()) {
+            throw FabricException.invalid("no command given; e.g. weft testbed exec -- ibv_devinfo");
+        }
+        long start = System.nanoTime();
+        Consumer<String> sink = output == null ? s -> { } : output;
+        if (insideGuest() || hostHasRxe()) {
+            return onHost(command, workDir, env, sink, start);
+        }
+        prepare(sink);
+        KernelImage kernel = KernelImage.locate(options.cache());
+        Path run = null;
+        Process vm = null;
+        try {
+            run = share != null ? share : Files.createTempDirectory("weft-testbed-");
+            Files.createDirectories(run);
+            Files.deleteIfExists(run.resolve("rc"));
+            Files.deleteIfExists(run.resolve("output.log"));
+            Files.writeString(run.resolve("guest.sh"), Guest.script(command, workDir, env, List.of("rxe")));
+            Path console = run.resolve("console.log");
+            List<String> qemu = List.of(Host.which("qemu-system-x86_64").toString(), "-accel", "tcg,thread=multi", "-cpu", "max",
+                    "-m", Integer.toString(options.memoryMiB()), "-smp", Integer.toString(options.cpus()), "-display", "none",
+                    "-monitor", "none", "-serial", "file:" + console, "-no-reboot", "-kernel", kernel.vmlinuz.toString(), "-initrd",
+                    kernel.initrd.toString(), "-append", "console=ttyS0 quiet panic=-1 weft.share=" + run,
+                    "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+                    "-virtfs", "local,path=" + run + ",mount_tag=share,security_model=none", "-nic", "none");
+            vm = new ProcessBuilder(qemu).redirectErrorStream(true).redirectOutput(run.resolve("qemu.log").toFile()).start();
+            long deadline = start + options.timeout().toNanos();
+            Path log = run.resolve("output.log");
+            long seen = 0;
+            StringBuilder partial = new StringBuilder();
+            while (vm.isAlive()) {
+                seen = follow(log, seen, partial, sink);
+                if (System.nanoTime() > deadline) {
+                    vm.destroyForcibly().waitFor();
+                    throw new FabricException(ErrorCode.TIMEOUT, "the testbed VM did not finish within " + options.timeout().toSeconds()
+                            + " s and was killed; last console lines:\n" + tail(console) + "\nlast output lines:\n" + tail(log));
+                }
+                Thread.sleep(200);
+            }
+            seen = follow(log, seen, partial, sink);
+            if (!partial.isEmpty()) {
+                sink.accept(partial.toString());
+            }
+            Path rc = run.resolve("rc");
+            if (!Files.exists(rc)) {
+                throw new FabricException(ErrorCode.IO_ERROR, "the testbed VM stopped without running the command (did it boot?); qemu said:\n"
+                        + tail(run.resolve("qemu.log")) + "\nlast console lines:\n" + tail(console));
+            }
+            int code = Integer.parseInt(Files.readString(rc).trim());
+            String text = Files.exists(log) ? Files.readString(log) : "";
+            return new Result(code, text, "vm", Duration.ofNanos(System.nanoTime() - start));
+        } catch (IOException e) {
+            throw new FabricException(ErrorCode.IO_ERROR, "testbed run failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FabricException(ErrorCode.TIMEOUT, "interrupted while the testbed VM ran", e);
+        } finally {
+            if (vm != null && vm.isAlive()) {
+                vm.destroyForcibly();
+            }
+            if (share == null && run != null) {
+                try {
+                    KernelImage.deleteTree(run);
+                } catch (IOException ignored) {
+                    // a temporary directory left behind is harmless
+                }
+            }
+        }
+    }
+
+    private static long follow(Path log, long seen, StringBuilder partial, Consumer<String> sink) throws IOException {
+        if (!Files.exists(log)) {
+            return seen;
+        }
+        try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+            long len = f.length();
+            if (len <= seen) {
+                return seen;
+            }
+            byte[] b = new byte[(int) Math.min(len - seen, 1 << 20)];
+            f.seek(seen);
+            f.readFully(b);
+            partial.append(new String(b, StandardCharsets.UTF_8));
+            int nl;
+            while ((nl = partial.indexOf("\n")) >= 0) {
+                sink.accept(partial.substring(0, nl));
+                partial.delete(0, nl + 1);
+            }
+            return seen + b.length;
+        }
+    }
+
+    private static String tail(Path p) {
+        try {
+            return Files.exists(p) ? Host.tail(Files.readString(p, StandardCharsets.ISO_8859_1), 25) : "(none)";
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    private Result onHost(List<String> command, Path workDir, Map<String, String> env, Consumer<String> sink, long start) {
+        try {
+            ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            StringBuilder all = new StringBuilder();
+            try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    sink.accept(line);
+                    all.append(line).append('\n');
+                }
+            }
+            if (!p.waitFor(options.timeout().toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new FabricException(ErrorCode.TIMEOUT, "the command did not finish within " + options.timeout().toSeconds() + " s");
+            }
+            return new Result(p.exitValue(), all.toString(), "host", Duration.ofNanos(System.nanoTime() - start));
+        } catch (IOException e) {
+            throw new FabricException(ErrorCode.IO_ERROR, "cannot run " + command.get(0) + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FabricException(ErrorCode.TIMEOUT, "interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.weft.provider.softroce.tck;
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import java.io.PrintWriter;
+import java.util.List;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+
+/**
+ * Runs the TCK areas against {@code verbs://} on rxe inside the testbed guest; the TCK's own
+ * report (printed summary and {@code <reportDir>/verbs(rxe).json}) is what the host reads. Exit
+ * code 0 if every case passed. Arguments: simple class names to run only some areas.
+ */
+public final class GuestTckMain {
+    private GuestTckMain() {
+    }
+
+    static final List<Class<?>> AREAS = List.of(DiscoveryConformance.class, RegistrationConformance.class, RmaConformance.class,
+            SendReceiveConformance.class, AtomicsConformance.class, SecurityConformance.class, ErrorsConformance.class,
+            WellKnownRegionConformance.class, ResourcesConformance.class, ConcurrencyConformance.class);
+
+    /**
+     * @param args optional area class simple names
+     */
+    public static void main(String[] args) {
+        LauncherDiscoveryRequestBuilder b = LauncherDiscoveryRequestBuilder.request();
+        for (Class<?> c : AREAS) {
+            if (args.length == 0 || List.of(args).contains(c.getSimpleName())) {
+                b.selectors(selectClass(c));
+            }
+        }
+        LauncherDiscoveryRequest request = b.build();
+        Launcher launcher = LauncherFactory.create();
+        SummaryGeneratingListener summary = new SummaryGeneratingListener();
+        launcher.execute(request, summary);
+        summary.getSummary().printFailuresTo(new PrintWriter(System.out), 12);
+        System.out.flush();
+        System.exit(summary.getSummary().getTotalFailureCount() == 0 ? 0 : 1);
+    }
+}
