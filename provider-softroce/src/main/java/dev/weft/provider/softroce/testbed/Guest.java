@@ -11,7 +11,8 @@ import java.util.Map;
  * <p>{@code /init} loads the modules in order, mounts the host's root read-only over 9p with a
  * tmpfs overlay on top (the guest may write anywhere; nothing reaches the host), mounts the run's
  * share writable at the same path as on the host, chroots, runs {@code guest.sh}, records its exit
- * code in {@code rc} and powers off. The guest has no network to the outside ({@code -nic none});
+ * code in {@code rc} and powers off. Host paths stay visible at the same place (including
+ * {@code /tmp}, where a checkout or a test's temporary directory may live). The guest has no network to the outside ({@code -nic none});
  * the RDMA device is an rxe on a {@code dummy0} interface with 192.0.2.1/24.
  */
 final class Guest {
@@ -39,7 +40,6 @@ final class Guest {
             mount -t proc proc /newroot/proc
             mount -t sysfs sysfs /newroot/sys
             mount -t devtmpfs devtmpfs /newroot/dev
-            mount -t tmpfs tmpfs /newroot/tmp
             mkdir -p /newroot/dev/shm /newroot/dev/pts
             mount -t tmpfs tmpfs /newroot/dev/shm
             mkdir -p /newroot$share

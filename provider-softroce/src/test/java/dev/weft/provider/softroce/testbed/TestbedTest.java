@@ -86,11 +86,13 @@ class TestbedTest {
     }
 
     @Test
-    void runsACommandWithItsExitCodeOutputAndDevice(@TempDir Path share) throws Exception {
+    void runsACommandWithItsExitCodeOutputAndDevice(@TempDir Path share, @TempDir Path work) throws Exception {
         Testbed t = vmOrSkip(Duration.ofMinutes(3));
+        Files.writeString(work.resolve("marker"), "host file under /tmp\n");
         List<String> lines = new ArrayList<>();
-        Testbed.Result r = t.exec(List.of("sh", "-c", "rdma link show; echo result > " + share + "/file; echo $WEFT_X; exit 7"),
-                Path.of("/"), Map.of("WEFT_X", "passed through"), share, lines::add);
+        Testbed.Result r = t.exec(List.of("sh", "-c", "rdma link show; cat marker; echo result > " + share + "/file; echo $WEFT_X; exit 7"),
+                work, Map.of("WEFT_X", "passed through"), share, lines::add);
+        assertTrue(r.output().contains("host file under /tmp"), "the guest sees host paths, /tmp included: " + r.output());
         assertEquals(7, r.exitCode(), r.output());
         assertTrue(r.output().contains("rxe0") && r.output().contains("dummy0"), r.output());
         assertTrue(r.output().contains("passed through"), r.output());

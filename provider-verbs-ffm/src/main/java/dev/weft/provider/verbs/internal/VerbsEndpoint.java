@@ -189,6 +189,7 @@ final class VerbsEndpoint implements Endpoint {
         }
         this.index = slot;
         fabric.cm().register(id.address(), this::onCmEvent);
+        AsyncEvents.of(device.context()).register(qp, this);
     }
 
     // ---------------------------------------------------------------- set-up
@@ -445,6 +446,7 @@ final class VerbsEndpoint implements Endpoint {
                         return;
                     }
                     fabric.cm().unregister(id.address());
+                    AsyncEvents.of(fabric.device().context()).unregister(qp);
                     RdmaCm.destroyQp(id);
                     RdmaCm.destroyId(id);
                     fabric.endpoints().remove(index, this);

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Runs inside the Soft-RoCE testbed (see scripts/perf-softroce.sh): Weft's `weft perf` over
+# verbs on rxe0 and perftest's ib_write_lat / ib_read_lat / ib_write_bw on the same device, in
+# the same VM run, so the figures can be compared. Prints one table row per measurement.
+set -u
+cd "$(dirname "$0")/.."
+export WEFT_NO_BUILD=1
+addr=192.0.2.1
+iters=${WEFT_PERF_ITERATIONS:-2000}
+
+wait_listen() { # port
+  for _ in $(seq 1 100); do
+    if ss -ltn 2>/dev/null | grep -q ":$1 " || rdma res show cm_id 2>/dev/null | grep -q "LISTEN.*$1"; then return 0; fi
+    sleep 0.1
+  done
+}
+
+perftest() { # tool size extra...
+  tool=$1; size=$2; shift 2
+  $tool -d rxe0 -x 1 -s "$size" -n "$iters" "$@" >/tmp/srv.log 2>&1 &
+  srv=$!
+  sleep 1
+  out=$($tool -d rxe0 -x 1 -s "$size" -n "$iters" "$@" $addr 2>&1)
+  wait $srv
+  echo "$out" | awk -v t="$tool" -v s="$size" '
+    /^ *[0-9]+ +[0-9]+ / { if (t ~ /_bw/) printf "perftest %-12s %8s B  %10s MB/s\n", t, s, $4*1.048576; else printf "perftest %-12s %8s B  typical %8s us  p99 %8s us\n", t, s, $5, $8 }'
+}
+
+./weft perf server --uri verbs://$addr:7471 >/tmp/weft-server.log 2>&1 &
+server=$!
+sleep 3
+for op in write read; do
+  ./weft perf client --uri verbs://$addr:7471 --op $op --size 2,64,4096 --iterations "$iters" --json | sed "s/^/weft /"
+done
+./weft perf client --uri verbs://$addr:7471 --op fetch-add --size 8 --iterations "$iters" --json | sed "s/^/weft /"
+./weft perf client --uri verbs://$addr:7471 --op write --size 65536 --iterations "$iters" --bandwidth --json | sed "s/^/weft /"
+kill $server 2>/dev/null
+wait $server 2>/dev/null
+
+for s in 2 64 4096; do perftest ib_write_lat $s; done
+for s in 2 64 4096; do perftest ib_read_lat $s; done
+perftest ib_write_bw 65536
