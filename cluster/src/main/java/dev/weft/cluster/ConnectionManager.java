@@ -360,6 +360,7 @@ public final class ConnectionManager implements AutoCloseable {
             return;
         }
         boolean announced = false;
+        long partnerAwaySince = 0;
         while (running) {
             ConfigRecord inbox = ConfigRecord.read(config.segment(), INBOX);
             if (inbox != null && inbox.incarnation() != partnerIncarnation) {
@@ -381,6 +382,20 @@ public final class ConnectionManager implements AutoCloseable {
             if (partner.incarnation() != partnerIncarnation) {
                 machine.fire(SlamEvent.READ_FAILED, "the partner restarted (new incarnation): dropping the old session");
                 return;
+            }
+            // The partner left this session without restarting (its side saw an error and is slamming
+            // again): form a new session with it instead of waiting for a partner that waits for us.
+            // State 5 is normal for a moment while the partner notices that we are connected.
+            if (partner.state() != SlamState.CONNECTED) {
+                long now = System.nanoTime();
+                partnerAwaySince = partnerAwaySince == 0 ? now : partnerAwaySince;
+                if (partner.state() != SlamState.ATTEMPTING_WRITE_AGAIN || now - partnerAwaySince > settings.waitTimeout().toNanos() / 4) {
+                    machine.fire(SlamEvent.READ_FAILED, "the partner left the session (it is in state " + partner.state()
+                            + "): forming a new one");
+                    return;
+                }
+            } else {
+                partnerAwaySince = 0;
             }
             sleepNanos(settings.pollInterval().toNanos());
         }

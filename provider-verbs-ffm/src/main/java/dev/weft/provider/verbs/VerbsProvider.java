@@ -34,7 +34,7 @@ public final class VerbsProvider implements FabricProvider {
     /** The version of this provider. */
     public static final String VERSION = "0.1.0";
 
-    private static final Duration DEFAULT_PEER_FAILURE = new VerbsConfig(3, 7, 14, Duration.ofSeconds(2)).peerFailureTimeout();
+    private static final Duration DEFAULT_PEER_FAILURE = new VerbsConfig(3, 7, 14, Duration.ofSeconds(2), -1).peerFailureTimeout();
 
     /** Creates the provider; does no work. */
     public VerbsProvider() {

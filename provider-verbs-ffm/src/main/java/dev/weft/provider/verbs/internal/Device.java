@@ -172,6 +172,20 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
         }
     }
 
+    /**
+     * @param index a GID table index of this device's port
+     * @return the IP address that GID holds, or null
+     */
+    public InetAddress gidAddress(int index) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment entry = arena.allocate(IBV_GID_ENTRY);
+            if (!Ibv.queryGid(context, port, index, entry)) {
+                return null;
+            }
+            return gidAddress(entry.asSlice(offset(IBV_GID_ENTRY, "gid"), 16).toArray(C.U8));
+        }
+    }
+
     /** A u64 size as a positive long: values above {@code Long.MAX_VALUE} (rxe reports all ones) are capped. */
     private static long unsignedSize(long size) {
         return size <= 0 ? Long.MAX_VALUE : size;

@@ -60,6 +60,15 @@ public final class VerbsFabric implements Fabric {
         if (!uri.isAddressLiteral()) {
             int port = uri.hasPort() ? uri.port() : 1;
             Device device = Device.named(uri.host(), port);
+            if (config.gid() >= 0) {
+                InetAddress a = device.gidAddress(config.gid());
+                if (a == null) {
+                    throw new FabricException(ErrorCode.INVALID_URI, "GID " + config.gid() + " of " + device.name() + " port " + port
+                            + " holds no IP address; addresses of this port: " + device.addresses());
+                }
+                CmChannel cm = new CmChannel("weft-verbs-" + device.name());
+                return new VerbsFabric(uri, config, device, a, 0, base, cm);
+            }
             if (device.addresses().isEmpty()) {
                 throw new FabricException(ErrorCode.NOT_SUPPORTED, "device " + device.name() + " has no IP address in its GID table, so rdma_cm"
                         + " cannot listen or connect on it; assign an address to its network interface, then open verbs://ADDRESS:PORT");
@@ -68,6 +77,10 @@ public final class VerbsFabric implements Fabric {
             return new VerbsFabric(uri, config, device, device.addresses().get(0), 0, base, cm);
         }
         uri.requirePort(VerbsConfig.EXAMPLE);
+        if (config.gid() >= 0) {
+            throw new FabricException(ErrorCode.INVALID_URI, "gid applies to verbs://DEVICE URIs; with an address rdma_cm picks the GID,"
+                    + " e.g. verbs://rxe0?gid=1 or verbs://192.0.2.1:7471");
+        }
         InetAddress address;
         try {
             address = InetAddress.getByName(uri.host());

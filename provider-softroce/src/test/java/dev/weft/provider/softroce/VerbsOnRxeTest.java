@@ -1,0 +1,138 @@
+package dev.weft.provider.softroce;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.Access;
+import dev.weft.CompletionBatch;
+import dev.weft.CompletionQueue;
+import dev.weft.Domain;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.ErrorCode;
+import dev.weft.Fabric;
+import dev.weft.FabricException;
+import dev.weft.Fabrics;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.PostStatus;
+import dev.weft.RemoteRegion;
+import dev.weft.Status;
+import dev.weft.provider.softroce.testbed.OnSoftRoce;
+import dev.weft.provider.softroce.testbed.Testbed;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Verbs-provider behaviour beyond the TCK, on the testbed's rxe0: URIs, set-up errors, resource release, blocking waits. */
+@OnSoftRoce
+class VerbsOnRxeTest {
+    @Test
+    void deviceUrisAndSetupErrorsAreClear() {
+        String addr = Testbed.address();
+        try (Fabric byName = Fabrics.open("verbs://rxe0"); Arena arena = Arena.ofShared()) {
+            Domain d = byName.openDomain();
+            CompletionQueue q = d.openCompletionQueue(16);
+            Listener l = d.listen(EndpointConfig.of(q));
+            assertEquals(addr, l.uri().host(), "verbs://DEVICE listens on the device's IP address");
+            FabricException e = assertThrows(FabricException.class, () -> d.register(arena.allocate(0), Access.LOCAL_WRITE));
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+            e = assertThrows(FabricException.class, () -> d.register(MemorySegment.ofArray(new byte[64]), Access.LOCAL_WRITE));
+            assertTrue(e.getMessage().contains("heap") && e.getMessage().contains("Arena"), e.getMessage());
+            e = assertThrows(FabricException.class, () -> d.openCompletionQueue(1 << 30));
+            assertTrue(e.getMessage().contains("rxe0"), e.getMessage());
+            // a port nobody listens on
+            e = assertThrows(FabricException.class,
+                    () -> d.connect("verbs://" + addr + ":9/x", EndpointConfig.of(q).withConnectTimeout(Duration.ofSeconds(5))));
+            assertEquals(ErrorCode.CONNECTION_REFUSED, e.code(), e.getMessage());
+        }
+        FabricException e = assertThrows(FabricException.class, () -> Fabrics.open("verbs://mlx5_9"));
+        assertEquals(ErrorCode.INVALID_URI, e.code());
+        assertTrue(e.getMessage().contains("rxe0"), "names the devices present: " + e.getMessage());
+        e = assertThrows(FabricException.class, () -> Fabrics.open("verbs://203.0.113.9:7471"));
+        assertEquals(ErrorCode.INVALID_URI, e.code());
+        assertTrue(e.getMessage().contains("203.0.113.9"), e.getMessage());
+        e = assertThrows(FabricException.class, () -> Fabrics.open("verbs://" + addr + ":0?gid=1"));
+        assertTrue(e.getMessage().contains("gid"), e.getMessage());
+        boolean found = false;
+        for (int gid = 0; gid < 8 && !found; gid++) {
+            try (Fabric f = Fabrics.open("verbs://rxe0?gid=" + gid)) {
+                try (Listener l = f.openDomain().listen(EndpointConfig.of(f.openDomain().openCompletionQueue(4)))) {
+                    found = l.uri().host().equals(addr);
+                }
+            } catch (FabricException notAnAddress) {
+                assertTrue(notAnAddress.getMessage().contains("GID " + gid), notAnAddress.getMessage());
+            }
+        }
+        assertTrue(found, "one GID of rxe0 holds " + addr);
+    }
+
+    @Test
+    void endpointsAndQueuePairsAreReleasedAndAwaitWakesUp() throws Exception {
+        String addr = Testbed.address();
+        int before = queuePairs();
+        try (Fabric server = Fabrics.open("verbs://" + addr + ":0"); Fabric client = Fabrics.open("verbs://" + addr + ":0");
+             Arena arena = Arena.ofShared()) {
+            Domain sd = server.openDomain();
+            MemoryRegion target = sd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
+            CompletionQueue sq = sd.openCompletionQueue(256);
+            Listener listener = sd.listen(EndpointConfig.of(sq));
+            listener.publish("t", target);
+            Domain cd = client.openDomain();
+            CompletionQueue q = cd.openCompletionQueue(256);
+            MemoryRegion local = cd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE);
+            CompletionBatch batch = new CompletionBatch(16);
+            for (int i = 0; i < 50; i++) {
+                Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(q));
+                Endpoint accepted = listener.accept(Duration.ofSeconds(10));
+                assertNotNull(accepted);
+                assertEquals(PostStatus.OK, e.write(i, local, 0, 64, e.wellKnownRegion().orElseThrow(), 0));
+                assertEquals(1, q.await(batch, 10, TimeUnit.SECONDS));
+                assertEquals(Status.SUCCESS, batch.get(0).status());
+                e.close();
+                accepted.close();
+                assertEquals(PostStatus.CLOSED, e.write(0, local, 0, 8, 0, 0));
+            }
+            q.poll(batch);
+            sq.poll(batch);
+            assertTrue(queuePairs() <= before + 2, "closed endpoints give their queue pairs back: " + queuePairs() + " vs " + before);
+
+            // a blocked await wakes up when a completion arrives
+            Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(q));
+            Endpoint accepted = listener.accept(Duration.ofSeconds(10));
+            MemoryRegion rbuf = sd.register(arena.allocate(64), Access.LOCAL_WRITE);
+            assertEquals(PostStatus.OK, accepted.receive(7, rbuf, 0, 64));
+            Thread sender = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException ignored) {
+                    return;
+                }
+                local.segment().setString(0, "wake up", StandardCharsets.UTF_8);
+                e.send(8, local, 0, 16);
+            });
+            long t0 = System.nanoTime();
+            assertEquals(1, sq.await(batch, 20, TimeUnit.SECONDS));
+            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertEquals(7, batch.get(0).workRequestId());
+            assertEquals("wake up", rbuf.segment().getString(0, StandardCharsets.UTF_8));
+            assertTrue(waited >= 250 && waited < 10_000, "await slept until the completion: " + waited + " ms");
+            sender.join();
+            RemoteRegion r = e.wellKnownRegion().orElseThrow();
+            assertEquals(target.remoteKey(), r.key());
+        }
+        assertTrue(queuePairs() <= before, "closing the fabrics destroys every queue pair");
+    }
+
+    private static int queuePairs() throws Exception {
+        Process p = new ProcessBuilder("rdma", "res", "show", "qp").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return (int) out.lines().filter(l -> l.contains("lqpn") && !l.contains("type GSI") && !l.contains("type SMI")).count();
+    }
+}
