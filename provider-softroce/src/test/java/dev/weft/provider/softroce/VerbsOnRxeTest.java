@@ -62,7 +62,8 @@ class VerbsOnRxeTest {
         boolean found = false;
         for (int gid = 0; gid < 8 && !found; gid++) {
             try (Fabric f = Fabrics.open("verbs://rxe0?gid=" + gid)) {
-                try (Listener l = f.openDomain().listen(EndpointConfig.of(f.openDomain().openCompletionQueue(4)))) {
+                Domain d = f.openDomain();
+                try (Listener l = d.listen(EndpointConfig.of(d.openCompletionQueue(4)))) {
                     found = l.uri().host().equals(addr);
                 }
             } catch (FabricException notAnAddress) {

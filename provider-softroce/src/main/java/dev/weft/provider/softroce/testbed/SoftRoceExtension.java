@@ -1,7 +1,9 @@
 package dev.weft.provider.softroce.testbed;
 
 import dev.weft.FabricException;
+import java.io.IOException;
 import java.lang.reflect.Method;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,15 +41,17 @@ public final class SoftRoceExtension implements InvocationInterceptor {
         OnSoftRoce settings = method.getAnnotation(OnSoftRoce.class) != null ? method.getAnnotation(OnSoftRoce.class)
                 : type.getAnnotation(OnSoftRoce.class);
         long timeout = settings == null ? 300 : settings.timeoutSeconds();
+        Path share = Files.createTempDirectory("weft-softroce-test-");
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-cp", System.getProperty("java.class.path")));
+                "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-XX:ErrorFile=" + share + "/hs_err_pid%p.log", "-cp",
+                System.getProperty("java.class.path")));
         command.add(GuestLauncher.class.getName());
         command.add(type.getName() + "#" + method.getName());
         Testbed.Result r;
         try {
             Testbed testbed = Testbed.create(Testbed.Options.defaults().withTimeout(Duration.ofSeconds(timeout)));
             testbed.prepare(System.out::println);
-            r = testbed.exec(command, Path.of("").toAbsolutePath(), Map.of(), null, null);
+            r = testbed.exec(command, Path.of("").toAbsolutePath(), Map.of(), share, null);
         } catch (FabricException e) {
             if (Boolean.getBoolean(REQUIRED)) {
                 throw new AssertionFailedError("the Soft-RoCE testbed is required (-D" + REQUIRED + "=true) but cannot run: " + e.getMessage(), e);
@@ -60,8 +64,26 @@ public final class SoftRoceExtension implements InvocationInterceptor {
             Assumptions.abort("skipped inside the testbed:\n" + r.output());
         }
         if (r.exitCode() != 0) {
+            StringBuilder crash = new StringBuilder();
+            try (var files = Files.list(share)) {
+                for (Path p : files.filter(f -> f.getFileName().toString().startsWith("hs_err")).toList()) {
+                    Path kept = Path.of("target").resolve(p.getFileName());
+                    Files.copy(p, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    crash.append("\nJVM crash report (kept as ").append(kept.toAbsolutePath()).append("):\n")
+                            .append(String.join("\n", Files.readAllLines(p).stream().limit(120).toList()));
+                }
+            }
             throw new AssertionFailedError(type.getSimpleName() + "." + method.getName() + " failed inside the Soft-RoCE testbed (exit "
-                    + r.exitCode() + "):\n" + r.output());
+                    + r.exitCode() + "):\n" + r.output() + crash);
+        }
+        deleteQuietly(share);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try {
+            KernelImage.deleteTree(dir);
+        } catch (IOException ignored) {
+            // a leftover temporary directory is harmless
         }
     }
 }

@@ -194,18 +194,21 @@ final class VerbsCompletionQueue implements CompletionQueue {
     @Override
     public void close() {
         synchronized (pollLock) {
-            synchronized (waitLock) {
-                if (!open) {
-                    return;
-                }
-                for (VerbsEndpoint e : users) {
-                    if (e.isOpen()) {
-                        throw new FabricException(ErrorCode.BUSY, "completion queue is still used by endpoint " + e.id()
-                                + "; close the endpoints first (closing the domain closes both in the right order)");
-                    }
-                }
-                open = false;
+            if (!open) {
+                return;
             }
+            for (VerbsEndpoint e : users) {
+                if (e.isOpen()) {
+                    throw new FabricException(ErrorCode.BUSY, "completion queue is still used by endpoint " + e.id()
+                            + "; close the endpoints first (closing the domain closes both in the right order)");
+                }
+            }
+            open = false;
+        }
+        // An await in progress holds waitLock (and takes pollLock inside it): wait for it to see the
+        // queue closed before the native objects go away. Never nest the two locks the other way.
+        synchronized (waitLock) {
+            open = false;
         }
         for (VerbsEndpoint e : users) {
             e.release();
