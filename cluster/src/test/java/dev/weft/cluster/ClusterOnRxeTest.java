@@ -21,4 +21,9 @@ class ClusterOnRxeTest extends ClusterScenarios {
     String params() {
         return "?ack_timeout=12&retry=3";
     }
+
+    @Override
+    long timingSlackMillis() {
+        return 4000;
+    }
 }

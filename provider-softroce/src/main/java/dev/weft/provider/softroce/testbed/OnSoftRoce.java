@@ -17,6 +17,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * property {@code weft.softroce.required} is {@code true} (CI sets it). Supports plain
  * {@code @Test} methods without parameters.
  */
+@SuppressWarnings("exports")
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
 @Target({ElementType.TYPE, ElementType.METHOD})

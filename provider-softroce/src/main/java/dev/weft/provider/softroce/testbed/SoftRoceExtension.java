@@ -20,6 +20,7 @@ import org.opentest4j.AssertionFailedError;
  * at hand (inside the testbed guest, or on a host with rdma_rxe), otherwise in a testbed VM through
  * {@link GuestLauncher}. Stateless, thread-safe.
  */
+@SuppressWarnings("exports")
 public final class SoftRoceExtension implements InvocationInterceptor {
     /** The system property that turns "testbed cannot start" from a skip into a failure. */
     public static final String REQUIRED = "weft.softroce.required";

@@ -461,6 +461,11 @@ final class VerbsEndpoint implements Endpoint {
     // ---------------------------------------------------------------- data path
 
     private int fillOne(MemorySegment sges, MemoryRegion region, long offset, int length) {
+        return fillAt(sges, 0, region, offset, length);
+    }
+
+    /** Writes one {@code ibv_sge} at {@code base}; returns 1, 0 for an empty range, or {@link #NOT_OK}. */
+    private int fillAt(MemorySegment sges, long base, MemoryRegion region, long offset, int length) {
         if (!(region instanceof VerbsMemoryRegion r) || r.verbsDomain() != domain) {
             return NOT_OK;
         }
@@ -473,9 +478,9 @@ final class VerbsEndpoint implements Endpoint {
         if (length == 0) {
             return 0;
         }
-        sges.set(C.U64, SGE_ADDR, r.segment().address() + offset);
-        sges.set(C.INT, SGE_LENGTH, length);
-        sges.set(C.INT, SGE_LKEY, r.lkey());
+        sges.set(C.U64, base + SGE_ADDR, r.segment().address() + offset);
+        sges.set(C.INT, base + SGE_LENGTH, length);
+        sges.set(C.INT, base + SGE_LKEY, r.lkey());
         return 1;
     }
 
@@ -486,7 +491,7 @@ final class VerbsEndpoint implements Endpoint {
         }
         int k = 0;
         for (int i = 0; i < n; i++) {
-            int rc = fillOne(sges.asSlice(k * SGE_SIZE, SGE_SIZE), list.region(i), list.offset(i), list.length(i));
+            int rc = fillAt(sges, k * SGE_SIZE, list.region(i), list.offset(i), list.length(i));
             if (rc < 0) {
                 return rc;
             }
