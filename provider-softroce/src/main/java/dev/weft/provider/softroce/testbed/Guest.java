@@ -8,7 +8,9 @@ import java.util.Map;
  * What runs inside the VM: {@link #INIT}, the initramfs's {@code /init} (busybox sh), and the
  * per-run script {@link #script} it executes after switching to the host's root.
  *
- * <p>{@code /init} loads the modules in order, mounts the host's root read-only over 9p with a
+ * <p>{@code /init} loads the modules in order, mounts the host's root read-only over 9p (with the
+ * page cache on, {@code cache=loose}: the root does not change during a run, and the JVM maps
+ * its module image and class-data archive from it) with a
  * tmpfs overlay on top (the guest may write anywhere; nothing reaches the host), mounts the run's
  * share writable at the same path as on the host, chroots, runs {@code guest.sh}, records its exit
  * code in {@code rc} and powers off. Host paths stay visible at the same place (including
@@ -33,7 +35,7 @@ final class Guest {
               insmod /modules/$m || echo "weft-testbed: insmod $m failed"
             done
             share=$(sed -n 's/.*weft.share=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
-            mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host || echo "weft-testbed: cannot mount the host root"
+            mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host || echo "weft-testbed: cannot mount the host root"
             mount -t tmpfs -o size=50% tmpfs /ovl
             mkdir -p /ovl/upper /ovl/work
             mount -t overlay overlay -o lowerdir=/host,upperdir=/ovl/upper,workdir=/ovl/work /newroot || echo "weft-testbed: overlay failed"

@@ -31,7 +31,7 @@ final class KernelImage {
     static final List<String> MODULES = List.of("virtio_pci", "9pnet_virtio", "9p", "overlay", "dummy", "crc32_generic", "rdma_rxe",
             "rdma_ucm");
     /** Bump when {@code /init} changes, so cached initramfs images are rebuilt. */
-    static final int INIT_VERSION = 3;
+    static final int INIT_VERSION = 6;
 
     final String packageName;
     final Path directory;
