@@ -5,4 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 ./weft testbed info >/dev/null
-WEFT_NO_BUILD=1 ./weft testbed exec --timeout 900 -- sh scripts/perf-softroce-guest.sh
+# Both sides spin on their own CPU: run the guest CPUs on two host threads (multi-threaded TCG).
+# Rarely, a guest JVM dies in freshly compiled code in this mode; the guest script then prints
+# the crash report, and a second run is the remedy.
+WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 ./weft testbed exec --timeout 900 -- sh scripts/perf-softroce-guest.sh

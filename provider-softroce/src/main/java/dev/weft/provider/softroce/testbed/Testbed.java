@@ -69,6 +69,17 @@ public final class Testbed {
      */
     static final String CPU = "qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt,+cx16";
 
+    /**
+     * One host thread runs every guest CPU ({@code thread=single}). With one thread per guest CPU
+     * ({@code thread=multi}), guest JVMs died now and then of SIGILL or SIGSEGV in freshly compiled
+     * JDK code — the JIT writes code on one CPU that another runs, which multi-threaded TCG did
+     * not always see in time. Single-threaded TCG keeps the guest's two CPUs, so threads and
+     * processes still interleave, at some cost in speed. Benchmarks that spin on two CPUs at once
+     * need {@code tcg,thread=multi}: set {@code WEFT_TESTBED_ACCEL} (or {@code -Dweft.testbed.accel}).
+     */
+    static final String ACCEL = System.getProperty("weft.testbed.accel",
+            System.getenv().getOrDefault("WEFT_TESTBED_ACCEL", "tcg,thread=single"));
+
     private final Options options;
 
     private Testbed(Options options) {
@@ -159,7 +170,8 @@ public final class Testbed {
         } catch (FabricException e) {
             b.append("kernel    unknown: ").append(e.getMessage()).append('\n');
         }
-        b.append("guest     ").append(options.cpus()).append(" CPUs, ").append(options.memoryMiB()).append(" MiB, TCG, no network (-nic none)\n");
+        b.append("guest     ").append(options.cpus()).append(" CPUs, ").append(options.memoryMiB()).append(" MiB, ").append(ACCEL)
+                .append(", CPU ").append(CPU).append(", no network (-nic none)\n");
         b.append("device    rxe0 on dummy0, ").append(Guest.ADDRESS).append("/24\n");
         b.append("timeout   ").append(options.timeout().toSeconds()).append(" s\n");
         List<String> missing = missing();
@@ -217,7 +229,7 @@ public final class Testbed {
             Files.deleteIfExists(run.resolve("output.log"));
             Files.writeString(run.resolve("guest.sh"), Guest.script(command, workDir, env, List.of("rxe")));
             Path console = run.resolve("console.log");
-            List<String> qemu = List.of(Host.which("qemu-system-x86_64").toString(), "-accel", "tcg,thread=multi", "-cpu", CPU,
+            List<String> qemu = List.of(Host.which("qemu-system-x86_64").toString(), "-accel", ACCEL, "-cpu", CPU,
                     "-m", Integer.toString(options.memoryMiB()), "-smp", Integer.toString(options.cpus()), "-display", "none",
                     "-monitor", "none", "-serial", "file:" + console, "-no-reboot", "-kernel", kernel.vmlinuz.toString(), "-initrd",
                     kernel.initrd.toString(), "-append", "console=ttyS0 quiet panic=-1 weft.share=" + run,

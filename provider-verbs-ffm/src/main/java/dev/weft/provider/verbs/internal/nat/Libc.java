@@ -18,6 +18,10 @@ public final class Libc {
     private static final MethodHandle POLL = Native.fn(LIBC, "poll", true, FunctionDescriptor.of(I, P, L, I));
     private static final MethodHandle STRERROR = Native.fn(LIBC, "strerror", false, FunctionDescriptor.of(P, I));
 
+    private static final long FD = Structs.offset(Structs.POLLFD, "fd");
+    private static final long EVENTS = Structs.offset(Structs.POLLFD, "events");
+    private static final long REVENTS = Structs.offset(Structs.POLLFD, "revents");
+
     /** {@code POLLIN}. */
     public static final short POLLIN = 1;
     /** {@code POLLERR | POLLHUP | POLLNVAL}. */
@@ -32,9 +36,9 @@ public final class Libc {
      * @return {@code true} if readable, {@code false} on timeout or EINTR
      */
     public static boolean readable(MemorySegment pollfd, int fd, int timeoutMillis) {
-        pollfd.set(C.INT, Structs.offset(Structs.POLLFD, "fd"), fd);
-        pollfd.set(C.U16, Structs.offset(Structs.POLLFD, "events"), POLLIN);
-        pollfd.set(C.U16, Structs.offset(Structs.POLLFD, "revents"), (short) 0);
+        pollfd.set(C.INT, FD, fd);
+        pollfd.set(C.U16, EVENTS, POLLIN);
+        pollfd.set(C.U16, REVENTS, (short) 0);
         try {
             int n = (int) POLL.invokeExact(Native.capture(), pollfd, 1L, timeoutMillis);
             if (n < 0) {
