@@ -76,7 +76,11 @@ public abstract class ResourcesTck extends TckBase {
             }
         }
         assertEquals(PostStatus.AGAIN, last);
-        assertTrue(ok >= 1 && ok <= 4, "accepted " + ok + " with a depth of 4");
-        await(q, ok);
+        // A provider may free a slot when a completion is generated (tcp) or only when it is polled
+        // (verbs): every request beyond the depth needs a completion that is waiting in the queue.
+        dev.weft.CompletionBatch ready = new dev.weft.CompletionBatch(64);
+        int waiting = q.poll(ready);
+        assertTrue(ok >= 1 && ok <= 4 + waiting, "accepted " + ok + " with a depth of 4 and " + waiting + " completions waiting");
+        await(q, ok - waiting);
     }
 }

@@ -136,4 +136,42 @@ class VerbsOnRxeTest {
         p.waitFor();
         return (int) out.lines().filter(l -> l.contains("lqpn") && !l.contains("type GSI") && !l.contains("type SMI")).count();
     }
+
+    /**
+     * The port going down is an asynchronous event (IBV_EVENT_PORT_ERR): every endpoint on the
+     * device moves to ERROR and later requests complete FLUSHED, without the application polling
+     * for it first.
+     */
+    @Test
+    void aPortErrorFailsTheEndpoints() throws Exception {
+        String addr = Testbed.address();
+        try (Fabric server = Fabrics.open("verbs://" + addr + ":0"); Fabric client = Fabrics.open("verbs://" + addr + ":0");
+             Arena arena = Arena.ofShared()) {
+            Domain sd = server.openDomain();
+            MemoryRegion target = sd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
+            Listener listener = sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)));
+            listener.publish("t", target);
+            Domain cd = client.openDomain();
+            CompletionQueue q = cd.openCompletionQueue(16);
+            MemoryRegion local = cd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE);
+            Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(q));
+            Endpoint accepted = listener.accept(Duration.ofSeconds(10));
+            assertNotNull(accepted);
+            assertEquals(0, new ProcessBuilder("ip", "link", "set", "dummy0", "down").inheritIO().start().waitFor());
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (e.state() == dev.weft.EndpointState.CONNECTED && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertEquals(dev.weft.EndpointState.ERROR, e.state(), "the port error reached the endpoint: " + e);
+                assertEquals(dev.weft.EndpointState.ERROR, accepted.state(), "and the other endpoint on the device: " + accepted);
+                assertEquals(PostStatus.OK, e.write(1, local, 0, 8, e.wellKnownRegion().orElseThrow(), 0));
+                CompletionBatch batch = new CompletionBatch(4);
+                assertEquals(1, q.await(batch, 10, TimeUnit.SECONDS));
+                assertEquals(Status.FLUSHED, batch.get(0).status());
+            } finally {
+                new ProcessBuilder("ip", "link", "set", "dummy0", "up").inheritIO().start().waitFor();
+            }
+        }
+    }
 }

@@ -4,6 +4,7 @@ import static dev.weft.provider.verbs.internal.nat.Native.B;
 import static dev.weft.provider.verbs.internal.nat.Native.I;
 import static dev.weft.provider.verbs.internal.nat.Native.L;
 import static dev.weft.provider.verbs.internal.nat.Native.P;
+import static dev.weft.provider.verbs.internal.nat.Native.rethrow;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
@@ -108,16 +109,6 @@ public final class Ibv {
     public static final int GID_TYPE_ROCE_V2 = 2;
     /** {@code IBV_ATOMIC_NONE}. */
     public static final int ATOMIC_NONE = 0;
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
-    }
 
     private static MemorySegment checked(MemorySegment p, String function, String what) {
         if (p.address() == 0) {

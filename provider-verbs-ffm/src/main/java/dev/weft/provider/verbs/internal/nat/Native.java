@@ -79,6 +79,23 @@ public final class Native {
         return critical ? LINKER.downcallHandle(fd, Linker.Option.critical(false)) : LINKER.downcallHandle(fd);
     }
 
+    /**
+     * For the wrappers around {@code invokeExact}: runtime exceptions and errors pass through,
+     * anything else (a downcall declares {@code Throwable}) is wrapped.
+     *
+     * @param t what the downcall threw
+     * @return the exception to throw
+     */
+    static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(t);
+    }
+
     /** @return this thread's errno capture segment, for a handle made with {@code errno = true} */
     static MemorySegment capture() {
         return CAPTURE_SEGMENT.get();

@@ -3,6 +3,7 @@ package dev.weft.provider.verbs.internal.nat;
 import static dev.weft.provider.verbs.internal.nat.Native.B;
 import static dev.weft.provider.verbs.internal.nat.Native.I;
 import static dev.weft.provider.verbs.internal.nat.Native.P;
+import static dev.weft.provider.verbs.internal.nat.Native.rethrow;
 import static dev.weft.provider.verbs.internal.nat.Native.S;
 
 import java.lang.foreign.FunctionDescriptor;
@@ -75,16 +76,6 @@ public final class RdmaCm {
     public static final int EVENT_ADDR_CHANGE = 14;
     /** Time-wait ended. */
     public static final int EVENT_TIMEWAIT_EXIT = 15;
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
-    }
 
     private static void checked(int rc, String function, String what) {
         if (rc != 0) {
