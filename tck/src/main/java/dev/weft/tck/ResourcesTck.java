@@ -25,7 +25,7 @@ public abstract class ResourcesTck extends TckBase {
 
     private static int settle(java.util.function.IntSupplier count, int baseline) throws InterruptedException {
         int n = count.getAsInt();
-        for (int i = 0; i < 200 && n > baseline; i++) {
+        for (int i = 0; i < 750 && n > baseline; i++) { // up to 15 s: peers notice closed connections asynchronously
             Thread.sleep(20);
             n = count.getAsInt();
         }
