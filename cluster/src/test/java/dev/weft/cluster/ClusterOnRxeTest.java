@@ -1,7 +1,16 @@
 package dev.weft.cluster;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
 import dev.weft.provider.softroce.testbed.OnSoftRoce;
 import dev.weft.provider.softroce.testbed.Testbed;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -25,5 +34,63 @@ class ClusterOnRxeTest extends ClusterScenarios {
     @Override
     long timingSlackMillis() {
         return 4000;
+    }
+
+    /** The guest's CPU is emulated: beats every 200 ms, so a failover is not mistaken for a dead partner. */
+    @Override
+    Duration heartbeatInterval() {
+        return Duration.ofMillis(200);
+    }
+
+    private static void sh(String command) throws Exception {
+        assertEquals(0, new ProcessBuilder("sh", "-c", command).inheritIO().start().waitFor(), command);
+    }
+
+    /**
+     * Two interconnects on two rxe devices (rxe0 on dummy0, rxe1 on dummy1). Taking dummy0 down
+     * is a real cut: the device reports a port error, its endpoints fail, the clients move to
+     * interconnect 1 without losing or duplicating a mirrored record, and the partner is never
+     * declared failed.
+     */
+    @Test
+    void clientsFailOverWhenALinkGoesDown() throws Exception {
+        sh("ip link add dummy1 type dummy && ip link set dummy1 up && ip addr add 198.51.100.1/24 dev dummy1"
+                + " && rdma link add rxe1 type rxe netdev dummy1");
+        String second = "verbs://198.51.100.1:";
+        int a0 = port();
+        int b0 = port();
+        int a1 = port();
+        int b1 = port();
+        try (Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(a0) + params(), uri(b0)),
+                new ClusterNode.Interconnect(second + a1 + params(), second + b1)), Duration.ofSeconds(3));
+             Node b = new Node(2, List.of(new ClusterNode.Interconnect(uri(b0) + params(), uri(a0)),
+                     new ClusterNode.Interconnect(second + b1 + params(), second + a1)), Duration.ofSeconds(3))) {
+            waitFor(() -> a.node.managers().stream().allMatch(m -> m.state() == SlamState.CONNECTED)
+                    && b.node.managers().stream().allMatch(m -> m.state() == SlamState.CONNECTED) && linked(a), 30_000, "both interconnects");
+            waitFor(() -> b.heartbeat.state() == PartnerState.ALIVE, 10_000, "heartbeats");
+            List<byte[]> written = new ArrayList<>();
+            for (int i = 1; i <= 20; i++) {
+                byte[] r = ("r" + i).getBytes(StandardCharsets.UTF_8);
+                written.add(r);
+                a.mirror.append(r);
+            }
+            sh("ip link set dummy0 down");
+            for (int i = 21; i <= 60; i++) {
+                byte[] r = ("r" + i).getBytes(StandardCharsets.UTF_8);
+                written.add(r);
+                a.mirror.append(r);
+            }
+            assertEquals(60, b.mirror.mirroredUpTo());
+            for (int i = 1; i <= 60; i++) {
+                assertArrayEquals(written.get(i - 1), b.mirror.mirrored(i), "record " + i);
+            }
+            waitFor(() -> a.node.managers().get(0).state() != SlamState.CONNECTED, 10_000, "interconnect 0 is declared down");
+            assertEquals(SlamState.CONNECTED, a.node.managers().get(1).state(), "interconnect 1 carries on");
+            assertFalse(a.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + a.states);
+            assertFalse(b.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + b.states);
+            // Rejoining after the link returns is not yet achieved on rxe (both sides' reads of the
+            // partner keep failing after dummy0 is up again); see docs/cluster.md. Restore the link.
+            sh("ip link set dummy0 up");
+        }
     }
 }

@@ -41,7 +41,11 @@ abstract class ClusterScenarios {
     long timingSlackMillis() {
         return 0;
     }
-    private final List<String> events = new CopyOnWriteArrayList<>();
+    final List<String> events = new CopyOnWriteArrayList<>();
+    /** @return the heartbeat interval of both nodes (6 missed beats declare the partner failed) */
+    Duration heartbeatInterval() {
+        return Duration.ofMillis(50);
+    }
 
     /** A node with a heartbeat monitor and a log mirror. */
     final class Node implements AutoCloseable {
@@ -51,7 +55,7 @@ abstract class ClusterScenarios {
         final ClusterNode node;
 
         Node(long id, List<ClusterNode.Interconnect> interconnects, Duration wait) {
-            heartbeat = new HeartbeatMonitor(Duration.ofMillis(50), 6, (s, why) -> states.add(s));
+            heartbeat = new HeartbeatMonitor(heartbeatInterval(), 6, (s, why) -> states.add(s));
             node = new ClusterNode(id, interconnects, List.of(heartbeat, mirror), s -> s.withWaitTimeout(wait),
                     (ic, from, event, to, detail) -> events.add(id + ":" + ic + ":" + from + ">" + to + ":" + event), line -> { });
         }
@@ -169,7 +173,9 @@ abstract class ClusterScenarios {
             long t0 = System.nanoTime();
             waitFor(() -> a.heartbeat.state() == PartnerState.FAILED, 5000, "A declares B failed");
             long millis = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(millis >= 250 && millis < 2000 + timingSlackMillis(), "detected after " + millis + " ms (6 missed × 50 ms)");
+            long beat = heartbeatInterval().toMillis();
+            assertTrue(millis >= 5 * beat && millis < 2000 + 6 * beat + timingSlackMillis(),
+                    "detected after " + millis + " ms (6 missed × " + beat + " ms)");
             assertEquals(SlamState.CONNECTED, a.node.managers().get(0).state(), "the interconnect stayed up");
         }
     }
