@@ -1,12 +1,10 @@
 package dev.weft.cluster;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.weft.provider.softroce.testbed.OnSoftRoce;
 import dev.weft.provider.softroce.testbed.Testbed;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,21 +67,10 @@ class ClusterOnRxeTest extends ClusterScenarios {
                     && b.node.managers().stream().allMatch(m -> m.state() == SlamState.CONNECTED) && linked(a), 30_000, "both interconnects");
             waitFor(() -> b.heartbeat.state() == PartnerState.ALIVE, 10_000, "heartbeats");
             List<byte[]> written = new ArrayList<>();
-            for (int i = 1; i <= 20; i++) {
-                byte[] r = ("r" + i).getBytes(StandardCharsets.UTF_8);
-                written.add(r);
-                a.mirror.append(r);
-            }
+            appendRecords(a, written, 1, 20);
             sh("ip link set dummy0 down");
-            for (int i = 21; i <= 60; i++) {
-                byte[] r = ("r" + i).getBytes(StandardCharsets.UTF_8);
-                written.add(r);
-                a.mirror.append(r);
-            }
-            assertEquals(60, b.mirror.mirroredUpTo());
-            for (int i = 1; i <= 60; i++) {
-                assertArrayEquals(written.get(i - 1), b.mirror.mirrored(i), "record " + i);
-            }
+            appendRecords(a, written, 21, 60);
+            assertMirrored(b, written);
             waitFor(() -> a.node.managers().get(0).state() != SlamState.CONNECTED, 10_000, "interconnect 0 is declared down");
             assertEquals(SlamState.CONNECTED, a.node.managers().get(1).state(), "interconnect 1 carries on");
             assertFalse(a.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + a.states);

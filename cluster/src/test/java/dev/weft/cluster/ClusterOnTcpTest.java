@@ -1,6 +1,5 @@
 package dev.weft.cluster;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -42,23 +41,12 @@ class ClusterOnTcpTest extends ClusterScenarios {
                     && b.node.managers().stream().allMatch(m -> m.state() == SlamState.CONNECTED) && linked(a), 15_000, "both interconnects");
             waitFor(() -> b.heartbeat.state() == PartnerState.ALIVE, 5000, "heartbeats");
             List<byte[]> written = new ArrayList<>();
-            for (int i = 1; i <= 20; i++) {
-                byte[] r = ("r" + i).getBytes(StandardCharsets.UTF_8);
-                written.add(r);
-                a.mirror.append(r);
-            }
+            appendRecords(a, written, 1, 20);
             // cut interconnect 0 for real: half-open, bytes vanish
             toB0.mode(FaultProxy.Mode.BLACK_HOLE);
             toA0.mode(FaultProxy.Mode.BLACK_HOLE);
-            for (int i = 21; i <= 60; i++) {
-                byte[] r = ("r" + i).getBytes(StandardCharsets.UTF_8);
-                written.add(r);
-                a.mirror.append(r);
-            }
-            assertEquals(60, b.mirror.mirroredUpTo());
-            for (int i = 1; i <= 60; i++) {
-                assertArrayEquals(written.get(i - 1), b.mirror.mirrored(i), "record " + i);
-            }
+            appendRecords(a, written, 21, 60);
+            assertMirrored(b, written);
             waitFor(() -> a.node.managers().get(0).state() != SlamState.CONNECTED, 5000, "interconnect 0 is declared down");
             Thread.sleep(600);
             assertFalse(a.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + a.states);

@@ -85,6 +85,23 @@ abstract class ClusterScenarios {
         }
     }
 
+    /** Appends records "r{from}".."r{to}" to {@code a}'s log mirror and remembers them in {@code written}. */
+    static void appendRecords(Node a, List<byte[]> written, int from, int to) {
+        for (int i = from; i <= to; i++) {
+            byte[] r = ("r" + i).getBytes(StandardCharsets.UTF_8);
+            written.add(r);
+            a.mirror.append(r);
+        }
+    }
+
+    /** Fails unless {@code b} mirrored exactly {@code written}, in order, none lost or duplicated. */
+    static void assertMirrored(Node b, List<byte[]> written) {
+        assertEquals(written.size(), b.mirror.mirroredUpTo());
+        for (int i = 1; i <= written.size(); i++) {
+            assertArrayEquals(written.get(i - 1), b.mirror.mirrored(i), "record " + i);
+        }
+    }
+
     static boolean linked(Node n) {
         return n.node.connected() && n.heartbeat.activeInterconnect() >= 0;
     }

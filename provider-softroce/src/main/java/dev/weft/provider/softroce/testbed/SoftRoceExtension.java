@@ -48,17 +48,13 @@ public final class SoftRoceExtension implements InvocationInterceptor {
                 System.getProperty("java.class.path")));
         command.add(GuestLauncher.class.getName());
         command.add(type.getName() + "#" + method.getName());
+        String what = type.getSimpleName() + "." + method.getName();
+        Testbed testbed = prepareOrSkip(Testbed.create(Testbed.Options.defaults().withTimeout(Duration.ofSeconds(timeout))), what);
         Testbed.Result r;
         try {
-            Testbed testbed = Testbed.create(Testbed.Options.defaults().withTimeout(Duration.ofSeconds(timeout)));
-            testbed.prepare(System.out::println);
             r = testbed.exec(command, Path.of("").toAbsolutePath(), Map.of(), share, null);
         } catch (FabricException e) {
-            if (Boolean.getBoolean(REQUIRED)) {
-                throw new AssertionFailedError("the Soft-RoCE testbed is required (-D" + REQUIRED + "=true) but cannot run: " + e.getMessage(), e);
-            }
-            Assumptions.abort("the Soft-RoCE testbed cannot run here: " + e.getMessage());
-            return;
+            throw unavailable(e, what);
         }
         System.out.print(r.output());
         if (r.exitCode() == GuestLauncher.ABORTED) {
@@ -86,5 +82,31 @@ public final class SoftRoceExtension implements InvocationInterceptor {
         } catch (IOException ignored) {
             // a leftover temporary directory is harmless
         }
+    }
+
+    /**
+     * Prepares the testbed for a test that needs it: returns it ready, or skips the test with the
+     * reason — fails it instead when {@value #REQUIRED} is {@code true} (CI).
+     *
+     * @param testbed the testbed
+     * @param what the test, for the message
+     * @return {@code testbed}, prepared
+     */
+    public static Testbed prepareOrSkip(Testbed testbed, String what) {
+        try {
+            testbed.prepare(System.out::println);
+            return testbed;
+        } catch (FabricException e) {
+            throw unavailable(e, what);
+        }
+    }
+
+    private static RuntimeException unavailable(FabricException e, String what) {
+        if (Boolean.getBoolean(REQUIRED)) {
+            throw new AssertionFailedError(what + ": the Soft-RoCE testbed is required (-D" + REQUIRED + "=true) but cannot run: "
+                    + e.getMessage(), e);
+        }
+        Assumptions.abort(what + " skipped: the Soft-RoCE testbed cannot run here: " + e.getMessage());
+        throw new IllegalStateException("unreachable: abort throws");
     }
 }

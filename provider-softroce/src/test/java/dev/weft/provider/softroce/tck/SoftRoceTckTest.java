@@ -2,9 +2,7 @@ package dev.weft.provider.softroce.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.weft.FabricException;
 import dev.weft.provider.softroce.testbed.SoftRoceExtension;
 import dev.weft.provider.softroce.testbed.Testbed;
 import java.nio.file.Files;
@@ -17,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,15 +31,8 @@ class SoftRoceTckTest {
     @Test
     @Timeout(value = 12, unit = TimeUnit.MINUTES)
     void wholeTckOnRxe(@TempDir Path share) throws Exception {
-        Testbed testbed = Testbed.create(Testbed.Options.defaults().withTimeout(Duration.ofMinutes(10)));
-        try {
-            testbed.prepare(System.out::println);
-        } catch (FabricException e) {
-            if (Boolean.getBoolean(SoftRoceExtension.REQUIRED)) {
-                fail("the Soft-RoCE testbed is required (-D" + SoftRoceExtension.REQUIRED + "=true) but cannot start: " + e.getMessage());
-            }
-            Assumptions.abort("TCK verbs(rxe) skipped: the Soft-RoCE testbed cannot start here: " + e.getMessage());
-        }
+        Testbed testbed = SoftRoceExtension.prepareOrSkip(Testbed.create(Testbed.Options.defaults().withTimeout(Duration.ofMinutes(10))),
+                "TCK verbs(rxe)");
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-cp", System.getProperty("java.class.path"), "-Dweft.tck.strict=true",
                 "-Dweft.tck.reportDir=" + share, GuestTckMain.class.getName()));

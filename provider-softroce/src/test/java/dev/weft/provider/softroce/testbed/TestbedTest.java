@@ -73,16 +73,7 @@ class TestbedTest {
     }
 
     private static Testbed vmOrSkip(Duration timeout) {
-        Testbed t = Testbed.create(Testbed.Options.defaults().withTimeout(timeout));
-        try {
-            t.prepare(System.out::println);
-        } catch (FabricException e) {
-            if (Boolean.getBoolean(SoftRoceExtension.REQUIRED)) {
-                throw e;
-            }
-            Assumptions.abort("the testbed cannot start here: " + e.getMessage());
-        }
-        return t;
+        return SoftRoceExtension.prepareOrSkip(Testbed.create(Testbed.Options.defaults().withTimeout(timeout)), "a testbed VM run");
     }
 
     @Test

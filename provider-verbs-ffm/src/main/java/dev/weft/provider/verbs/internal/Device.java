@@ -262,11 +262,6 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
         return name + " (" + transport + ")";
     }
 
-    /** @return the context as a {@code struct ibv_context} segment */
-    MemorySegment ctx() {
-        return context.reinterpret(IBV_CONTEXT.byteSize());
-    }
-
     static MemorySegment opsPointer(MemorySegment context, String op) {
         return context.reinterpret(IBV_CONTEXT.byteSize()).get(C.PTR, offset(IBV_CONTEXT, "ops." + op));
     }

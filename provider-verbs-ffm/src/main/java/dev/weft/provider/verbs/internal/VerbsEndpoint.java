@@ -365,10 +365,6 @@ final class VerbsEndpoint implements Endpoint {
         this.onEstablished = action;
     }
 
-    MemorySegment cmId() {
-        return id;
-    }
-
     /**
      * Moves the endpoint to ERROR and the QP to the error state, which flushes its work.
      *
@@ -504,11 +500,11 @@ final class VerbsEndpoint implements Endpoint {
         return key < 0 || key > 0xFFFF_FFFFL;
     }
 
-    /** Posts the send work request prepared in {@link #sendWr}, under {@link #sendLock}. */
+    /**
+     * Posts the send work request prepared in {@link #sendWr}; the caller holds {@link #sendLock}
+     * and has checked {@link #closedForPosting()} (close and release take the same lock).
+     */
     private PostStatus postSendLocked(long wrId, Opcode opcode, int ibvOpcode, int sges, int length) {
-        if (state == EndpointState.CLOSED || released.get()) {
-            return PostStatus.CLOSED;
-        }
         long posted = sendPosted;
         if (posted - sendDone >= sendIds.length) {
             return PostStatus.AGAIN;
@@ -533,7 +529,35 @@ final class VerbsEndpoint implements Endpoint {
             sendPosted = posted + 1;
             return PostStatus.OK;
         }
+        return refused(rc);
+    }
+
+    /** @return the post status for a driver's non-zero answer to post_send or post_recv */
+    private static PostStatus refused(int rc) {
         return rc == Errno.ENOMEM || rc == Errno.EAGAIN ? PostStatus.AGAIN : PostStatus.INVALID;
+    }
+
+    /** @return whether posting must answer CLOSED; the caller holds the queue's lock, so the native memory stays alive */
+    private boolean closedForPosting() {
+        return state == EndpointState.CLOSED || released.get();
+    }
+
+    /**
+     * Fills the gather list of the send work request from a single range or a list, then posts it;
+     * the caller holds {@link #sendLock}, checked {@link #closedForPosting()} and set the
+     * opcode-specific fields.
+     */
+    private PostStatus gatherAndPostLocked(long wrId, Opcode opcode, int ibvOpcode, MemoryRegion local, long localOffset, int length,
+                                           ScatterGatherList list) {
+        int sges = list == null ? fillOne(sendSges, local, localOffset, length) : fillList(sendSges, list);
+        if (sges < 0) {
+            return PostStatus.INVALID;
+        }
+        long total = list == null ? length : list.totalLength();
+        if (total < 0) {
+            return PostStatus.INVALID;
+        }
+        return postSendLocked(wrId, opcode, ibvOpcode, sges, (int) total);
     }
 
     private PostStatus rma(long wrId, Opcode opcode, int ibvOpcode, MemoryRegion local, long localOffset, int length,
@@ -542,21 +566,13 @@ final class VerbsEndpoint implements Endpoint {
             return PostStatus.INVALID;
         }
         synchronized (sendLock) {
-            if (state == EndpointState.CLOSED || released.get()) {
+            if (closedForPosting()) {
                 return PostStatus.CLOSED;
-            }
-            int sges = list == null ? fillOne(sendSges, local, localOffset, length) : fillList(sendSges, list);
-            if (sges < 0) {
-                return PostStatus.INVALID;
-            }
-            long total = list == null ? length : list.totalLength();
-            if (total < 0) {
-                return PostStatus.INVALID;
             }
             sendWr.set(C.U64, RDMA_ADDR, remoteAddress);
             sendWr.set(C.INT, RDMA_RKEY, (int) remoteKey);
             sendWr.set(C.INT, SEND_IMM, Integer.reverseBytes(immediate));
-            return postSendLocked(wrId, opcode, ibvOpcode, sges, (int) total);
+            return gatherAndPostLocked(wrId, opcode, ibvOpcode, local, localOffset, length, list);
         }
     }
 
@@ -566,7 +582,7 @@ final class VerbsEndpoint implements Endpoint {
             return PostStatus.INVALID;
         }
         synchronized (sendLock) {
-            if (state == EndpointState.CLOSED || released.get()) {
+            if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
             int sges = fillOne(sendSges, result, resultOffset, 8);
@@ -583,24 +599,16 @@ final class VerbsEndpoint implements Endpoint {
 
     private PostStatus send(long wrId, MemoryRegion local, long localOffset, int length, ScatterGatherList list) {
         synchronized (sendLock) {
-            if (state == EndpointState.CLOSED || released.get()) {
+            if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
-            int sges = list == null ? fillOne(sendSges, local, localOffset, length) : fillList(sendSges, list);
-            if (sges < 0) {
-                return PostStatus.INVALID;
-            }
-            long total = list == null ? length : list.totalLength();
-            if (total < 0) {
-                return PostStatus.INVALID;
-            }
-            return postSendLocked(wrId, Opcode.SEND, Ibv.WR_SEND, sges, (int) total);
+            return gatherAndPostLocked(wrId, Opcode.SEND, Ibv.WR_SEND, local, localOffset, length, list);
         }
     }
 
     private PostStatus receive(long wrId, MemoryRegion local, long localOffset, int length, ScatterGatherList list) {
         synchronized (recvLock) {
-            if (state == EndpointState.CLOSED || released.get()) {
+            if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
             int sges = list == null ? fillOne(recvSges, local, localOffset, length) : fillList(recvSges, list);
@@ -625,7 +633,7 @@ final class VerbsEndpoint implements Endpoint {
                 recvPosted = posted + 1;
                 return PostStatus.OK;
             }
-            return rc == Errno.ENOMEM || rc == Errno.EAGAIN ? PostStatus.AGAIN : PostStatus.INVALID;
+            return refused(rc);
         }
     }
 

@@ -9,7 +9,6 @@ import dev.weft.Fabric;
 import dev.weft.FabricException;
 import dev.weft.FabricUri;
 import dev.weft.ProviderInfo;
-import dev.weft.Transport;
 import dev.weft.provider.verbs.internal.nat.C;
 import dev.weft.provider.verbs.internal.nat.RdmaCm;
 import dev.weft.spi.ChildResources;
@@ -149,10 +148,6 @@ public final class VerbsFabric implements Fabric {
         return children;
     }
 
-    String name() {
-        return "verbs(" + device.name() + ")";
-    }
-
     void checkOpen() {
         if (!open) {
             throw FabricException.closed("fabric " + uri.safeText());
@@ -208,9 +203,5 @@ public final class VerbsFabric implements Fabric {
     @Override
     public String toString() {
         return "VerbsFabric[" + uri.safeText() + " on " + device + "]";
-    }
-
-    boolean isIwarp() {
-        return device.transport() == Transport.IWARP;
     }
 }

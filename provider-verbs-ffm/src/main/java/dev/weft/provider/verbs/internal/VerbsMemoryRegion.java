@@ -5,7 +5,6 @@ import static dev.weft.provider.verbs.internal.nat.Structs.offset;
 
 import dev.weft.Access;
 import dev.weft.Domain;
-import dev.weft.FabricException;
 import dev.weft.MemoryRegion;
 import dev.weft.provider.verbs.internal.nat.C;
 import dev.weft.provider.verbs.internal.nat.Ibv;
@@ -106,9 +105,5 @@ final class VerbsMemoryRegion implements MemoryRegion {
     public String toString() {
         return "VerbsMemoryRegion[" + segment.byteSize() + " bytes at 0x" + Long.toHexString(segment.address()) + ", rkey 0x"
                 + Integer.toHexString(rkey) + ", " + access + (open ? "" : ", closed") + "]";
-    }
-
-    static FabricException foreign() {
-        return FabricException.invalid("the region belongs to another domain; register it in the endpoint's domain");
     }
 }

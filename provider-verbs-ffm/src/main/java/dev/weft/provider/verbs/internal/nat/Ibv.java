@@ -29,8 +29,6 @@ public final class Ibv {
 
     private static final SymbolLookup LIB = Native.library("libibverbs.so.1", HINT);
 
-    private static final MethodHandle GET_DEVICE_LIST = Native.fn(LIB, "ibv_get_device_list", true, FunctionDescriptor.of(P, P));
-    private static final MethodHandle FREE_DEVICE_LIST = Native.fn(LIB, "ibv_free_device_list", false, FunctionDescriptor.ofVoid(P));
     private static final MethodHandle GET_DEVICE_NAME = Native.fn(LIB, "ibv_get_device_name", false, FunctionDescriptor.of(P, P));
     private static final MethodHandle GET_DEVICE_GUID = Native.fn(LIB, "ibv_get_device_guid", false, FunctionDescriptor.of(L, P));
     private static final MethodHandle QUERY_DEVICE = Native.fn(LIB, "ibv_query_device", false, FunctionDescriptor.of(I, P, P));
@@ -51,7 +49,6 @@ public final class Ibv {
     private static final MethodHandle GET_ASYNC_EVENT = Native.fn(LIB, "ibv_get_async_event", true, FunctionDescriptor.of(I, P, P));
     private static final MethodHandle ACK_ASYNC_EVENT = Native.fn(LIB, "ibv_ack_async_event", false, FunctionDescriptor.ofVoid(P));
     private static final MethodHandle EVENT_TYPE_STR = Native.fn(LIB, "ibv_event_type_str", false, FunctionDescriptor.of(P, I));
-    private static final MethodHandle WC_STATUS_STR = Native.fn(LIB, "ibv_wc_status_str", false, FunctionDescriptor.of(P, I));
 
     /** {@code ops.post_send(qp, wr, bad_wr)}: returns 0 or an errno value. */
     public static final MethodHandle POST_SEND = Native.pointer(FunctionDescriptor.of(I, P, P, P), true);
@@ -120,28 +117,6 @@ public final class Ibv {
     private static void checked(int rc, String function, String what) {
         if (rc != 0) {
             throw Native.failure(function, rc < 0 ? -rc : rc, what);
-        }
-    }
-
-    /**
-     * @param count receives the number of devices
-     * @return {@code struct ibv_device **}, NULL-terminated; free with {@link #freeDeviceList}
-     */
-    public static MemorySegment getDeviceList(MemorySegment count) {
-        try {
-            MemorySegment list = (MemorySegment) GET_DEVICE_LIST.invokeExact(Native.capture(), count);
-            return checked(list, "ibv_get_device_list", "listing RDMA devices");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** @param list from {@link #getDeviceList} */
-    public static void freeDeviceList(MemorySegment list) {
-        try {
-            FREE_DEVICE_LIST.invokeExact(list);
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
@@ -378,18 +353,6 @@ public final class Ibv {
     public static String eventTypeString(int type) {
         try {
             return Native.string((MemorySegment) EVENT_TYPE_STR.invokeExact(type));
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /**
-     * @param status {@code enum ibv_wc_status}
-     * @return libibverbs' text for it
-     */
-    public static String wcStatusString(int status) {
-        try {
-            return Native.string((MemorySegment) WC_STATUS_STR.invokeExact(status));
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -138,15 +138,6 @@ public final class Native {
         return p.reinterpret(Long.MAX_VALUE).getString(0);
     }
 
-    /**
-     * @param p a pointer from C
-     * @param layout what it points to
-     * @return a segment of the layout's size at that address
-     */
-    public static MemorySegment at(MemorySegment p, java.lang.foreign.MemoryLayout layout) {
-        return p.reinterpret(layout.byteSize());
-    }
-
     /** {@code int}, for descriptors. */
     static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     /** {@code uint64_t}, for descriptors. */
