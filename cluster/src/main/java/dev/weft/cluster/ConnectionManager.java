@@ -6,6 +6,7 @@ import dev.weft.CompletionQueue;
 import dev.weft.Domain;
 import dev.weft.Endpoint;
 import dev.weft.EndpointConfig;
+import dev.weft.EndpointState;
 import dev.weft.Fabric;
 import dev.weft.FabricException;
 import dev.weft.FabricUri;
@@ -120,6 +121,9 @@ public final class ConnectionManager implements AutoCloseable {
     private final List<MemoryRegion[]> clientRegions = new ArrayList<>();
     private final CompletionBatch batch = new CompletionBatch(16);
     private final List<ClientLink> links = new ArrayList<>();
+    /** Endpoints the partner opened to this node's listener; kept while connected, closed once broken (manager thread only). */
+    private final List<Endpoint> served = new ArrayList<>();
+    private volatile int servedCount;
     private final Thread thread;
     private volatile boolean running = true;
     private Endpoint endpoint;
@@ -193,6 +197,11 @@ public final class ConnectionManager implements AutoCloseable {
         return partnerIncarnation;
     }
 
+    /** @return how many endpoints the partner holds open to this node's listener (config and client regions), as last counted */
+    int servedEndpoints() {
+        return servedCount;
+    }
+
     /** @return {@link System#nanoTime()} when the current session reached Connected, 0 if not connected */
     public long connectedAtNanos() {
         return connectedAtNanos;
@@ -242,7 +251,7 @@ public final class ConnectionManager implements AutoCloseable {
                     }
                     case ERROR -> {
                         dropSession();
-                        sleepNanos(backoff);
+                        idle(backoff);
                         backoff = Math.min(backoff * 2, settings.retryMax().toNanos());
                         if (running) {
                             machine.fire(SlamEvent.RETRY, "back-off elapsed");
@@ -290,7 +299,7 @@ public final class ConnectionManager implements AutoCloseable {
                 machine.fire(SlamEvent.TIMEOUT, "no partner within " + settings.waitTimeout().toMillis() + " ms");
                 return;
             }
-            sleepNanos(settings.pollInterval().toNanos());
+            idle(settings.pollInterval().toNanos());
         }
     }
 
@@ -321,7 +330,7 @@ public final class ConnectionManager implements AutoCloseable {
                 machine.fire(SlamEvent.TIMEOUT, "the partner did not reach state 5 within " + settings.waitTimeout().toMillis() + " ms");
                 return;
             }
-            sleepNanos(settings.pollInterval().toNanos());
+            idle(settings.pollInterval().toNanos());
         }
     }
 
@@ -397,7 +406,7 @@ public final class ConnectionManager implements AutoCloseable {
             } else {
                 partnerAwaySince = 0;
             }
-            sleepNanos(settings.pollInterval().toNanos());
+            idle(settings.pollInterval().toNanos());
         }
     }
 
@@ -542,6 +551,31 @@ public final class ConnectionManager implements AutoCloseable {
             partnerConfig = null;
         }
         queue.poll(batch);
+    }
+
+    /**
+     * Takes the endpoints the partner opened to this node's listener and closes those that broke.
+     * The partner reads and writes this node's regions through them, so they stay open while
+     * connected; without this, every session the partner ever formed would leave an endpoint behind.
+     */
+    private void reapServed() {
+        for (Endpoint e = configListener.accept(Duration.ZERO); e != null; e = configListener.accept(Duration.ZERO)) {
+            served.add(e);
+        }
+        served.removeIf(e -> {
+            if (e.state() == EndpointState.CONNECTED) {
+                return false;
+            }
+            e.close();
+            return true;
+        });
+        servedCount = served.size();
+    }
+
+    /** Reaps broken served endpoints, then sleeps. */
+    private void idle(long nanos) {
+        reapServed();
+        sleepNanos(nanos);
     }
 
     private void sleepNanos(long nanos) {

@@ -75,8 +75,10 @@ class ClusterOnRxeTest extends ClusterScenarios {
             assertEquals(SlamState.CONNECTED, a.node.managers().get(1).state(), "interconnect 1 carries on");
             assertFalse(a.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + a.states);
             assertFalse(b.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + b.states);
-            // Rejoining after the link returns is not yet achieved on rxe (both sides' reads of the
-            // partner keep failing after dummy0 is up again); see docs/cluster.md. Restore the link.
+            // No rejoin is asserted here: on this kernel rxe0 itself never answers an rdma_cm request
+            // again after its port flapped with traffic in flight, even between fresh processes
+            // (scripts/rxe-port-flap.sh shows it with rping alone). Rejoining is tested on TCP
+            // (ClusterOnTcpTest); see docs/cluster.md. Restore the link for the VM's other users.
             sh("ip link set dummy0 up");
         }
     }

@@ -175,6 +175,10 @@ abstract class ClusterScenarios {
                 a.mirror.append("after".getBytes(StandardCharsets.UTF_8));
                 assertEquals(2, b2.mirror.mirroredUpTo());
                 assertEquals(1, a.heartbeat.activeInterconnect() + 1, "one session, on interconnect 0");
+                // what the old incarnation held open to A (its config endpoint and two client links) is closed:
+                // only the new incarnation's three remain
+                waitFor(() -> a.node.managers().get(0).servedEndpoints() == 3, 5000 + timingSlackMillis(),
+                        "A serves only the new incarnation's three endpoints");
             }
         }
     }
