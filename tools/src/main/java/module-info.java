@@ -4,6 +4,7 @@
  */
 module dev.weft.tools {
     requires dev.weft.api;
+    requires java.management;
     requires dev.weft.cluster;
     requires dev.weft.provider.softroce;
 

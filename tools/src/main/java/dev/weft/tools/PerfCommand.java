@@ -54,7 +54,7 @@ final class PerfCommand {
             Latency: write and send are half a ping-pong round trip (as ib_write_lat); read and atomics
             are post to completion (as ib_read_lat). MB/s are 10^6 bytes per second.
 
-            """ + SocketBaseline.USAGE;
+            """ + ScaleBenchmark.USAGE + SocketBaseline.USAGE;
 
     static final String REGION = "perf";
     private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
@@ -68,12 +68,13 @@ final class PerfCommand {
         }
         List<String> rest = argv.subList(1, argv.size());
         return switch (argv.get(0)) {
+            case "scale" -> ScaleBenchmark.run(rest, out);
             case "socket-server" -> SocketBaseline.server(rest, out);
             case "socket-client" -> SocketBaseline.client(rest, out);
             case "server" -> server(Args.parse(rest, Set.of("uri", "buffer"), Set.of("once")), out, err);
             case "client" -> client(Args.parse(rest, Set.of("uri", "local", "op", "size", "iterations", "warmup", "window"),
                     Set.of("bandwidth", "json")), out, err);
-            default -> throw new UsageException("unknown perf mode '" + argv.get(0) + "'; say server, client, socket-server or socket-client");
+            default -> throw new UsageException("unknown perf mode '" + argv.get(0) + "'; say server, client, scale, socket-server or socket-client");
         };
     }
 
