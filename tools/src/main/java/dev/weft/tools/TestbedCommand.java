@@ -5,20 +5,25 @@ import dev.weft.provider.softroce.testbed.Testbed;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
-/** {@code weft testbed}: run commands inside a Soft-RoCE environment. */
+/** {@code weft testbed}: run commands inside a soft RDMA environment (Soft-RoCE, Soft-iWARP). */
 final class TestbedCommand {
     static final String USAGE = """
-            usage: weft testbed info
-                   weft testbed exec [--timeout SECONDS] -- COMMAND [ARG...]
+            usage: weft testbed info [--device rxe|siw|rxe,siw]
+                   weft testbed exec [--timeout SECONDS] [--device rxe|siw|rxe,siw] -- COMMAND [ARG...]
 
             info   prints what the testbed would use: the host's rdma_rxe, or a throwaway QEMU VM
-                   (kernel package, cache directory, missing packages)
-            exec   runs COMMAND inside the Soft-RoCE environment (an rxe device rxe0 on dummy0,
-                   192.0.2.1/24) in the current directory and prints its output; the exit code is
-                   the command's. The first run downloads and caches the guest kernel.""";
+                   (kernel package, cache directory, devices, missing packages)
+            exec   runs COMMAND inside the soft RDMA environment in the current directory and prints
+                   its output; the exit code is the command's. --device picks the devices (default rxe):
+                   rxe is Soft-RoCE rxe0 on dummy0, 192.0.2.1/24; siw is Soft-iWARP siw0 on siwnet,
+                   203.0.113.1/24 (its module is built once from linux-source-6.1 and linux-headers of
+                   the guest kernel, which must be installed). The first run downloads and caches the
+                   guest kernel.""";
 
     private TestbedCommand() {
     }
@@ -31,10 +36,13 @@ final class TestbedCommand {
         List<String> rest = argv.subList(1, argv.size());
         switch (sub) {
             case "info" -> {
-                if (!rest.isEmpty()) {
-                    throw new UsageException("weft testbed info takes no arguments, got " + rest);
+                Testbed.Options options = Testbed.Options.defaults();
+                if (rest.size() == 2 && rest.get(0).equals("--device")) {
+                    options = withDevices(options, rest.get(1));
+                } else if (!rest.isEmpty()) {
+                    throw new UsageException("weft testbed info takes only --device rxe|siw|rxe,siw, got " + rest);
                 }
-                out.print(Testbed.create().describe());
+                out.print(Testbed.create(options).describe());
                 return 0;
             }
             case "exec" -> {
@@ -44,11 +52,27 @@ final class TestbedCommand {
         }
     }
 
+    private static Testbed.Options withDevices(Testbed.Options options, String list) {
+        EnumSet<Testbed.Device> devices = EnumSet.noneOf(Testbed.Device.class);
+        for (String name : list.split(",")) {
+            try {
+                devices.add(Testbed.Device.valueOf(name.trim().toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("unknown device \"" + name.trim() + "\"; say rxe, siw or rxe,siw");
+            }
+        }
+        return new Testbed.Options(options.cache(), options.timeout(), options.memoryMiB(), options.cpus(), devices);
+    }
+
     private static int exec(List<String> args, PrintStream out, PrintStream err) {
-        Duration timeout = Testbed.Options.defaults().timeout();
+        Testbed.Options options = Testbed.Options.defaults();
+        Duration timeout = options.timeout();
         int i = 0;
         while (i < args.size() && !args.get(i).equals("--")) {
-            if (args.get(i).equals("--timeout") && i + 1 < args.size()) {
+            if (args.get(i).equals("--device") && i + 1 < args.size()) {
+                options = withDevices(options, args.get(i + 1));
+                i += 2;
+            } else if (args.get(i).equals("--timeout") && i + 1 < args.size()) {
                 try {
                     timeout = Duration.ofSeconds(Long.parseLong(args.get(i + 1)));
                 } catch (NumberFormatException e) {
@@ -67,7 +91,7 @@ final class TestbedCommand {
         }
         List<String> command = args.subList(i + 1, args.size());
         try {
-            Testbed.Result r = Testbed.create(Testbed.Options.defaults().withTimeout(timeout))
+            Testbed.Result r = Testbed.create(options.withTimeout(timeout))
                     .exec(command, Path.of("").toAbsolutePath(), Map.of(), null, out::println);
             err.printf("weft testbed: exit %d after %.1f s (%s)%n", r.exitCode(), r.elapsed().toMillis() / 1000.0, r.mode());
             return r.exitCode();

@@ -3,6 +3,7 @@ package dev.weft.provider.softroce.testbed;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What runs inside the VM: {@link #INIT}, the initramfs's {@code /init} (busybox sh), and the
@@ -15,7 +16,8 @@ import java.util.Map;
  * share writable at the same path as on the host, chroots, runs {@code guest.sh}, records its exit
  * code in {@code rc} and powers off. Host paths stay visible at the same place (including
  * {@code /tmp}, where a checkout or a test's temporary directory may live). The guest has no network to the outside ({@code -nic none});
- * the RDMA device is an rxe on a {@code dummy0} interface with 192.0.2.1/24.
+ * the RDMA devices are an rxe on a {@code dummy0} interface with 192.0.2.1/24 and, when asked
+ * for, a siw on {@code siwnet} with 203.0.113.1/24.
  */
 final class Guest {
     private Guest() {
@@ -23,6 +25,8 @@ final class Guest {
 
     /** The address of the guest's rxe device. */
     static final String ADDRESS = "192.0.2.1";
+    /** The address of the guest's siw device. */
+    static final String SIW_ADDRESS = "203.0.113.1";
 
     static final String INIT = """
             #!/bin/busybox sh
@@ -59,19 +63,28 @@ final class Guest {
      * @param command the command and its arguments
      * @param workDir where it runs
      * @param env extra environment
-     * @param devices which devices to bring up ({@code rxe})
+     * @param devices which devices to bring up
+     * @param siwModule the {@code siw.ko} to load when {@code devices} has SIW
      * @return {@code guest.sh}
      */
-    static String script(List<String> command, Path workDir, Map<String, String> env, List<String> devices) {
+    static String script(List<String> command, Path workDir, Map<String, String> env, Set<Testbed.Device> devices, Path siwModule) {
         StringBuilder s = new StringBuilder("""
                 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
                 export HOME=/root LC_ALL=C.UTF-8 WEFT_TESTBED=guest
+                ulimit -l unlimited
                 ip link set lo up
                 ip link set dummy0 up
                 ip addr add %s/24 dev dummy0
                 """.formatted(ADDRESS));
-        if (devices.contains("rxe")) {
+        if (devices.contains(Testbed.Device.RXE)) {
             s.append("rdma link add rxe0 type rxe netdev dummy0 || { echo 'weft-testbed: rdma link add rxe0 failed'; exit 97; }\n");
+        }
+        if (devices.contains(Testbed.Device.SIW)) {
+            s.append("""
+                    ip link add siwnet type dummy && ip link set siwnet up && ip addr add %s/24 dev siwnet || { echo 'weft-testbed: cannot create siwnet'; exit 97; }
+                    insmod %s || { echo 'weft-testbed: the guest kernel refused siw.ko (dmesg follows)'; dmesg | tail -n 15; exit 95; }
+                    rdma link add siw0 type siw netdev siwnet || { echo 'weft-testbed: rdma link add siw0 failed'; exit 97; }
+                    """.formatted(SIW_ADDRESS, quote(siwModule.toString())));
         }
         env.forEach((k, v) -> s.append("export ").append(k).append('=').append(quote(v)).append('\n'));
         s.append("cd ").append(quote(workDir.toString())).append(" || exit 96\n");

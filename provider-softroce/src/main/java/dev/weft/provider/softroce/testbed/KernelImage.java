@@ -27,11 +27,15 @@ import java.util.zip.GZIPOutputStream;
  * {@code /init}) is packed as newc cpio + gzip. Later runs reuse the cache directory.
  */
 final class KernelImage {
-    /** The modules the guest loads; their dependencies are added. */
+    /**
+     * The modules the guest loads; their dependencies are added. The crc32c ones are what the
+     * out-of-tree {@code siw.ko} needs ({@link SiwModule}); {@code crc32c_generic} is named
+     * because {@code libcrc32c} only has a soft dependency on it.
+     */
     static final List<String> MODULES = List.of("virtio_pci", "9pnet_virtio", "9p", "overlay", "dummy", "crc32_generic", "rdma_rxe",
-            "rdma_ucm");
+            "rdma_ucm", "crc32c_generic", "crc32c-intel", "libcrc32c");
     /** Bump when {@code /init} changes, so cached initramfs images are rebuilt. */
-    static final int INIT_VERSION = 6;
+    static final int INIT_VERSION = 7;
 
     final String packageName;
     final Path directory;
@@ -45,9 +49,28 @@ final class KernelImage {
         this.initrd = directory.resolve("initrd-v" + INIT_VERSION + ".gz");
     }
 
-    /** @return whether kernel and initramfs are in the cache */
+    /** @return whether kernel and initramfs are in the cache, with the modules of {@link #MODULES} */
     boolean ready() {
-        return Files.exists(vmlinuz) && Files.exists(initrd);
+        return Files.exists(vmlinuz) && Files.exists(initrd) && hasWantedModules();
+    }
+
+    /** @return whether the cached modules were selected for the current {@link #MODULES} */
+    private boolean hasWantedModules() {
+        try {
+            Path wanted = directory.resolve("modules/wanted");
+            return Files.exists(wanted) && Files.readString(wanted).trim().equals(String.join(" ", MODULES));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** @return the kernel release of the prepared image, e.g. {@code 6.1.0-50-amd64} */
+    String release() {
+        try {
+            return Files.readString(directory.resolve("version")).trim();
+        } catch (IOException e) {
+            throw new FabricException(ErrorCode.IO_ERROR, "the testbed kernel in " + directory + " is not prepared: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -92,7 +115,7 @@ final class KernelImage {
             return;
         }
         try {
-            if (Files.exists(vmlinuz) && Files.exists(directory.resolve("modules/order"))) {
+            if (Files.exists(vmlinuz) && Files.exists(directory.resolve("modules/order")) && hasWantedModules()) {
                 Path tmp = Files.createTempFile(directory, "initrd", ".tmp");
                 buildInitrd(directory, tmp);
                 Files.move(tmp, initrd, StandardCopyOption.ATOMIC_MOVE);
@@ -127,6 +150,7 @@ final class KernelImage {
                     names.add(ko.getFileName().toString());
                 }
                 Files.writeString(stage.resolve("modules/order"), String.join("\n", names) + "\n");
+                Files.writeString(stage.resolve("modules/wanted"), String.join(" ", MODULES) + "\n");
                 Files.writeString(stage.resolve("version"), version + "\n");
                 buildInitrd(stage, stage.resolve(initrd.getFileName()));
                 deleteTree(root);

@@ -32,15 +32,20 @@ public final class SoftRoceExtension implements InvocationInterceptor {
     @Override
     public void interceptTestMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> call, ExtensionContext context)
             throws Throwable {
-        if (Testbed.insideGuest() || Testbed.hostHasRxe()) {
-            invocation.proceed();
-            return;
-        }
-        invocation.skip();
         Method method = call.getExecutable();
         Class<?> type = context.getRequiredTestClass();
         OnSoftRoce settings = method.getAnnotation(OnSoftRoce.class) != null ? method.getAnnotation(OnSoftRoce.class)
                 : type.getAnnotation(OnSoftRoce.class);
+        Testbed.Options options = Testbed.Options.defaults();
+        if (settings != null && settings.devices().length > 0) {
+            options = new Testbed.Options(options.cache(), options.timeout(), options.memoryMiB(), options.cpus(),
+                    java.util.EnumSet.copyOf(List.of(settings.devices())));
+        }
+        if (Testbed.insideGuest() || Testbed.create(options).hasDevicesHere()) {
+            invocation.proceed();
+            return;
+        }
+        invocation.skip();
         long timeout = settings == null ? 300 : settings.timeoutSeconds();
         Path share = Files.createTempDirectory("weft-softroce-test-");
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
@@ -49,7 +54,7 @@ public final class SoftRoceExtension implements InvocationInterceptor {
         command.add(GuestLauncher.class.getName());
         command.add(type.getName() + "#" + method.getName());
         String what = type.getSimpleName() + "." + method.getName();
-        Testbed testbed = prepareOrSkip(Testbed.create(Testbed.Options.defaults().withTimeout(Duration.ofSeconds(timeout))), what);
+        Testbed testbed = prepareOrSkip(Testbed.create(options.withTimeout(Duration.ofSeconds(timeout))), what);
         Testbed.Result r;
         try {
             r = testbed.exec(command, Path.of("").toAbsolutePath(), Map.of(), share, null);

@@ -9,13 +9,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * A Soft-RoCE environment to run commands in: an {@code rxe0} device on {@code dummy0}
- * (192.0.2.1/24), on a host without RDMA hardware.
+ * A soft RDMA environment to run commands in, on a host without RDMA hardware: a Soft-RoCE
+ * {@code rxe0} device on {@code dummy0} (192.0.2.1/24) and, when asked for, a Soft-iWARP
+ * {@code siw0} device on {@code siwnet} (203.0.113.1/24) beside it ({@link Device}).
  *
  * <p>Where the host kernel already has an rxe device, commands run on the host. Otherwise the
  * testbed boots a throwaway QEMU VM (TCG, no network: {@code -nic none}) with Debian's kernel,
@@ -27,6 +30,18 @@ import java.util.function.Consumer;
  * <p>Thread-safe: each {@code exec} boots its own VM.
  */
 public final class Testbed {
+    /** The soft RDMA devices a run can have; each on its own dummy interface and address. */
+    public enum Device {
+        /** Soft-RoCE: {@code rxe0} on {@code dummy0}, 192.0.2.1/24. */
+        RXE,
+        /**
+         * Soft-iWARP: {@code siw0} on {@code siwnet}, 203.0.113.1/24. Debian's kernel lacks the
+         * module: it is built once from {@code linux-source-6.1} against the matching
+         * {@code linux-headers} package (both must be installed; see {@link #prepare}).
+         */
+        SIW
+    }
+
     /**
      * Testbed settings.
      *
@@ -34,12 +49,21 @@ public final class Testbed {
      * @param timeout the longest a run may take; the VM is killed after it
      * @param memoryMiB guest memory
      * @param cpus guest CPUs
+     * @param devices the devices brought up in the guest (at least one)
      */
-    public record Options(Path cache, Duration timeout, int memoryMiB, int cpus) {
-        /** @return the cache under the user's cache directory, 10 minutes, 4 GiB, up to 2 CPUs */
+    public record Options(Path cache, Duration timeout, int memoryMiB, int cpus, Set<Device> devices) {
+        /** Validates and copies the device set. */
+        public Options {
+            if (devices == null || devices.isEmpty()) {
+                throw FabricException.invalid("the testbed needs at least one device; say " + EnumSet.allOf(Device.class));
+            }
+            devices = Set.copyOf(devices);
+        }
+
+        /** @return the cache under the user's cache directory, 10 minutes, 4 GiB, up to 2 CPUs, rxe0 only */
         public static Options defaults() {
             return new Options(Host.cacheHome().resolve("testbed"), Duration.ofMinutes(10), 4096,
-                    Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())));
+                    Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())), Set.of(Device.RXE));
         }
 
         /**
@@ -47,7 +71,16 @@ public final class Testbed {
          * @return a copy with it
          */
         public Options withTimeout(Duration t) {
-            return new Options(cache, t, memoryMiB, cpus);
+            return new Options(cache, t, memoryMiB, cpus, devices);
+        }
+
+        /**
+         * @param first a device
+         * @param more further devices
+         * @return a copy that brings up exactly these devices
+         */
+        public Options withDevices(Device first, Device... more) {
+            return new Options(cache, timeout, memoryMiB, cpus, EnumSet.of(first, more));
         }
     }
 
@@ -109,13 +142,31 @@ public final class Testbed {
         return Guest.ADDRESS;
     }
 
+    /** @return the address of the testbed's siw device (203.0.113.1), present when {@link Device#SIW} is asked for */
+    public static String siwAddress() {
+        return Guest.SIW_ADDRESS;
+    }
+
     /** @return whether the host itself has an rxe device, so commands run in place */
     public static boolean hostHasRxe() {
+        return hostHas("rxe");
+    }
+
+    private static boolean hostHas(String prefix) {
         try (var s = Files.list(Path.of("/sys/class/infiniband"))) {
-            return s.anyMatch(p -> p.getFileName().toString().startsWith("rxe"));
+            return s.anyMatch(p -> p.getFileName().toString().startsWith(prefix));
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** @return whether the host has every device asked for, so commands run in place without a VM */
+    public boolean hasDevicesHere() {
+        return hostHasDevices();
+    }
+
+    private boolean hostHasDevices() {
+        return (!options.devices().contains(Device.RXE) || hostHas("rxe")) && (!options.devices().contains(Device.SIW) || hostHas("siw"));
     }
 
     /** @return the packages or tools missing for a VM run, empty if none */
@@ -172,7 +223,20 @@ public final class Testbed {
         }
         b.append("guest     ").append(options.cpus()).append(" CPUs, ").append(options.memoryMiB()).append(" MiB, ").append(ACCEL)
                 .append(", CPU ").append(CPU).append(", no network (-nic none)\n");
-        b.append("device    rxe0 on dummy0, ").append(Guest.ADDRESS).append("/24\n");
+        if (options.devices().contains(Device.RXE)) {
+            b.append("device    rxe0 on dummy0, ").append(Guest.ADDRESS).append("/24\n");
+        }
+        if (options.devices().contains(Device.SIW)) {
+            b.append("device    siw0 on siwnet, ").append(Guest.SIW_ADDRESS).append("/24 (siw.ko built from ").append(SiwModule.SOURCE)
+                    .append(')');
+            try {
+                KernelImage k = KernelImage.locate(options.cache());
+                b.append(k.ready() && Files.exists(SiwModule.of(k)) ? ", cached" : ", built on first use");
+            } catch (FabricException e) {
+                b.append(", kernel unknown");
+            }
+            b.append('\n');
+        }
         b.append("timeout   ").append(options.timeout().toSeconds()).append(" s\n");
         List<String> missing = missing();
         b.append("missing   ").append(missing.isEmpty() ? "nothing" : String.join(", ", missing) + "\n          install: apt-get install "
@@ -187,7 +251,7 @@ public final class Testbed {
      * @throws FabricException PROVIDER_UNAVAILABLE naming what is missing and the install line
      */
     public void prepare(Consumer<String> log) {
-        if (insideGuest() || hostHasRxe()) {
+        if (insideGuest() || hostHasDevices()) {
             return;
         }
         List<String> missing = missing();
@@ -195,7 +259,11 @@ public final class Testbed {
             throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "the Soft-RoCE testbed needs " + String.join(", ", missing)
                     + "; install them with: apt-get install " + Host.PACKAGES);
         }
-        KernelImage.locate(options.cache()).prepare(log);
+        KernelImage kernel = KernelImage.locate(options.cache());
+        kernel.prepare(log);
+        if (options.devices().contains(Device.SIW)) {
+            SiwModule.prepare(kernel, log);
+        }
     }
 
     /**
@@ -215,7 +283,7 @@ public final class Testbed {
         }
         long start = System.nanoTime();
         Consumer<String> sink = output == null ? s -> { } : output;
-        if (insideGuest() || hostHasRxe()) {
+        if (insideGuest() || hostHasDevices()) {
             return onHost(command, workDir, env, sink, start);
         }
         prepare(sink);
@@ -227,7 +295,8 @@ public final class Testbed {
             Files.createDirectories(run);
             Files.deleteIfExists(run.resolve("rc"));
             Files.deleteIfExists(run.resolve("output.log"));
-            Files.writeString(run.resolve("guest.sh"), Guest.script(command, workDir, env, List.of("rxe")));
+            Files.writeString(run.resolve("guest.sh"), Guest.script(command, workDir, env, options.devices(),
+                    options.devices().contains(Device.SIW) ? SiwModule.of(kernel) : null));
             Path console = run.resolve("console.log");
             List<String> qemu = List.of(Host.which("qemu-system-x86_64").toString(), "-accel", ACCEL, "-cpu", CPU,
                     "-m", Integer.toString(options.memoryMiB()), "-smp", Integer.toString(options.cpus()), "-display", "none",

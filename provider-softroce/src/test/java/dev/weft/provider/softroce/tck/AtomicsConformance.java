@@ -3,10 +3,10 @@ package dev.weft.provider.softroce.tck;
 import dev.weft.tck.AtomicsTck;
 import dev.weft.tck.TckProvider;
 
-/** The TCK's Atomics area on the verbs provider over rxe; runs inside the testbed (see {@link SoftRoceTckTest}). */
+/** The TCK's Atomics area on the verbs provider over rxe or siw; runs inside the testbed (see {@link SoftRoceTckTest}). */
 public class AtomicsConformance extends AtomicsTck {
     @Override
     public TckProvider provider() {
-        return VerbsRxe.INSTANCE;
+        return VerbsSoftDevice.INSTANCE;
     }
 }

@@ -11,8 +11,8 @@ import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 
 /**
- * Runs the TCK areas against {@code verbs://} on rxe inside the testbed guest; the TCK's own
- * report (printed summary and {@code <reportDir>/verbs(rxe).json}) is what the host reads. Exit
+ * Runs the TCK areas against {@code verbs://} on rxe or siw ({@link VerbsSoftDevice}) inside the testbed guest; the TCK's own
+ * report (printed summary and {@code <reportDir>/verbs(rxe).json} or {@code verbs(siw).json}) is what the host reads. Exit
  * code 0 if every case passed. Arguments: simple class names to run only some areas.
  */
 public final class GuestTckMain {

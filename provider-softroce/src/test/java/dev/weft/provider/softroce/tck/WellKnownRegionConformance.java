@@ -3,10 +3,10 @@ package dev.weft.provider.softroce.tck;
 import dev.weft.tck.WellKnownRegionTck;
 import dev.weft.tck.TckProvider;
 
-/** The TCK's WellKnownRegion area on the verbs provider over rxe; runs inside the testbed (see {@link SoftRoceTckTest}). */
+/** The TCK's WellKnownRegion area on the verbs provider over rxe or siw; runs inside the testbed (see {@link SoftRoceTckTest}). */
 public class WellKnownRegionConformance extends WellKnownRegionTck {
     @Override
     public TckProvider provider() {
-        return VerbsRxe.INSTANCE;
+        return VerbsSoftDevice.INSTANCE;
     }
 }

@@ -43,7 +43,7 @@ class TestbedTest {
 
     @Test
     void scriptQuotesEveryArgument() {
-        String s = Guest.script(List.of("echo", "it's", "$HOME", "a b"), Path.of("/work dir"), Map.of("K", "v'1"), List.of("rxe"));
+        String s = Guest.script(List.of("echo", "it's", "$HOME", "a b"), Path.of("/work dir"), Map.of("K", "v'1"), java.util.Set.of(Testbed.Device.RXE), null);
         assertTrue(s.contains("exec 'echo' 'it'\\''s' '$HOME' 'a b'"), s);
         assertTrue(s.contains("cd '/work dir'"), s);
         assertTrue(s.contains("export K='v'\\''1'"), s);

@@ -40,7 +40,7 @@ import java.util.Set;
  * @param portActive whether the port is ACTIVE
  * @param activeMtu active MTU in bytes
  * @param maxQueueDepth {@code max_qp_wr}
- * @param maxScatterGather {@code max_sge}
+ * @param maxScatterGather {@code max_sge}; on iWARP the smaller of it and {@code max_sge_rd}
  * @param maxCqDepth {@code max_cqe}
  * @param maxRegionSize {@code max_mr_size}
  * @param maxReadAtomic {@code max_qp_rd_atom}
@@ -152,6 +152,10 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                     addresses.add(a);
                 }
             }
+            if (transportType == Ibv.TRANSPORT_IWARP) {
+                // iWARP GIDs hold the interface's MAC address, not an IP: take the addresses of that interface
+                addresses = iwarpAddresses(context, port, entry);
+            }
             Transport transport = transportType == Ibv.TRANSPORT_IWARP ? Transport.IWARP
                     : linkLayer == Ibv.LINK_LAYER_ETHERNET ? (rocev2 ? Transport.ROCE_V2 : Transport.ROCE_V1)
                     : linkLayer == Ibv.LINK_LAYER_INFINIBAND || linkLayer == 0 ? Transport.INFINIBAND : Transport.UNKNOWN;
@@ -161,9 +165,15 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                 len++;
             }
             int mtuCode = pa.get(C.INT, offset(IBV_PORT_ATTR, "active_mtu"));
+            int maxSge = attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_sge"));
+            if (transport == Transport.IWARP) {
+                // iWARP devices take fewer entries in a read's sink than elsewhere (siw: one); Weft declares one
+                // scatter-gather limit for every operation, so it is the smaller of the two
+                maxSge = Math.min(maxSge, Math.max(1, attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_sge_rd"))));
+            }
             return new Device(context, name, guid, transport, port, pa.get(C.INT, offset(IBV_PORT_ATTR, "state")) == 4,
                     mtuCode >= 1 && mtuCode <= 5 ? 128 << mtuCode : 0,
-                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_wr")), attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_sge")),
+                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_wr")), maxSge,
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_cqe")), unsignedSize(attr.get(C.U64, offset(IBV_DEVICE_ATTR, "max_mr_size"))),
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_rd_atom")),
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_init_rd_atom")),
@@ -184,6 +194,33 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
             }
             return gidAddress(entry.asSlice(offset(IBV_GID_ENTRY, "gid"), 16).toArray(C.U8));
         }
+    }
+
+    /**
+     * The IP addresses of the network interface behind an iWARP port: the one whose hardware
+     * address is in the first six bytes of GID 0 (iWARP devices derive their GID from the MAC).
+     * Link-local IPv6 addresses are left out, as for RoCE GIDs.
+     */
+    private static List<InetAddress> iwarpAddresses(MemorySegment context, int port, MemorySegment entry) {
+        List<InetAddress> out = new ArrayList<>();
+        if (!Ibv.queryGid(context, port, 0, entry)) {
+            return out;
+        }
+        byte[] mac = entry.asSlice(offset(IBV_GID_ENTRY, "gid"), 6).toArray(C.U8);
+        try {
+            for (java.net.NetworkInterface nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+                if (java.util.Arrays.equals(mac, nif.getHardwareAddress())) {
+                    for (InetAddress a : java.util.Collections.list(nif.getInetAddresses())) {
+                        if (!a.isLinkLocalAddress()) {
+                            out.add(a);
+                        }
+                    }
+                }
+            }
+        } catch (java.net.SocketException e) {
+            return out; // no interface list: the device is still usable through verbs://ADDRESS:PORT
+        }
+        return out;
     }
 
     /** A u64 size as a positive long: values above {@code Long.MAX_VALUE} (rxe reports all ones) are capped. */
@@ -217,10 +254,22 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
         }
     }
 
-    /** @return the capabilities Weft declares for this device */
+    /**
+     * The capabilities Weft declares for this device. iWARP has no write-with-immediate and no
+     * atomics; scatter-gather lists are declared where the device takes more than one entry in
+     * every operation (iWARP read sinks often take one).
+     *
+     * @return the declared capabilities
+     */
     public Set<Capability> capabilities() {
-        EnumSet<Capability> caps = EnumSet.of(Capability.RMA_READ, Capability.RMA_WRITE, Capability.WRITE_IMM, Capability.SEND_RECV,
-                Capability.WELL_KNOWN_REGION, Capability.SCATTER_GATHER, Capability.BLOCKING_WAIT, Capability.INLINE);
+        EnumSet<Capability> caps = EnumSet.of(Capability.RMA_READ, Capability.RMA_WRITE, Capability.SEND_RECV,
+                Capability.WELL_KNOWN_REGION, Capability.BLOCKING_WAIT, Capability.INLINE);
+        if (transport != Transport.IWARP) {
+            caps.add(Capability.WRITE_IMM);
+        }
+        if (maxScatterGather > 1) {
+            caps.add(Capability.SCATTER_GATHER);
+        }
         if (atomics && transport != Transport.IWARP) {
             caps.add(Capability.ATOMIC_FETCH_ADD);
             caps.add(Capability.ATOMIC_CMP_SWAP);

@@ -5,8 +5,10 @@ import static dev.weft.provider.verbs.internal.nat.Structs.offset;
 
 import dev.weft.Access;
 import dev.weft.Domain;
+import dev.weft.FabricException;
 import dev.weft.MemoryRegion;
 import dev.weft.provider.verbs.internal.nat.C;
+import dev.weft.provider.verbs.internal.nat.Errno;
 import dev.weft.provider.verbs.internal.nat.Ibv;
 import java.lang.foreign.MemorySegment;
 import java.util.Collections;
@@ -35,9 +37,23 @@ final class VerbsMemoryRegion implements MemoryRegion {
         this.domain = domain;
         this.segment = segment;
         this.access = Collections.unmodifiableSet(access.isEmpty() ? EnumSet.noneOf(Access.class) : EnumSet.copyOf(access));
-        this.mr = Ibv.regMr(domain.pd(), segment, Access.toBits(access)).reinterpret(IBV_MR.byteSize());
+        this.mr = register(domain, segment, access).reinterpret(IBV_MR.byteSize());
         this.lkey = mr.get(C.INT, LKEY);
         this.rkey = mr.get(C.INT, RKEY);
+    }
+
+    /** Registers, naming the locked-memory limit when the kernel refuses to pin the pages. */
+    private static MemorySegment register(VerbsDomain domain, MemorySegment segment, Set<Access> access) {
+        try {
+            return Ibv.regMr(domain.pd(), segment, Access.toBits(access));
+        } catch (FabricException e) {
+            if (e.errno() == Errno.ENOMEM || e.errno() == Errno.EPERM) {
+                throw new FabricException(e.code(), e.getMessage() + "; registration pins the pages, and the locked-memory limit"
+                        + " (RLIMIT_MEMLOCK, `ulimit -l`) may be below " + segment.byteSize() + " bytes plus what is already"
+                        + " registered: raise it (ulimit -l unlimited, or memlock in /etc/security/limits.conf)", e.errno(), e);
+            }
+            throw e;
+        }
     }
 
     /** @return {@code lkey} for scatter-gather entries */

@@ -1,0 +1,95 @@
+package dev.weft.provider.softroce;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.Access;
+import dev.weft.Capability;
+import dev.weft.CompletionBatch;
+import dev.weft.CompletionQueue;
+import dev.weft.Domain;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.Fabric;
+import dev.weft.Fabrics;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.PostStatus;
+import dev.weft.ProviderInfo;
+import dev.weft.RemoteRegion;
+import dev.weft.Status;
+import dev.weft.Transport;
+import dev.weft.provider.softroce.testbed.OnSoftRoce;
+import dev.weft.provider.softroce.testbed.Testbed;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The verbs provider on Soft-iWARP (the testbed's siw0 on siwnet, 203.0.113.1): the device is
+ * found with transport iWARP and the rules Weft declares for it, and one-sided writes and reads
+ * move data, with the read's sink registered for remote write as iWARP requires.
+ */
+@OnSoftRoce(devices = Testbed.Device.SIW, timeoutSeconds = 240)
+class VerbsOnSiwTest {
+    private static String uri() {
+        return "verbs://" + Testbed.siwAddress() + ":0";
+    }
+
+    @Test
+    void siwIsIwarpWithItsRulesDeclared() {
+        try (Fabric byAddress = Fabrics.open(uri()); Fabric byName = Fabrics.open("verbs://siw0")) {
+            ProviderInfo info = byAddress.info();
+            assertEquals(java.util.Set.of(Transport.IWARP), info.transports(), info.toString());
+            assertFalse(info.supports(Capability.ATOMIC_FETCH_ADD) || info.supports(Capability.ATOMIC_CMP_SWAP), "iWARP has no atomics");
+            assertFalse(info.supports(Capability.WRITE_IMM), "iWARP has no write-with-immediate");
+            assertFalse(info.supports(Capability.SCATTER_GATHER), "siw takes one entry in a read's sink (max_sge_rd 1)");
+            assertTrue(info.supports(Capability.RMA_READ) && info.supports(Capability.RMA_WRITE) && info.supports(Capability.SEND_RECV));
+            assertTrue(info.limits().readSinkNeedsRemoteWrite(), "the iWARP read-sink rule is declared");
+            assertEquals(1, info.limits().maxScatterGather());
+            // verbs://siw0 finds the device's address through its interface (iWARP GIDs hold a MAC, not an IP)
+            Domain d = byName.openDomain();
+            try (Listener l = d.listen(EndpointConfig.of(d.openCompletionQueue(4)))) {
+                assertTrue(l.uri().toString().startsWith("verbs://" + Testbed.siwAddress() + ":"), l.uri().toString());
+            }
+        }
+    }
+
+    @Test
+    void writesAndReadsMoveDataAndUndeclaredOperationsAreRefused() {
+        try (Fabric server = Fabrics.open(uri()); Fabric client = Fabrics.open(uri()); Arena arena = Arena.ofShared()) {
+            Domain sd = server.openDomain();
+            MemoryRegion target = sd.register(arena.allocate(8192, 4096), Access.LOCAL_WRITE, Access.REMOTE_READ, Access.REMOTE_WRITE);
+            Listener listener = sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)));
+            listener.publish("t", target);
+            Domain cd = client.openDomain();
+            CompletionQueue q = cd.openCompletionQueue(64);
+            MemoryRegion source = cd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE);
+            // the sink of an RDMA read on iWARP is written by the peer's read response: it needs REMOTE_WRITE
+            MemoryRegion sink = cd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
+            Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(q));
+            RemoteRegion remote = e.wellKnownRegion().orElseThrow();
+            MemorySegment s = source.segment();
+            for (int i = 0; i < 4096; i++) {
+                s.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + 7));
+            }
+            CompletionBatch batch = new CompletionBatch(8);
+            assertEquals(PostStatus.OK, e.write(1, source, 0, 4096, remote, 4096));
+            assertEquals(1, q.await(batch, 10, TimeUnit.SECONDS));
+            assertEquals(Status.SUCCESS, batch.get(0).status());
+            assertEquals(PostStatus.OK, e.read(2, sink, 0, 4096, remote, 4096));
+            assertEquals(1, q.await(batch, 10, TimeUnit.SECONDS));
+            assertEquals(Status.SUCCESS, batch.get(0).status());
+            assertArrayEquals(s.toArray(ValueLayout.JAVA_BYTE), sink.segment().toArray(ValueLayout.JAVA_BYTE), "read back what was written");
+            assertArrayEquals(s.toArray(ValueLayout.JAVA_BYTE), target.segment().asSlice(4096, 4096).toArray(ValueLayout.JAVA_BYTE));
+            // what the device does not do is refused at post time, not sent
+            assertNotEquals(PostStatus.OK, e.fetchAndAdd(3, sink, 0, remote, 0, 1), "no atomics on iWARP");
+            assertNotEquals(PostStatus.OK, e.writeWithImmediate(4, source, 0, 8, remote.address(), remote.key(), 42), "no write-with-immediate on iWARP");
+        }
+    }
+}
