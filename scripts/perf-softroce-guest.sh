@@ -1,11 +1,18 @@
 #!/bin/sh
-# Runs inside the Soft-RoCE testbed (see scripts/perf-softroce.sh): Weft's `weft perf` over
-# verbs on rxe0 and perftest's ib_write_lat / ib_read_lat / ib_write_bw on the same device, in
-# the same VM run, so the figures can be compared. Prints one table row per measurement.
+# Runs inside the testbed (see scripts/perf-softroce.sh): Weft's `weft perf` over verbs on one
+# soft device and perftest's ib_write_lat / ib_read_lat / ib_write_bw on the same device, in the
+# same VM run, so the figures can be compared. Prints one table row per measurement.
+# WEFT_PERF_DEVICE=rxe0 (default, Soft-RoCE) or siw0 (Soft-iWARP: perftest through rdma_cm, -R;
+# no atomics).
 set -u
 cd "$(dirname "$0")/.."
 export WEFT_NO_BUILD=1
-addr=192.0.2.1
+device=${WEFT_PERF_DEVICE:-rxe0}
+case "$device" in
+  rxe0) addr=192.0.2.1; cm="-x 1" ;;
+  siw0) addr=203.0.113.1; cm="-R" ;;
+  *) echo "WEFT_PERF_DEVICE must be rxe0 or siw0, not $device" >&2; exit 2 ;;
+esac
 iters=${WEFT_PERF_ITERATIONS:-10000}
 # The guest CPU is emulated (TCG): the JIT needs many more warm-up rounds than on hardware.
 warmup=${WEFT_PERF_WARMUP:-30000}
@@ -19,10 +26,10 @@ wait_listen() { # port
 
 perftest() { # tool size extra...
   tool=$1; size=$2; shift 2
-  $tool -d rxe0 -x 1 -s "$size" -n "$iters" "$@" >/tmp/srv.log 2>&1 &
+  $tool -d "$device" $cm -s "$size" -n "$iters" "$@" >/tmp/srv.log 2>&1 &
   srv=$!
   sleep 1
-  out=$($tool -d rxe0 -x 1 -s "$size" -n "$iters" "$@" $addr 2>&1)
+  out=$($tool -d "$device" $cm -s "$size" -n "$iters" "$@" $addr 2>&1)
   wait $srv
   echo "$out" | awk -v t="$tool" -v s="$size" '
     /^ *[0-9]+ +[0-9]+ / { if (t ~ /_bw/) printf "perftest %-12s %8s B  %10s MB/s\n", t, s, $4*1.048576; else printf "perftest %-12s %8s B  typical %8s us  p99 %8s us\n", t, s, $5, $8 }'
@@ -34,7 +41,7 @@ sleep 3
 for op in write read; do
   ./weft perf client --uri verbs://$addr:7471 --op $op --size 2,64,4096 --iterations "$iters" --warmup "$warmup" --json | sed "s/^/weft /"
 done
-./weft perf client --uri verbs://$addr:7471 --op fetch-add --size 8 --iterations "$iters" --warmup "$warmup" --json | sed "s/^/weft /"
+[ "$device" = rxe0 ] && ./weft perf client --uri verbs://$addr:7471 --op fetch-add --size 8 --iterations "$iters" --warmup "$warmup" --json | sed "s/^/weft /"
 ./weft perf client --uri verbs://$addr:7471 --op write --size 65536 --iterations "$iters" --warmup "$warmup" --bandwidth --json | sed "s/^/weft /"
 kill $server 2>/dev/null
 wait $server 2>/dev/null

@@ -1,11 +1,19 @@
 #!/bin/sh
-# Reproduces the Soft-RoCE performance table of docs/provider-softroce.md: boots the testbed VM
-# once and runs scripts/perf-softroce-guest.sh inside it (weft perf over verbs on rxe0, then
-# perftest on the same device). Needs the packages of `./weft testbed info` plus perftest.
+# Reproduces the performance tables of docs/provider-softroce.md (rxe0, the default) and of
+# docs/provider-verbs.md's iWARP section (`scripts/perf-softroce.sh siw`): boots the testbed VM
+# once and runs scripts/perf-softroce-guest.sh inside it (weft perf over verbs on the device,
+# then perftest on the same device). Needs the packages of `./weft testbed info` plus perftest.
 set -eu
 cd "$(dirname "$0")/.."
+device=${1:-rxe}
+case "$device" in
+  rxe|siw) ;;
+  *) echo "usage: scripts/perf-softroce.sh [rxe|siw]" >&2; exit 2 ;;
+esac
 ./weft testbed info >/dev/null
 # Both sides spin on their own CPU: run the guest CPUs on two host threads (multi-threaded TCG).
 # Rarely, a guest JVM dies in freshly compiled code in this mode; the guest script then prints
 # the crash report, and a second run is the remedy.
-WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 ./weft testbed exec --timeout 900 -- sh scripts/perf-softroce-guest.sh
+WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 ./weft testbed exec --device "$device" --timeout 1500 -- \
+  env WEFT_PERF_DEVICE="${device}0" ${WEFT_PERF_ITERATIONS:+WEFT_PERF_ITERATIONS=$WEFT_PERF_ITERATIONS} \
+  ${WEFT_PERF_WARMUP:+WEFT_PERF_WARMUP=$WEFT_PERF_WARMUP} sh scripts/perf-softroce-guest.sh
