@@ -18,26 +18,15 @@ import org.junit.jupiter.api.Timeout;
  */
 @OnSoftRoce(timeoutSeconds = 240)
 @Timeout(300)
-class ClusterOnRxeTest extends ClusterScenarios {
+class ClusterOnRxeTest extends ClusterOnSoftDevice {
     @Override
-    String uri(int port) {
-        return "verbs://" + Testbed.address() + ":" + port;
+    String address() {
+        return Testbed.address();
     }
 
     @Override
     String params() {
         return "?ack_timeout=12&retry=3";
-    }
-
-    @Override
-    long timingSlackMillis() {
-        return 4000;
-    }
-
-    /** The guest's CPU is emulated: beats every 200 ms, so a failover is not mistaken for a dead partner. */
-    @Override
-    Duration heartbeatInterval() {
-        return Duration.ofMillis(200);
     }
 
     private static void sh(String command) throws Exception {

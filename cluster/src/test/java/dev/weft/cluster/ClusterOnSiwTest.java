@@ -2,7 +2,6 @@ package dev.weft.cluster;
 
 import dev.weft.provider.softroce.testbed.OnSoftRoce;
 import dev.weft.provider.softroce.testbed.Testbed;
-import java.time.Duration;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -13,25 +12,14 @@ import org.junit.jupiter.api.Timeout;
  */
 @OnSoftRoce(devices = Testbed.Device.SIW, timeoutSeconds = 240)
 @Timeout(300)
-class ClusterOnSiwTest extends ClusterScenarios {
+class ClusterOnSiwTest extends ClusterOnSoftDevice {
     @Override
-    String uri(int port) {
-        return "verbs://" + Testbed.siwAddress() + ":" + port;
+    String address() {
+        return Testbed.siwAddress();
     }
 
     @Override
     String params() {
         return "";
-    }
-
-    @Override
-    long timingSlackMillis() {
-        return 4000;
-    }
-
-    /** The guest's CPU is emulated: beats every 200 ms. */
-    @Override
-    Duration heartbeatInterval() {
-        return Duration.ofMillis(200);
     }
 }

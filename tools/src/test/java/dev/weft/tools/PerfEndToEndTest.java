@@ -112,52 +112,48 @@ class PerfEndToEndTest {
         assertTrue(r.err().contains("127.0.0.1"), r.err());
     }
 
-    /** {@code weft perf scale}: many endpoints of one fabric keep writes in flight; no errors, every slot read back. */
-    @Test
-    @Timeout(120)
-    void scaleModeRunsManyEndpointsWithoutErrors() throws Exception {
-        int port = freePort();
-        String uri = "tcp://127.0.0.1:" + port;
-        Thread server = new Thread(() -> CliTest.weft("perf", "server", "--uri", uri, "--once", "--buffer", "1M"));
+    /**
+     * Starts a {@code --once} perf server with {@code buffer} bytes and runs {@code weft perf scale}
+     * against it, again while the server is still starting (until {@code settled} holds).
+     */
+    private static CliTest.Result scaleAgainstServer(String buffer, java.util.function.Predicate<CliTest.Result> settled, String... args)
+            throws Exception {
+        String uri = "tcp://127.0.0.1:" + freePort();
+        Thread server = new Thread(() -> CliTest.weft("perf", "server", "--uri", uri, "--once", "--buffer", buffer));
         server.start();
         try {
-            CliTest.Result r = null;
-            for (int attempt = 0; r == null || r.code() != 0 && attempt < 50 && server.isAlive(); attempt++) {
-                if (r != null) {
-                    Thread.sleep(100); // the server is still starting
-                }
-                r = CliTest.weft("perf", "scale", "--uri", uri, "--local", "tcp://127.0.0.1:0?threads=virtual", "--endpoints", "200",
-                        "--window", "2", "--seconds", "2", "--json");
+            List<String> argv = new ArrayList<>(List.of("perf", "scale", "--uri", uri));
+            argv.addAll(List.of(args));
+            CliTest.Result r = CliTest.weft(argv.toArray(String[]::new));
+            for (int attempt = 0; !settled.test(r) && attempt < 50 && server.isAlive(); attempt++) {
+                Thread.sleep(100); // the server is still starting
+                r = CliTest.weft(argv.toArray(String[]::new));
             }
-            assertEquals(0, r.code(), r.err() + r.out());
-            Matcher m = Pattern.compile("\\{\"provider\":\"tcp\",.*\"endpoints\":200,\"size\":8,\"window\":2,.*\"writes\":(\\d+),"
-                    + "\"errors\":0,\"ops_per_s\":\\d+,.*\"heap_bytes_per_endpoint\":\\d+,\"rss_bytes_per_endpoint\":-?\\d+,"
-                    + "\"threads_per_endpoint\":[0-9.]+,\"rss_mb_at_end\":\\d+}").matcher(r.out().trim());
-            assertTrue(m.matches(), r.out());
-            assertTrue(Long.parseLong(m.group(1)) >= 400, "every endpoint completed writes: " + r.out());
+            return r;
         } finally {
             server.join(TimeUnit.SECONDS.toMillis(20));
         }
     }
 
+    /** {@code weft perf scale}: many endpoints of one fabric keep writes in flight; no errors, every slot read back. */
     @Test
+    @Timeout(120)
+    void scaleModeRunsManyEndpointsWithoutErrors() throws Exception {
+        CliTest.Result r = scaleAgainstServer("1M", x -> x.code() == 0, "--local", "tcp://127.0.0.1:0?threads=virtual",
+                "--endpoints", "200", "--window", "2", "--seconds", "2", "--json");
+        assertEquals(0, r.code(), r.err() + r.out());
+        Matcher m = Pattern.compile("\\{\"provider\":\"tcp\",.*\"endpoints\":200,\"size\":8,\"window\":2,.*\"writes\":(\\d+),"
+                + "\"errors\":0,\"ops_per_s\":\\d+,.*\"heap_bytes_per_endpoint\":\\d+,\"rss_bytes_per_endpoint\":-?\\d+,"
+                + "\"threads_per_endpoint\":[0-9.]+,\"rss_mb_at_end\":\\d+}").matcher(r.out().trim());
+        assertTrue(m.matches(), r.out());
+        assertTrue(Long.parseLong(m.group(1)) >= 400, "every endpoint completed writes: " + r.out());
+    }
+
+    @Test
+    @Timeout(60)
     void scaleModeRefusesATooSmallServerBuffer() throws Exception {
-        int port = freePort();
-        String uri = "tcp://127.0.0.1:" + port;
-        Thread server = new Thread(() -> CliTest.weft("perf", "server", "--uri", uri, "--once", "--buffer", "64"));
-        server.start();
-        try {
-            CliTest.Result r = null;
-            for (int attempt = 0; r == null || !r.err().contains("--buffer") && attempt < 50 && server.isAlive(); attempt++) {
-                if (r != null) {
-                    Thread.sleep(100);
-                }
-                r = CliTest.weft("perf", "scale", "--uri", uri, "--endpoints", "100", "--seconds", "1");
-            }
-            assertEquals(2, r.code(), r.err());
-            assertTrue(r.err().contains("100 endpoints x 8 bytes need 800 bytes at the server; start it with --buffer 800"), r.err());
-        } finally {
-            server.join(TimeUnit.SECONDS.toMillis(20));
-        }
+        CliTest.Result r = scaleAgainstServer("64", x -> x.err().contains("--buffer"), "--endpoints", "100", "--seconds", "1");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("100 endpoints x 8 bytes need 800 bytes at the server; start it with --buffer 800"), r.err());
     }
 }

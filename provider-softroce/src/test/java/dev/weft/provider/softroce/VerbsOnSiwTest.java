@@ -92,4 +92,50 @@ class VerbsOnSiwTest {
             assertNotEquals(PostStatus.OK, e.writeWithImmediate(4, source, 0, 8, remote.address(), remote.key(), 42), "no write-with-immediate on iWARP");
         }
     }
+
+    /**
+     * A write under a wrong key makes the target end the connection (TERMINATE). siw leaves the
+     * initiator's QP in its idle state (RESET), where it neither flushes what it holds nor takes
+     * new work: every request posted before and after still completes exactly once, FLUSHED where
+     * the device dropped it (the provider completes stranded requests itself).
+     */
+    @Test
+    void requestsStrandedByATerminateStillCompleteOnce() throws Exception {
+        try (Fabric server = Fabrics.open(uri()); Fabric client = Fabrics.open(uri()); Arena arena = Arena.ofShared()) {
+            Domain sd = server.openDomain();
+            MemoryRegion target = sd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE, Access.REMOTE_READ, Access.REMOTE_WRITE);
+            Listener listener = sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)));
+            listener.publish("t", target);
+            Domain cd = client.openDomain();
+            CompletionQueue q = cd.openCompletionQueue(64);
+            MemoryRegion source = cd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE);
+            Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(q));
+            RemoteRegion remote = e.wellKnownRegion().orElseThrow();
+            assertEquals(PostStatus.OK, e.write(1, source, 0, 8, remote.address(), remote.key() + 1));
+            for (int i = 2; i <= 5; i++) {
+                assertEquals(PostStatus.OK, e.write(i, source, 0, 8, remote, 0));
+            }
+            java.util.Map<Long, Status> seen = new java.util.TreeMap<>();
+            CompletionBatch batch = new CompletionBatch(16);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (seen.size() < 5 && System.nanoTime() < deadline) {
+                int n = q.await(batch, 200, TimeUnit.MILLISECONDS);
+                for (int k = 0; k < n; k++) {
+                    assertEquals(null, seen.put(batch.get(k).workRequestId(), batch.get(k).status()), "one completion per request: " + seen);
+                }
+            }
+            assertEquals(5, seen.size(), "every request before the TERMINATE completed: " + seen);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (e.state() == dev.weft.EndpointState.CONNECTED && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertEquals(dev.weft.EndpointState.ERROR, e.state(), e.toString());
+            // a request posted to the dead QP is not refused and not lost: it completes FLUSHED
+            assertEquals(PostStatus.OK, e.write(6, source, 0, 8, remote, 0));
+            assertEquals(1, q.await(batch, 10, TimeUnit.SECONDS), "the later request completes");
+            assertEquals(6, batch.get(0).workRequestId());
+            assertEquals(Status.FLUSHED, batch.get(0).status());
+            assertEquals(0, q.await(batch, 1500, TimeUnit.MILLISECONDS), "and nothing completes twice");
+        }
+    }
 }

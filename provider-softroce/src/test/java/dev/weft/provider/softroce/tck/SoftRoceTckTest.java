@@ -45,9 +45,9 @@ class SoftRoceTckTest {
     /**
      * iWARP: no atomics, no write-with-immediate, one entry in a read's sink (those cases skip with
      * the reason), rdma_cm only, the read sink needs remote-write access. Not yet part of the
-     * default build: on siw, remote errors of writes and sends surface after their local
-     * completion and some requests are then never flushed (docs/provider-verbs.md, iWARP);
-     * run it with {@code -Dweft.tck.siw=true}.
+     * default build: on siw, remote errors of writes and sends surface on the endpoint after the
+     * request completed locally, where the TCK expects them on the request (docs/provider-verbs.md,
+     * iWARP); run it with {@code -Dweft.tck.siw=true}.
      */
     @Test
     @Timeout(value = 14, unit = TimeUnit.MINUTES)

@@ -56,6 +56,8 @@ final class VerbsCompletionQueue implements CompletionQueue {
     private final Object pollLock = new Object();
     private final Object waitLock = new Object();
     private final Set<VerbsEndpoint> users = ConcurrentHashMap.newKeySet();
+    /** Failed or closing endpoints that may hold requests the device will never complete; empty in steady state. */
+    private final Set<VerbsEndpoint> stranded = ConcurrentHashMap.newKeySet();
     private volatile boolean open = true;
 
     VerbsCompletionQueue(VerbsDomain domain, int depth) {
@@ -99,6 +101,15 @@ final class VerbsCompletionQueue implements CompletionQueue {
         users.remove(endpoint);
     }
 
+    /** @param endpoint a failed or closing endpoint whose requests may need completing by software */
+    void watchStranded(VerbsEndpoint endpoint) {
+        stranded.add(endpoint);
+    }
+
+    void unwatchStranded(VerbsEndpoint endpoint) {
+        stranded.remove(endpoint);
+    }
+
     @Override
     public int poll(CompletionBatch batch) {
         batch.clear();
@@ -139,6 +150,15 @@ final class VerbsCompletionQueue implements CompletionQueue {
             }
             if (n < want) {
                 break;
+            }
+        }
+        if (!stranded.isEmpty() && !batch.isFull()) {
+            // failed endpoints only: requests the device will never complete (see VerbsEndpoint.completeStranded)
+            for (VerbsEndpoint e : stranded) {
+                total += e.completeStranded(this, batch);
+                if (e.strandedDoneOn(this)) {
+                    stranded.remove(e);
+                }
             }
         }
         return total;

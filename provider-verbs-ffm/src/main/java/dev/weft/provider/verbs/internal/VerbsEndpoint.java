@@ -99,6 +99,7 @@ final class VerbsEndpoint implements Endpoint {
     private final MemorySegment recvSges;
     private final MemorySegment badWr;
     private final MemorySegment qpAttr;
+    private final MemorySegment queryInitAttr;
 
     private final Object sendLock = new Object();
     private final Object recvLock = new Object();
@@ -111,6 +112,17 @@ final class VerbsEndpoint implements Endpoint {
     private final long[] recvIds;
     private volatile long recvPosted;
     private volatile long recvDone;
+    // Stranded requests: a device may leave a failed QP in a state where it neither flushes nor accepts work (siw
+    // after a TERMINATE ends in its idle state, reported as RESET). The endpoint then completes those requests
+    // itself (FLUSHED): the ones the device holds once the QP is in RESET, the ones it refused right away.
+    private static final long STRANDED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private volatile long sendHanded;
+    private volatile long recvHanded;
+    private volatile boolean sendsInSoftware;
+    private volatile boolean receivesInSoftware;
+    private volatile long failedAtNanos;
+    private volatile long lastStateQueryNanos;
+    private volatile boolean qpReset;
 
     private final LinkedBlockingQueue<CmEvent> setupEvents = new LinkedBlockingQueue<>();
     private volatile boolean established;
@@ -171,6 +183,7 @@ final class VerbsEndpoint implements Endpoint {
         this.recvSges = arena.allocate(IBV_SGE, maxSge);
         this.badWr = arena.allocate(C.PTR);
         this.qpAttr = arena.allocate(IBV_QP_ATTR);
+        this.queryInitAttr = arena.allocate(IBV_QP_INIT_ATTR);
         this.sendIds = new long[config.sendQueueDepth()];
         this.sendOps = new byte[config.sendQueueDepth()];
         this.sendLengths = new int[config.sendQueueDepth()];
@@ -381,6 +394,63 @@ final class VerbsEndpoint implements Endpoint {
             }
             Ibv.modifyQpToError(qp, qpAttr);
         }
+        watchForStranded();
+    }
+
+    /** From now on the completion queues check for requests the device will never complete. */
+    private void watchForStranded() {
+        if (failedAtNanos == 0) {
+            failedAtNanos = System.nanoTime();
+        }
+        sendCq.watchStranded(this);
+        recvCq.watchStranded(this);
+    }
+
+    /**
+     * Completes, FLUSHED and in posted order, the requests of this endpoint on {@code cq}'s side
+     * that the device will never complete: those the device refused after the failure, once the
+     * device finished the ones it took; and all of them once the QP is in RESET (the device
+     * discards a RESET QP's requests without completions). Called by {@code cq} under its poll
+     * lock, after it drained the device; checks the QP's state at most every 100 ms, and only a
+     * second after the failure, so that the device flushes what it can first.
+     *
+     * @return how many completions were added to {@code batch}
+     */
+    int completeStranded(VerbsCompletionQueue cq, dev.weft.CompletionBatch batch) {
+        if (failedAtNanos == 0 || released.get()) {
+            return 0;
+        }
+        boolean sends = cq == sendCq;
+        boolean receives = cq == recvCq;
+        boolean deviceOwes = (sends && sendDone < sendHanded) || (receives && recvDone < recvHanded);
+        if (deviceOwes && !qpReset) {
+            long now = System.nanoTime();
+            if (now - failedAtNanos < STRANDED_GRACE_NANOS || now - lastStateQueryNanos < 100_000_000L) {
+                return 0;
+            }
+            lastStateQueryNanos = now;
+            synchronized (nativeLock) {
+                qpReset = !released.get() && Ibv.queryQpState(qp, qpAttr, queryInitAttr) == Ibv.QPS_RESET;
+            }
+            if (!qpReset) {
+                return 0;
+            }
+        }
+        int n = 0;
+        while (sends && !batch.isFull() && sendDone < sendPosted && (qpReset || sendDone >= sendHanded)) {
+            complete(false, (int) (sendDone % sendIds.length), Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
+            n++;
+        }
+        while (receives && !batch.isFull() && recvDone < recvPosted && (qpReset || recvDone >= recvHanded)) {
+            complete(true, (int) (recvDone % recvIds.length), Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
+            n++;
+        }
+        return n;
+    }
+
+    /** @return whether {@code cq} has nothing more to complete for this endpoint (a later post watches again) */
+    boolean strandedDoneOn(VerbsCompletionQueue cq) {
+        return released.get() || ((cq != sendCq || sendDone >= sendPosted) && (cq != recvCq || recvDone >= recvPosted));
     }
 
     /** Undoes a half-made connection. */
@@ -425,6 +495,7 @@ final class VerbsEndpoint implements Endpoint {
             if (status != Status.FLUSHED && state == EndpointState.CONNECTED) {
                 errorCause = status + " on " + opcode;
                 state = EndpointState.ERROR;
+                watchForStranded();
             }
         }
         out.set(wrId, opcode, status, bytes, immediate, hasImmediate && status == Status.SUCCESS, qpNum, vendorErr);
@@ -448,6 +519,8 @@ final class VerbsEndpoint implements Endpoint {
                     fabric.endpoints().remove(index, this);
                     sendCq.detach(this);
                     recvCq.detach(this);
+                    sendCq.unwatchStranded(this);
+                    recvCq.unwatchStranded(this);
                     arena.close();
                 }
             }
@@ -513,6 +586,10 @@ final class VerbsEndpoint implements Endpoint {
         sendIds[slot] = wrId;
         sendOps[slot] = (byte) opcode.ordinal();
         sendLengths[slot] = length;
+        if (sendsInSoftware) {
+            sendPosted = posted + 1;
+            return PostStatus.OK; // completed FLUSHED by completeStranded, in order
+        }
         sendWr.set(C.U64, SEND_WR_ID, ((long) index << 32) | slot);
         sendWr.set(C.INT, SEND_NUM_SGE, sges);
         sendWr.set(C.INT, SEND_OPCODE, ibvOpcode);
@@ -527,6 +604,17 @@ final class VerbsEndpoint implements Endpoint {
         }
         if (rc == 0) {
             sendPosted = posted + 1;
+            sendHanded = posted + 1;
+            if (failedAtNanos != 0) {
+                sendCq.watchStranded(this); // a failed QP that took the request may still never complete it
+            }
+            return PostStatus.OK;
+        }
+        if (failedAtNanos != 0) {
+            // the failed QP takes no more work (siw in its idle state): this request and later ones complete FLUSHED
+            sendsInSoftware = true;
+            sendPosted = posted + 1;
+            sendCq.watchStranded(this);
             return PostStatus.OK;
         }
         return refused(rc);
@@ -621,6 +709,10 @@ final class VerbsEndpoint implements Endpoint {
             }
             int slot = (int) (posted % recvIds.length);
             recvIds[slot] = wrId;
+            if (receivesInSoftware) {
+                recvPosted = posted + 1;
+                return PostStatus.OK;
+            }
             recvWr.set(C.U64, RECV_WR_ID, ((long) index << 32) | 0x8000_0000L | slot);
             recvWr.set(C.INT, RECV_NUM_SGE, sges);
             int rc;
@@ -631,6 +723,16 @@ final class VerbsEndpoint implements Endpoint {
             }
             if (rc == 0) {
                 recvPosted = posted + 1;
+                recvHanded = posted + 1;
+                if (failedAtNanos != 0) {
+                    recvCq.watchStranded(this);
+                }
+                return PostStatus.OK;
+            }
+            if (failedAtNanos != 0) {
+                receivesInSoftware = true;
+                recvPosted = posted + 1;
+                recvCq.watchStranded(this);
                 return PostStatus.OK;
             }
             return refused(rc);
@@ -748,6 +850,8 @@ final class VerbsEndpoint implements Endpoint {
         closing = true;
         if (outstanding() == 0) {
             release();
+        } else {
+            watchForStranded();
         }
     }
 

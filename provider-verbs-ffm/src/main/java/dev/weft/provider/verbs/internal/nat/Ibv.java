@@ -46,6 +46,7 @@ public final class Ibv {
     private static final MethodHandle GET_CQ_EVENT = Native.fn(LIB, "ibv_get_cq_event", true, FunctionDescriptor.of(I, P, P, P));
     private static final MethodHandle ACK_CQ_EVENTS = Native.fn(LIB, "ibv_ack_cq_events", false, FunctionDescriptor.ofVoid(P, I));
     private static final MethodHandle MODIFY_QP = Native.fn(LIB, "ibv_modify_qp", false, FunctionDescriptor.of(I, P, P, I));
+    private static final MethodHandle QUERY_QP = Native.fn(LIB, "ibv_query_qp", false, FunctionDescriptor.of(I, P, P, I, P));
     private static final MethodHandle GET_ASYNC_EVENT = Native.fn(LIB, "ibv_get_async_event", true, FunctionDescriptor.of(I, P, P));
     private static final MethodHandle ACK_ASYNC_EVENT = Native.fn(LIB, "ibv_ack_async_event", false, FunctionDescriptor.ofVoid(P));
     private static final MethodHandle EVENT_TYPE_STR = Native.fn(LIB, "ibv_event_type_str", false, FunctionDescriptor.of(P, I));
@@ -94,6 +95,10 @@ public final class Ibv {
     public static final int QPT_RC = 2;
     /** {@code IBV_QPS_ERR}. */
     public static final int QPS_ERR = 6;
+    /** {@code IBV_QPS_RESET}: a QP in this state discards its work requests without completions. */
+    public static final int QPS_RESET = 0;
+    /** {@code IBV_WC_WR_FLUSH_ERR}. */
+    public static final int WC_WR_FLUSH_ERR = 5;
     /** {@code IBV_QP_STATE}. */
     public static final int QP_STATE = 1;
     /** {@code IBV_TRANSPORT_IWARP}. */
@@ -319,6 +324,21 @@ public final class Ibv {
         attr.set(C.INT, Structs.offset(Structs.IBV_QP_ATTR, "qp_state"), QPS_ERR);
         try {
             return (int) MODIFY_QP.invokeExact(qp, attr, QP_STATE);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * @param qp the QP
+     * @param attr a scratch {@link Structs#IBV_QP_ATTR} segment
+     * @param initAttr a scratch {@link Structs#IBV_QP_INIT_ATTR} segment (the call fills it too)
+     * @return the QP's state ({@code enum ibv_qp_state}), or -1 if the query failed
+     */
+    public static int queryQpState(MemorySegment qp, MemorySegment attr, MemorySegment initAttr) {
+        try {
+            int rc = (int) QUERY_QP.invokeExact(qp, attr, QP_STATE, initAttr);
+            return rc == 0 ? attr.get(C.INT, Structs.offset(Structs.IBV_QP_ATTR, "qp_state")) : -1;
         } catch (Throwable t) {
             throw rethrow(t);
         }
