@@ -41,4 +41,19 @@ public record Limits(long maxMessageSize, int maxScatterGather, int maxInlineDat
                     + maxInlineData + ", " + maxQueueDepth + ", " + maxCompletionQueueDepth + ", " + maxEndpoints + ", " + maxRegionSize);
         }
     }
+
+    /**
+     * The rights a region needs to serve as the local sink of an RDMA read on this provider:
+     * {@link Access#LOCAL_WRITE}, and {@link Access#REMOTE_WRITE} where
+     * {@link #readSinkNeedsRemoteWrite()} (iWARP).
+     *
+     * @return a new mutable set; add further rights the region needs
+     */
+    public java.util.EnumSet<Access> readSinkAccess() {
+        java.util.EnumSet<Access> access = java.util.EnumSet.of(Access.LOCAL_WRITE);
+        if (readSinkNeedsRemoteWrite) {
+            access.add(Access.REMOTE_WRITE);
+        }
+        return access;
+    }
 }

@@ -158,10 +158,8 @@ public final class ConnectionManager implements AutoCloseable {
             domain = fabric.openDomain();
             queue = domain.openCompletionQueue(64);
             config = domain.register(arena.allocate(CONFIG_SIZE, 64), Access.LOCAL_WRITE, Access.REMOTE_READ, Access.REMOTE_WRITE);
-            // the sink of the partner-record reads; iWARP lets a read response land only in remotely writable memory
-            scratch = fabric.info().limits().readSinkNeedsRemoteWrite()
-                    ? domain.register(arena.allocate(CONFIG_SIZE, 64), Access.LOCAL_WRITE, Access.REMOTE_WRITE)
-                    : domain.register(arena.allocate(CONFIG_SIZE, 64), Access.LOCAL_WRITE);
+            // the sink of the partner-record reads (iWARP lets a read response land only in remotely writable memory)
+            scratch = domain.register(arena.allocate(CONFIG_SIZE, 64), fabric.info().limits().readSinkAccess());
             writeDirectory();
             publish(SlamState.INITIAL, 0, 0);
             configListener = domain.listen(EndpointConfig.of(queue));

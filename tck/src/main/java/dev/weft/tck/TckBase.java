@@ -165,11 +165,7 @@ public abstract class TckBase {
         clientDomain = clientFabric.openDomain();
         queue = clientDomain.openCompletionQueue(4096);
         localBlock = guarded(localSize);
-        EnumSet<Access> localAccess = EnumSet.of(Access.LOCAL_WRITE);
-        if (info().limits().readSinkNeedsRemoteWrite()) {
-            localAccess.add(Access.REMOTE_WRITE);
-        }
-        local = clientDomain.register(localBlock.asSlice(GUARD, localSize), localAccess);
+        local = clientDomain.register(localBlock.asSlice(GUARD, localSize), info().limits().readSinkAccess());
         endpoint = clientDomain.connect(listener.uri().withRegion(REGION_NAME),
                 EndpointConfig.of(queue).withSendQueueDepth(1024).withReceiveQueueDepth(512));
         remote = endpoint.wellKnownRegion().orElseThrow(() -> new AssertionError("connect naming /" + REGION_NAME

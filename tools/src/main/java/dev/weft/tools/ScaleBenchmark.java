@@ -1,6 +1,5 @@
 package dev.weft.tools;
 
-import dev.weft.Access;
 import dev.weft.CompletionBatch;
 import dev.weft.CompletionQueue;
 import dev.weft.Domain;
@@ -97,7 +96,8 @@ final class ScaleBenchmark {
             Domain domain = fabric.openDomain();
             CompletionQueue queue = domain.openCompletionQueue(Math.max(1024, endpoints * window * 2));
             long slots = (long) endpoints * size;
-            MemoryRegion data = domain.register(arena.allocate(slots * window + slots, 4096), Access.LOCAL_WRITE);
+            // the sources of the writes and the sinks of the verifying reads
+            MemoryRegion data = domain.register(arena.allocate(slots * window + slots, 4096), fabric.info().limits().readSinkAccess());
             EndpointConfig config = EndpointConfig.of(queue).withSendQueueDepth(window + 1).withReceiveQueueDepth(1)
                     .withConnectTimeout(Duration.ofSeconds(30));
             List<Endpoint> eps = new ArrayList<>(endpoints);

@@ -61,7 +61,7 @@ final class TestbedCommand {
                 throw new UsageException("unknown device \"" + name.trim() + "\"; say rxe, siw or rxe,siw");
             }
         }
-        return new Testbed.Options(options.cache(), options.timeout(), options.memoryMiB(), options.cpus(), devices);
+        return options.withDevices(devices);
     }
 
     private static int exec(List<String> args, PrintStream out, PrintStream err) {

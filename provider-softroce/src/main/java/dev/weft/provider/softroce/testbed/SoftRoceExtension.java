@@ -38,8 +38,7 @@ public final class SoftRoceExtension implements InvocationInterceptor {
                 : type.getAnnotation(OnSoftRoce.class);
         Testbed.Options options = Testbed.Options.defaults();
         if (settings != null && settings.devices().length > 0) {
-            options = new Testbed.Options(options.cache(), options.timeout(), options.memoryMiB(), options.cpus(),
-                    java.util.EnumSet.copyOf(List.of(settings.devices())));
+            options = options.withDevices(java.util.EnumSet.copyOf(List.of(settings.devices())));
         }
         if (Testbed.insideGuest() || Testbed.create(options).hasDevicesHere()) {
             invocation.proceed();

@@ -80,7 +80,15 @@ public final class Testbed {
          * @return a copy that brings up exactly these devices
          */
         public Options withDevices(Device first, Device... more) {
-            return new Options(cache, timeout, memoryMiB, cpus, EnumSet.of(first, more));
+            return withDevices(EnumSet.of(first, more));
+        }
+
+        /**
+         * @param devices the devices, at least one
+         * @return a copy that brings up exactly these devices
+         */
+        public Options withDevices(Set<Device> devices) {
+            return new Options(cache, timeout, memoryMiB, cpus, devices);
         }
     }
 
@@ -162,10 +170,6 @@ public final class Testbed {
 
     /** @return whether the host has every device asked for, so commands run in place without a VM */
     public boolean hasDevicesHere() {
-        return hostHasDevices();
-    }
-
-    private boolean hostHasDevices() {
         return (!options.devices().contains(Device.RXE) || hostHas("rxe")) && (!options.devices().contains(Device.SIW) || hostHas("siw"));
     }
 
@@ -251,7 +255,7 @@ public final class Testbed {
      * @throws FabricException PROVIDER_UNAVAILABLE naming what is missing and the install line
      */
     public void prepare(Consumer<String> log) {
-        if (insideGuest() || hostHasDevices()) {
+        if (insideGuest() || hasDevicesHere()) {
             return;
         }
         List<String> missing = missing();
@@ -283,7 +287,7 @@ public final class Testbed {
         }
         long start = System.nanoTime();
         Consumer<String> sink = output == null ? s -> { } : output;
-        if (insideGuest() || hostHasDevices()) {
+        if (insideGuest() || hasDevicesHere()) {
             return onHost(command, workDir, env, sink, start);
         }
         prepare(sink);

@@ -147,14 +147,15 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                     rocev2 = true;
                 }
                 byte[] raw = entry.asSlice(offset(IBV_GID_ENTRY, "gid"), 16).toArray(C.U8);
+                if (transportType == Ibv.TRANSPORT_IWARP) {
+                    // iWARP GIDs hold the interface's MAC address, not an IP: take the addresses of that interface
+                    addresses = iwarpAddresses(java.util.Arrays.copyOf(raw, 6));
+                    break;
+                }
                 InetAddress a = gidAddress(raw);
                 if (a != null && !addresses.contains(a)) {
                     addresses.add(a);
                 }
-            }
-            if (transportType == Ibv.TRANSPORT_IWARP) {
-                // iWARP GIDs hold the interface's MAC address, not an IP: take the addresses of that interface
-                addresses = iwarpAddresses(context, port, entry);
             }
             Transport transport = transportType == Ibv.TRANSPORT_IWARP ? Transport.IWARP
                     : linkLayer == Ibv.LINK_LAYER_ETHERNET ? (rocev2 ? Transport.ROCE_V2 : Transport.ROCE_V1)
@@ -198,15 +199,11 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
 
     /**
      * The IP addresses of the network interface behind an iWARP port: the one whose hardware
-     * address is in the first six bytes of GID 0 (iWARP devices derive their GID from the MAC).
-     * Link-local IPv6 addresses are left out, as for RoCE GIDs.
+     * address is {@code mac}, the first six bytes of the port's first GID (iWARP devices derive
+     * their GID from the MAC). Link-local IPv6 addresses are left out, as for RoCE GIDs.
      */
-    private static List<InetAddress> iwarpAddresses(MemorySegment context, int port, MemorySegment entry) {
+    private static List<InetAddress> iwarpAddresses(byte[] mac) {
         List<InetAddress> out = new ArrayList<>();
-        if (!Ibv.queryGid(context, port, 0, entry)) {
-            return out;
-        }
-        byte[] mac = entry.asSlice(offset(IBV_GID_ENTRY, "gid"), 6).toArray(C.U8);
         try {
             for (java.net.NetworkInterface nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
                 if (java.util.Arrays.equals(mac, nif.getHardwareAddress())) {

@@ -115,11 +115,11 @@ final class VerbsEndpoint implements Endpoint {
     // Stranded requests: a device may leave a failed QP in a state where it neither flushes nor accepts work (siw
     // after a TERMINATE ends in its idle state, reported as RESET). The endpoint then completes those requests
     // itself (FLUSHED): the ones the device holds once the QP is in RESET, the ones it refused right away.
+    // sendHanded/recvHanded count the requests the device took; once one is refused after a failure they stop
+    // following sendPosted/recvPosted, and every later request is completed by the endpoint too.
     private static final long STRANDED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private volatile long sendHanded;
     private volatile long recvHanded;
-    private volatile boolean sendsInSoftware;
-    private volatile boolean receivesInSoftware;
     private volatile long failedAtNanos;
     private volatile long lastStateQueryNanos;
     private volatile boolean qpReset;
@@ -586,9 +586,9 @@ final class VerbsEndpoint implements Endpoint {
         sendIds[slot] = wrId;
         sendOps[slot] = (byte) opcode.ordinal();
         sendLengths[slot] = length;
-        if (sendsInSoftware) {
+        if (sendHanded != posted) {
             sendPosted = posted + 1;
-            return PostStatus.OK; // completed FLUSHED by completeStranded, in order
+            return PostStatus.OK; // the device refused an earlier one: completed FLUSHED by completeStranded, in order
         }
         sendWr.set(C.U64, SEND_WR_ID, ((long) index << 32) | slot);
         sendWr.set(C.INT, SEND_NUM_SGE, sges);
@@ -612,7 +612,6 @@ final class VerbsEndpoint implements Endpoint {
         }
         if (failedAtNanos != 0) {
             // the failed QP takes no more work (siw in its idle state): this request and later ones complete FLUSHED
-            sendsInSoftware = true;
             sendPosted = posted + 1;
             sendCq.watchStranded(this);
             return PostStatus.OK;
@@ -709,7 +708,7 @@ final class VerbsEndpoint implements Endpoint {
             }
             int slot = (int) (posted % recvIds.length);
             recvIds[slot] = wrId;
-            if (receivesInSoftware) {
+            if (recvHanded != posted) {
                 recvPosted = posted + 1;
                 return PostStatus.OK;
             }
@@ -730,7 +729,6 @@ final class VerbsEndpoint implements Endpoint {
                 return PostStatus.OK;
             }
             if (failedAtNanos != 0) {
-                receivesInSoftware = true;
                 recvPosted = posted + 1;
                 recvCq.watchStranded(this);
                 return PostStatus.OK;
