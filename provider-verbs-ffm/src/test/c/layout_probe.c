@@ -4,7 +4,10 @@
  * with gcc and compares each line with the Java layouts in dev.weft.provider.verbs.internal.nat.
  *
  * Output, one line each:  STRUCT sizeof SIZE   and   STRUCT.FIELD.PATH OFFSET SIZE
+ * and, for every constant the bindings define:  const CLASS.FIELD VALUE
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <poll.h>
@@ -14,6 +17,7 @@
 
 #define S(T) printf(#T " sizeof %zu\n", sizeof(struct T))
 #define F(T, f) printf(#T "." #f " %zu %zu\n", offsetof(struct T, f), sizeof(((struct T *)0)->f))
+#define K(CLASS, FIELD, C) printf("const " #CLASS "." #FIELD " %lld\n", (long long)(C))
 
 int main(void) {
     S(ibv_device); F(ibv_device, node_type); F(ibv_device, transport_type); F(ibv_device, name);
@@ -70,5 +74,36 @@ int main(void) {
     S(sockaddr_in6); F(sockaddr_in6, sin6_family); F(sockaddr_in6, sin6_port); F(sockaddr_in6, sin6_flowinfo);
     F(sockaddr_in6, sin6_addr); F(sockaddr_in6, sin6_scope_id);
     S(pollfd); F(pollfd, fd); F(pollfd, events); F(pollfd, revents);
+    K(Ibv, ACCESS_LOCAL_WRITE, IBV_ACCESS_LOCAL_WRITE); K(Ibv, ACCESS_REMOTE_WRITE, IBV_ACCESS_REMOTE_WRITE);
+    K(Ibv, ACCESS_REMOTE_READ, IBV_ACCESS_REMOTE_READ); K(Ibv, ACCESS_REMOTE_ATOMIC, IBV_ACCESS_REMOTE_ATOMIC);
+    K(Ibv, WR_RDMA_WRITE, IBV_WR_RDMA_WRITE); K(Ibv, WR_RDMA_WRITE_WITH_IMM, IBV_WR_RDMA_WRITE_WITH_IMM);
+    K(Ibv, WR_SEND, IBV_WR_SEND); K(Ibv, WR_RDMA_READ, IBV_WR_RDMA_READ);
+    K(Ibv, WR_ATOMIC_CMP_AND_SWP, IBV_WR_ATOMIC_CMP_AND_SWP); K(Ibv, WR_ATOMIC_FETCH_AND_ADD, IBV_WR_ATOMIC_FETCH_AND_ADD);
+    K(Ibv, SEND_SIGNALED, IBV_SEND_SIGNALED); K(Ibv, SEND_INLINE, IBV_SEND_INLINE); K(Ibv, WC_RECV, IBV_WC_RECV);
+    K(Ibv, WC_RECV_RDMA_WITH_IMM, IBV_WC_RECV_RDMA_WITH_IMM); K(Ibv, WC_WITH_IMM, IBV_WC_WITH_IMM);
+    K(Ibv, QPT_RC, IBV_QPT_RC); K(Ibv, QPS_ERR, IBV_QPS_ERR); K(Ibv, QPS_RESET, IBV_QPS_RESET);
+    K(Ibv, WC_WR_FLUSH_ERR, IBV_WC_WR_FLUSH_ERR); K(Ibv, QP_STATE, IBV_QP_STATE);
+    K(Ibv, TRANSPORT_IWARP, IBV_TRANSPORT_IWARP); K(Ibv, LINK_LAYER_INFINIBAND, IBV_LINK_LAYER_INFINIBAND);
+    K(Ibv, LINK_LAYER_ETHERNET, IBV_LINK_LAYER_ETHERNET); K(Ibv, GID_TYPE_ROCE_V2, IBV_GID_TYPE_ROCE_V2);
+    K(Ibv, ATOMIC_NONE, IBV_ATOMIC_NONE);
+    K(RdmaCm, PS_TCP, RDMA_PS_TCP); K(RdmaCm, EVENT_ADDR_RESOLVED, RDMA_CM_EVENT_ADDR_RESOLVED);
+    K(RdmaCm, EVENT_ADDR_ERROR, RDMA_CM_EVENT_ADDR_ERROR); K(RdmaCm, EVENT_ROUTE_RESOLVED, RDMA_CM_EVENT_ROUTE_RESOLVED);
+    K(RdmaCm, EVENT_ROUTE_ERROR, RDMA_CM_EVENT_ROUTE_ERROR);
+    K(RdmaCm, EVENT_CONNECT_REQUEST, RDMA_CM_EVENT_CONNECT_REQUEST);
+    K(RdmaCm, EVENT_CONNECT_RESPONSE, RDMA_CM_EVENT_CONNECT_RESPONSE);
+    K(RdmaCm, EVENT_CONNECT_ERROR, RDMA_CM_EVENT_CONNECT_ERROR); K(RdmaCm, EVENT_UNREACHABLE, RDMA_CM_EVENT_UNREACHABLE);
+    K(RdmaCm, EVENT_REJECTED, RDMA_CM_EVENT_REJECTED); K(RdmaCm, EVENT_ESTABLISHED, RDMA_CM_EVENT_ESTABLISHED);
+    K(RdmaCm, EVENT_DISCONNECTED, RDMA_CM_EVENT_DISCONNECTED);
+    K(RdmaCm, EVENT_DEVICE_REMOVAL, RDMA_CM_EVENT_DEVICE_REMOVAL); K(RdmaCm, EVENT_ADDR_CHANGE, RDMA_CM_EVENT_ADDR_CHANGE);
+    K(RdmaCm, EVENT_TIMEWAIT_EXIT, RDMA_CM_EVENT_TIMEWAIT_EXIT);
+    K(Errno, EPERM, EPERM); K(Errno, ENOENT, ENOENT); K(Errno, EINTR, EINTR); K(Errno, EIO, EIO); K(Errno, EAGAIN, EAGAIN);
+    K(Errno, ENOMEM, ENOMEM); K(Errno, EACCES, EACCES); K(Errno, EFAULT, EFAULT); K(Errno, EBUSY, EBUSY);
+    K(Errno, ENODEV, ENODEV); K(Errno, EINVAL, EINVAL); K(Errno, ENFILE, ENFILE); K(Errno, EMFILE, EMFILE);
+    K(Errno, ENOSPC, ENOSPC); K(Errno, ENOSYS, ENOSYS); K(Errno, ENODATA, ENODATA); K(Errno, EPROTO, EPROTO);
+    K(Errno, EOPNOTSUPP, EOPNOTSUPP); K(Errno, EADDRINUSE, EADDRINUSE); K(Errno, EADDRNOTAVAIL, EADDRNOTAVAIL);
+    K(Errno, ENETUNREACH, ENETUNREACH); K(Errno, ECONNRESET, ECONNRESET); K(Errno, ETIMEDOUT, ETIMEDOUT);
+    K(Errno, ECONNREFUSED, ECONNREFUSED); K(Errno, EHOSTUNREACH, EHOSTUNREACH);
+    K(Libc, F_GETFL, F_GETFL); K(Libc, F_SETFL, F_SETFL); K(Libc, O_NONBLOCK, O_NONBLOCK); K(Libc, POLLIN, POLLIN);
+    K(Libc, POLL_FAILED, POLLERR | POLLHUP | POLLNVAL);
     return 0;
 }

@@ -16,10 +16,17 @@ import java.util.Objects;
  * @param maxRegionSize largest registrable segment
  * @param peerFailureTimeout time within which outstanding work completes with an error after the peer died
  * @param readSinkNeedsRemoteWrite {@code true} where the sink of an RDMA read must grant {@link Access#REMOTE_WRITE} (iWARP)
+ * @param transmitCompletion {@code true} where a write or send completes once the transport has taken
+ *        its data, before the target has checked it (iWARP; libfabric calls it transmit complete): a
+ *        target's rejection (bad key, bounds, rights, no receive posted) then does not fail that
+ *        request but ends the connection afterwards — the endpoint moves to
+ *        {@link EndpointState#ERROR}, later requests complete {@link Status#FLUSHED} and nothing after
+ *        the rejected request is placed. {@code false} where the completion carries the target's
+ *        verdict (InfiniBand, RoCE, tcp). Reads and atomics always carry it.
  */
 public record Limits(long maxMessageSize, int maxScatterGather, int maxInlineData, int maxQueueDepth,
                      int maxCompletionQueueDepth, int maxEndpoints, long maxRegionSize, Duration peerFailureTimeout,
-                     boolean readSinkNeedsRemoteWrite) {
+                     boolean readSinkNeedsRemoteWrite, boolean transmitCompletion) {
     /**
      * Validates the components.
      *
@@ -32,6 +39,7 @@ public record Limits(long maxMessageSize, int maxScatterGather, int maxInlineDat
      * @param maxRegionSize positive
      * @param peerFailureTimeout positive
      * @param readSinkNeedsRemoteWrite the iWARP read-sink rule
+     * @param transmitCompletion writes and sends complete before the target checked them
      */
     public Limits {
         Objects.requireNonNull(peerFailureTimeout, "peerFailureTimeout");

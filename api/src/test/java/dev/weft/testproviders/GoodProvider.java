@@ -18,7 +18,7 @@ import java.util.Set;
 
 /** A discovery fixture: available, opens a fabric object that records its URI. */
 public final class GoodProvider implements FabricProvider {
-    static final Limits LIMITS = new Limits(1 << 20, 1, 0, 16, 16, 1, 1 << 20, Duration.ofSeconds(1), false);
+    static final Limits LIMITS = new Limits(1 << 20, 1, 0, 16, 16, 1, 1 << 20, Duration.ofSeconds(1), false, false);
 
     @Override
     public String scheme() {

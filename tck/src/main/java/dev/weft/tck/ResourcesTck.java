@@ -10,6 +10,8 @@ import dev.weft.Fabrics;
 import dev.weft.PostStatus;
 import java.io.File;
 import java.lang.foreign.MemorySegment;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /** Area 9: resources. */
@@ -41,14 +43,22 @@ public abstract class ResourcesTck extends TckBase {
         connect();
         cycle(5);
         int threads = settle(Thread::activeCount, Integer.MAX_VALUE);
+        Set<String> before = threadNames();
         int files = fds();
         MemorySegment seg = arena.allocate(4096);
         for (int i = 0; i < 10_000; i++) {
             clientDomain.register(seg, Access.LOCAL_WRITE).close();
         }
         cycle(200);
-        assertTrue(settle(Thread::activeCount, threads) <= threads, "threads did not return to baseline " + threads);
+        assertTrue(settle(Thread::activeCount, threads) <= threads, () -> "threads did not return to baseline " + threads + "; new: "
+                + threadNames().stream().filter(n -> !before.contains(n)).toList());
         assertTrue(settle(ResourcesTck::fds, files) <= files, "file descriptors did not return to baseline " + files);
+    }
+
+    private static Set<String> threadNames() {
+        Set<String> names = new TreeSet<>();
+        Thread.getAllStackTraces().keySet().forEach(t -> names.add(t.getName() + "#" + t.threadId()));
+        return names;
     }
 
     private void cycle(int rounds) {

@@ -1,6 +1,7 @@
 package dev.weft.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.weft.Access;
@@ -11,12 +12,15 @@ import dev.weft.CompletionQueue;
 import dev.weft.Domain;
 import dev.weft.Endpoint;
 import dev.weft.EndpointConfig;
+import dev.weft.EndpointState;
 import dev.weft.Fabric;
 import dev.weft.Fabrics;
 import dev.weft.Listener;
 import dev.weft.MemoryRegion;
+import dev.weft.PostStatus;
 import dev.weft.ProviderInfo;
 import dev.weft.RemoteRegion;
+import dev.weft.Status;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -25,6 +29,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
@@ -42,7 +47,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <p>Capability gating: a case that needs an undeclared capability is skipped with the reason,
  * strict or not (an iWARP device without atomics is honest to skip them). With
  * {@code -Dweft.tck.strict=true} every other skip — a case that could not run although its
- * capability is declared — becomes a failure.
+ * capability is declared — becomes a failure. A rule that fails because of a defect below the
+ * provider, which the provider lists with its cause in {@link TckProvider#knownDefects()}, is
+ * reported {@code known-defect} instead, and fails if it passes.
  */
 @ExtendWith(TckReport.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -295,6 +302,46 @@ public abstract class TckBase {
      */
     protected List<Completion> await(int n) {
         return await(queue, n);
+    }
+
+    /**
+     * Checks how the target's rejection of the write or send {@code c.get(0)} reached {@code ep}:
+     * as {@code expected} on that request with every later one {@code FLUSHED}; or, only where the
+     * provider declares {@link dev.weft.Limits#transmitCompletion()}, as {@code SUCCESS} for the
+     * requests the transport had already taken and {@code expected} or {@code FLUSHED} for the rest.
+     * Either way the endpoint ends in ERROR within the declared peer-failure time, and a request
+     * posted then completes {@code FLUSHED}.
+     *
+     * @param ep the initiating endpoint, on {@link #queue}
+     * @param c the completions of the rejected request and of those posted after it, in posted order
+     * @param expected the status the request carries where completions report the target's verdict
+     * @param freeWrId a work request id not used by {@code c}, for the request posted afterwards
+     */
+    protected void assertRejectedAtTarget(Endpoint ep, List<Completion> c, Status expected, long freeWrId) {
+        boolean transmit = info().limits().transmitCompletion();
+        int firstFailure = 0;
+        if (transmit) {
+            while (firstFailure < c.size() && c.get(firstFailure).status() == Status.SUCCESS) {
+                firstFailure++;
+            }
+        } else {
+            assertEquals(expected, c.get(0).status(), () -> "the target's rejection is reported on the request: " + summary(c));
+        }
+        for (int i = firstFailure; i < c.size(); i++) {
+            Completion x = c.get(i);
+            boolean ok = x.status() == Status.FLUSHED || (i == firstFailure && x.status() == expected);
+            assertTrue(ok, "request " + i + " after the rejection completes " + (i == firstFailure ? expected + " or " : "")
+                    + "FLUSHED" + (transmit ? " (or SUCCESS before it: the provider declares transmit completion)" : "") + ": "
+                    + summary(c));
+        }
+        long limit = info().limits().peerFailureTimeout().toMillis() + 2000;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limit);
+        while (ep.state() == EndpointState.CONNECTED && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(1_000_000);
+        }
+        assertEquals(EndpointState.ERROR, ep.state(), "the endpoint moves to ERROR within " + limit + " ms of a rejection at the target");
+        assertEquals(PostStatus.OK, ep.write(freeWrId, local, 0, 8, remote, 0), "an endpoint in ERROR still accepts requests");
+        assertEquals(Status.FLUSHED, await(1).get(0).status(), "a request posted to an endpoint in ERROR is flushed");
     }
 
     /** @return the server's accepted endpoint for the client's connection */

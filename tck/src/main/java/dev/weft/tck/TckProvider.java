@@ -1,5 +1,7 @@
 package dev.weft.tck;
 
+import java.util.Map;
+
 /**
  * The one hook a provider author supplies: how to open the provider's fabrics. Every TCK area
  * class asks its subclass for one of these.
@@ -22,5 +24,19 @@ public interface TckProvider {
      */
     default boolean canRunInChildProcess() {
         return true;
+    }
+
+    /**
+     * Rules that fail because of a defect below the provider — in a device, its driver or its
+     * kernel — that the provider cannot mend, each with where the defect lies and how it was
+     * reproduced without Weft. A listed rule still runs: when it fails, it is reported
+     * {@code known-defect} with that description and the failure it produced; when it passes,
+     * it fails ("listed as a known defect but passed"), so that a fixed platform is noticed and
+     * the entry removed. Never a place for the provider's own bugs.
+     *
+     * @return rule id (the case method's name, e.g. {@code sec_readWriteOnlyRegion}) to description
+     */
+    default Map<String, String> knownDefects() {
+        return Map.of();
     }
 }

@@ -15,18 +15,31 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
 import org.junit.jupiter.api.extension.BeforeTestExecutionCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.InvocationInterceptor;
+import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
 import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.platform.launcher.LauncherSession;
+import org.opentest4j.TestAbortedException;
 import org.junit.platform.launcher.LauncherSessionListener;
 
 /**
  * Collects the outcome of every TCK rule per provider label and, when the test run ends,
- * prints {@code TCK <label>: N passed, N failed, N skipped} and writes
+ * prints {@code TCK <label>: N passed, N failed, N skipped} (and the known defects below the
+ * provider, {@link TckProvider#knownDefects()}, where there are any) and writes
  * {@code target/tck/<label>.json} (rule id, outcome, reason, milliseconds). Registered on
  * {@link TckBase} as an extension; the end of the run is signalled by the JUnit Platform's
  * launcher session (registered as a service in the TCK jar). Thread-safe.
  */
-public final class TckReport implements BeforeTestExecutionCallback, AfterTestExecutionCallback, TestWatcher {
+public final class TckReport implements BeforeTestExecutionCallback, AfterTestExecutionCallback, TestWatcher, InvocationInterceptor {
+    /** How a rule the provider lists in {@link TckProvider#knownDefects()} ends when it fails as listed. */
+    static final class KnownDefect extends TestAbortedException {
+        private static final long serialVersionUID = 1L;
+
+        KnownDefect(String message, Throwable observed) {
+            super(message, observed);
+        }
+    }
+
     /** One rule's outcome. */
     record Outcome(String rule, String outcome, String reason, long millis) {
     }
@@ -62,6 +75,30 @@ public final class TckReport implements BeforeTestExecutionCallback, AfterTestEx
         RESULTS.computeIfAbsent(label, k -> new ConcurrentHashMap<>()).put(rule, new Outcome(rule, outcome, reason, millis));
     }
 
+    /**
+     * Runs a rule; one the provider lists as a known defect ends as {@link KnownDefect} when it
+     * fails, and fails when it passes.
+     */
+    @Override
+    public void interceptTestMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+                                    ExtensionContext context) throws Throwable {
+        String defect = context.getTestInstance().filter(TckBase.class::isInstance)
+                .map(i -> ((TckBase) i).provider().knownDefects().get(invocationContext.getExecutable().getName())).orElse(null);
+        if (defect == null) {
+            invocation.proceed();
+            return;
+        }
+        try {
+            invocation.proceed();
+        } catch (AssertionError | RuntimeException observed) {
+            if (observed instanceof TestAbortedException) {
+                throw observed;
+            }
+            throw new KnownDefect("known defect: " + defect + "; observed: " + observed.getMessage(), observed);
+        }
+        throw new AssertionError("listed as a known defect (" + defect + ") but passed: remove it from the provider's knownDefects()");
+    }
+
     @Override
     public void testSuccessful(ExtensionContext context) {
         record(context, "passed", null);
@@ -74,7 +111,7 @@ public final class TckReport implements BeforeTestExecutionCallback, AfterTestEx
 
     @Override
     public void testAborted(ExtensionContext context, Throwable cause) {
-        record(context, "skipped", cause);
+        record(context, cause instanceof KnownDefect ? "known-defect" : "skipped", cause);
     }
 
     @Override
@@ -86,7 +123,8 @@ public final class TckReport implements BeforeTestExecutionCallback, AfterTestEx
 
     /**
      * The outcomes recorded so far for one provider label, rule id to outcome
-     * ({@code passed}, {@code failed} or {@code skipped}); for tests that check the TCK itself.
+     * ({@code passed}, {@code failed}, {@code skipped} or {@code known-defect}); for tests that
+     * check the TCK itself.
      *
      * @param label a provider label
      * @return a snapshot
@@ -104,14 +142,17 @@ public final class TckReport implements BeforeTestExecutionCallback, AfterTestEx
             long passed = outcomes.stream().filter(o -> o.outcome().equals("passed")).count();
             long failed = outcomes.stream().filter(o -> o.outcome().equals("failed")).count();
             long skipped = outcomes.stream().filter(o -> o.outcome().equals("skipped")).count();
+            long defects = outcomes.stream().filter(o -> o.outcome().equals("known-defect")).count();
             for (Outcome o : outcomes) {
                 if (!o.outcome().equals("passed")) {
                     out.println("TCK " + e.getKey() + " " + o.outcome() + ": " + o.rule() + " — " + o.reason());
                 }
             }
-            out.println("TCK " + e.getKey() + ": " + passed + " passed, " + failed + " failed, " + skipped + " skipped");
+            out.println("TCK " + e.getKey() + ": " + passed + " passed, " + failed + " failed, " + skipped + " skipped"
+                    + (defects == 0 ? "" : ", " + defects + " known " + (defects == 1 ? "defect" : "defects") + " below the provider"));
             StringBuilder json = new StringBuilder("{\"provider\":").append(quote(e.getKey())).append(",\"passed\":").append(passed)
-                    .append(",\"failed\":").append(failed).append(",\"skipped\":").append(skipped).append(",\"rules\":[");
+                    .append(",\"failed\":").append(failed).append(",\"skipped\":").append(skipped).append(",\"known_defects\":")
+                    .append(defects).append(",\"rules\":[");
             for (int i = 0; i < outcomes.size(); i++) {
                 Outcome o = outcomes.get(i);
                 json.append(i == 0 ? "" : ",").append("\n  {\"rule\":").append(quote(o.rule())).append(",\"outcome\":")

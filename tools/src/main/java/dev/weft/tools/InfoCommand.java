@@ -95,6 +95,7 @@ final class InfoCommand {
         m.put("max_region_size", l.maxRegionSize());
         m.put("peer_failure_timeout_ms", l.peerFailureTimeout().toMillis());
         m.put("read_sink_needs_remote_write", l.readSinkNeedsRemoteWrite());
+        m.put("transmit_completion", l.transmitCompletion());
         return m;
     }
 
@@ -145,7 +146,8 @@ final class InfoCommand {
                 indent, limits.get("max_message_size"), limits.get("max_scatter_gather"), limits.get("max_inline_data"),
                 limits.get("max_queue_depth"), limits.get("max_completion_queue_depth"), limits.get("max_endpoints"),
                 limits.get("max_region_size"), limits.get("peer_failure_timeout_ms"),
-                Boolean.TRUE.equals(limits.get("read_sink_needs_remote_write")) ? ", read sink needs REMOTE_WRITE (iWARP)" : "");
+                (Boolean.TRUE.equals(limits.get("read_sink_needs_remote_write")) ? ", read sink needs REMOTE_WRITE (iWARP)" : "")
+                        + (Boolean.TRUE.equals(limits.get("transmit_completion")) ? ", writes and sends complete on transmit (iWARP)" : ""));
     }
 
     static boolean supports(ProviderInfo info, Capability c) {

@@ -51,6 +51,7 @@ class VerbsOnSiwTest {
             assertFalse(info.supports(Capability.SCATTER_GATHER), "siw takes one entry in a read's sink (max_sge_rd 1)");
             assertTrue(info.supports(Capability.RMA_READ) && info.supports(Capability.RMA_WRITE) && info.supports(Capability.SEND_RECV));
             assertTrue(info.limits().readSinkNeedsRemoteWrite(), "the iWARP read-sink rule is declared");
+            assertTrue(info.limits().transmitCompletion(), "iWARP writes and sends complete on transmit");
             assertEquals(1, info.limits().maxScatterGather());
             // verbs://siw0 finds the device's address through its interface (iWARP GIDs hold a MAC, not an IP)
             Domain d = byName.openDomain();

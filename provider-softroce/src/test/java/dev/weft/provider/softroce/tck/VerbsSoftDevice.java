@@ -2,6 +2,7 @@ package dev.weft.provider.softroce.tck;
 
 import dev.weft.provider.softroce.testbed.Testbed;
 import dev.weft.tck.TckProvider;
+import java.util.Map;
 
 /**
  * The verbs provider on one of the testbed's soft devices, as the TCK sees it: rxe0 (Soft-RoCE,
@@ -30,5 +31,27 @@ public final class VerbsSoftDevice implements TckProvider {
         // ack_timeout 12 (~17 ms) x retry 3: a killed peer is noticed within about a second
         String address = device.equals("siw") ? Testbed.siwAddress() : Testbed.address();
         return "verbs://" + address + ":0?ack_timeout=12&retry=3";
+    }
+
+    /**
+     * siw (Linux 6.1) serves remote reads of regions registered without {@code REMOTE_READ}: the
+     * target resolves a read response's source with no permission to check
+     * ({@code siw_check_sgl_tx(qp->pd, wqe, 0)} in {@code siw_qp_sq_proc_tx},
+     * drivers/infiniband/sw/siw/siw_qp_tx.c), and the read request's path in siw_qp_rx.c checks
+     * none either. The provider registers exactly {@code LOCAL_WRITE | REMOTE_WRITE}; the
+     * enforcement is the target device's, so nothing above it can add it.
+     */
+    @Override
+    public Map<String, String> knownDefects() {
+        return knownDefectsOf(device);
+    }
+
+    /**
+     * @param device rxe or siw
+     * @return the known defects of that device's kernel driver, as {@link #knownDefects()}
+     */
+    static Map<String, String> knownDefectsOf(String device) {
+        return device.equals("siw") ? Map.of("sec_readWriteOnlyRegion", "siw (Linux 6.1) does not check REMOTE_READ at the target: "
+                + "siw_qp_sq_proc_tx resolves a read response's source with siw_check_sgl_tx(qp->pd, wqe, 0) (siw_qp_tx.c)") : Map.of();
     }
 }

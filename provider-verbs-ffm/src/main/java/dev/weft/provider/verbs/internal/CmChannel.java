@@ -21,7 +21,9 @@ import java.util.function.Consumer;
  * (type, status, ids, private data), acknowledged at once (so {@code rdma_destroy_id} never waits
  * on us) and handed to the handler registered for its id — for a connect request, the handler of
  * the listening id. The thread waits in {@code poll(2)} with a short timeout so that close is
- * prompt. Thread-safe.
+ * prompt, and the channel's fd is non-blocking: {@code rdma_get_cm_event} consumes some events
+ * itself (on iWARP the connect response, which it answers and then reads again), so a readable fd
+ * does not promise an event, and a blocking read would hold the thread past close. Thread-safe.
  */
 final class CmChannel implements AutoCloseable {
     private final MemorySegment channel;
@@ -31,6 +33,12 @@ final class CmChannel implements AutoCloseable {
 
     CmChannel(String name) {
         channel = RdmaCm.createEventChannel();
+        try {
+            Libc.setNonBlocking(channel.get(C.INT, offset(RDMA_EVENT_CHANNEL, "fd")), "making the connection manager's event channel non-blocking");
+        } catch (RuntimeException e) {
+            RdmaCm.destroyEventChannel(channel);
+            throw e;
+        }
         thread = Thread.ofPlatform().daemon().name(name + "-cm").start(this::run);
     }
 

@@ -281,7 +281,7 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
     public Limits limits(Duration peerFailure) {
         return new Limits(1L << 31, Math.max(1, Math.min(maxScatterGather, 16)), INLINE_REQUEST, Math.max(1, maxQueueDepth),
                 Math.max(1, maxCqDepth), 65536, maxRegionSize, peerFailure,
-                transport == Transport.IWARP);
+                transport == Transport.IWARP, transport == Transport.IWARP);
     }
 
     /**

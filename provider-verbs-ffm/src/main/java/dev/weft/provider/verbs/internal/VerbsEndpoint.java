@@ -107,6 +107,10 @@ final class VerbsEndpoint implements Endpoint {
     private final long[] sendIds;
     private final byte[] sendOps;
     private final int[] sendLengths;
+    // A send slot is busy from post to completion. Devices may complete the send queue out of posted order (siw
+    // completes a write when it is transmitted and a read when its response arrives), so a slot is reused only once
+    // its own request completed, not merely once as many requests completed as the ring holds.
+    private final boolean[] sendBusy;
     private volatile long sendPosted;
     private volatile long sendDone;
     private final long[] recvIds;
@@ -120,6 +124,8 @@ final class VerbsEndpoint implements Endpoint {
     private static final long STRANDED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private volatile long sendHanded;
     private volatile long recvHanded;
+    private long sendFlushedHere; // send completions made by completeStranded (under the send CQ's poll lock)
+    private long sendScan; // every send request below this index has completed (completeStranded's starting point)
     private volatile long failedAtNanos;
     private volatile long lastStateQueryNanos;
     private volatile boolean qpReset;
@@ -187,6 +193,7 @@ final class VerbsEndpoint implements Endpoint {
         this.sendIds = new long[config.sendQueueDepth()];
         this.sendOps = new byte[config.sendQueueDepth()];
         this.sendLengths = new int[config.sendQueueDepth()];
+        this.sendBusy = new boolean[config.sendQueueDepth()];
         this.recvIds = new long[config.receiveQueueDepth()];
         sendWr.set(C.PTR, SEND_SG_LIST, sendSges);
         recvWr.set(C.PTR, RECV_SG_LIST, recvSges);
@@ -422,7 +429,7 @@ final class VerbsEndpoint implements Endpoint {
         }
         boolean sends = cq == sendCq;
         boolean receives = cq == recvCq;
-        boolean deviceOwes = (sends && sendDone < sendHanded) || (receives && recvDone < recvHanded);
+        boolean deviceOwes = (sends && sendDone - sendFlushedHere < sendHanded) || (receives && recvDone < recvHanded);
         if (deviceOwes && !qpReset) {
             long now = System.nanoTime();
             if (now - failedAtNanos < STRANDED_GRACE_NANOS || now - lastStateQueryNanos < 100_000_000L) {
@@ -436,14 +443,34 @@ final class VerbsEndpoint implements Endpoint {
                 return 0;
             }
         }
-        int n = 0;
-        while (sends && !batch.isFull() && sendDone < sendPosted && (qpReset || sendDone >= sendHanded)) {
-            complete(false, (int) (sendDone % sendIds.length), Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
-            n++;
-        }
+        int n = sends ? completeStrandedSends(batch) : 0;
         while (receives && !batch.isFull() && recvDone < recvPosted && (qpReset || recvDone >= recvHanded)) {
             complete(true, (int) (recvDone % recvIds.length), Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
             n++;
+        }
+        return n;
+    }
+
+    /**
+     * The send side of {@link #completeStranded}: walks the requests not known to be complete in
+     * posted order, completing the busy ones FLUSHED, and stops at one the device still owes
+     * (unless the QP is in RESET). A request more than a ring's length behind the newest has
+     * completed (its slot was reused), so the walk never reads a slot a newer request took.
+     */
+    private int completeStrandedSends(dev.weft.CompletionBatch batch) {
+        int n = 0;
+        long posted = sendPosted;
+        for (long i = Math.max(sendScan, posted - sendIds.length); i < posted && !batch.isFull(); i++) {
+            int slot = (int) (i % sendIds.length);
+            if (sendBusy[slot]) {
+                if (!qpReset && i < sendHanded) {
+                    break;
+                }
+                complete(false, slot, Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
+                sendFlushedHere++;
+                n++;
+            }
+            sendScan = i + 1;
         }
         return n;
     }
@@ -488,7 +515,8 @@ final class VerbsEndpoint implements Endpoint {
             wrId = sendIds[slot];
             opcode = OPCODES[sendOps[slot]];
             bytes = sendLengths[slot];
-            sendDone = sendDone + 1;
+            sendBusy[slot] = false;
+            sendDone = sendDone + 1; // volatile write after the slot is freed: a poster that sees it sees the slot free
         }
         if (status != Status.SUCCESS) {
             bytes = 0;
@@ -583,6 +611,10 @@ final class VerbsEndpoint implements Endpoint {
             return PostStatus.AGAIN;
         }
         int slot = (int) (posted % sendIds.length);
+        if (sendBusy[slot]) {
+            return PostStatus.AGAIN; // the request a ring's length back has not completed yet (out-of-order completion)
+        }
+        sendBusy[slot] = true;
         sendIds[slot] = wrId;
         sendOps[slot] = (byte) opcode.ordinal();
         sendLengths[slot] = length;
@@ -616,6 +648,7 @@ final class VerbsEndpoint implements Endpoint {
             sendCq.watchStranded(this);
             return PostStatus.OK;
         }
+        sendBusy[slot] = false;
         return refused(rc);
     }
 

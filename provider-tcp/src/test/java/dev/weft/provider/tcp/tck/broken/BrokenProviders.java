@@ -5,16 +5,21 @@ import dev.weft.tck.ErrorsTck;
 import dev.weft.tck.RegistrationTck;
 import dev.weft.tck.SecurityTck;
 import dev.weft.tck.TckProvider;
+import java.util.Map;
 
 /** TCK area classes bound to the broken providers; run only through the launcher by {@link TckCatchesBrokenProvidersTest}. */
 final class BrokenProviders {
     private BrokenProviders() {
     }
 
-    record Hook(String label) implements TckProvider {
+    record Hook(String label, Map<String, String> knownDefects) implements TckProvider {
+        Hook(String label) {
+            this(label, Map.of());
+        }
+
         @Override
         public String fabricUri() {
-            return label + "://127.0.0.1:0?timeout=1000";
+            return label.replace("-listed", "") + "://127.0.0.1:0?timeout=1000";
         }
 
         @Override
@@ -22,6 +27,10 @@ final class BrokenProviders {
             return false;
         }
     }
+
+    /** A defect the provider lists as below it: the two access rules it breaks, and one rule it does not break. */
+    static final Map<String, String> LISTED = Map.of("sec_readWriteOnlyRegion", "ignores access flags (listed on purpose)",
+            "sec_writeReadOnlyRegion", "ignores access flags (listed on purpose)", "sec_randomKey", "listed although it works");
 
     /** Security rules against the provider without bounds checks. */
     public static class BoundsSecurity extends SecurityTck {
@@ -60,6 +69,30 @@ final class BrokenProviders {
         @Override
         public TckProvider provider() {
             return new Hook("broken-access");
+        }
+    }
+
+    /** Security rules against the provider that ignores access flags and lists that as a known defect. */
+    public static class ListedAccessSecurity extends SecurityTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-access-listed", LISTED);
+        }
+    }
+
+    /** Security rules against the provider that hides rejections behind transmit completion. */
+    public static class SilentSecurity extends SecurityTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-silent");
+        }
+    }
+
+    /** Error rules against the provider that hides rejections behind transmit completion. */
+    public static class SilentErrors extends ErrorsTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-silent");
         }
     }
 

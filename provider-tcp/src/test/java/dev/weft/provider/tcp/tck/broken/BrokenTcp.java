@@ -12,8 +12,10 @@ import dev.weft.EndpointState;
 import dev.weft.Fabric;
 import dev.weft.FabricUri;
 import dev.weft.Fabrics;
+import dev.weft.Limits;
 import dev.weft.Listener;
 import dev.weft.MemoryRegion;
+import dev.weft.Opcode;
 import dev.weft.PostStatus;
 import dev.weft.ProviderInfo;
 import dev.weft.RemoteRegion;
@@ -45,7 +47,12 @@ public final class BrokenTcp {
         /** Loses the first FLUSHED completion. */
         CLOSE,
         /** Grants every right whatever was asked. */
-        ACCESS
+        ACCESS,
+        /**
+         * Declares transmit completion, then hides a target's rejection: the rejected write
+         * completes SUCCESS and the endpoint reports CONNECTED for ever.
+         */
+        SILENT
     }
 
     abstract static class Base implements FabricProvider {
@@ -63,8 +70,12 @@ public final class BrokenTcp {
         @Override
         public ProviderInfo info() {
             ProviderInfo tcp = new dev.weft.provider.tcp.TcpProvider().info();
+            Limits l = tcp.limits();
+            Limits limits = defect != Defect.SILENT ? l : new Limits(l.maxMessageSize(), l.maxScatterGather(), l.maxInlineData(),
+                    l.maxQueueDepth(), l.maxCompletionQueueDepth(), l.maxEndpoints(), l.maxRegionSize(), l.peerFailureTimeout(),
+                    l.readSinkNeedsRemoteWrite(), true);
             return new ProviderInfo("broken " + defect, scheme(), "0", "a deliberately broken provider", tcp.transports(),
-                    tcp.capabilities(), tcp.limits(), tcp.uriParameters());
+                    tcp.capabilities(), limits, tcp.uriParameters());
         }
 
         @Override
@@ -109,6 +120,14 @@ public final class BrokenTcp {
         /** Creates it. */
         public AccessFlags() {
             super(Defect.ACCESS);
+        }
+    }
+
+    /** Hidden-rejection defect. */
+    public static final class Silent extends Base {
+        /** Creates it. */
+        public Silent() {
+            super(Defect.SILENT);
         }
     }
 
@@ -176,7 +195,7 @@ public final class BrokenTcp {
 
         @Override
         public CompletionQueue openCompletionQueue(int depth) {
-            return new WQueue(inner.openCompletionQueue(depth), fabric.defect() == Defect.CLOSE);
+            return new WQueue(inner.openCompletionQueue(depth), fabric.defect());
         }
 
         EndpointConfig unwrap(EndpointConfig c) {
@@ -275,12 +294,12 @@ public final class BrokenTcp {
 
     static final class WQueue implements CompletionQueue {
         final CompletionQueue inner;
-        private final boolean loseOneFlush;
+        private final Defect defect;
         private boolean lost;
 
-        WQueue(CompletionQueue inner, boolean loseOneFlush) {
+        WQueue(CompletionQueue inner, Defect defect) {
             this.inner = inner;
-            this.loseOneFlush = loseOneFlush;
+            this.defect = defect;
         }
 
         private synchronized int copy(CompletionBatch innerBatch, int n, CompletionBatch batch) {
@@ -288,11 +307,14 @@ public final class BrokenTcp {
             int out = 0;
             for (int i = 0; i < n; i++) {
                 Completion c = innerBatch.get(i);
-                if (loseOneFlush && !lost && c.status() == Status.FLUSHED) {
+                if (defect == Defect.CLOSE && !lost && c.status() == Status.FLUSHED) {
                     lost = true;
                     continue;
                 }
-                batch.next().set(c);
+                Completion copied = batch.next().set(c);
+                if (defect == Defect.SILENT && c.opcode() == Opcode.WRITE && !c.status().isSuccess() && c.status() != Status.FLUSHED) {
+                    copied.set(c.workRequestId(), c.opcode(), Status.SUCCESS, 8, c.immediate(), c.hasImmediate(), c.endpointId(), 0);
+                }
                 out++;
             }
             return n < 0 ? n : out;
@@ -393,7 +415,8 @@ public final class BrokenTcp {
 
         @Override
         public EndpointState state() {
-            return inner.state();
+            EndpointState s = inner.state();
+            return defect == Defect.SILENT && s == EndpointState.ERROR ? EndpointState.CONNECTED : s;
         }
 
         @Override

@@ -37,6 +37,9 @@ class LayoutProbeTest {
         List<String> mismatches = new ArrayList<>();
         int checked = 0;
         for (String line : lines) {
+            if (line.startsWith("const ")) {
+                continue; // everyConstantMatchesTheInstalledHeaders
+            }
             String[] f = line.trim().split("\\s+");
             if (f.length != 3) {
                 fail("unexpected probe output: " + line);
@@ -74,6 +77,45 @@ class LayoutProbeTest {
             assertTrue(lines.stream().anyMatch(s -> s.startsWith(l.name().orElseThrow() + " sizeof")),
                     "the probe does not check " + l.name().orElseThrow());
         }
+    }
+
+    /**
+     * Every {@code int} and {@code short} constant of the bindings ({@link Ibv}, {@link RdmaCm},
+     * {@link Errno}, {@link Libc}) has the value the installed headers give its C name, and the
+     * probe checks each of them (a new constant without a probe line fails).
+     */
+    @Test
+    void everyConstantMatchesTheInstalledHeaders() throws Exception {
+        Map<String, Long> probed = new java.util.TreeMap<>();
+        for (String line : probe()) {
+            if (line.startsWith("const ")) {
+                String[] f = line.trim().split("\\s+");
+                probed.put(f[1], Long.parseLong(f[2]));
+            }
+        }
+        List<String> mismatches = new ArrayList<>();
+        int checked = 0;
+        for (Class<?> c : List.of(Ibv.class, RdmaCm.class, Errno.class, Libc.class)) {
+            for (java.lang.reflect.Field field : c.getDeclaredFields()) {
+                int m = field.getModifiers();
+                if (!java.lang.reflect.Modifier.isStatic(m) || !java.lang.reflect.Modifier.isFinal(m)
+                        || (field.getType() != int.class && field.getType() != short.class)) {
+                    continue;
+                }
+                field.setAccessible(true);
+                long java = ((Number) field.get(null)).longValue();
+                String name = c.getSimpleName() + "." + field.getName();
+                Long header = probed.get(name);
+                if (header == null) {
+                    mismatches.add(name + ": not probed (add a K(...) line to layout_probe.c)");
+                } else if (header != java) {
+                    mismatches.add(name + ": header " + header + ", Java " + java);
+                }
+                checked++;
+            }
+        }
+        assertTrue(mismatches.isEmpty(), "constants differ from the installed headers:\n" + String.join("\n", mismatches));
+        assertTrue(checked >= 60, "only " + checked + " constants checked");
     }
 
     @Test
