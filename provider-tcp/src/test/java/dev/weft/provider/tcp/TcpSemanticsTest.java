@@ -31,6 +31,51 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(60)
 class TcpSemanticsTest {
 
+    /**
+     * The socket is written and read through its channel, which closes when the thread using it is
+     * interrupted; an application thread that posts or polls with its interrupt flag set must not
+     * break the connection, and keeps its flag.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "?progress=manual"})
+    void aThreadWithItsInterruptFlagSetPostsAndPollsWithoutBreakingTheConnection(String params) throws Exception {
+        try (Pair p = new Pair(params, params)) {
+            Thread targetPoller = params.contains("manual") ? Thread.ofPlatform().daemon().start(() -> {
+                CompletionBatch b = new CompletionBatch(8);
+                while (p.serverQueue.poll(b) >= 0 && !Thread.currentThread().isInterrupted()) {
+                    Thread.onSpinWait();
+                }
+            }) : null;
+            try {
+                for (int round = 0; round < 3; round++) {
+                    p.local.segment().fill((byte) round);
+                    Thread.currentThread().interrupt();
+                    assertEquals(PostStatus.OK, p.endpoint.write(2L * round, p.local, 0, 64 * 1024, p.remote, 0));
+                    assertEquals(PostStatus.OK, p.endpoint.read(2L * round + 1, p.local, 0, 64 * 1024, p.remote, 0));
+                    CompletionBatch b = new CompletionBatch(4);
+                    int got = 0;
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                    while (got < 2 && System.nanoTime() < deadline) {
+                        int n = p.queue.poll(b); // polls (and in manual progress reads the socket) with the flag set
+                        for (int i = 0; i < n; i++) {
+                            assertEquals(Status.SUCCESS, b.get(i).status(), b.get(i)::toString);
+                        }
+                        got += Math.max(n, 0);
+                    }
+                    assertTrue(Thread.interrupted(), "the caller's interrupt flag is kept");
+                    assertEquals(2, got, "both requests completed");
+                    assertEquals(EndpointState.CONNECTED, p.endpoint.state());
+                    assertTrue(Pair.allEqual(p.target.segment(), 0, 64 * 1024, (byte) round), "the write landed");
+                }
+            } finally {
+                Thread.interrupted();
+                if (targetPoller != null) {
+                    targetPoller.interrupt();
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "?progress=manual", "?threads=virtual"})
     void writeReadAtomicsAndScatterGatherInEveryProgressMode(String params) throws Exception {

@@ -144,7 +144,13 @@ final class TcpDomain implements Domain {
                     + "\"; name the port the peer listens on, for example tcp://127.0.0.1:7471");
         }
         fabric.reserveConnection();
-        Socket socket = new Socket();
+        Socket socket;
+        try {
+            socket = java.nio.channels.SocketChannel.open().socket(); // the endpoint writes through the channel
+        } catch (IOException e) {
+            fabric.releaseConnection();
+            throw new FabricException(ErrorCode.IO_ERROR, "cannot open a socket: " + e.getMessage(), e);
+        }
         boolean done = false;
         try {
             socket.setTcpNoDelay(true);

@@ -12,8 +12,9 @@ import dev.weft.Status;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.net.Socket;
@@ -97,7 +98,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private final TcpConfig config;
     private final Socket socket;
     private final InputStream in;
-    private final OutputStream out;
+    private final SocketChannel channel;
     private final TcpCompletionQueue sendQueue;
     private final TcpCompletionQueue receiveQueue;
     private final int maxSge;
@@ -109,9 +110,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private volatile EndpointState state = EndpointState.CONNECTED;
     private volatile String errorReason;
 
-    // Output: the socket's write side. Guarded by writeLock.
+    // Output: the socket's write side, written through its channel from a direct buffer (a heap array would be
+    // copied once more into the JDK's temporary direct buffer). Frames are assembled in outSeg, a view of outDirect:
+    // header, then payload copied from the region under its fence. Guarded by writeLock.
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final byte[] outBuf = new byte[Wire.HEADER_SIZE + CHUNK];
+    private final byte[] frame = new byte[Wire.HEADER_SIZE];
+    private final ByteBuffer outDirect = ByteBuffer.allocateDirect(Wire.HEADER_SIZE + CHUNK);
+    private final MemorySegment outSeg = MemorySegment.ofBuffer(outDirect);
     private boolean rewinding;
     private volatile long lastSent = System.nanoTime();
 
@@ -130,7 +135,9 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     // Input: confined to the reader (auto) or to the holder of readLock (manual).
     private final ReentrantLock readLock = new ReentrantLock();
     private final byte[] header = new byte[Wire.HEADER_SIZE];
-    private final byte[] inBuf = new byte[CHUNK];
+    // Payloads are read through the channel into a direct buffer and copied into the region under its fence.
+    private final ByteBuffer inDirect = ByteBuffer.allocateDirect(CHUNK);
+    private final MemorySegment inSeg = MemorySegment.ofBuffer(inDirect);
     private long nextExpectedSeq = 1;
     private boolean rnrDiscard;
     private volatile long lastReceived = System.nanoTime();
@@ -142,7 +149,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         this.config = fabric.config();
         this.socket = socket;
         this.in = socket.getInputStream();
-        this.out = socket.getOutputStream();
+        this.channel = socket.getChannel();
+        if (channel == null) {
+            throw new IllegalStateException("a tcp endpoint needs a socket opened through a SocketChannel");
+        }
         this.sendQueue = (TcpCompletionQueue) config.sendQueue();
         this.receiveQueue = (TcpCompletionQueue) config.receiveQueue();
         this.maxSge = config.maxScatterGather();
@@ -338,8 +348,8 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     /** Writes one request frame and its payload. Caller holds writeLock. */
     private void transmit(WorkRequest wr) throws IOException {
         boolean payload = wr.wireOp == Wire.OP_WRITE || wr.wireOp == Wire.OP_WRITE_IMM || wr.wireOp == Wire.OP_SEND;
-        Wire.header(outBuf, 0, wr.wireOp, 0, payload ? wr.total : 0, wr.immediate, wr.seq, wr.address, wr.key, wr.operand1, wr.operand2);
-        int pos = Wire.HEADER_SIZE;
+        Wire.header(frame, 0, wr.wireOp, 0, payload ? wr.total : 0, wr.immediate, wr.seq, wr.address, wr.key, wr.operand1, wr.operand2);
+        int pos = stageHeader();
         wr.localFailure = false;
         if (payload) {
             for (int i = 0; i < wr.sgeCount; i++) {
@@ -347,19 +357,19 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 long off = wr.offsets[i];
                 int left = wr.lengths[i];
                 while (left > 0) {
-                    if (pos == outBuf.length) {
-                        out.write(outBuf, 0, pos);
+                    if (pos == outDirect.capacity()) {
+                        flushOut(pos);
                         pos = 0;
                     }
-                    int n = Math.min(left, outBuf.length - pos);
+                    int n = Math.min(left, outDirect.capacity() - pos);
                     if (r.enter()) {
                         try {
-                            MemorySegment.copy(r.segment(), ValueLayout.JAVA_BYTE, off, outBuf, pos, n);
+                            MemorySegment.copy(r.segment(), off, outSeg, pos, n);
                         } finally {
                             r.exit();
                         }
                     } else {
-                        java.util.Arrays.fill(outBuf, pos, pos + n, (byte) 0);
+                        outSeg.asSlice(pos, n).fill((byte) 0);
                         wr.localFailure = true;
                     }
                     pos += n;
@@ -368,8 +378,29 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 }
             }
         }
-        out.write(outBuf, 0, pos);
+        flushOut(pos);
         lastSent = System.nanoTime();
+    }
+
+    /** Copies the header assembled in {@link #frame} to the start of the output buffer; returns its length. Caller holds writeLock. */
+    private int stageHeader() {
+        MemorySegment.copy(frame, 0, outSeg, ValueLayout.JAVA_BYTE, 0, Wire.HEADER_SIZE);
+        return Wire.HEADER_SIZE;
+    }
+
+    /** Writes the first {@code n} bytes of the output buffer to the socket, blocking until all are taken. Caller holds writeLock. */
+    private void flushOut(int n) throws IOException {
+        outDirect.clear().limit(n);
+        boolean interrupted = Thread.interrupted(); // an interrupted poster would close the channel
+        try {
+            while (outDirect.hasRemaining()) {
+                channel.write(outDirect);
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private PostStatus postReceive(long wrId, MemoryRegion region, long offset, int length, ScatterGatherList sgl) {
@@ -439,6 +470,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         if (state != EndpointState.CONNECTED || !readLock.tryLock()) {
             return false;
         }
+        boolean interrupted = Thread.interrupted(); // the socket's channel would close under an interrupted reader
         try {
             boolean any = false;
             while (state == EndpointState.CONNECTED && in.available() > 0) {
@@ -454,6 +486,9 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             return true;
         } finally {
             readLock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -511,13 +546,26 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     private void skip(long n) throws IOException {
         while (n > 0) {
-            int r = in.read(inBuf, 0, (int) Math.min(inBuf.length, n));
+            n -= readPayload(n);
+        }
+        lastReceived = System.nanoTime();
+    }
+
+    /** Reads up to {@code min(n, CHUNK)} payload bytes into the start of {@link #inSeg}; returns how many (at least one). */
+    private int readPayload(long n) throws IOException {
+        inDirect.clear().limit((int) Math.min(inDirect.capacity(), n));
+        boolean interrupted = Thread.interrupted(); // an interrupted caller would close the channel
+        try {
+            int r = channel.read(inDirect);
             if (r < 0) {
                 throw new EOFException("the peer closed the connection");
             }
-            n -= r;
+            return r;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
-        lastReceived = System.nanoTime();
     }
 
     /** Copies {@code n} incoming bytes into a segment list; returns false if a region closed meanwhile (bytes are consumed anyway). */
@@ -538,13 +586,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private boolean receiveInto(TcpMemoryRegion region, long offset, long n) throws IOException {
         boolean ok = true;
         while (n > 0) {
-            int r = in.read(inBuf, 0, (int) Math.min(inBuf.length, n));
-            if (r < 0) {
-                throw new EOFException("the peer closed the connection");
-            }
+            int r = readPayload(n);
             if (ok && region.enter()) {
                 try {
-                    MemorySegment.copy(inBuf, 0, region.segment(), ValueLayout.JAVA_BYTE, offset, r);
+                    MemorySegment.copy(inSeg, 0, region.segment(), offset, r);
                 } finally {
                     region.exit();
                 }
@@ -808,13 +853,14 @@ final class TcpEndpoint implements dev.weft.Endpoint {
      * has read our last answer.
      */
     private void drainBeforeClose() {
+        byte[] drain = new byte[4096];
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         try {
             socket.shutdownOutput();
             socket.setSoTimeout(100);
             while (System.nanoTime() - deadline < 0) {
                 try {
-                    if (in.read(inBuf) < 0) {
+                    if (in.read(drain) < 0) {
                         return;
                     }
                 } catch (SocketTimeoutException e) {
@@ -834,8 +880,8 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private void respond(byte op, long seq, int status, long value) throws IOException {
         writeLock.lock();
         try {
-            Wire.header(outBuf, 0, op, status, 0, 0, seq, 0, 0, value, 0);
-            out.write(outBuf, 0, Wire.HEADER_SIZE);
+            Wire.header(frame, 0, op, status, 0, 0, seq, 0, 0, value, 0);
+            flushOut(stageHeader());
             lastSent = System.nanoTime();
         } finally {
             writeLock.unlock();
@@ -847,32 +893,32 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         boolean ok = true;
         writeLock.lock();
         try {
-            Wire.header(outBuf, 0, Wire.OP_READ_DATA, 0, length, 0, seq, 0, 0, 0, 0);
-            int pos = Wire.HEADER_SIZE;
+            Wire.header(frame, 0, Wire.OP_READ_DATA, 0, length, 0, seq, 0, 0, 0, 0);
+            int pos = stageHeader();
             int left = length;
             while (left > 0) {
-                if (pos == outBuf.length) {
-                    out.write(outBuf, 0, pos);
+                if (pos == outDirect.capacity()) {
+                    flushOut(pos);
                     pos = 0;
                 }
-                int n = Math.min(left, outBuf.length - pos);
+                int n = Math.min(left, outDirect.capacity() - pos);
                 if (ok && region.enter()) {
                     try {
-                        MemorySegment.copy(region.segment(), ValueLayout.JAVA_BYTE, offset, outBuf, pos, n);
+                        MemorySegment.copy(region.segment(), offset, outSeg, pos, n);
                     } finally {
                         region.exit();
                     }
                 } else {
                     ok = false;
-                    java.util.Arrays.fill(outBuf, pos, pos + n, (byte) 0);
+                    outSeg.asSlice(pos, n).fill((byte) 0);
                 }
                 pos += n;
                 offset += n;
                 left -= n;
             }
-            out.write(outBuf, 0, pos);
-            Wire.header(outBuf, 0, Wire.OP_ACK, ok ? Wire.ST_OK : Wire.ST_REMOTE_ACCESS, 0, 0, seq, 0, 0, 0, 0);
-            out.write(outBuf, 0, Wire.HEADER_SIZE);
+            flushOut(pos);
+            Wire.header(frame, 0, Wire.OP_ACK, ok ? Wire.ST_OK : Wire.ST_REMOTE_ACCESS, 0, 0, seq, 0, 0, 0, 0);
+            flushOut(stageHeader());
             lastSent = System.nanoTime();
         } finally {
             writeLock.unlock();
@@ -975,8 +1021,8 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         long timeout = config.peerTimeout().toNanos();
         if (now - lastSent > timeout / 4 && writeLock.tryLock()) {
             try {
-                Wire.header(outBuf, 0, Wire.OP_KEEPALIVE, 0, 0, 0, 0, 0, 0, 0, 0);
-                out.write(outBuf, 0, Wire.HEADER_SIZE);
+                Wire.header(frame, 0, Wire.OP_KEEPALIVE, 0, 0, 0, 0, 0, 0, 0, 0);
+                flushOut(stageHeader());
                 lastSent = now;
             } catch (IOException e) {
                 connectionLost(e);
@@ -1012,8 +1058,8 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             try {
                 if (writeLock.tryLock(100, TimeUnit.MILLISECONDS)) {
                     try {
-                        Wire.header(outBuf, 0, Wire.OP_DISCONNECT, 0, 0, 0, 0, 0, 0, 0, 0);
-                        out.write(outBuf, 0, Wire.HEADER_SIZE);
+                        Wire.header(frame, 0, Wire.OP_DISCONNECT, 0, 0, 0, 0, 0, 0, 0, 0);
+                        flushOut(stageHeader());
                     } finally {
                         writeLock.unlock();
                     }

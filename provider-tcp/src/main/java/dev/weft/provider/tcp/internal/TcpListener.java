@@ -45,7 +45,7 @@ final class TcpListener implements Listener {
         this.config = config;
         FabricUri local = fabric.uri();
         try {
-            server = new ServerSocket();
+            server = java.nio.channels.ServerSocketChannel.open().socket(); // accepted sockets have channels: endpoints write through them
             server.setReuseAddress(true);
             server.bind(new InetSocketAddress(local.host(), local.port()), 1024);
         } catch (IOException e) {
