@@ -117,6 +117,14 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private final byte[] frame = new byte[Wire.HEADER_SIZE];
     private final ByteBuffer outDirect = ByteBuffer.allocateDirect(Wire.HEADER_SIZE + CHUNK);
     private final MemorySegment outSeg = MemorySegment.ofBuffer(outDirect);
+    // Acknowledgements of served writes and sends wait here while more input is already pending, and leave in one
+    // write with the next frame or when the input runs dry (before the reader blocks): a stream of writes is
+    // acknowledged in batches instead of one system call and one packet each. Guarded by writeLock.
+    private static final int ACK_BATCH = 32;
+    private final ByteBuffer ackDirect = ByteBuffer.allocateDirect(ACK_BATCH * Wire.HEADER_SIZE);
+    private final MemorySegment ackSeg = MemorySegment.ofBuffer(ackDirect);
+    private final ByteBuffer[] gather = {ackDirect, outDirect};
+    private int ackPos;
     private boolean rewinding;
     private volatile long lastSent = System.nanoTime();
 
@@ -135,6 +143,12 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     // Input: confined to the reader (auto) or to the holder of readLock (manual).
     private final ReentrantLock readLock = new ReentrantLock();
     private final byte[] header = new byte[Wire.HEADER_SIZE];
+    // Read-ahead for frames: one read takes in as much as has arrived (a run of acknowledgements, a header and the
+    // start of its payload); headers are taken from here, payloads first from here and then straight from the channel.
+    private static final int READ_AHEAD = 4096;
+    private final ByteBuffer readAhead = ByteBuffer.allocateDirect(READ_AHEAD).limit(0);
+    private final MemorySegment readAheadSeg = MemorySegment.ofBuffer(readAhead.duplicate().clear());
+    private volatile int readAheadBytes; // for the liveness check on the timer thread
     // Payloads are read through the channel into a direct buffer and copied into the region under its fence.
     private final ByteBuffer inDirect = ByteBuffer.allocateDirect(CHUNK);
     private final MemorySegment inSeg = MemorySegment.ofBuffer(inDirect);
@@ -388,18 +402,56 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         return Wire.HEADER_SIZE;
     }
 
-    /** Writes the first {@code n} bytes of the output buffer to the socket, blocking until all are taken. Caller holds writeLock. */
+    /**
+     * Writes the waiting acknowledgements, then the first {@code n} bytes of the output buffer, to
+     * the socket (one gathering write), blocking until all are taken. Caller holds writeLock.
+     */
     private void flushOut(int n) throws IOException {
+        ackDirect.clear().limit(ackPos);
         outDirect.clear().limit(n);
+        ackPos = 0;
         boolean interrupted = Thread.interrupted(); // an interrupted poster would close the channel
         try {
-            while (outDirect.hasRemaining()) {
-                channel.write(outDirect);
+            while (ackDirect.hasRemaining() || outDirect.hasRemaining()) {
+                channel.write(gather);
             }
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /**
+     * Acknowledges a served write or send: at once when no further input is pending, otherwise
+     * after the requests already on their way (see {@link #ackDirect}). Called by the reader.
+     */
+    private void acknowledge(long seq) throws IOException {
+        writeLock.lock();
+        try {
+            Wire.header(frame, 0, Wire.OP_ACK, Wire.ST_OK, 0, 0, seq, 0, 0, 0, 0);
+            MemorySegment.copy(frame, 0, ackSeg, ValueLayout.JAVA_BYTE, ackPos, Wire.HEADER_SIZE);
+            ackPos += Wire.HEADER_SIZE;
+            if (ackPos == ackDirect.capacity() || !inputPending()) {
+                flushOut(0);
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Sends the acknowledgements still waiting; the reader calls it before it waits for input. */
+    private void flushAcknowledgements() throws IOException {
+        if (ackPos == 0) {
+            return;
+        }
+        writeLock.lock();
+        try {
+            if (ackPos > 0) {
+                flushOut(0);
+            }
+        } finally {
+            writeLock.unlock();
         }
     }
 
@@ -454,6 +506,9 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private void readLoop() {
         while (state == EndpointState.CONNECTED) {
             try {
+                if (ackPos > 0 && !inputPending()) {
+                    flushAcknowledgements();
+                }
                 readFrame();
             } catch (IOException e) {
                 connectionLost(e);
@@ -473,10 +528,11 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         boolean interrupted = Thread.interrupted(); // the socket's channel would close under an interrupted reader
         try {
             boolean any = false;
-            while (state == EndpointState.CONNECTED && in.available() > 0) {
+            while (state == EndpointState.CONNECTED && inputPending()) {
                 readFrame();
                 any = true;
             }
+            flushAcknowledgements();
             return any;
         } catch (IOException e) {
             connectionLost(e);
@@ -524,24 +580,32 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
     }
 
+    /** Takes {@code n} bytes (at most {@link #READ_AHEAD}) into {@code b}, reading ahead as much as has arrived. */
     private void readFully(byte[] b, int n) throws IOException {
-        int off = 0;
-        while (off < n) {
+        while (readAhead.remaining() < n) {
+            readAhead.compact();
+            boolean interrupted = Thread.interrupted(); // an interrupted reader would close the channel
             int r;
             try {
-                r = in.read(b, off, n - off);
-            } catch (SocketTimeoutException e) {
-                if (off == 0 && in.available() == 0 && state == EndpointState.CONNECTED
-                        && System.nanoTime() - lastReceived < config.peerTimeout().toNanos()) {
-                    continue;
+                r = channel.read(readAhead);
+            } finally {
+                readAhead.flip();
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
                 }
-                throw e;
             }
             if (r < 0) {
                 throw new EOFException("the peer closed the connection");
             }
-            off += r;
         }
+        MemorySegment.copy(readAheadSeg, ValueLayout.JAVA_BYTE, readAhead.position(), b, 0, n);
+        readAhead.position(readAhead.position() + n);
+        readAheadBytes = readAhead.remaining();
+    }
+
+    /** @return whether input is waiting, read ahead or in the socket */
+    private boolean inputPending() throws IOException {
+        return readAhead.hasRemaining() || in.available() > 0;
     }
 
     private void skip(long n) throws IOException {
@@ -553,6 +617,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     /** Reads up to {@code min(n, CHUNK)} payload bytes into the start of {@link #inSeg}; returns how many (at least one). */
     private int readPayload(long n) throws IOException {
+        if (readAhead.hasRemaining()) {
+            int k = (int) Math.min(readAhead.remaining(), Math.min(n, inDirect.capacity()));
+            MemorySegment.copy(readAheadSeg, readAhead.position(), inSeg, 0, k);
+            readAhead.position(readAhead.position() + k);
+            readAheadBytes = readAhead.remaining();
+            return k;
+        }
         inDirect.clear().limit((int) Math.min(inDirect.capacity(), n));
         boolean interrupted = Thread.interrupted(); // an interrupted caller would close the channel
         try {
@@ -753,7 +824,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                     consumeReceive(Opcode.RECEIVE_WRITE_WITH_IMMEDIATE, Status.SUCCESS, payload, immediate, true);
                 }
                 nextExpectedSeq++;
-                respond(Wire.OP_ACK, seq, Wire.ST_OK, 0);
+                acknowledge(seq);
             }
             case Wire.OP_SEND -> {
                 ReceiveRequest r = peekReceive();
@@ -775,7 +846,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                     return;
                 }
                 nextExpectedSeq++;
-                respond(Wire.OP_ACK, seq, Wire.ST_OK, 0);
+                acknowledge(seq);
             }
             case Wire.OP_READ -> {
                 if (operand1 < 0 || operand1 > maxMessage) {
@@ -1033,7 +1104,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
         if (now - lastReceived > timeout) {
             try {
-                if (config.manualProgress() && in.available() > 0) {
+                if (config.manualProgress() && (readAheadBytes > 0 || in.available() > 0)) {
                     return; // the peer talks; nobody has polled yet
                 }
             } catch (IOException e) {
