@@ -69,8 +69,12 @@ public final class BrokenTcp {
 
         @Override
         public ProviderInfo info() {
+            return info(new dev.weft.provider.tcp.TcpProvider().info().limits());
+        }
+
+        /** The description with the given limits (a fabric's own: its URI may shorten the peer-failure time). */
+        private ProviderInfo info(Limits l) {
             ProviderInfo tcp = new dev.weft.provider.tcp.TcpProvider().info();
-            Limits l = tcp.limits();
             Limits limits = defect != Defect.SILENT ? l : new Limits(l.maxMessageSize(), l.maxScatterGather(), l.maxInlineData(),
                     l.maxQueueDepth(), l.maxCompletionQueueDepth(), l.maxEndpoints(), l.maxRegionSize(), l.peerFailureTimeout(),
                     l.readSinkNeedsRemoteWrite(), true);
@@ -87,7 +91,7 @@ public final class BrokenTcp {
         public Fabric open(FabricUri uri) {
             String text = uri.toString();
             Fabric inner = Fabrics.open("tcp" + text.substring(text.indexOf("://")));
-            return new WFabric(inner, defect, uri, info());
+            return new WFabric(inner, defect, uri, info(inner.info().limits()));
         }
     }
 
