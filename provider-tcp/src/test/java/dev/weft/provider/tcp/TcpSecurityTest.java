@@ -175,6 +175,13 @@ class TcpSecurityTest {
             FabricException heap = assertThrows(FabricException.class,
                     () -> p.clientDomain.register(java.lang.foreign.MemorySegment.ofArray(new byte[64]), Access.LOCAL_WRITE));
             assertTrue(heap.getMessage().contains("heap segment") && heap.getMessage().contains("Arena"), heap.getMessage());
+            try (java.lang.foreign.Arena confined = java.lang.foreign.Arena.ofConfined()) {
+                FabricException one = assertThrows(FabricException.class,
+                        () -> p.clientDomain.register(confined.allocate(64), Access.LOCAL_WRITE));
+                assertEquals(ErrorCode.INVALID_ARGUMENT, one.code());
+                assertTrue(one.getMessage().contains("confined") && one.getMessage().contains("Arena.ofShared()"), one.getMessage());
+            }
+            p.clientDomain.register(java.lang.foreign.Arena.ofAuto().allocate(64), Access.LOCAL_WRITE).close();
             FabricException rule = assertThrows(FabricException.class,
                     () -> p.clientDomain.register(p.arena.allocate(64), Access.REMOTE_WRITE));
             assertEquals(ErrorCode.INVALID_ARGUMENT, rule.code());
