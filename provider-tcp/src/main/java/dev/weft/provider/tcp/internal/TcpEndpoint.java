@@ -423,21 +423,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         try {
             view.limit((int) (offset + length));
             view.position((int) offset);
-            sendGather[2] = view;
-            ackDirect.clear().limit(ackPos);
-            outDirect.clear().limit(headerLength);
-            ackPos = 0;
-            boolean interrupted = Thread.interrupted(); // an interrupted poster would close the channel
-            try {
-                while (view.hasRemaining() || outDirect.hasRemaining() || ackDirect.hasRemaining()) {
-                    channel.write(sendGather);
-                }
-            } finally {
-                sendGather[2] = null;
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            flushOut(headerLength, view);
             return true;
         } finally {
             region.exit();
@@ -455,15 +441,26 @@ final class TcpEndpoint implements dev.weft.Endpoint {
      * the socket (one gathering write), blocking until all are taken. Caller holds writeLock.
      */
     private void flushOut(int n) throws IOException {
+        flushOut(n, null);
+    }
+
+    /** {@link #flushOut(int)}, followed in the same gathering write by {@code payload} if not null. */
+    private void flushOut(int n, ByteBuffer payload) throws IOException {
         ackDirect.clear().limit(ackPos);
         outDirect.clear().limit(n);
         ackPos = 0;
+        ByteBuffer[] buffers = gather;
+        if (payload != null) {
+            buffers = sendGather;
+            sendGather[2] = payload;
+        }
         boolean interrupted = Thread.interrupted(); // an interrupted poster would close the channel
         try {
-            while (ackDirect.hasRemaining() || outDirect.hasRemaining()) {
-                channel.write(gather);
+            while (ackDirect.hasRemaining() || outDirect.hasRemaining() || (payload != null && payload.hasRemaining())) {
+                channel.write(buffers);
             }
         } finally {
+            sendGather[2] = null;
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -632,18 +629,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private void readFully(byte[] b, int n) throws IOException {
         while (readAhead.remaining() < n) {
             readAhead.compact();
-            boolean interrupted = Thread.interrupted(); // an interrupted reader would close the channel
-            int r;
             try {
-                r = channel.read(readAhead);
+                readSome(readAhead);
             } finally {
                 readAhead.flip();
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            if (r < 0) {
-                throw new EOFException("the peer closed the connection");
             }
         }
         MemorySegment.copy(readAheadSeg, ValueLayout.JAVA_BYTE, readAhead.position(), b, 0, n);
@@ -673,9 +662,14 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             return k;
         }
         inDirect.clear().limit((int) Math.min(inDirect.capacity(), n));
-        boolean interrupted = Thread.interrupted(); // an interrupted caller would close the channel
+        return readSome(inDirect);
+    }
+
+    /** Reads at least one byte from the channel into {@code b}, blocking until some arrive; returns how many. */
+    private int readSome(ByteBuffer b) throws IOException {
+        boolean interrupted = Thread.interrupted(); // an interrupted reader would close the channel
         try {
-            int r = channel.read(inDirect);
+            int r = channel.read(b);
             if (r < 0) {
                 throw new EOFException("the peer closed the connection");
             }
