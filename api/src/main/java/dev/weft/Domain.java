@@ -18,10 +18,12 @@ public interface Domain extends AutoCloseable {
     /**
      * Registers memory.
      *
-     * @param segment native memory (heap segments are refused) that outlives the registration
+     * @param segment native memory that outlives the registration and that any thread may access:
+     *        heap segments and segments of {@code Arena.ofConfined()} are refused, since providers
+     *        access registered memory from their own threads
      * @param access the rights to grant; {@link Access#REMOTE_WRITE} and {@link Access#REMOTE_ATOMIC} need {@link Access#LOCAL_WRITE}
      * @return the region
-     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a heap segment, a bad access set or a size over
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a heap or confined segment, a bad access set or a size over
      *         {@link Limits#maxRegionSize()}, {@link ErrorCode#RESOURCE_EXHAUSTED} past the registration limit
      */
     MemoryRegion register(MemorySegment segment, Set<Access> access);

@@ -11,6 +11,7 @@ import dev.weft.FabricException;
 import dev.weft.MemoryRegion;
 import dev.weft.PostStatus;
 import dev.weft.Status;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +46,22 @@ public abstract class RegistrationTck extends TckBase {
                 () -> clientDomain.register(MemorySegment.ofArray(new byte[128]), Access.LOCAL_WRITE));
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
         assertTrue(e.getMessage().toLowerCase().contains("heap") && e.getMessage().contains("Arena"), e.getMessage());
+    }
+
+    /**
+     * A segment confined to one thread is refused with a message that names the arenas to use, on
+     * every provider, so a program behaves the same on every fabric. If this fails, check
+     * SegmentChecks.requireAccessibleFromAnyThread in register.
+     */
+    @Test
+    void reg_confinedSegmentRefused() {
+        connect();
+        try (Arena confined = Arena.ofConfined()) {
+            FabricException e = assertThrows(FabricException.class, () -> clientDomain.register(confined.allocate(4096, 4096), Access.LOCAL_WRITE));
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+            assertTrue(e.getMessage().contains("Arena.ofShared()"), e.getMessage());
+        }
+        clientDomain.register(Arena.ofAuto().allocate(4096, 4096), Access.LOCAL_WRITE).close();
     }
 
     /** A zero-length segment either registers (and admits no access) or is refused clearly. If this fails, check zero sizes. */

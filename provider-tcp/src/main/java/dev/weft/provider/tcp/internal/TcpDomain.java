@@ -12,6 +12,7 @@ import dev.weft.FabricUri;
 import dev.weft.Listener;
 import dev.weft.MemoryRegion;
 import dev.weft.spi.ChildResources;
+import dev.weft.spi.SegmentChecks;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
@@ -55,9 +56,6 @@ final class TcpDomain implements Domain {
         return fabric;
     }
 
-    /** A thread that owns no arena: a segment it may access is not confined (never started). */
-    private static final Thread ANY_OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
-
     @Override
     public MemoryRegion register(MemorySegment segment, Set<Access> access) {
         checkOpen();
@@ -68,11 +66,7 @@ final class TcpDomain implements Domain {
             throw FabricException.invalid("cannot register a heap segment (" + segment.byteSize() + " bytes backed by a Java array): "
                     + "RDMA needs memory at a fixed native address; allocate it from an Arena, e.g. Arena.ofShared().allocate(size)");
         }
-        if (!segment.isAccessibleBy(ANY_OTHER_THREAD)) {
-            throw FabricException.invalid("cannot register a segment confined to one thread (" + segment.byteSize()
-                    + " bytes from Arena.ofConfined()): the tcp provider reads and writes registered memory from its own threads, as "
-                    + "a NIC would; allocate it from Arena.ofShared(), Arena.ofAuto() or Arena.global()");
-        }
+        SegmentChecks.requireAccessibleFromAnyThread(segment);
         Access.validate(access);
         TcpMemoryRegion region = new TcpMemoryRegion(this, segment, access, fabric.newKey());
         regions.add(region);

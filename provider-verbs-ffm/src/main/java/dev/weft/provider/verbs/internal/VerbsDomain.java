@@ -13,6 +13,7 @@ import dev.weft.Listener;
 import dev.weft.MemoryRegion;
 import dev.weft.provider.verbs.internal.nat.Ibv;
 import dev.weft.spi.ChildResources;
+import dev.weft.spi.SegmentChecks;
 import java.lang.foreign.MemorySegment;
 import java.util.Set;
 
@@ -79,6 +80,7 @@ final class VerbsDomain implements Domain {
             throw FabricException.invalid("a heap segment cannot be registered: the device reads and writes it directly, and the garbage"
                     + " collector moves heap arrays; allocate native memory, e.g. Arena.ofShared().allocate(" + segment.byteSize() + ", 4096)");
         }
+        SegmentChecks.requireAccessibleFromAnyThread(segment);
         Access.validate(access);
         if (segment.byteSize() == 0) {
             throw FabricException.invalid("a zero-length segment cannot be registered with verbs (the device would still grant a page);"
