@@ -4,7 +4,10 @@
 # manual progress), then the medians and their ratio. Single runs on a shared 2-core machine swing
 # by a factor of two, so only the medians of many pairs are comparable.
 #
-#   scripts/perf-tcp-bandwidth.sh [SIZE] [PAIRS] [ITERATIONS]      defaults: 64K 20 20000
+#   scripts/perf-tcp-bandwidth.sh [SIZE] [PAIRS] [ITERATIONS] [manual|auto]   defaults: 64K 20 20000 manual
+#
+# manual: both sides in progress=manual, spinning on poll (the provider's fastest mode).
+# auto:   the default progress=auto, both sides blocking in await where they only wait (--wait block).
 #
 # Starts its own servers on free loopback ports and stops them (and only them) at the end.
 set -eu
@@ -12,6 +15,12 @@ cd "$(dirname "$0")/.."
 size=${1:-64K}
 pairs=${2:-20}
 iterations=${3:-20000}
+progress=${4:-manual}
+case "$progress" in
+  manual) params='?progress=manual'; wait=spin ;;
+  auto) params=''; wait=block ;;
+  *) echo "progress must be manual or auto, not $progress" >&2; exit 2 ;;
+esac
 export WEFT_NO_BUILD=${WEFT_NO_BUILD:-}
 [ -n "$WEFT_NO_BUILD" ] || ./mvnw -B -q install -DskipTests >/dev/null
 export WEFT_NO_BUILD=1
@@ -23,7 +32,7 @@ socket_port=$(free_port)
 tcp_port=$(free_port)
 ./weft perf socket-server --port "$socket_port" >/dev/null 2>&1 &
 socket_server=$!
-./weft perf server --uri "tcp://127.0.0.1:$tcp_port?progress=manual" >/dev/null 2>&1 &
+./weft perf server --uri "tcp://127.0.0.1:$tcp_port$params" --wait "$wait" >/dev/null 2>&1 &
 tcp_server=$!
 trap 'kill $socket_server $tcp_server 2>/dev/null; wait $socket_server $tcp_server 2>/dev/null || true' EXIT
 sleep 4
@@ -33,8 +42,8 @@ i=0
 while [ "$i" -lt "$pairs" ]; do
   s=$(./weft perf socket-client --port "$socket_port" --size "$size" --iterations "$iterations" --warmup 5000 --bandwidth --json \
       | sed -n 's/.*"mb_per_s":\([0-9.]*\).*/\1/p')
-  t=$(./weft perf client --uri "tcp://127.0.0.1:$tcp_port?progress=manual" --op write --size "$size" --iterations "$iterations" \
-      --warmup 5000 --bandwidth --json | sed -n 's/.*"mb_per_s":\([0-9.]*\).*/\1/p')
+  t=$(./weft perf client --uri "tcp://127.0.0.1:$tcp_port$params" --op write --size "$size" --iterations "$iterations" \
+      --warmup 5000 --bandwidth --wait "$wait" --json | sed -n 's/.*"mb_per_s":\([0-9.]*\).*/\1/p')
   echo "pair $((i + 1)): socket stream $s MB/s, tcp write $t MB/s"
   echo "$s $t" >>"$results"
   i=$((i + 1))
@@ -44,6 +53,6 @@ median() { # column
 }
 ms=$(median 1)
 mt=$(median 2)
-awk -v s="$ms" -v t="$mt" -v n="$pairs" -v z="$size" \
-  'BEGIN {printf "%s, %d pairs: median socket stream %.0f MB/s, median tcp write %.0f MB/s, ratio %.1f %%\n", z, n, s, t, 100 * t / s}'
+awk -v s="$ms" -v t="$mt" -v n="$pairs" -v z="$size" -v p="$progress" \
+  'BEGIN {printf "%s, %s progress, %d pairs: median socket stream %.0f MB/s, median tcp write %.0f MB/s, ratio %.1f %%\n", z, p, n, s, t, 100 * t / s}'
 rm -f "$results"

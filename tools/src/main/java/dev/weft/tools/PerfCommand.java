@@ -37,10 +37,10 @@ import java.util.concurrent.TimeUnit;
  */
 final class PerfCommand {
     static final String USAGE = """
-            usage: weft perf server --uri URI [--buffer BYTES] [--once]
+            usage: weft perf server --uri URI [--buffer BYTES] [--once] [--wait spin|block]
                    weft perf client --uri URI [--local URI] [--op write|read|send|fetch-add|cmp-swap]
                                     [--size N[,N...]] [--iterations N] [--warmup N] [--bandwidth]
-                                    [--window N] [--json]
+                                    [--window N] [--wait spin|block] [--json]
 
             server   listens at URI (for example tcp://127.0.0.1:7471) and serves clients one at a time;
                      --buffer is the largest size a client may ask for (default 16M); --once exits
@@ -49,6 +49,9 @@ final class PerfCommand {
                      --iterations (default 1000) are measured after --warmup (default 100) unmeasured ones.
                      --bandwidth keeps --window (default 64) requests in flight (write and read only).
                      --local is the client's own fabric URI (default: the server URI with port 0).
+                     --wait: where a side only waits for completions (a full --bandwidth window, the server
+                     between runs), spin on poll (default, as perftest) or block in await (for providers
+                     whose own threads make progress, e.g. tcp's default progress=auto).
                      --json prints one JSON line per size:
                      {"provider","op","size","iterations","p50_us","p99_us","avg_us","mb_per_s","ops_per_s"}
             Latency: write and send are half a ping-pong round trip (as ib_write_lat); read and atomics
@@ -71,8 +74,8 @@ final class PerfCommand {
             case "scale" -> ScaleBenchmark.run(rest, out);
             case "socket-server" -> SocketBaseline.server(rest, out);
             case "socket-client" -> SocketBaseline.client(rest, out);
-            case "server" -> server(Args.parse(rest, Set.of("uri", "buffer"), Set.of("once")), out, err);
-            case "client" -> client(Args.parse(rest, Set.of("uri", "local", "op", "size", "iterations", "warmup", "window"),
+            case "server" -> server(Args.parse(rest, Set.of("uri", "buffer", "wait"), Set.of("once")), out, err);
+            case "client" -> client(Args.parse(rest, Set.of("uri", "local", "op", "size", "iterations", "warmup", "window", "wait"),
                     Set.of("bandwidth", "json")), out, err);
             default -> throw new UsageException("unknown perf mode '" + argv.get(0) + "'; say server, client, scale, socket-server or socket-client");
         };
@@ -85,6 +88,7 @@ final class PerfCommand {
         FabricUri uri = FabricUri.parse(args.required("uri"));
         long buffer = args.longOption("buffer", 16 << 20, 8, 1L << 30);
         boolean once = args.flag("once");
+        boolean block = blockingWait(args);
         try (Fabric fabric = Fabrics.open(uri.withRegion(null)); Arena arena = Arena.ofShared()) {
             Domain domain = fabric.openDomain();
             CompletionQueue queue = domain.openCompletionQueue(1024);
@@ -100,7 +104,7 @@ final class PerfCommand {
                     // keep waiting for a client
                 }
                 try (Endpoint e = endpoint) {
-                    serve(new PerfSession(e, queue, data, control), out);
+                    serve(new PerfSession(e, queue, data, control, block), out);
                 } catch (FabricException ex) {
                     err.println("weft perf server: client session ended: " + ex.getMessage());
                 }
@@ -248,6 +252,7 @@ final class PerfCommand {
         long warmup = args.longOption("warmup", 100, 0, 100_000_000);
         boolean bandwidth = args.flag("bandwidth");
         int window = (int) args.longOption("window", 64, 1, 4096);
+        boolean block = blockingWait(args);
         if (bandwidth && op != PerfOp.WRITE && op != PerfOp.READ) {
             throw new UsageException("--bandwidth measures write or read, not " + op.cliName);
         }
@@ -267,7 +272,7 @@ final class PerfCommand {
             Endpoint endpoint = domain.connect(server.withRegion(REGION), config);
             RemoteRegion remote = endpoint.wellKnownRegion().orElseThrow(() -> new FabricException(ErrorCode.PROTOCOL_ERROR,
                     "the server did not publish region /" + REGION + "; is it a weft perf server?"));
-            PerfSession s = new PerfSession(endpoint, queue, data, control);
+            PerfSession s = new PerfSession(endpoint, queue, data, control, block);
             if (!json) {
                 out.printf("weft perf: %s %s%s against %s%n", fabric.info().scheme(), op.cliName, bandwidth ? " bandwidth" : " latency",
                         server.withoutParameters());
@@ -450,12 +455,22 @@ final class PerfCommand {
                 PerfSession.expectOk(st, "posting " + op.cliName + " #" + next);
                 next++;
             }
-            if (s.reap() == 0) {
+            if (s.reapOrWait() == 0) {
                 checkConnected(s);
             }
             progress.tick(s.completed);
         }
         return start;
+    }
+
+    /** @return whether {@code --wait block} was given; {@code spin} (default) or {@code block} only */
+    private static boolean blockingWait(Args args) {
+        String wait = args.option("wait", "spin");
+        return switch (wait) {
+            case "spin" -> false;
+            case "block" -> true;
+            default -> throw new UsageException("--wait must be spin or block, not " + wait);
+        };
     }
 
     private static void post(PerfSession s, PostStatus status) {

@@ -14,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The state both sides of {@code weft perf} share: one endpoint, one completion queue polled
@@ -60,7 +61,11 @@ final class PerfSession {
     /** Where {@link #reap()} records completion times of data operations, indexed by work request id; may be null. */
     long[] completionTimes;
 
-    PerfSession(Endpoint endpoint, CompletionQueue queue, MemoryRegion data, MemoryRegion control) {
+    /** {@code --wait block}: where the session only waits, it blocks in {@code CompletionQueue.await} instead of spinning. */
+    private final boolean block;
+
+    PerfSession(Endpoint endpoint, CompletionQueue queue, MemoryRegion data, MemoryRegion control, boolean block) {
+        this.block = block;
         this.endpoint = endpoint;
         this.queue = queue;
         this.data = data;
@@ -105,7 +110,18 @@ final class PerfSession {
 
     /** Polls once; fails on any error completion. Never allocates on success. */
     int reap() {
-        int n = queue.poll(batch);
+        return take(queue.poll(batch));
+    }
+
+    /**
+     * Where the session has nothing to do but wait for completions: polls once ({@code --wait spin},
+     * the default, as perftest does) or blocks up to 10 ms in {@code await} ({@code --wait block}).
+     */
+    int reapOrWait() {
+        return block ? take(queue.await(batch, 10, TimeUnit.MILLISECONDS)) : reap();
+    }
+
+    private int take(int n) {
         if (n < 0) {
             throw new FabricException(ErrorCode.CLOSED, "completion queue closed during the run");
         }
@@ -173,7 +189,7 @@ final class PerfSession {
     int awaitControl(long timeoutNanos) {
         long deadlineNanos = System.nanoTime() + timeoutNanos;
         while (!controlArrived) {
-            if (reap() == 0) {
+            if (reapOrWait() == 0) {
                 if (endpoint.state() != dev.weft.EndpointState.CONNECTED) {
                     throw new FabricException(ErrorCode.CONNECTION_LOST, "the peer went away (endpoint " + endpoint.state() + ")");
                 }

@@ -54,6 +54,9 @@ class CliTest {
         assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--size", "abc").code());
         assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--iterations", "0").code());
         assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--op", "send", "--bandwidth").code());
+        Result wait = weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--wait", "sometimes");
+        assertEquals(2, wait.code());
+        assertTrue(wait.err().contains("--wait must be spin or block"), wait.err());
         assertEquals(2, weft("perf", "client", "--uri").code());
         assertEquals(2, weft("info", "--bogus").code());
         assertEquals(2, weft("info", "extra").code());

@@ -88,12 +88,14 @@ class PerfEndToEndTest {
         String uri = "tcp://127.0.0.1:" + port;
         String java = ProcessHandle.current().info().command().orElseThrow();
         Process server = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Weft.class.getName(), "perf", "server", "--uri", uri, "--once", "--buffer", "1M").redirectErrorStream(true).start();
+                Weft.class.getName(), "perf", "server", "--uri", uri, "--once", "--buffer", "1M", "--wait", "block").redirectErrorStream(true)
+                .start();
         try {
             BufferedReader reader = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
             String first = reader.readLine();
             assertTrue(first != null && first.startsWith("weft perf server listening on tcp://127.0.0.1:" + port), first);
-            List<String[]> rows = runClient(uri, "--op", "write", "--size", "65536,1M", "--bandwidth", "--window", "16");
+            // both sides block in await where they only wait (tcp's default automatic progress serves the target)
+            List<String[]> rows = runClient(uri, "--op", "write", "--size", "65536,1M", "--bandwidth", "--window", "16", "--wait", "block");
             assertEquals(2, rows.size());
             assertEquals("true", rows.get(0)[8]);
             assertTrue(Double.parseDouble(rows.get(1)[6]) > 1, "MB/s of 1 MiB writes");
