@@ -90,7 +90,26 @@ final class VerbsDomain implements Domain {
             throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, "a region of " + segment.byteSize() + " bytes exceeds the device's"
                     + " largest, " + fabric.device().maxRegionSize());
         }
-        return adopt(new VerbsMemoryRegion(this, segment, access));
+        // A key of a closed region must never open another: register again while the device repeats a key this fabric
+        // has handed out (siw draws STag indices at random), then release the duplicates.
+        VerbsMemoryRegion region = new VerbsMemoryRegion(this, segment, access);
+        java.util.List<VerbsMemoryRegion> repeated = new java.util.ArrayList<>();
+        try {
+            while (!fabric.claimKey((int) region.remoteKey())) {
+                repeated.add(region);
+                if (repeated.size() == 64) {
+                    throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, "the device handed out 64 remote keys in a row that this fabric had "
+                            + "already used; open a new fabric");
+                }
+                region = new VerbsMemoryRegion(this, segment, access);
+            }
+        } catch (RuntimeException e) {
+            region.close();
+            repeated.forEach(VerbsMemoryRegion::close);
+            throw e;
+        }
+        repeated.forEach(VerbsMemoryRegion::close);
+        return adopt(region);
     }
 
     @Override

@@ -503,6 +503,9 @@ final class VerbsEndpoint implements Endpoint {
     void complete(boolean receive, int slot, int ibvStatus, int ibvOpcode, int byteLen, int immediate, boolean hasImmediate, int vendorErr,
                      Completion out) {
         Status status = Status.fromIbvCode(ibvStatus);
+        if (status == Status.LOCAL_QP_OPERATION_ERROR && state == EndpointState.CLOSED) {
+            status = Status.FLUSHED; // siw fails the request it was transmitting when close moved the QP to the error state
+        }
         long wrId;
         Opcode opcode;
         int bytes;

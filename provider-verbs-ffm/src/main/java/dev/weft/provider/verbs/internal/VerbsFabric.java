@@ -35,6 +35,9 @@ public final class VerbsFabric implements Fabric {
     private final CmChannel cm;
     private final EndpointTable endpoints = new EndpointTable();
     private final ChildResources children = new ChildResources();
+    // Every remote key this fabric has handed out: a device may give a new region the key of a closed one (siw draws
+    // random 24-bit STag indices), and Weft never lets a key of a closed region open another (VerbsDomain.register).
+    private final java.util.Set<Integer> issuedKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean open = true;
 
     private VerbsFabric(FabricUri uri, VerbsConfig config, Device device, InetAddress address, int listenPort, ProviderInfo base,
@@ -203,5 +206,13 @@ public final class VerbsFabric implements Fabric {
     @Override
     public String toString() {
         return "VerbsFabric[" + uri.safeText() + " on " + device + "]";
+    }
+
+    /**
+     * @param rkey a remote key the device just gave a new region
+     * @return {@code true} if this fabric never handed it out before (it is now taken)
+     */
+    boolean claimKey(int rkey) {
+        return issuedKeys.add(rkey);
     }
 }
