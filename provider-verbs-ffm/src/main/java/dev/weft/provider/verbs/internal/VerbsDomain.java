@@ -91,11 +91,13 @@ final class VerbsDomain implements Domain {
                     + " largest, " + fabric.device().maxRegionSize());
         }
         // A key of a closed region must never open another: register again while the device repeats a key this fabric
-        // has handed out (siw draws STag indices at random), then release the duplicates.
+        // has handed out (siw draws STag indices at random), then release the duplicates. Only keys that grant remote
+        // rights count (rxe gives every local-only region the key 0).
+        boolean remote = access.contains(Access.REMOTE_READ) || access.contains(Access.REMOTE_WRITE) || access.contains(Access.REMOTE_ATOMIC);
         VerbsMemoryRegion region = new VerbsMemoryRegion(this, segment, access);
         java.util.List<VerbsMemoryRegion> repeated = new java.util.ArrayList<>();
         try {
-            while (!fabric.claimKey((int) region.remoteKey())) {
+            while (remote && !fabric.claimKey((int) region.remoteKey())) {
                 repeated.add(region);
                 if (repeated.size() == 64) {
                     throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, "the device handed out 64 remote keys in a row that this fabric had "
