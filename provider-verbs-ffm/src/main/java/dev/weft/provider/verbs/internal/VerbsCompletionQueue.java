@@ -49,6 +49,9 @@ final class VerbsCompletionQueue implements CompletionQueue {
     private final MemorySegment pollFn;
     private final MemorySegment notifyFn;
     private final MemorySegment wcs;
+    // cq and wcs as addresses, for the poll downcall (see Ibv.POLL_CQ): valid while the queue is open.
+    private final long cqAddress;
+    private final long wcsAddress;
     private final MemorySegment pollfd;
     private final MemorySegment eventCq;
     private final MemorySegment eventCtx;
@@ -77,6 +80,8 @@ final class VerbsCompletionQueue implements CompletionQueue {
         this.notifyFn = Device.opsPointer(context, "req_notify_cq");
         this.fd = channel.get(C.INT, offset(IBV_COMP_CHANNEL, "fd"));
         this.wcs = arena.allocate(IBV_WC, WC_BATCH);
+        this.cqAddress = cq.address();
+        this.wcsAddress = wcs.address();
         this.pollfd = arena.allocate(Structs.POLLFD);
         this.eventCq = arena.allocate(C.PTR);
         this.eventCtx = arena.allocate(C.PTR);
@@ -127,7 +132,7 @@ final class VerbsCompletionQueue implements CompletionQueue {
             int want = Math.min(WC_BATCH, batch.capacity() - batch.size());
             int n;
             try {
-                n = (int) Ibv.POLL_CQ.invokeExact(pollFn, cq, want, wcs);
+                n = (int) Ibv.POLL_CQ.invokeExact(pollFn, cqAddress, want, wcsAddress);
             } catch (Throwable t) {
                 throw new IllegalStateException("poll_cq failed", t);
             }

@@ -98,6 +98,11 @@ final class VerbsEndpoint implements Endpoint {
     private final MemorySegment recvWr;
     private final MemorySegment recvSges;
     private final MemorySegment badWr;
+    // The same as addresses, for the hot downcalls (see Ibv.POST_SEND): valid while the endpoint is not released.
+    private final long qpAddress;
+    private final long sendWrAddress;
+    private final long recvWrAddress;
+    private final long badWrAddress;
     private final MemorySegment qpAttr;
     private final MemorySegment queryInitAttr;
 
@@ -188,6 +193,10 @@ final class VerbsEndpoint implements Endpoint {
         this.recvWr = arena.allocate(IBV_RECV_WR);
         this.recvSges = arena.allocate(IBV_SGE, maxSge);
         this.badWr = arena.allocate(C.PTR);
+        this.qpAddress = qp.address();
+        this.sendWrAddress = sendWr.address();
+        this.recvWrAddress = recvWr.address();
+        this.badWrAddress = badWr.address();
         this.qpAttr = arena.allocate(IBV_QP_ATTR);
         this.queryInitAttr = arena.allocate(IBV_QP_INIT_ATTR);
         this.sendIds = new long[config.sendQueueDepth()];
@@ -633,7 +642,7 @@ final class VerbsEndpoint implements Endpoint {
         sendWr.set(C.INT, SEND_FLAGS, Ibv.SEND_SIGNALED | (inline ? Ibv.SEND_INLINE : 0));
         int rc;
         try {
-            rc = (int) Ibv.POST_SEND.invokeExact(postSendFn, qp, sendWr, badWr);
+            rc = (int) Ibv.POST_SEND.invokeExact(postSendFn, qpAddress, sendWrAddress, badWrAddress);
         } catch (Throwable t) {
             throw new IllegalStateException("post_send failed", t);
         }
@@ -752,7 +761,7 @@ final class VerbsEndpoint implements Endpoint {
             recvWr.set(C.INT, RECV_NUM_SGE, sges);
             int rc;
             try {
-                rc = (int) Ibv.POST_RECV.invokeExact(postRecvFn, qp, recvWr, badWr);
+                rc = (int) Ibv.POST_RECV.invokeExact(postRecvFn, qpAddress, recvWrAddress, badWrAddress);
             } catch (Throwable t) {
                 throw new IllegalStateException("post_recv failed", t);
             }

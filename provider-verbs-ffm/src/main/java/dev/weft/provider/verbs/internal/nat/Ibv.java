@@ -18,7 +18,13 @@ import java.lang.invoke.MethodHandle;
  * {@code context->ops} ({@code post_send}, {@code post_recv}, {@code poll_cq},
  * {@code req_notify_cq}), called through the context's function pointers. Post and poll use
  * {@link java.lang.foreign.Linker.Option#critical}: they are short, never block and never call
- * back into Java, and they receive only native memory. Loaded on first use. Thread-safe.
+ * back into Java, and they receive only native memory. Their pointer arguments (the QP or CQ, the
+ * work request, the completion array) are passed as raw addresses ({@code long}, the same
+ * register in the C calling convention): the linker would otherwise acquire and release the
+ * owning shared arena for every segment argument (two atomic updates each, about 50 ns per
+ * argument in the emulated testbed). The callers keep that memory alive: they call under the
+ * endpoint's or queue's lock, which closing takes before it frees anything. Loaded on first use.
+ * Thread-safe.
  */
 public final class Ibv {
     private Ibv() {
@@ -51,12 +57,12 @@ public final class Ibv {
     private static final MethodHandle ACK_ASYNC_EVENT = Native.fn(LIB, "ibv_ack_async_event", false, FunctionDescriptor.ofVoid(P));
     private static final MethodHandle EVENT_TYPE_STR = Native.fn(LIB, "ibv_event_type_str", false, FunctionDescriptor.of(P, I));
 
-    /** {@code ops.post_send(qp, wr, bad_wr)}: returns 0 or an errno value. */
-    public static final MethodHandle POST_SEND = Native.pointer(FunctionDescriptor.of(I, P, P, P), true);
-    /** {@code ops.post_recv(qp, wr, bad_wr)}: returns 0 or an errno value. */
-    public static final MethodHandle POST_RECV = Native.pointer(FunctionDescriptor.of(I, P, P, P), true);
-    /** {@code ops.poll_cq(cq, n, wc)}: returns the number of completions, negative on error. */
-    public static final MethodHandle POLL_CQ = Native.pointer(FunctionDescriptor.of(I, P, I, P), true);
+    /** {@code ops.post_send(qp, wr, bad_wr)}, the three pointers as addresses: returns 0 or an errno value. */
+    public static final MethodHandle POST_SEND = Native.pointer(FunctionDescriptor.of(I, L, L, L), true);
+    /** {@code ops.post_recv(qp, wr, bad_wr)}, the three pointers as addresses: returns 0 or an errno value. */
+    public static final MethodHandle POST_RECV = Native.pointer(FunctionDescriptor.of(I, L, L, L), true);
+    /** {@code ops.poll_cq(cq, n, wc)}, the pointers as addresses: returns the number of completions, negative on error. */
+    public static final MethodHandle POLL_CQ = Native.pointer(FunctionDescriptor.of(I, L, I, L), true);
     /** {@code ops.req_notify_cq(cq, solicited_only)}. */
     public static final MethodHandle REQ_NOTIFY_CQ = Native.pointer(FunctionDescriptor.of(I, P, I), false);
 
