@@ -16,6 +16,11 @@ esac
 iters=${WEFT_PERF_ITERATIONS:-10000}
 # The guest CPU is emulated (TCG): the JIT needs many more warm-up rounds than on hardware.
 warmup=${WEFT_PERF_WARMUP:-30000}
+# Server on CPU 0, client on CPU 1, for weft and perftest alike (as perftest's documentation
+# advises). It also keeps each JVM's compiler thread on the CPU that runs the code it compiles:
+# multi-threaded TCG sometimes misses code written on one CPU and run on another (a JVM crash).
+server_cpu="taskset -c 0"
+client_cpu="taskset -c 1"
 
 wait_listen() { # port
   for _ in $(seq 1 100); do
@@ -26,23 +31,26 @@ wait_listen() { # port
 
 perftest() { # tool size extra...
   tool=$1; size=$2; shift 2
-  $tool -d "$device" $cm -s "$size" -n "$iters" "$@" >/tmp/srv.log 2>&1 &
+  $server_cpu $tool -d "$device" $cm -s "$size" -n "$iters" "$@" >/tmp/srv.log 2>&1 &
   srv=$!
-  sleep 1
-  out=$($tool -d "$device" $cm -s "$size" -n "$iters" "$@" $addr 2>&1)
+  wait_listen 18515 # perftest's default port (its TCP exchange, or rdma_cm with -R)
+  out=$($client_cpu $tool -d "$device" $cm -s "$size" -n "$iters" "$@" $addr 2>&1)
   wait $srv
   echo "$out" | awk -v t="$tool" -v s="$size" '
     /^ *[0-9]+ +[0-9]+ / { if (t ~ /_bw/) printf "perftest %-12s %8s B  %10s MB/s\n", t, s, $4*1.048576; else printf "perftest %-12s %8s B  typical %8s us  p99 %8s us\n", t, s, $5, $8 }'
 }
 
-./weft perf server --uri verbs://$addr:7471 >/tmp/weft-server.log 2>&1 &
+# The server blocks in await where it only waits (reads, atomics, bandwidth: the device serves
+# them), as perftest's server sleeps in a socket read; spinning would take the CPU the kernel's
+# rxe work needs.
+$server_cpu ./weft perf server --uri verbs://$addr:7471 --wait block >/tmp/weft-server.log 2>&1 &
 server=$!
 sleep 3
 for op in write read; do
-  ./weft perf client --uri verbs://$addr:7471 --op $op --size 2,64,4096 --iterations "$iters" --warmup "$warmup" --json | sed "s/^/weft /"
+  $client_cpu ./weft perf client --uri verbs://$addr:7471 --op $op --size 2,64,4096 --iterations "$iters" --warmup "$warmup" --json | sed "s/^/weft /"
 done
-[ "$device" = rxe0 ] && ./weft perf client --uri verbs://$addr:7471 --op fetch-add --size 8 --iterations "$iters" --warmup "$warmup" --json | sed "s/^/weft /"
-./weft perf client --uri verbs://$addr:7471 --op write --size 65536 --iterations "$iters" --warmup "$warmup" --bandwidth --json | sed "s/^/weft /"
+[ "$device" = rxe0 ] && $client_cpu ./weft perf client --uri verbs://$addr:7471 --op fetch-add --size 8 --iterations "$iters" --warmup "$warmup" --json | sed "s/^/weft /"
+$client_cpu ./weft perf client --uri verbs://$addr:7471 --op write --size 65536 --iterations "$iters" --warmup "$warmup" --bandwidth --json | sed "s/^/weft /"
 kill $server 2>/dev/null
 wait $server 2>/dev/null
 

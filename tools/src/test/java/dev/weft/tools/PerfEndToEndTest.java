@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** {@code weft perf} against the TCP provider: every operation, data verified, JSON as documented. */
 class PerfEndToEndTest {
@@ -48,12 +48,14 @@ class PerfEndToEndTest {
         return rows;
     }
 
+    /** Every operation in the default automatic progress and in manual progress, where only polling serves the target side. */
     @ParameterizedTest
-    @ValueSource(strings = {"write", "read", "send", "fetch-add", "cmp-swap"})
+    @CsvSource({"write,", "read,", "send,", "fetch-add,", "cmp-swap,", "write,?progress=manual", "read,?progress=manual",
+            "send,?progress=manual", "fetch-add,?progress=manual"})
     @Timeout(60)
-    void everyOperationRunsAndVerifies(String op) throws Exception {
+    void everyOperationRunsAndVerifies(String op, String parameters) throws Exception {
         int port = freePort();
-        String uri = "tcp://127.0.0.1:" + port;
+        String uri = "tcp://127.0.0.1:" + port + (parameters == null ? "" : parameters);
         Thread server = new Thread(() -> CliTest.weft("perf", "server", "--uri", uri, "--once", "--buffer", "1M"));
         server.start();
         try {
