@@ -149,15 +149,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     // Input: confined to the reader (auto) or to the holder of readLock (manual).
     private final ReentrantLock readLock = new ReentrantLock();
     private final byte[] header = new byte[Wire.HEADER_SIZE];
-    // Read-ahead for frames: one read takes in as much as has arrived (a run of acknowledgements, a header and the
-    // start of its payload); headers are taken from here, payloads first from here and then straight from the channel.
-    private static final int READ_AHEAD = 4096;
+    // Input buffer: one read takes in as much as has arrived, up to a header and a full chunk (a run of
+    // acknowledgements, or a header with its whole payload and the next header); headers and payloads are taken from
+    // here, payloads copied once into the region under its fence.
+    private static final int READ_AHEAD = Wire.HEADER_SIZE + CHUNK;
     private final ByteBuffer readAhead = ByteBuffer.allocateDirect(READ_AHEAD).limit(0);
     private final MemorySegment readAheadSeg = MemorySegment.ofBuffer(readAhead.duplicate().clear());
     private volatile int readAheadBytes; // for the liveness check on the timer thread
-    // Payloads are read through the channel into a direct buffer and copied into the region under its fence.
-    private final ByteBuffer inDirect = ByteBuffer.allocateDirect(CHUNK);
-    private final MemorySegment inSeg = MemorySegment.ofBuffer(inDirect);
     private long nextExpectedSeq = 1;
     private boolean rnrDiscard;
     private volatile long lastReceived = System.nanoTime();
@@ -647,22 +645,33 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     private void skip(long n) throws IOException {
         while (n > 0) {
-            n -= readPayload(n);
+            int k = readPayload(n);
+            consume(k);
+            n -= k;
         }
         lastReceived = System.nanoTime();
     }
 
-    /** Reads up to {@code min(n, CHUNK)} payload bytes into the start of {@link #inSeg}; returns how many (at least one). */
+    /**
+     * Makes payload bytes available at the read-ahead buffer's position, reading from the channel
+     * when it is empty; returns how many of the next {@code n} are there (at least one). The caller
+     * takes them and calls {@link #consume}.
+     */
     private int readPayload(long n) throws IOException {
-        if (readAhead.hasRemaining()) {
-            int k = (int) Math.min(readAhead.remaining(), Math.min(n, inDirect.capacity()));
-            MemorySegment.copy(readAheadSeg, readAhead.position(), inSeg, 0, k);
-            readAhead.position(readAhead.position() + k);
-            readAheadBytes = readAhead.remaining();
-            return k;
+        if (!readAhead.hasRemaining()) {
+            readAhead.clear();
+            try {
+                readSome(readAhead);
+            } finally {
+                readAhead.flip();
+            }
         }
-        inDirect.clear().limit((int) Math.min(inDirect.capacity(), n));
-        return readSome(inDirect);
+        return (int) Math.min(readAhead.remaining(), n);
+    }
+
+    private void consume(int k) {
+        readAhead.position(readAhead.position() + k);
+        readAheadBytes = readAhead.remaining();
     }
 
     /** Reads at least one byte from the channel into {@code b}, blocking until some arrive; returns how many. */
@@ -702,13 +711,14 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             int r = readPayload(n);
             if (ok && region.enter()) {
                 try {
-                    MemorySegment.copy(inSeg, 0, region.segment(), offset, r);
+                    MemorySegment.copy(readAheadSeg, readAhead.position(), region.segment(), offset, r);
                 } finally {
                     region.exit();
                 }
             } else {
                 ok = false;
             }
+            consume(r);
             offset += r;
             n -= r;
             lastReceived = System.nanoTime();
