@@ -12,8 +12,9 @@ case "$device" in
 esac
 ./weft testbed info >/dev/null
 # Both sides spin on their own CPU: run the guest CPUs on two host threads (multi-threaded TCG).
-# Rarely, a guest JVM dies in freshly compiled code in this mode; the guest script then prints
-# the crash report, and a second run is the remedy.
+# In this mode a guest JVM whose threads move between CPUs can die in freshly compiled code; the
+# guest script pins each process to one CPU, which has avoided it so far. Should it happen, the
+# guest script prints the crash report, and a second run is the remedy.
 WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 ./weft testbed exec --device "$device" --timeout 1500 -- \
   env WEFT_PERF_DEVICE="${device}0" ${WEFT_PERF_ITERATIONS:+WEFT_PERF_ITERATIONS=$WEFT_PERF_ITERATIONS} \
   ${WEFT_PERF_WARMUP:+WEFT_PERF_WARMUP=$WEFT_PERF_WARMUP} sh scripts/perf-softroce-guest.sh
