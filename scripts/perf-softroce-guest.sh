@@ -8,9 +8,13 @@ set -u
 cd "$(dirname "$0")/.."
 export WEFT_NO_BUILD=1
 device=${WEFT_PERF_DEVICE:-rxe0}
+# server_wait: how the weft server waits where it only waits (reads, atomics, bandwidth), as
+# perftest's server does in the same mode: with its TCP exchange (rxe0) it sleeps in a socket read
+# (no CPU time, checked in /proc/PID/stat during ib_read_lat); through rdma_cm (-R, siw0) it uses
+# about 70 % of its CPU during ib_read_lat, so its CPU never idles.
 case "$device" in
-  rxe0) addr=192.0.2.1; cm="-x 1" ;;
-  siw0) addr=203.0.113.1; cm="-R" ;;
+  rxe0) addr=192.0.2.1; cm="-x 1"; server_wait=block ;;
+  siw0) addr=203.0.113.1; cm="-R"; server_wait=spin ;;
   *) echo "WEFT_PERF_DEVICE must be rxe0 or siw0, not $device" >&2; exit 2 ;;
 esac
 iters=${WEFT_PERF_ITERATIONS:-10000}
@@ -40,10 +44,7 @@ perftest() { # tool size extra...
     /^ *[0-9]+ +[0-9]+ / { if (t ~ /_bw/) printf "perftest %-12s %8s B  %10s MB/s\n", t, s, $4*1.048576; else printf "perftest %-12s %8s B  typical %8s us  p99 %8s us\n", t, s, $5, $8 }'
 }
 
-# The server blocks in await where it only waits (reads, atomics, bandwidth: the device serves
-# them), as perftest's server sleeps in a socket read; spinning would take the CPU the kernel's
-# rxe work needs.
-$server_cpu ./weft perf server --uri verbs://$addr:7471 --wait block >/tmp/weft-server.log 2>&1 &
+$server_cpu ./weft perf server --uri verbs://$addr:7471 --wait $server_wait >/tmp/weft-server.log 2>&1 &
 server=$!
 sleep 3
 for op in write read; do
