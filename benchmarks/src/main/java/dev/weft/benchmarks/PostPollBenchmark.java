@@ -36,8 +36,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * java -jar benchmarks/target/weft-benchmarks.jar PostPollBenchmark -prof gc
- * java -jar benchmarks/target/weft-benchmarks.jar PostPollBenchmark -p uri=tcp://127.0.0.1:0?progress=manual -prof gc
+ * java -jar benchmarks/target/weft-benchmarks.jar PostPollBenchmark -p uri=tcp://127.0.0.1:0?progress=manual -p serverPolls=true -prof gc
  * </pre>
+ *
+ * <p>In manual progress the target side is served only while a thread polls that side's queue:
+ * {@code serverPolls=true} makes the benchmark thread poll the server's queue too, between
+ * polls of its own (otherwise the operation never completes).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -54,10 +58,16 @@ public class PostPollBenchmark {
     @Param({"8"})
     public int size;
 
+    /** Whether the benchmark thread also polls the server's queue (tcp in manual progress needs it). */
+    @Param({"false"})
+    public boolean serverPolls;
+
     private Arena arena;
     private Fabric serverFabric;
     private Fabric clientFabric;
     private CompletionQueue queue;
+    private CompletionQueue serverQueue;
+    private final CompletionBatch serverBatch = new CompletionBatch(16);
     private Endpoint endpoint;
     private MemoryRegion local;
     private RemoteRegion remote;
@@ -72,7 +82,8 @@ public class PostPollBenchmark {
         Domain serverDomain = serverFabric.openDomain();
         MemoryRegion target = serverDomain.register(arena.allocate(1 << 20, 4096),
                 Access.LOCAL_WRITE, Access.REMOTE_WRITE, Access.REMOTE_READ, Access.REMOTE_ATOMIC);
-        Listener listener = serverDomain.listen(EndpointConfig.of(serverDomain.openCompletionQueue(256)));
+        serverQueue = serverDomain.openCompletionQueue(256);
+        Listener listener = serverDomain.listen(EndpointConfig.of(serverQueue));
         listener.publish("bench", target);
         clientFabric = Fabrics.open(uri);
         Domain clientDomain = clientFabric.openDomain();
@@ -93,6 +104,9 @@ public class PostPollBenchmark {
     private int await() {
         int n;
         while ((n = queue.poll(batch)) == 0) {
+            if (serverPolls) {
+                serverQueue.poll(serverBatch);
+            }
             Thread.onSpinWait();
         }
         if (!batch.get(0).status().isSuccess()) {
