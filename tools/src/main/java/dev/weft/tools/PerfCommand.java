@@ -50,12 +50,14 @@ final class PerfCommand {
                      --bandwidth keeps --window (default 64) requests in flight (write and read only).
                      --local is the client's own fabric URI (default: the server URI with port 0).
                      --wait: where a side only waits for completions (a full --bandwidth window, the server
-                     between runs), spin on poll (default, as perftest) or block in await (for providers
-                     whose own threads make progress, e.g. tcp's default progress=auto).
+                     between runs), spin on poll (default, as perftest) or block in await, which leaves
+                     the CPU to the provider's threads and the kernel (tcp in either progress mode; a
+                     verbs server on a soft device). In manual progress await keeps driving progress.
                      --json prints one JSON line per size:
                      {"provider","op","size","iterations","p50_us","p99_us","avg_us","mb_per_s","ops_per_s"}
             Latency: write and send are half a ping-pong round trip (as ib_write_lat); read and atomics
-            are post to completion (as ib_read_lat). MB/s are 10^6 bytes per second.
+            are post to completion (as ib_read_lat); one clock read per iteration, as perftest takes.
+            MB/s are 10^6 bytes per second.
 
             """ + ScaleBenchmark.USAGE + SocketBaseline.USAGE;
 
