@@ -43,6 +43,7 @@ public abstract class RmaTck extends TckBase {
         Completion c = await(1).get(0);
         assertEquals(Status.SUCCESS, c.status(), c::toString);
         assertEquals(Opcode.WRITE, c.opcode());
+        awaitPlacement();
         assertPattern(target.segment(), 0, size, size);
         assertFilled(target.segment(), size, target.length(), TARGET_FILL, "target beyond the write");
         assertGuardsIntact();
@@ -73,6 +74,7 @@ public abstract class RmaTck extends TckBase {
         pattern(local.segment(), 3, 1001, 9);
         assertEquals(PostStatus.OK, endpoint.write(1, local, 3, 1001, remote, 5));
         assertEquals(Status.SUCCESS, await(1).get(0).status());
+        awaitPlacement();
         assertFilled(target.segment(), 0, 5, TARGET_FILL, "before the write");
         assertPattern(target.segment(), 5, 1001, 9);
         assertFilled(target.segment(), 1006, target.length(), TARGET_FILL, "after the write");
@@ -88,6 +90,7 @@ public abstract class RmaTck extends TckBase {
         pattern(local.segment(), 0, 100, 1);
         assertEquals(PostStatus.OK, endpoint.write(1, local, 0, 100, remote, at));
         assertEquals(Status.SUCCESS, await(1).get(0).status());
+        awaitPlacement();
         assertPattern(target.segment(), at, 100, 1);
         assertGuardsIntact();
     }
@@ -125,6 +128,7 @@ public abstract class RmaTck extends TckBase {
         ScatterGatherList sgl = new ScatterGatherList(3).add(local, 2000, 1000).add(local, 0, 10).add(local, 500, 490);
         assertEquals(PostStatus.OK, endpoint.write(1, sgl, remote.address(), remote.key()));
         assertEquals(Status.SUCCESS, await(1).get(0).status());
+        awaitPlacement();
         for (int i = 0; i < 1000; i++) {
             assertEquals((byte) ((2000 + i) * 31 + 4), target.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, i));
         }

@@ -304,6 +304,28 @@ public abstract class TckBase {
         return await(queue, n);
     }
 
+    /** Work request id of the read that {@link #awaitPlacement()} posts; tests number their own requests from 1. */
+    private static final long PLACEMENT_FENCE_ID = Long.MAX_VALUE - 1;
+
+    /**
+     * Before a test inspects the target's memory after writes on {@link #endpoint} completed: makes
+     * sure they were placed. Where the provider declares {@link dev.weft.Limits#transmitCompletion()}
+     * (iWARP) a write completes when the transport took it, and the bytes may land a moment later;
+     * a read on the same endpoint is served only after the writes before it were placed (the rule
+     * {@code rma_order_writeThenRead} checks), so one 1-byte read of the target into the last byte
+     * of {@link #local}, awaited, is the fence. Elsewhere a write's completion already means
+     * placement and this does nothing.
+     */
+    protected void awaitPlacement() {
+        if (!info().limits().transmitCompletion()) {
+            return;
+        }
+        assertEquals(PostStatus.OK, endpoint.read(PLACEMENT_FENCE_ID, local, local.length() - 1, 1, remote, 0),
+                "posting the placement fence (a 1-byte read)");
+        Completion c = await(1).get(0);
+        assertEquals(Status.SUCCESS, c.status(), () -> "the placement fence (a 1-byte read after the writes): " + c);
+    }
+
     /**
      * Checks how the target's rejection of the write or send {@code c.get(0)} reached {@code ep}:
      * as {@code expected} on that request with every later one {@code FLUSHED}; or, only where the
