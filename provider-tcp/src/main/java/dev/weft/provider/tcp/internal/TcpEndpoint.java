@@ -626,12 +626,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     /** Takes {@code n} bytes (at most {@link #READ_AHEAD}) into {@code b}, reading ahead as much as has arrived. */
     private void readFully(byte[] b, int n) throws IOException {
         while (readAhead.remaining() < n) {
-            readAhead.compact();
-            try {
-                readSome(readAhead);
-            } finally {
-                readAhead.flip();
-            }
+            readMore();
         }
         MemorySegment.copy(readAheadSeg, ValueLayout.JAVA_BYTE, readAhead.position(), b, 0, n);
         readAhead.position(readAhead.position() + n);
@@ -659,14 +654,19 @@ final class TcpEndpoint implements dev.weft.Endpoint {
      */
     private int readPayload(long n) throws IOException {
         if (!readAhead.hasRemaining()) {
-            readAhead.clear();
-            try {
-                readSome(readAhead);
-            } finally {
-                readAhead.flip();
-            }
+            readMore();
         }
         return (int) Math.min(readAhead.remaining(), n);
+    }
+
+    /** Keeps the unconsumed bytes of the read-ahead buffer and appends what the channel has (at least one byte, blocking). */
+    private void readMore() throws IOException {
+        readAhead.compact();
+        try {
+            readSome(readAhead);
+        } finally {
+            readAhead.flip();
+        }
     }
 
     private void consume(int k) {

@@ -15,6 +15,8 @@ import dev.weft.provider.verbs.internal.nat.Ibv;
 import dev.weft.spi.ChildResources;
 import dev.weft.spi.SegmentChecks;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -95,7 +97,7 @@ final class VerbsDomain implements Domain {
         // rights count (rxe gives every local-only region the key 0).
         boolean remote = access.contains(Access.REMOTE_READ) || access.contains(Access.REMOTE_WRITE) || access.contains(Access.REMOTE_ATOMIC);
         VerbsMemoryRegion region = new VerbsMemoryRegion(this, segment, access);
-        java.util.List<VerbsMemoryRegion> repeated = new java.util.ArrayList<>();
+        List<VerbsMemoryRegion> repeated = new ArrayList<>();
         try {
             while (remote && !fabric.claimKey((int) region.remoteKey())) {
                 repeated.add(region);

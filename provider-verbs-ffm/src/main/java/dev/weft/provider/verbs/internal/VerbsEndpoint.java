@@ -97,8 +97,8 @@ final class VerbsEndpoint implements Endpoint {
     private final MemorySegment sendSges;
     private final MemorySegment recvWr;
     private final MemorySegment recvSges;
-    private final MemorySegment badWr;
-    // The same as addresses, for the hot downcalls (see Ibv.POST_SEND): valid while the endpoint is not released.
+    // The QP and the work requests as addresses, for the hot downcalls (see Ibv.POST_SEND), and where post_send and
+    // post_recv store the failed request: valid while the endpoint is not released.
     private final long qpAddress;
     private final long sendWrAddress;
     private final long recvWrAddress;
@@ -192,11 +192,10 @@ final class VerbsEndpoint implements Endpoint {
         this.sendSges = arena.allocate(IBV_SGE, maxSge);
         this.recvWr = arena.allocate(IBV_RECV_WR);
         this.recvSges = arena.allocate(IBV_SGE, maxSge);
-        this.badWr = arena.allocate(C.PTR);
         this.qpAddress = qp.address();
         this.sendWrAddress = sendWr.address();
         this.recvWrAddress = recvWr.address();
-        this.badWrAddress = badWr.address();
+        this.badWrAddress = arena.allocate(C.PTR).address();
         this.qpAttr = arena.allocate(IBV_QP_ATTR);
         this.queryInitAttr = arena.allocate(IBV_QP_INIT_ATTR);
         this.sendIds = new long[config.sendQueueDepth()];

@@ -17,6 +17,8 @@ import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A verbs fabric: one RDMA device port and, for listening, one local address. Opened from
@@ -37,7 +39,7 @@ public final class VerbsFabric implements Fabric {
     private final ChildResources children = new ChildResources();
     // Every remote key this fabric has handed out: a device may give a new region the key of a closed one (siw draws
     // random 24-bit STag indices), and Weft never lets a key of a closed region open another (VerbsDomain.register).
-    private final java.util.Set<Integer> issuedKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Integer> issuedKeys = ConcurrentHashMap.newKeySet();
     private volatile boolean open = true;
 
     private VerbsFabric(FabricUri uri, VerbsConfig config, Device device, InetAddress address, int listenPort, ProviderInfo base,
