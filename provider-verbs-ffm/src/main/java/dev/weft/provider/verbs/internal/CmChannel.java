@@ -18,9 +18,11 @@ import java.util.function.Consumer;
 
 /**
  * A fabric's {@code rdma_event_channel} and the thread that drains it: each event is copied
- * (type, status, ids, private data), acknowledged at once (so {@code rdma_destroy_id} never waits
- * on us) and handed to the handler registered for its id — for a connect request, the handler of
- * the listening id. The thread waits in {@code poll(2)} with a short timeout so that close is
+ * (type, status, ids, private data), its handler looked up, and the event acknowledged (so
+ * {@code rdma_destroy_id} never waits on a handler) and handed to the handler registered for its
+ * id — for a connect request, the handler of the listening id. The lookup comes before the
+ * acknowledgement: a destroyed id's address is soon reused by a new id, which must never receive
+ * the old one's late events (seen as a new connect failing with a stale DISCONNECTED). The thread waits in {@code poll(2)} with a short timeout so that close is
  * prompt, and the channel's fd is non-blocking: {@code rdma_get_cm_event} consumes some events
  * itself (on iWARP the connect response, which it answers and then reads again), so a readable fd
  * does not promise an event, and a blocking read would hold the thread past close. Thread-safe.
@@ -78,6 +80,7 @@ final class CmChannel implements AutoCloseable {
                 }
                 MemorySegment e = out.get(C.PTR, 0).reinterpret(RDMA_CM_EVENT.byteSize());
                 CmEvent event;
+                Consumer<CmEvent> handler;
                 try {
                     int len = Byte.toUnsignedInt(e.get(C.U8, offset(RDMA_CM_EVENT, "param.conn.private_data_len")));
                     MemorySegment pd = e.get(C.PTR, offset(RDMA_CM_EVENT, "param.conn.private_data"));
@@ -85,11 +88,12 @@ final class CmChannel implements AutoCloseable {
                     event = new CmEvent(e.get(C.INT, offset(RDMA_CM_EVENT, "event")), e.get(C.INT, offset(RDMA_CM_EVENT, "status")),
                             e.get(C.PTR, offset(RDMA_CM_EVENT, "id")).address(), e.get(C.PTR, offset(RDMA_CM_EVENT, "listen_id")).address(),
                             data);
+                    // Find the handler before the acknowledgement: until then rdma_destroy_id of this id waits, so
+                    // the address cannot yet belong to a new id (malloc reuses it), whose handler would get this event.
+                    handler = handlers.get(event.type() == RdmaCm.EVENT_CONNECT_REQUEST ? event.listenId() : event.id());
                 } finally {
                     RdmaCm.ackCmEvent(e);
                 }
-                long key = event.type() == RdmaCm.EVENT_CONNECT_REQUEST ? event.listenId() : event.id();
-                Consumer<CmEvent> handler = handlers.get(key);
                 if (handler != null) {
                     try {
                         handler.accept(event);

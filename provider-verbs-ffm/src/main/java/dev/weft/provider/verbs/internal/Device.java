@@ -48,10 +48,14 @@ import java.util.Set;
  * @param atomics whether the device does RDMA atomics ({@code atomic_cap != IBV_ATOMIC_NONE})
  * @param firmware firmware version
  * @param addresses IP addresses found in the port's GID table (RoCE, iWARP)
+ * @param vendorId {@code vendor_id} of the device attributes (IEEE OUI; Soft-iWARP: {@value #SIW_VENDOR_ID})
  */
 public record Device(MemorySegment context, String name, long guid, Transport transport, int port, boolean portActive,
                      int activeMtu, int maxQueueDepth, int maxScatterGather, int maxCqDepth, long maxRegionSize, int maxReadAtomic,
-                     int maxInitReadAtomic, boolean atomics, String firmware, List<InetAddress> addresses) {
+                     int maxInitReadAtomic, boolean atomics, String firmware, List<InetAddress> addresses, int vendorId) {
+
+    /** The vendor id the Linux Soft-iWARP driver ({@code siw}) reports: ASCII "bmt". */
+    public static final int SIW_VENDOR_ID = 0x626d74;
 
     /** Inline data Weft asks for on send queues; the device may grant less. */
     public static final int INLINE_REQUEST = 64;
@@ -179,7 +183,8 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_rd_atom")),
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_init_rd_atom")),
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "atomic_cap")) != Ibv.ATOMIC_NONE,
-                    new String(fw, 0, len, java.nio.charset.StandardCharsets.US_ASCII), List.copyOf(addresses));
+                    new String(fw, 0, len, java.nio.charset.StandardCharsets.US_ASCII), List.copyOf(addresses),
+                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "vendor_id")));
         }
     }
 
@@ -249,6 +254,11 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
         } catch (UnknownHostException e) {
             return null;
         }
+    }
+
+    /** @return whether this is the Linux kernel's Soft-iWARP device ({@code siw}), whose driver defects the provider works around */
+    public boolean isSoftIwarp() {
+        return transport == Transport.IWARP && vendorId == SIW_VENDOR_ID;
     }
 
     /**

@@ -142,6 +142,9 @@ final class VerbsCompletionQueue implements CompletionQueue {
             for (int i = 0; i < n; i++) {
                 long base = i * WC_SIZE;
                 long wrId = wcs.get(C.U64, base + WR_ID);
+                if ((wrId & 0xFFFF_FFFFL) == VerbsEndpoint.NUDGE_WR) {
+                    continue; // the provider's own request (VerbsEndpoint.nudge), failed or flushed: nothing to report
+                }
                 VerbsEndpoint endpoint = table.get((int) (wrId >>> 32));
                 if (endpoint == null) {
                     continue; // cannot happen: an endpoint stays in the table until its last completion was reported

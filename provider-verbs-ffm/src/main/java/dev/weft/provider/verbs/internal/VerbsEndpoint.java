@@ -78,6 +78,12 @@ final class VerbsEndpoint implements Endpoint {
     private static final long SGE_LENGTH = offset(IBV_SGE, "length");
     private static final long SGE_LKEY = offset(IBV_SGE, "lkey");
     private static final Opcode[] OPCODES = Opcode.values();
+    /**
+     * The low 32 bits of the work request id of the provider's own zero-length write ({@link #nudge()}): no ring
+     * slot has this number, and the completion queue drops its completions (there are some only if it fails or is
+     * flushed: it is posted unsignaled).
+     */
+    static final long NUDGE_WR = 0x7fff_ffffL;
     private static final int NOT_OK = -1;
 
     private final VerbsDomain domain;
@@ -170,7 +176,8 @@ final class VerbsEndpoint implements Endpoint {
         init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_recv_sge"), maxSge);
         init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_inline_data"), Device.INLINE_REQUEST);
         init.set(C.INT, offset(IBV_QP_INIT_ATTR, "qp_type"), Ibv.QPT_RC);
-        init.set(C.INT, offset(IBV_QP_INIT_ATTR, "sq_sig_all"), 1);
+        // Every request of the application is posted IBV_SEND_SIGNALED; only the provider's own nudge is not.
+        init.set(C.INT, offset(IBV_QP_INIT_ATTR, "sq_sig_all"), 0);
         try {
             RdmaCm.createQp(id, domain.pd(), init, "creating the queue pair of an endpoint");
         } catch (FabricException e) {
@@ -285,6 +292,9 @@ final class VerbsEndpoint implements Endpoint {
             endpoint.wellKnown = region;
             endpoint.established = true;
             domain.adopt(endpoint);
+            if (fabric.device().isSoftIwarp()) {
+                SiwFirstFrame.watch(endpoint);
+            }
             return endpoint;
         } catch (RuntimeException ex) {
             endpoint.abort();
@@ -661,6 +671,32 @@ final class VerbsEndpoint implements Endpoint {
         }
         sendBusy[slot] = false;
         return refused(rc);
+    }
+
+    /**
+     * Posts an unsignaled zero-length RDMA write that no application request accounts for, so that the peer's
+     * driver reads its socket again (see {@link SiwFirstFrame}). A zero-length write places nothing and its
+     * address and key are not checked. It takes a slot of the device's send queue until it is sent (microseconds),
+     * so a post of the application's in that moment may answer AGAIN. Does nothing once the endpoint is no longer
+     * connected; a refusal (the queue is full of the application's requests) is ignored: the next nudge tries again.
+     */
+    void nudge() {
+        synchronized (sendLock) {
+            if (closedForPosting() || state != EndpointState.CONNECTED) {
+                return;
+            }
+            sendWr.set(C.U64, SEND_WR_ID, ((long) index << 32) | NUDGE_WR);
+            sendWr.set(C.INT, SEND_NUM_SGE, 0);
+            sendWr.set(C.INT, SEND_OPCODE, Ibv.WR_RDMA_WRITE);
+            sendWr.set(C.INT, SEND_FLAGS, 0);
+            sendWr.set(C.U64, RDMA_ADDR, 0L);
+            sendWr.set(C.INT, RDMA_RKEY, 0);
+            try {
+                int ignored = (int) Ibv.POST_SEND.invokeExact(postSendFn, qpAddress, sendWrAddress, badWrAddress);
+            } catch (Throwable t) {
+                throw new IllegalStateException("post_send failed", t);
+            }
+        }
     }
 
     /** @return the post status for a driver's non-zero answer to post_send or post_recv */
