@@ -18,8 +18,15 @@ case "$device" in
   *) echo "WEFT_PERF_DEVICE must be rxe0 or siw0, not $device" >&2; exit 2 ;;
 esac
 iters=${WEFT_PERF_ITERATIONS:-10000}
-# The guest CPU is emulated (TCG): the JIT needs many more warm-up rounds than on hardware.
-warmup=${WEFT_PERF_WARMUP:-30000}
+# Latency sizes, comma-separated: 8 B is the size the verbs issue's latency target names, 2 B is
+# perftest's default. weft perf runs them in one client JVM in this order.
+sizes=${WEFT_PERF_SIZES:-8,2,64,4096}
+# The guest CPU is emulated (TCG) and each JVM is pinned to one CPU, which its compiler threads
+# share: C2 finished the post and poll paths only 5-6 s into a write ping-pong (-XX:+PrintCompilation),
+# so a shorter warm-up measures partly C1 code. 300,000 rounds take 7-10 s.
+warmup=${WEFT_PERF_WARMUP:-300000}
+# Bandwidth: 64 KiB writes take 0.75 ms each here, so fewer rounds warm the same code as long.
+bw_warmup=${WEFT_PERF_BW_WARMUP:-10000}
 # Server on CPU 0, client on CPU 1, for weft and perftest alike (as perftest's documentation
 # advises). It also keeps each JVM's compiler thread on the CPU that runs the code it compiles:
 # multi-threaded TCG sometimes misses code written on one CPU and run on another (a JVM crash).
@@ -27,7 +34,7 @@ server_cpu="taskset -c 0"
 client_cpu="taskset -c 1"
 
 wait_listen() { # port
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     if ss -ltn 2>/dev/null | grep -q ":$1 " || rdma res show cm_id 2>/dev/null | grep -q "LISTEN.*$1"; then return 0; fi
     sleep 0.1
   done
@@ -44,19 +51,59 @@ perftest() { # tool size extra...
     /^ *[0-9]+ +[0-9]+ / { if (t ~ /_bw/) printf "perftest %-12s %8s B  %10s MB/s\n", t, s, $4*1.048576; else printf "perftest %-12s %8s B  typical %8s us  p99 %8s us\n", t, s, $5, $8 }'
 }
 
-$server_cpu ./weft perf server --uri verbs://$addr:7471 --wait $server_wait >/tmp/weft-server.log 2>&1 &
-server=$!
-sleep 3
-for op in write read; do
-  $client_cpu ./weft perf client --uri verbs://$addr:7471 --op $op --size 2,64,4096 --iterations "$iters" --warmup "$warmup" --json | sed "s/^/weft /"
-done
-[ "$device" = rxe0 ] && $client_cpu ./weft perf client --uri verbs://$addr:7471 --op fetch-add --size 8 --iterations "$iters" --warmup "$warmup" --json | sed "s/^/weft /"
-$client_cpu ./weft perf client --uri verbs://$addr:7471 --op write --size 65536 --iterations "$iters" --warmup "$warmup" --bandwidth --json | sed "s/^/weft /"
-kill $server 2>/dev/null
-wait $server 2>/dev/null
+# A fresh weft server for every client run, so that runs (and rounds) are independent: a server JVM
+# kept across runs deoptimizes its data path at the end of each run (the control messages take
+# branches the measured loop never took) and recompiles it with that profile.
+start_server() {
+  $server_cpu ./weft perf server --uri verbs://$addr:7471 --wait $server_wait >/tmp/weft-server.log 2>&1 &
+  server=$!
+  wait_listen 7471
+}
+stop_server() {
+  kill $server 2>/dev/null
+  wait $server 2>/dev/null
+}
 
-for s in 2 64 4096; do perftest ib_write_lat $s; done
-for s in 2 64 4096; do perftest ib_read_lat $s; done
+# WEFT_PERF_PAIRS=N: instead of the table, N alternating rounds of weft and perftest at 8 B (write,
+# then read), each round a fresh weft client after its warm-up and a fresh perftest pair, printing
+# each round's ratio and at the end the median of the round ratios per operation. The testbed's
+# speed drifts by 10-20 % between VM runs and within one, more than the 10 % this compares;
+# rounds seconds apart see nearly the same machine.
+pairs=${WEFT_PERF_PAIRS:-0}
+if [ "$pairs" -gt 0 ]; then
+  for op in write read; do
+    : >/tmp/ratios.$op
+    for r in $(seq 1 "$pairs"); do
+      start_server
+      w=$($client_cpu ./weft perf client --uri verbs://$addr:7471 --op $op --size 8 --iterations "$iters" --warmup "$warmup" --json \
+        | sed -n 's/.*"p50_us":\([0-9.]*\).*/\1/p')
+      stop_server
+      p=$(perftest ib_${op}_lat 8 | awk '{print $6}')
+      echo "$w $p" | awk -v op=$op -v r=$r '{ printf "round %d %-5s 8 B  weft p50 %7.2f us  perftest typical %7.2f us  ratio %.3f\n", r, op, $1, $2, $1/$2 }'
+      echo "$w $p" | awk '{ print $1/$2 }' >>/tmp/ratios.$op
+    done
+    sort -n /tmp/ratios.$op | awk -v op=$op '{ v[NR]=$1 } END { m = NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2;
+      printf "%s 8 B: median of %d round ratios %.3f (lowest %.3f, highest %.3f)\n", op, NR, m, v[1], v[NR] }'
+  done
+  exit 0
+fi
+
+for op in write read; do
+  start_server
+  $client_cpu ./weft perf client --uri verbs://$addr:7471 --op $op --size "$sizes" --iterations "$iters" --warmup "$warmup" --json | sed "s/^/weft /"
+  stop_server
+done
+if [ "$device" = rxe0 ]; then
+  start_server
+  $client_cpu ./weft perf client --uri verbs://$addr:7471 --op fetch-add --size 8 --iterations "$iters" --warmup "$warmup" --json | sed "s/^/weft /"
+  stop_server
+fi
+start_server
+$client_cpu ./weft perf client --uri verbs://$addr:7471 --op write --size 65536 --iterations "$iters" --warmup "$bw_warmup" --bandwidth --json | sed "s/^/weft /"
+stop_server
+
+for s in $(echo "$sizes" | tr ',' '\n' | sort -nu); do perftest ib_write_lat "$s"; done
+for s in $(echo "$sizes" | tr ',' '\n' | sort -nu); do perftest ib_read_lat "$s"; done
 perftest ib_write_bw 65536
 
 # A guest JVM that crashed leaves its report in the working directory (the guest's overlay).

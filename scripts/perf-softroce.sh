@@ -3,6 +3,8 @@
 # docs/provider-verbs.md's iWARP section (`scripts/perf-softroce.sh siw`): boots the testbed VM
 # once and runs scripts/perf-softroce-guest.sh inside it (weft perf over verbs on the device,
 # then perftest on the same device). Needs the packages of `./weft testbed info` plus perftest.
+# WEFT_PERF_PAIRS=N: N rounds alternating weft and perftest at 8 B instead of the table, with the
+# median of the round ratios (the testbed's speed drifts between runs by more than 10 %).
 set -eu
 cd "$(dirname "$0")/.."
 device=${1:-rxe}
@@ -17,4 +19,5 @@ esac
 # guest script prints the crash report, and a second run is the remedy.
 WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 ./weft testbed exec --device "$device" --timeout 1500 -- \
   env WEFT_PERF_DEVICE="${device}0" ${WEFT_PERF_ITERATIONS:+WEFT_PERF_ITERATIONS=$WEFT_PERF_ITERATIONS} \
-  ${WEFT_PERF_WARMUP:+WEFT_PERF_WARMUP=$WEFT_PERF_WARMUP} sh scripts/perf-softroce-guest.sh
+  ${WEFT_PERF_WARMUP:+WEFT_PERF_WARMUP=$WEFT_PERF_WARMUP} ${WEFT_PERF_SIZES:+WEFT_PERF_SIZES=$WEFT_PERF_SIZES} \
+  ${WEFT_PERF_PAIRS:+WEFT_PERF_PAIRS=$WEFT_PERF_PAIRS} sh scripts/perf-softroce-guest.sh
