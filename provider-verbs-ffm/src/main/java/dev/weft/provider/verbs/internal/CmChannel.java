@@ -22,10 +22,11 @@ import java.util.function.Consumer;
  * {@code rdma_destroy_id} never waits on a handler) and handed to the handler registered for its
  * id — for a connect request, the handler of the listening id. The lookup comes before the
  * acknowledgement: a destroyed id's address is soon reused by a new id, which must never receive
- * the old one's late events (seen as a new connect failing with a stale DISCONNECTED). The thread waits in {@code poll(2)} with a short timeout so that close is
- * prompt, and the channel's fd is non-blocking: {@code rdma_get_cm_event} consumes some events
- * itself (on iWARP the connect response, which it answers and then reads again), so a readable fd
- * does not promise an event, and a blocking read would hold the thread past close. Thread-safe.
+ * the old one's late events (seen as a new connect failing with a stale DISCONNECTED). The
+ * thread waits in {@code poll(2)} with a short timeout so that close is prompt, and the channel's
+ * fd is non-blocking: {@code rdma_get_cm_event} consumes some events itself (on iWARP the connect
+ * response, which it answers and then reads again), so a readable fd does not promise an event,
+ * and a blocking read would hold the thread past close. Thread-safe.
  */
 final class CmChannel implements AutoCloseable {
     private final MemorySegment channel;
