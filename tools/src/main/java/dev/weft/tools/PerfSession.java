@@ -115,10 +115,13 @@ final class PerfSession {
 
     /**
      * Where the session has nothing to do but wait for completions: polls once ({@code --wait spin},
-     * the default, as perftest does) or blocks up to 10 ms in {@code await} ({@code --wait block}).
+     * the default, as perftest does) or blocks up to 100 ms in {@code await} ({@code --wait block}):
+     * a completion ends the wait at once, so the timeout only sets how often an idle side wakes up
+     * (to check its connection), and an idle side should cost its CPU next to nothing, as perftest's
+     * server asleep in a socket read does.
      */
     int reapOrWait() {
-        return block ? take(queue.await(batch, 10, TimeUnit.MILLISECONDS)) : reap();
+        return block ? take(queue.await(batch, 100, TimeUnit.MILLISECONDS)) : reap();
     }
 
     private int take(int n) {

@@ -62,6 +62,13 @@ final class VerbsCompletionQueue implements CompletionQueue {
     /** Failed or closing endpoints that may hold requests the device will never complete; empty in steady state. */
     private final Set<VerbsEndpoint> stranded = ConcurrentHashMap.newKeySet();
     private volatile boolean open = true;
+    /**
+     * Whether the queue is armed (ibv_req_notify_cq) and its event not yet read; guarded by waitLock.
+     * An armed queue stays armed until a completion raises the event, so an await that timed out
+     * leaves it armed and the next one need not arm it again: arming is a system call that cost
+     * about as much as the whole rest of an idle wake-up in the testbed.
+     */
+    private boolean armed;
 
     VerbsCompletionQueue(VerbsDomain domain, int depth) {
         this.domain = domain;
@@ -188,22 +195,27 @@ final class VerbsCompletionQueue implements CompletionQueue {
                 if (!open) {
                     return -1;
                 }
-                int rc;
-                try {
-                    rc = (int) Ibv.REQ_NOTIFY_CQ.invokeExact(notifyFn, cq, 0);
-                } catch (Throwable t) {
-                    throw new IllegalStateException("req_notify_cq failed", t);
-                }
-                if (rc != 0) {
-                    throw dev.weft.provider.verbs.internal.nat.Native.failure("ibv_req_notify_cq", rc, "arming a completion queue");
-                }
-                n = poll(batch);
-                if (n != 0) {
-                    return n;
+                if (!armed) {
+                    int rc;
+                    try {
+                        rc = (int) Ibv.REQ_NOTIFY_CQ.invokeExact(notifyFn, cq, 0);
+                    } catch (Throwable t) {
+                        throw new IllegalStateException("req_notify_cq failed", t);
+                    }
+                    if (rc != 0) {
+                        throw dev.weft.provider.verbs.internal.nat.Native.failure("ibv_req_notify_cq", rc, "arming a completion queue");
+                    }
+                    armed = true;
+                    // a completion that arrived before the queue was armed raised no event
+                    n = poll(batch);
+                    if (n != 0) {
+                        return n;
+                    }
                 }
                 int millis = (int) Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left)));
                 if (Libc.readable(pollfd, fd, millis) && Ibv.getCqEvent(channel, eventCq, eventCtx) == 0) {
                     Ibv.ackCqEvents(cq, 1);
+                    armed = false;
                 }
             }
         }
