@@ -649,12 +649,7 @@ final class VerbsEndpoint implements Endpoint {
         boolean inline = length > 0 && length <= inlineMax
                 && (ibvOpcode == Ibv.WR_SEND || ibvOpcode == Ibv.WR_RDMA_WRITE || ibvOpcode == Ibv.WR_RDMA_WRITE_WITH_IMM);
         sendWr.set(C.INT, SEND_FLAGS, Ibv.SEND_SIGNALED | (inline ? Ibv.SEND_INLINE : 0));
-        int rc;
-        try {
-            rc = (int) Ibv.POST_SEND.invokeExact(postSendFn, qpAddress, sendWrAddress, badWrAddress);
-        } catch (Throwable t) {
-            throw new IllegalStateException("post_send failed", t);
-        }
+        int rc = postSendDowncall();
         if (rc == 0) {
             sendPosted = posted + 1;
             sendHanded = posted + 1;
@@ -682,7 +677,7 @@ final class VerbsEndpoint implements Endpoint {
      */
     void nudge() {
         synchronized (sendLock) {
-            if (closedForPosting() || state != EndpointState.CONNECTED) {
+            if (released.get() || state != EndpointState.CONNECTED) {
                 return;
             }
             sendWr.set(C.U64, SEND_WR_ID, ((long) index << 32) | NUDGE_WR);
@@ -691,11 +686,16 @@ final class VerbsEndpoint implements Endpoint {
             sendWr.set(C.INT, SEND_FLAGS, 0);
             sendWr.set(C.U64, RDMA_ADDR, 0L);
             sendWr.set(C.INT, RDMA_RKEY, 0);
-            try {
-                int ignored = (int) Ibv.POST_SEND.invokeExact(postSendFn, qpAddress, sendWrAddress, badWrAddress);
-            } catch (Throwable t) {
-                throw new IllegalStateException("post_send failed", t);
-            }
+            int ignored = postSendDowncall();
+        }
+    }
+
+    /** Posts {@link #sendWr} as filled; the caller holds {@link #sendLock}. @return the driver's answer, 0 or an errno */
+    private int postSendDowncall() {
+        try {
+            return (int) Ibv.POST_SEND.invokeExact(postSendFn, qpAddress, sendWrAddress, badWrAddress);
+        } catch (Throwable t) {
+            throw new IllegalStateException("post_send failed", t);
         }
     }
 
