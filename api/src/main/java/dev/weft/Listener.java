@@ -45,7 +45,9 @@ public interface Listener extends AutoCloseable {
      *
      * @param timeout how long to wait
      * @return the endpoint, or {@code null} if none arrived in time
-     * @throws FabricException with {@link ErrorCode#CLOSED} if the listener is closed
+     * @throws FabricException with {@link ErrorCode#CLOSED} if the listener is closed, or if it can
+     *         accept nothing more because the provider lost what it listens on (a removed RDMA
+     *         device) and no accepted endpoint is left to hand out
      */
     Endpoint accept(Duration timeout);
 

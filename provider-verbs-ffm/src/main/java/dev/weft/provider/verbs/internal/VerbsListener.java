@@ -2,6 +2,7 @@ package dev.weft.provider.verbs.internal;
 
 import dev.weft.Endpoint;
 import dev.weft.EndpointConfig;
+import dev.weft.ErrorCode;
 import dev.weft.FabricException;
 import dev.weft.FabricUri;
 import dev.weft.Listener;
@@ -37,6 +38,8 @@ final class VerbsListener implements Listener {
     private final LinkedBlockingQueue<VerbsEndpoint> accepted = new LinkedBlockingQueue<>();
     private final Set<VerbsEndpoint> pending = ConcurrentHashMap.newKeySet();
     private volatile boolean open = true;
+    /** Set by RDMA_CM_EVENT_DEVICE_REMOVAL on the listening id: no more connect requests can come. */
+    private volatile boolean deviceRemoved;
 
     VerbsListener(VerbsDomain domain, EndpointConfig config) {
         this.domain = domain;
@@ -62,8 +65,20 @@ final class VerbsListener implements Listener {
         fabric.cm().register(id.address(), this::onRequest);
     }
 
-    /** A connect request, on the connection manager's thread. */
+    /**
+     * An event of the listening id, on the connection manager's thread: a connect request (whose
+     * event carries the new id), or an event about the listening id itself (device removal,
+     * address change), which carries no new id and must not be answered as a request: rejecting
+     * and destroying "its" id would destroy the listening id, which {@link #close()} destroys
+     * again.
+     */
     private void onRequest(CmEvent event) {
+        if (event.type() != RdmaCm.EVENT_CONNECT_REQUEST) {
+            if (event.type() == RdmaCm.EVENT_DEVICE_REMOVAL) {
+                deviceRemoved = true;
+            }
+            return;
+        }
         MemorySegment newId = MemorySegment.ofAddress(event.id()).reinterpret(Structs.RDMA_CM_ID.byteSize());
         String name = PrivateData.requestedRegion(event.privateData());
         RemoteRegion region = null;
@@ -164,7 +179,13 @@ final class VerbsListener implements Listener {
             throw FabricException.closed("listener");
         }
         try {
-            return accepted.poll(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            VerbsEndpoint next = accepted.poll();
+            if (next == null && deviceRemoved) {
+                throw new FabricException(ErrorCode.CLOSED, "the listener at " + uri + " accepts no more connections: its RDMA device"
+                        + " was removed. Close the listener and its fabric (the removal waits for that), then listen on a fabric"
+                        + " of another device");
+            }
+            return next != null ? next : accepted.poll(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
