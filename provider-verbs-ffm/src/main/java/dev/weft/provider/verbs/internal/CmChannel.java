@@ -33,6 +33,7 @@ final class CmChannel implements AutoCloseable {
     private final Map<Long, Consumer<CmEvent>> handlers = new ConcurrentHashMap<>();
     private final Thread thread;
     private volatile boolean open = true;
+    private volatile boolean deviceRemoved;
 
     CmChannel(String name) {
         channel = RdmaCm.createEventChannel();
@@ -56,6 +57,11 @@ final class CmChannel implements AutoCloseable {
      */
     void register(long id, Consumer<CmEvent> handler) {
         handlers.put(id, handler);
+    }
+
+    /** @return whether an id of this channel was told that its RDMA device was removed */
+    boolean sawDeviceRemoval() {
+        return deviceRemoved;
     }
 
     /** @param id an id whose events are no longer wanted */
@@ -94,6 +100,9 @@ final class CmChannel implements AutoCloseable {
                     handler = handlers.get(event.type() == RdmaCm.EVENT_CONNECT_REQUEST ? event.listenId() : event.id());
                 } finally {
                     RdmaCm.ackCmEvent(e);
+                }
+                if (event.type() == RdmaCm.EVENT_DEVICE_REMOVAL) {
+                    deviceRemoved = true;
                 }
                 if (handler != null) {
                     try {

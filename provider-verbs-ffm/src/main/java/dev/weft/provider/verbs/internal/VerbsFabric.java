@@ -40,6 +40,8 @@ public final class VerbsFabric implements Fabric {
     // Every remote key this fabric has handed out: a device may give a new region the key of a closed one (siw draws
     // random 24-bit STag indices), and Weft never lets a key of a closed region open another (VerbsDomain.register).
     private final Set<Integer> issuedKeys = ConcurrentHashMap.newKeySet();
+    // librdmacm's device list, held while the fabric is open (see holdDevices).
+    private final MemorySegment heldDevices;
     private volatile boolean open = true;
 
     private VerbsFabric(FabricUri uri, VerbsConfig config, Device device, InetAddress address, int listenPort, ProviderInfo base,
@@ -51,6 +53,44 @@ public final class VerbsFabric implements Fabric {
         this.listenPort = listenPort;
         this.cm = cm;
         this.info = base.forDevice(device.capabilities(), device.limits(config.peerFailureTimeout()), EnumSet.of(device.transport()));
+        try {
+            this.heldDevices = holdDevices();
+        } catch (RuntimeException e) {
+            cm.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Takes a reference on librdmacm's device contexts for the fabric's lifetime. The fabric's
+     * protection domains, queues and regions live on librdmacm's context of the device, but only
+     * rdma_cm ids and device lists count as its users: once a removed device has no counted user,
+     * librdmacm closes its context, which would pull it from under a fabric that has no endpoint
+     * left but still has queues and regions to destroy.
+     */
+    private static MemorySegment holdDevices() {
+        try (Arena arena = Arena.ofConfined()) {
+            return RdmaCm.getDevices(arena.allocate(C.INT));
+        }
+    }
+
+    /**
+     * Gives the reference of {@link #holdDevices()} back, last of all. After a device removal,
+     * librdmacm closes the removed device's context (which the kernel waits for before the removal
+     * completes) only when it has compared its device list with libibverbs' and the last user is
+     * gone; so a fabric that saw a removal asks for the devices first. librdmacm skips that
+     * comparison when no device is left: then its context of the removed device stays open until
+     * the process exits.
+     */
+    private void releaseDevices() {
+        if (cm.sawDeviceRemoval()) {
+            try (Arena arena = Arena.ofConfined()) {
+                RdmaCm.freeDevices(RdmaCm.getDevices(arena.allocate(C.INT)));
+            } catch (FabricException noDeviceLeft) {
+                // nothing to compare with: see above
+            }
+        }
+        RdmaCm.freeDevices(heldDevices);
     }
 
     /**
@@ -200,6 +240,7 @@ public final class VerbsFabric implements Fabric {
             failure = e;
         }
         cm.close();
+        releaseDevices();
         if (failure != null) {
             throw failure;
         }
