@@ -147,16 +147,9 @@ class VerbsOnRxeTest {
         String addr = Testbed.address();
         try (Fabric server = Fabrics.open("verbs://" + addr + ":0"); Fabric client = Fabrics.open("verbs://" + addr + ":0");
              Arena arena = Arena.ofShared()) {
-            Domain sd = server.openDomain();
-            MemoryRegion target = sd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
-            Listener listener = sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)));
-            listener.publish("t", target);
-            Domain cd = client.openDomain();
-            CompletionQueue q = cd.openCompletionQueue(16);
-            MemoryRegion local = cd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE);
-            Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(q));
-            Endpoint accepted = listener.accept(Duration.ofSeconds(10));
-            assertNotNull(accepted);
+            ConnectedPair pair = ConnectedPair.open(server, client, arena);
+            Endpoint e = pair.endpoint();
+            Endpoint accepted = pair.accepted();
             assertEquals(0, new ProcessBuilder("ip", "link", "set", "dummy0", "down").inheritIO().start().waitFor());
             try {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -165,9 +158,9 @@ class VerbsOnRxeTest {
                 }
                 assertEquals(dev.weft.EndpointState.ERROR, e.state(), "the port error reached the endpoint: " + e);
                 assertEquals(dev.weft.EndpointState.ERROR, accepted.state(), "and the other endpoint on the device: " + accepted);
-                assertEquals(PostStatus.OK, e.write(1, local, 0, 8, e.wellKnownRegion().orElseThrow(), 0));
+                assertEquals(PostStatus.OK, e.write(1, pair.local(), 0, 8, e.wellKnownRegion().orElseThrow(), 0));
                 CompletionBatch batch = new CompletionBatch(4);
-                assertEquals(1, q.await(batch, 10, TimeUnit.SECONDS));
+                assertEquals(1, pair.queue().await(batch, 10, TimeUnit.SECONDS));
                 assertEquals(Status.FLUSHED, batch.get(0).status());
             } finally {
                 new ProcessBuilder("ip", "link", "set", "dummy0", "up").inheritIO().start().waitFor();
@@ -192,17 +185,10 @@ class VerbsOnRxeTest {
         Process removal;
         try (Fabric server = Fabrics.open("verbs://" + addr + ":0"); Fabric client = Fabrics.open("verbs://" + addr + ":0");
              Arena arena = Arena.ofShared()) {
-            Domain sd = server.openDomain();
-            MemoryRegion target = sd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
-            Listener listener = sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)));
-            listener.publish("t", target);
-            Domain cd = client.openDomain();
-            CompletionQueue q = cd.openCompletionQueue(16);
-            MemoryRegion local = cd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE);
-            Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(q));
-            Endpoint accepted = listener.accept(Duration.ofSeconds(10));
-            assertNotNull(accepted);
-            assertEquals(PostStatus.OK, e.receive(7, local, 0, 64));
+            ConnectedPair pair = ConnectedPair.open(server, client, arena);
+            Endpoint e = pair.endpoint();
+            Endpoint accepted = pair.accepted();
+            assertEquals(PostStatus.OK, e.receive(7, pair.local(), 0, 64));
             removal = new ProcessBuilder("rdma", "link", "delete", "rxe0").inheritIO().start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while ((e.state() == dev.weft.EndpointState.CONNECTED || accepted.state() == dev.weft.EndpointState.CONNECTED)
@@ -212,13 +198,13 @@ class VerbsOnRxeTest {
             assertEquals(dev.weft.EndpointState.ERROR, e.state(), "the removal reached the endpoint: " + e);
             assertEquals(dev.weft.EndpointState.ERROR, accepted.state(), "and the accepted one: " + accepted);
             CompletionBatch batch = new CompletionBatch(4);
-            assertEquals(1, q.await(batch, 10, TimeUnit.SECONDS), "the posted receive completes");
+            assertEquals(1, pair.queue().await(batch, 10, TimeUnit.SECONDS), "the posted receive completes");
             assertEquals(7, batch.get(0).workRequestId());
             assertEquals(Status.FLUSHED, batch.get(0).status());
             FabricException noMore = null;
             for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); noMore == null && System.nanoTime() < until; ) {
                 try {
-                    assertEquals(null, listener.accept(Duration.ZERO), "nothing more was accepted");
+                    assertEquals(null, pair.listener().accept(Duration.ZERO), "nothing more was accepted");
                     Thread.sleep(20);
                 } catch (FabricException x) {
                     noMore = x;
@@ -234,7 +220,28 @@ class VerbsOnRxeTest {
         assertTrue(removal.waitFor(30, TimeUnit.SECONDS), () -> "closing both fabrics let 'rdma link delete rxe0' finish;"
                 + " RDMA files this process still has open: " + openRdmaFiles());
         assertEquals(0, removal.exitValue());
-        assertTrue(openRdmaFiles().values().stream().noneMatch(f -> f.contains("uverbs") && f.contains("deleted")), () -> "" + openRdmaFiles());
+        assertTrue(openRdmaFiles().values().stream().noneMatch(f -> f.contains("uverbs") && f.contains("deleted")),
+                () -> "the removed device's files are all closed: " + openRdmaFiles());
+    }
+
+    /**
+     * A client endpoint connected to a server's listener, which publishes a 4 KiB region "t" the
+     * client may write; closed with the fabrics.
+     */
+    private record ConnectedPair(Listener listener, CompletionQueue queue, MemoryRegion local, Endpoint endpoint, Endpoint accepted) {
+        static ConnectedPair open(Fabric server, Fabric client, Arena arena) throws InterruptedException {
+            Domain sd = server.openDomain();
+            MemoryRegion target = sd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
+            Listener listener = sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)));
+            listener.publish("t", target);
+            Domain cd = client.openDomain();
+            CompletionQueue q = cd.openCompletionQueue(16);
+            MemoryRegion local = cd.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE);
+            Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(q));
+            Endpoint accepted = listener.accept(Duration.ofSeconds(10));
+            assertNotNull(accepted);
+            return new ConnectedPair(listener, q, local, e, accepted);
+        }
     }
 
     /** @return this process's open descriptors on /dev/infiniband (uverbs contexts, rdma_cm channels), as fd -> path */
