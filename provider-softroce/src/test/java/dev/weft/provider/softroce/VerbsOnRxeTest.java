@@ -225,6 +225,27 @@ class VerbsOnRxeTest {
     }
 
     /**
+     * A fabric with queues and regions but no endpoint or listener has no rdma_cm id, so nothing
+     * tells it about a removal of its device; closing it must still let the removal finish.
+     */
+    @Test
+    @OnSoftRoce(devices = {Testbed.Device.RXE, Testbed.Device.SIW})
+    void aFabricWithoutEndpointsLetsARemovalFinishWhenClosed() throws Exception {
+        Process removal;
+        try (Fabric fabric = Fabrics.open("verbs://" + Testbed.address() + ":0"); Arena arena = Arena.ofShared()) {
+            Domain d = fabric.openDomain();
+            CompletionQueue q = d.openCompletionQueue(16);
+            d.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE);
+            removal = new ProcessBuilder("rdma", "link", "delete", "rxe0").inheritIO().start();
+            assertEquals(0, q.poll(new CompletionBatch(1)));
+            assertTrue(!removal.waitFor(2, TimeUnit.SECONDS), "the removal waits while the fabric is open");
+        }
+        assertTrue(removal.waitFor(30, TimeUnit.SECONDS), () -> "closing the fabric let 'rdma link delete rxe0' finish;"
+                + " RDMA files this process still has open: " + openRdmaFiles());
+        assertEquals(0, removal.exitValue());
+    }
+
+    /**
      * A client endpoint connected to a server's listener, which publishes a 4 KiB region "t" the
      * client may write; closed with the fabrics.
      */

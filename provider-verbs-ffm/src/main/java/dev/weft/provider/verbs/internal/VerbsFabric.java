@@ -19,6 +19,7 @@ import java.net.UnknownHostException;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A verbs fabric: one RDMA device port and, for listening, one local address. Opened from
@@ -78,19 +79,46 @@ public final class VerbsFabric implements Fabric {
      * Gives the reference of {@link #holdDevices()} back, last of all. After a device removal,
      * librdmacm closes the removed device's context (which the kernel waits for before the removal
      * completes) only when it has compared its device list with libibverbs' and the last user is
-     * gone; so a fabric that saw a removal asks for the devices first. librdmacm skips that
+     * gone; so the fabric asks for the devices first, which makes librdmacm compare. It does so on
+     * every close, because a fabric without rdma_cm ids (queues and regions only) is never told
+     * about a removal. A fabric that was told keeps asking, for up to two seconds, until librdmacm
+     * no longer lists the device: the kernel takes the device out of libibverbs' list only after
+     * the last rdma_cm id on it is destroyed, in a thread of its own. librdmacm skips the
      * comparison when no device is left: then its context of the removed device stays open until
      * the process exits.
      */
     private void releaseDevices() {
-        if (cm.sawDeviceRemoval()) {
-            try (Arena arena = Arena.ofConfined()) {
-                RdmaCm.freeDevices(RdmaCm.getDevices(arena.allocate(C.INT)));
-            } catch (FabricException noDeviceLeft) {
-                // nothing to compare with: see above
+        long deadline = System.nanoTime() + (cm.sawDeviceRemoval() ? TimeUnit.SECONDS.toNanos(2) : 0);
+        while (librdmacmStillLists(device.context()) && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
         RdmaCm.freeDevices(heldDevices);
+    }
+
+    /** Asks librdmacm for its devices (which makes it drop removed ones); @return whether {@code context} is among them */
+    private static boolean librdmacmStillLists(MemorySegment context) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(C.INT);
+            MemorySegment list = RdmaCm.getDevices(count);
+            try {
+                MemorySegment contexts = list.reinterpret(C.PTR.byteSize() * count.get(C.INT, 0));
+                for (int i = 0; i < count.get(C.INT, 0); i++) {
+                    if (contexts.getAtIndex(C.PTR, i).address() == context.address()) {
+                        return true;
+                    }
+                }
+                return false;
+            } finally {
+                RdmaCm.freeDevices(list);
+            }
+        } catch (FabricException noDeviceLeft) {
+            return false;
+        }
     }
 
     /**
