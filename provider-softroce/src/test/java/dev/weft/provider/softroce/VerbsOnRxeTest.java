@@ -1,6 +1,7 @@
 package dev.weft.provider.softroce;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -238,7 +239,7 @@ class VerbsOnRxeTest {
             d.register(arena.allocate(4096, 4096), Access.LOCAL_WRITE);
             removal = new ProcessBuilder("rdma", "link", "delete", "rxe0").inheritIO().start();
             assertEquals(0, q.poll(new CompletionBatch(1)));
-            assertTrue(!removal.waitFor(2, TimeUnit.SECONDS), "the removal waits while the fabric is open");
+            assertFalse(removal.waitFor(2, TimeUnit.SECONDS), "the removal waits while the fabric is open");
         }
         assertTrue(removal.waitFor(30, TimeUnit.SECONDS), () -> "closing the fabric let 'rdma link delete rxe0' finish;"
                 + " RDMA files this process still has open: " + openRdmaFiles());

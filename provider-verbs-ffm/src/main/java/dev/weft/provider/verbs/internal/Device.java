@@ -68,6 +68,23 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
      */
     public static List<Device> all() {
         List<Device> out = new ArrayList<>();
+        anyListed(context -> {
+            out.add(describe(context, 1));
+            return false;
+        });
+        return out;
+    }
+
+    /**
+     * Asks librdmacm for its device contexts (which also makes it compare its list with
+     * libibverbs' and drop removed devices) and shows each to {@code visit} while the list holds
+     * them, until one answers {@code true}.
+     *
+     * @param visit sees each context; {@code true} stops
+     * @return whether {@code visit} answered {@code true}; {@code false} when there is no device
+     * @throws FabricException if librdmacm cannot be loaded or fails otherwise
+     */
+    static boolean anyListed(java.util.function.Predicate<MemorySegment> visit) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment count = arena.allocate(C.INT);
             MemorySegment list;
@@ -76,7 +93,7 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
             } catch (FabricException e) {
                 if (e.errno() == dev.weft.provider.verbs.internal.nat.Errno.ENODEV
                         || e.errno() == dev.weft.provider.verbs.internal.nat.Errno.ENOENT) {
-                    return out;
+                    return false;
                 }
                 throw e;
             }
@@ -84,13 +101,15 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                 int n = count.get(C.INT, 0);
                 MemorySegment contexts = list.reinterpret(C.PTR.byteSize() * n);
                 for (int i = 0; i < n; i++) {
-                    out.add(describe(contexts.getAtIndex(C.PTR, i).reinterpret(IBV_CONTEXT.byteSize()), 1));
+                    if (visit.test(contexts.getAtIndex(C.PTR, i).reinterpret(IBV_CONTEXT.byteSize()))) {
+                        return true;
+                    }
                 }
+                return false;
             } finally {
                 RdmaCm.freeDevices(list);
             }
         }
-        return out;
     }
 
     /**

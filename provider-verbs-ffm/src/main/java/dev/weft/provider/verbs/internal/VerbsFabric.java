@@ -100,23 +100,11 @@ public final class VerbsFabric implements Fabric {
         RdmaCm.freeDevices(heldDevices);
     }
 
-    /** Asks librdmacm for its devices (which makes it drop removed ones); @return whether {@code context} is among them */
+    /** @return whether librdmacm, asked again (which makes it drop removed devices), still lists {@code context} */
     private static boolean librdmacmStillLists(MemorySegment context) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment count = arena.allocate(C.INT);
-            MemorySegment list = RdmaCm.getDevices(count);
-            try {
-                MemorySegment contexts = list.reinterpret(C.PTR.byteSize() * count.get(C.INT, 0));
-                for (int i = 0; i < count.get(C.INT, 0); i++) {
-                    if (contexts.getAtIndex(C.PTR, i).address() == context.address()) {
-                        return true;
-                    }
-                }
-                return false;
-            } finally {
-                RdmaCm.freeDevices(list);
-            }
-        } catch (FabricException noDeviceLeft) {
+        try {
+            return Device.anyListed(c -> c.address() == context.address());
+        } catch (FabricException cannotList) {
             return false;
         }
     }

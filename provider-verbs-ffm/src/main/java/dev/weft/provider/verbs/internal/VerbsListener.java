@@ -38,8 +38,6 @@ final class VerbsListener implements Listener {
     private final LinkedBlockingQueue<VerbsEndpoint> accepted = new LinkedBlockingQueue<>();
     private final Set<VerbsEndpoint> pending = ConcurrentHashMap.newKeySet();
     private volatile boolean open = true;
-    /** Set by RDMA_CM_EVENT_DEVICE_REMOVAL on the listening id: no more connect requests can come. */
-    private volatile boolean deviceRemoved;
 
     VerbsListener(VerbsDomain domain, EndpointConfig config) {
         this.domain = domain;
@@ -74,10 +72,7 @@ final class VerbsListener implements Listener {
      */
     private void onRequest(CmEvent event) {
         if (event.type() != RdmaCm.EVENT_CONNECT_REQUEST) {
-            if (event.type() == RdmaCm.EVENT_DEVICE_REMOVAL) {
-                deviceRemoved = true;
-            }
-            return;
+            return; // a removal is recorded by the fabric's channel (see accept)
         }
         MemorySegment newId = MemorySegment.ofAddress(event.id()).reinterpret(Structs.RDMA_CM_ID.byteSize());
         String name = PrivateData.requestedRegion(event.privateData());
@@ -180,7 +175,7 @@ final class VerbsListener implements Listener {
         }
         try {
             VerbsEndpoint next = accepted.poll();
-            if (next == null && deviceRemoved) {
+            if (next == null && domain.verbsFabric().cm().sawDeviceRemoval()) {
                 throw new FabricException(ErrorCode.CLOSED, "the listener at " + uri + " accepts no more connections: its RDMA device"
                         + " was removed. Close the listener and its fabric (the removal waits for that), then listen on a fabric"
                         + " of another device");
