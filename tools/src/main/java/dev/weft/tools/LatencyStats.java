@@ -15,6 +15,11 @@ final class LatencyStats {
         nanos[count++] = value;
     }
 
+    /** Forgets the samples recorded so far (the warm-up's). */
+    void clear() {
+        count = 0;
+    }
+
     int count() {
         return count;
     }

@@ -313,7 +313,7 @@ final class PerfCommand {
         if (reply != PerfSession.READY) {
             throw new FabricException(ErrorCode.PROTOCOL_ERROR, "expected READY, got message type " + reply);
         }
-        LatencyStats stats = new LatencyStats((int) iterations);
+        LatencyStats stats = new LatencyStats((int) (bandwidth ? iterations : Math.max(iterations, WARMUP_PASS)));
         Progress progress = new Progress(err, size, total);
         s.completed = 0;
         s.received = 0;
@@ -330,24 +330,19 @@ final class PerfCommand {
             s.completionTimes = null;
             start = posted[(int) Math.min(warmup, total - 1)];
         } else {
-            // One clock read per iteration, as perftest takes one time stamp per iteration: an
-            // iteration's time runs from the previous one's end to its own, bookkeeping included.
-            start = System.nanoTime();
-            long measuredStart = start;
-            long previous = start;
-            for (long i = 0; i < total; i++) {
-                if (i == warmup) {
-                    measuredStart = previous;
-                }
-                long now = oneLatency(s, remote, op, size, i);
-                if (i >= warmup) {
-                    stats.record(now - previous);
-                }
-                previous = now;
-                progress.tick(i);
+            // The warm-up runs the measured loop's own method in short passes, recorded and
+            // discarded, so that the measured pass enters code compiled with every branch it takes,
+            // its exit included. A single loop that tested "past the warm-up?" was compiled without
+            // that branch: where the measurement began it was deoptimized and ran for a second or
+            // more as interpreted and C1 code while C2 compiled it again on the same CPU
+            // (-XX:+PrintCompilation in the testbed).
+            long previous = System.nanoTime();
+            for (long i = 0; i < warmup; i += WARMUP_PASS) {
+                previous = latencyPass(s, remote, op, size, i, Math.min(warmup, i + WARMUP_PASS), previous, stats, progress);
+                stats.clear();
             }
-            start = measuredStart;
-            end = previous;
+            start = previous;
+            end = latencyPass(s, remote, op, size, warmup, total, previous, stats, progress);
             while (s.completed < (op == PerfOp.SEND ? 2 * total : total)) {
                 s.reap();
             }
@@ -389,6 +384,28 @@ final class PerfCommand {
         r.put("ops_per_s", iterations / seconds);
         r.put("bandwidth", bandwidth);
         return r;
+    }
+
+    /** Iterations per warm-up pass of {@link #latencyPass}. */
+    private static final int WARMUP_PASS = 1000;
+
+    /**
+     * Iterations {@code from} to {@code to - 1}, each recorded in {@code stats}. One clock read per
+     * iteration, as perftest takes one time stamp per iteration: an iteration's time runs from the
+     * previous one's end to its own, bookkeeping included.
+     *
+     * @param previous the clock reading the first iteration's time starts from
+     * @return the clock reading at the end of the last iteration
+     */
+    private static long latencyPass(PerfSession s, RemoteRegion remote, PerfOp op, int size, long from, long to, long previous,
+                                    LatencyStats stats, Progress progress) {
+        for (long i = from; i < to; i++) {
+            long now = oneLatency(s, remote, op, size, i);
+            stats.record(now - previous);
+            previous = now;
+            progress.tick(i);
+        }
+        return previous;
     }
 
     /** One measured iteration (a full round trip for ping-pong operations); returns {@code System.nanoTime()} at its end. */
