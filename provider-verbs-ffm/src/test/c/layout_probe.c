@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <netinet/in.h>
 #include <infiniband/verbs.h>
 #include <rdma/rdma_cma.h>
@@ -105,5 +106,6 @@ int main(void) {
     K(Errno, ECONNREFUSED, ECONNREFUSED); K(Errno, EHOSTUNREACH, EHOSTUNREACH);
     K(Libc, F_GETFL, F_GETFL); K(Libc, F_SETFL, F_SETFL); K(Libc, O_NONBLOCK, O_NONBLOCK); K(Libc, POLLIN, POLLIN);
     K(Libc, POLL_FAILED, POLLERR | POLLHUP | POLLNVAL);
+    K(Libc, EFD_CLOEXEC, EFD_CLOEXEC); K(Libc, EFD_NONBLOCK, EFD_NONBLOCK);
     return 0;
 }

@@ -27,6 +27,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -184,12 +185,15 @@ class VerbsOnRxeTest {
     void aDeviceRemovalFailsTheEndpointsAndClosingTheFabricsLetsItFinish() throws Exception {
         String addr = Testbed.address();
         Process removal;
+        List<Thread> readers;
         try (Fabric server = Fabrics.open("verbs://" + addr + ":0"); Fabric client = Fabrics.open("verbs://" + addr + ":0");
              Arena arena = Arena.ofShared()) {
             ConnectedPair pair = ConnectedPair.open(server, client, arena);
             Endpoint e = pair.endpoint();
             Endpoint accepted = pair.accepted();
             assertEquals(PostStatus.OK, e.receive(7, pair.local(), 0, 64));
+            readers = asyncEventReaders();
+            assertFalse(readers.isEmpty(), "the endpoints started a reader of rxe0's asynchronous events");
             removal = new ProcessBuilder("rdma", "link", "delete", "rxe0").inheritIO().start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while ((e.state() == dev.weft.EndpointState.CONNECTED || accepted.state() == dev.weft.EndpointState.CONNECTED)
@@ -223,6 +227,15 @@ class VerbsOnRxeTest {
         assertEquals(0, removal.exitValue());
         assertTrue(openRdmaFiles().values().stream().noneMatch(f -> f.contains("uverbs") && f.contains("deleted")),
                 () -> "the removed device's files are all closed: " + openRdmaFiles());
+        // The kernel's last event for a removed device is DEVICE_FATAL; the reader of rxe0's context
+        // ends there (the fabric's close waited for it), the readers of other devices go on.
+        assertEquals(readers.size() - 1, readers.stream().filter(Thread::isAlive).count(),
+                () -> "rxe0's asynchronous-event reader ended: " + readers);
+    }
+
+    /** @return the provider's asynchronous-event reader threads (one per device context) now alive */
+    private static List<Thread> asyncEventReaders() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("weft-verbs-async-")).toList();
     }
 
     /**

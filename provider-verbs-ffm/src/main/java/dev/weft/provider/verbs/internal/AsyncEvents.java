@@ -5,9 +5,8 @@ import static dev.weft.provider.verbs.internal.nat.Structs.IBV_CONTEXT;
 import static dev.weft.provider.verbs.internal.nat.Structs.offset;
 
 import dev.weft.provider.verbs.internal.nat.C;
+import dev.weft.provider.verbs.internal.nat.FdWaiter;
 import dev.weft.provider.verbs.internal.nat.Ibv;
-import dev.weft.provider.verbs.internal.nat.Libc;
-import dev.weft.provider.verbs.internal.nat.Structs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
@@ -18,8 +17,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * for the whole process (several fabrics share a librdmacm context, and only one reader may drain
  * its async fd). A QP event (fatal, request or access error) fails that endpoint; a port or device
  * failure fails every endpoint on the device: the QP moves to the error state, which flushes its
- * work. Each event is acknowledged at once. The reader is a daemon thread that lives as long as
- * the context (the process). Thread-safe.
+ * work. Each event is acknowledged at once. The reader is a daemon thread that sleeps in
+ * {@code poll(2)} until an event comes, and lives as long as the context: for the process, unless
+ * the device is removed. Then a device whose driver can give up its resources at once sends
+ * DEVICE_FATAL as its last event and the reader ends there; for one that cannot (rxe, siw: the
+ * removal waits until the process closes its files), a closing fabric that finds its device gone
+ * ends the reader with {@link #stop}, before librdmacm closes the context: a thread still asleep
+ * in {@code poll} on the context's fd would keep the file open, and the removal waiting.
+ * Thread-safe.
  */
 final class AsyncEvents {
     // enum ibv_event_type
@@ -33,10 +38,33 @@ final class AsyncEvents {
 
     private final MemorySegment context;
     private final Map<Long, VerbsEndpoint> byQp = new ConcurrentHashMap<>();
+    private final FdWaiter waiter;
+    private final Thread thread;
 
     private AsyncEvents(MemorySegment context) {
         this.context = context.reinterpret(IBV_CONTEXT.byteSize());
-        Thread.ofPlatform().daemon().name("weft-verbs-async-" + Long.toHexString(context.address())).start(this::run);
+        waiter = new FdWaiter(this.context.get(C.INT, offset(IBV_CONTEXT, "async_fd")),
+                "creating the descriptor that wakes the reader of the device's asynchronous events");
+        thread = Thread.ofPlatform().daemon().name("weft-verbs-async-" + Long.toHexString(context.address())).start(this::run);
+    }
+
+    /**
+     * Ends the reader of a removed device's context, if it has not ended by itself, and waits
+     * until it has, so that no thread uses the context or its fd when librdmacm closes it.
+     *
+     * @param context a device context whose device is gone
+     */
+    static void stop(MemorySegment context) {
+        AsyncEvents reader = BY_CONTEXT.get(context.address());
+        if (reader == null) {
+            return;
+        }
+        reader.waiter.wake();
+        try {
+            reader.thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** @return the reader of this device context, started on first use */
@@ -54,11 +82,12 @@ final class AsyncEvents {
 
     private void run() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pollfd = arena.allocate(Structs.POLLFD);
             MemorySegment event = arena.allocate(IBV_ASYNC_EVENT);
-            int fd = context.get(C.INT, offset(IBV_CONTEXT, "async_fd"));
-            while (true) {
-                if (!Libc.readable(pollfd, fd, 1000) || Ibv.getAsyncEvent(context, event) != 0) {
+            while (waiter.await()) {
+                if (Ibv.getAsyncEvent(context, event) != 0) {
+                    if (waiter.failed()) {
+                        return; // the descriptor is closed or broken: no event can come any more
+                    }
                     continue;
                 }
                 int type = event.get(C.INT, offset(IBV_ASYNC_EVENT, "event_type"));
@@ -72,12 +101,19 @@ final class AsyncEvents {
                             e.fail("asynchronous event: " + what);
                         }
                     }
-                    case PORT_ERR, DEVICE_FATAL -> byQp.values().forEach(e -> e.fail("asynchronous event: " + what));
+                    case PORT_ERR -> byQp.values().forEach(e -> e.fail("asynchronous event: " + what));
+                    case DEVICE_FATAL -> {
+                        byQp.values().forEach(e -> e.fail("asynchronous event: " + what));
+                        return; // the kernel's last event for this context (device removed or failed)
+                    }
                     default -> {
                         // informational (port active, LID change, ...) or events for objects Weft does not use
                     }
                 }
             }
+        } finally {
+            BY_CONTEXT.remove(context.address(), this);
+            waiter.close();
         }
     }
 }

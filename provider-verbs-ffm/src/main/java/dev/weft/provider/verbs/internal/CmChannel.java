@@ -6,6 +6,7 @@ import static dev.weft.provider.verbs.internal.nat.Structs.offset;
 
 import dev.weft.provider.verbs.internal.nat.C;
 import dev.weft.provider.verbs.internal.nat.Errno;
+import dev.weft.provider.verbs.internal.nat.FdWaiter;
 import dev.weft.provider.verbs.internal.nat.Libc;
 import dev.weft.provider.verbs.internal.nat.Native;
 import dev.weft.provider.verbs.internal.nat.RdmaCm;
@@ -23,14 +24,18 @@ import java.util.function.Consumer;
  * id — for a connect request, the handler of the listening id. The lookup comes before the
  * acknowledgement: a destroyed id's address is soon reused by a new id, which must never receive
  * the old one's late events (seen as a new connect failing with a stale DISCONNECTED). The
- * thread waits in {@code poll(2)} with a short timeout so that close is prompt, and the channel's
- * fd is non-blocking: {@code rdma_get_cm_event} consumes some events itself (on iWARP the connect
- * response, which it answers and then reads again), so a readable fd does not promise an event,
- * and a blocking read would hold the thread past close. Thread-safe.
+ * thread sleeps in {@code poll(2)} on the channel's fd and on an {@code eventfd} that close
+ * signals, so an idle fabric never wakes it (a periodic wake-up costs an application's data path
+ * CPU time on the same core) and close is prompt. The channel's fd is non-blocking:
+ * {@code rdma_get_cm_event} consumes some events itself (on iWARP the connect response, which it
+ * answers and then reads again), so a readable fd does not promise an event, and a blocking read
+ * would hold the thread past close. Thread-safe.
  */
 final class CmChannel implements AutoCloseable {
     private final MemorySegment channel;
     private final Map<Long, Consumer<CmEvent>> handlers = new ConcurrentHashMap<>();
+    /** The thread's wait on the channel's fd, which {@link #close} ends. */
+    private final FdWaiter waiter;
     private final Thread thread;
     private volatile boolean open = true;
     private volatile boolean deviceRemoved;
@@ -38,7 +43,9 @@ final class CmChannel implements AutoCloseable {
     CmChannel(String name) {
         channel = RdmaCm.createEventChannel();
         try {
-            Libc.setNonBlocking(channel.get(C.INT, offset(RDMA_EVENT_CHANNEL, "fd")), "making the connection manager's event channel non-blocking");
+            int fd = channel.get(C.INT, offset(RDMA_EVENT_CHANNEL, "fd"));
+            Libc.setNonBlocking(fd, "making the connection manager's event channel non-blocking");
+            waiter = new FdWaiter(fd, "creating the descriptor that wakes the connection manager's thread at close");
         } catch (RuntimeException e) {
             RdmaCm.destroyEventChannel(channel);
             throw e;
@@ -71,13 +78,8 @@ final class CmChannel implements AutoCloseable {
 
     private void run() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pollfd = arena.allocate(Structs.POLLFD);
             MemorySegment out = arena.allocate(C.PTR);
-            int fd = channel.get(C.INT, offset(RDMA_EVENT_CHANNEL, "fd"));
-            while (open) {
-                if (!Libc.readable(pollfd, fd, 100)) {
-                    continue;
-                }
+            while (open && waiter.await()) {
                 if (RdmaCm.getCmEvent(channel, out) != 0) {
                     int errno = Native.lastErrno();
                     if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
@@ -124,11 +126,15 @@ final class CmChannel implements AutoCloseable {
             return;
         }
         open = false;
+        waiter.wake();
         try {
             thread.join(5000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         RdmaCm.destroyEventChannel(channel);
+        if (!thread.isAlive()) {
+            waiter.close(); // a thread still in a handler after 5 s keeps it: closing could hand its number to another file
+        }
     }
 }

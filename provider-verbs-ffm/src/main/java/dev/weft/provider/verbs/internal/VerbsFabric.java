@@ -85,11 +85,14 @@ public final class VerbsFabric implements Fabric {
      * no longer lists the device: the kernel takes the device out of libibverbs' list only after
      * the last rdma_cm id on it is destroyed, in a thread of its own. librdmacm skips the
      * comparison when no device is left: then its context of the removed device stays open until
-     * the process exits.
+     * the process exits. Once the device is gone, the fabric also ends the context's
+     * asynchronous-event reader ({@link AsyncEvents#stop}), so that no thread uses a context
+     * librdmacm is about to close.
      */
     private void releaseDevices() {
         long deadline = System.nanoTime() + (cm.sawDeviceRemoval() ? TimeUnit.SECONDS.toNanos(2) : 0);
-        while (librdmacmStillLists(device.context()) && System.nanoTime() - deadline < 0) {
+        boolean listed;
+        while ((listed = librdmacmStillLists(device.context())) && System.nanoTime() - deadline < 0) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -97,15 +100,21 @@ public final class VerbsFabric implements Fabric {
                 break;
             }
         }
+        if (!listed) {
+            AsyncEvents.stop(device.context());
+        }
         RdmaCm.freeDevices(heldDevices);
     }
 
-    /** @return whether librdmacm, asked again (which makes it drop removed devices), still lists {@code context} */
+    /**
+     * @return whether librdmacm, asked again (which makes it drop removed devices), still lists
+     *         {@code context}; {@code true} if it fails to answer, since the device may still be there
+     */
     private static boolean librdmacmStillLists(MemorySegment context) {
         try {
             return Device.anyListed(c -> c.address() == context.address());
         } catch (FabricException cannotList) {
-            return false;
+            return true;
         }
     }
 

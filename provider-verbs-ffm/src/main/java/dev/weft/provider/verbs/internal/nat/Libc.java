@@ -4,6 +4,7 @@ import static dev.weft.provider.verbs.internal.nat.Native.I;
 import static dev.weft.provider.verbs.internal.nat.Native.L;
 import static dev.weft.provider.verbs.internal.nat.Native.P;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -11,8 +12,9 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The libc functions the provider needs: {@code poll} (to wait on event fds with a timeout),
- * {@code fcntl} (to make an event fd non-blocking) and {@code strerror}.
+ * The libc functions the provider needs: {@code poll} (to wait on event fds), {@code fcntl} (to
+ * make an event fd non-blocking), {@code eventfd}, {@code write} and {@code close} (to wake a
+ * thread blocked in {@code poll} when its owner closes) and {@code strerror}.
  */
 public final class Libc {
     private Libc() {
@@ -20,6 +22,9 @@ public final class Libc {
 
     private static final SymbolLookup LIBC = Native.LINKER.defaultLookup();
     private static final MethodHandle POLL = Native.fn(LIBC, "poll", true, FunctionDescriptor.of(I, P, L, I));
+    private static final MethodHandle EVENTFD = Native.fn(LIBC, "eventfd", true, FunctionDescriptor.of(I, I, I));
+    private static final MethodHandle WRITE = Native.fn(LIBC, "write", true, FunctionDescriptor.of(L, I, P, L));
+    private static final MethodHandle CLOSE = Native.fn(LIBC, "close", true, FunctionDescriptor.of(I, I));
     private static final MethodHandle STRERROR = Native.fn(LIBC, "strerror", false, FunctionDescriptor.of(P, I));
     // int fcntl(int fd, int cmd, ...): variadic from the third argument
     private static final MethodHandle FCNTL = Native.LINKER.downcallHandle(LIBC.find("fcntl").orElseThrow(),
@@ -31,6 +36,11 @@ public final class Libc {
     public static final int F_SETFL = 4;
     /** {@code O_NONBLOCK}. */
     public static final int O_NONBLOCK = 0x800;
+
+    /** {@code EFD_CLOEXEC} ({@code sys/eventfd.h}). */
+    public static final int EFD_CLOEXEC = 0x80000;
+    /** {@code EFD_NONBLOCK}. */
+    public static final int EFD_NONBLOCK = 0x800;
 
     private static final long FD = Structs.offset(Structs.POLLFD, "fd");
     private static final long EVENTS = Structs.offset(Structs.POLLFD, "events");
@@ -46,23 +56,114 @@ public final class Libc {
      *
      * @param pollfd a {@link Structs#POLLFD} segment owned by the caller
      * @param fd the descriptor
-     * @param timeoutMillis how long; 0 returns at once
+     * @param timeoutMillis how long; 0 returns at once, -1 waits without limit
      * @return {@code true} if readable, {@code false} on timeout or EINTR
      */
     public static boolean readable(MemorySegment pollfd, int fd, int timeoutMillis) {
-        pollfd.set(C.INT, FD, fd);
-        pollfd.set(C.U16, EVENTS, POLLIN);
-        pollfd.set(C.U16, REVENTS, (short) 0);
+        watch(pollfd, 0, fd);
+        return poll(pollfd, 1, timeoutMillis) > 0;
+    }
+
+    /**
+     * Sets entry {@code index} of a {@link Structs#POLLFD} array to wait for {@code fd} to be readable.
+     *
+     * @param pollfds the array, owned by the caller
+     * @param index the entry
+     * @param fd the descriptor
+     */
+    public static void watch(MemorySegment pollfds, int index, int fd) {
+        long base = index * Structs.POLLFD.byteSize();
+        pollfds.set(C.INT, base + FD, fd);
+        pollfds.set(C.U16, base + EVENTS, POLLIN);
+        pollfds.set(C.U16, base + REVENTS, (short) 0);
+    }
+
+    /**
+     * @param pollfds an array that {@link #poll} filled in
+     * @param index the entry
+     * @return whether that entry's descriptor is readable or failed (poll's {@code revents})
+     */
+    public static boolean ready(MemorySegment pollfds, int index) {
+        return pollfds.get(C.U16, index * Structs.POLLFD.byteSize() + REVENTS) != 0;
+    }
+
+    /**
+     * @param pollfds an array that {@link #poll} filled in
+     * @param index the entry
+     * @return whether poll reported that entry's descriptor closed or broken ({@link #POLL_FAILED})
+     */
+    public static boolean failed(MemorySegment pollfds, int index) {
+        return (pollfds.get(C.U16, index * Structs.POLLFD.byteSize() + REVENTS) & POLL_FAILED) != 0;
+    }
+
+    /**
+     * Waits until one of the first {@code count} entries of {@code pollfds} (set with {@link #watch}) is ready.
+     *
+     * @param timeoutMillis how long; 0 returns at once, -1 waits without limit
+     * @return how many entries are ready; 0 on timeout or EINTR
+     * @throws dev.weft.FabricException naming the errno if poll fails otherwise
+     */
+    public static int poll(MemorySegment pollfds, int count, int timeoutMillis) {
         try {
-            int n = (int) POLL.invokeExact(Native.capture(), pollfd, 1L, timeoutMillis);
+            int n = (int) POLL.invokeExact(Native.capture(), pollfds, (long) count, timeoutMillis);
             if (n < 0) {
                 int errno = Native.lastErrno();
                 if (errno == Errno.EINTR) {
-                    return false;
+                    return 0;
                 }
                 throw Native.failure("poll", errno, "waiting for an event");
             }
-            return n > 0;
+            return n;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * Creates a non-blocking, close-on-exec {@code eventfd} with the count 0.
+     *
+     * @param what for the message
+     * @return the descriptor; the caller closes it with {@link #close}
+     * @throws dev.weft.FabricException naming the errno (EMFILE: the process is out of descriptors)
+     */
+    public static int eventFd(String what) {
+        try {
+            int fd = (int) EVENTFD.invokeExact(Native.capture(), 0, EFD_CLOEXEC | EFD_NONBLOCK);
+            if (fd < 0) {
+                throw Native.failure("eventfd", Native.lastErrno(), what);
+            }
+            return fd;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * Adds 1 to an {@code eventfd}'s count, which makes it readable. Never blocks: a count already
+     * near its limit answers EAGAIN, and the fd is readable then anyway.
+     *
+     * @param fd a descriptor from {@link #eventFd}
+     */
+    public static void signal(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(C.U64);
+            one.set(C.U64, 0, 1L);
+            long ignored = (long) WRITE.invokeExact(Native.capture(), fd, one, 8L);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** @param fd a descriptor this process opened and no longer uses */
+    public static void close(int fd) {
+        try {
+            int ignored = (int) CLOSE.invokeExact(Native.capture(), fd);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
