@@ -114,10 +114,8 @@ public final class Libc {
                 throw Native.failure("poll", errno, "waiting for an event");
             }
             return n;
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new AssertionError(t);
+            throw Native.rethrow(t);
         }
     }
 
@@ -135,10 +133,8 @@ public final class Libc {
                 throw Native.failure("eventfd", Native.lastErrno(), what);
             }
             return fd;
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new AssertionError(t);
+            throw Native.rethrow(t);
         }
     }
 
@@ -153,10 +149,8 @@ public final class Libc {
             MemorySegment one = arena.allocate(C.U64);
             one.set(C.U64, 0, 1L);
             long ignored = (long) WRITE.invokeExact(Native.capture(), fd, one, 8L);
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new AssertionError(t);
+            throw Native.rethrow(t);
         }
     }
 
@@ -164,10 +158,8 @@ public final class Libc {
     public static void close(int fd) {
         try {
             int ignored = (int) CLOSE.invokeExact(Native.capture(), fd);
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new AssertionError(t);
+            throw Native.rethrow(t);
         }
     }
 
@@ -184,10 +176,8 @@ public final class Libc {
             if (flags < 0 || (int) FCNTL.invokeExact(Native.capture(), fd, F_SETFL, flags | O_NONBLOCK) < 0) {
                 throw Native.failure("fcntl", Native.lastErrno(), what);
             }
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new AssertionError(t);
+            throw Native.rethrow(t);
         }
     }
 
