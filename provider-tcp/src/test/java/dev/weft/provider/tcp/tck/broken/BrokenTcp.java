@@ -26,6 +26,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +45,11 @@ public final class BrokenTcp {
         BOUNDS,
         /** Hands out the key of a closed region again. */
         KEYS,
-        /** Loses the first FLUSHED completion. */
+        /**
+         * Loses one completion of flushed work: the first that is FLUSHED or that belongs to an
+         * endpoint already closed when it is polled. The second half does not depend on timing: a
+         * fast peer may finish every write before close, leaving nothing FLUSHED to lose.
+         */
         CLOSE,
         /** Grants every right whatever was asked. */
         ACCESS,
@@ -209,13 +214,14 @@ public final class BrokenTcp {
 
         @Override
         public Listener listen(EndpointConfig config) {
-            return new WListener(inner.listen(unwrap(config)), this);
+            return new WListener(inner.listen(unwrap(config)), this, (WQueue) config.sendQueue());
         }
 
         @Override
         public Endpoint connect(FabricUri peer, EndpointConfig config) {
             String text = peer.toString();
-            return new WEndpoint(inner.connect(FabricUri.parse("tcp" + text.substring(text.indexOf("://"))), unwrap(config)), fabric.defect());
+            return new WEndpoint(inner.connect(FabricUri.parse("tcp" + text.substring(text.indexOf("://"))), unwrap(config)),
+                    fabric.defect(), (WQueue) config.sendQueue());
         }
 
         @Override
@@ -300,6 +306,7 @@ public final class BrokenTcp {
         final CompletionQueue inner;
         private final Defect defect;
         private boolean lost;
+        private final Set<Long> closedEndpoints = new HashSet<>();
 
         WQueue(CompletionQueue inner, Defect defect) {
             this.inner = inner;
@@ -311,7 +318,7 @@ public final class BrokenTcp {
             int out = 0;
             for (int i = 0; i < n; i++) {
                 Completion c = innerBatch.get(i);
-                if (defect == Defect.CLOSE && !lost && c.status() == Status.FLUSHED) {
+                if (defect == Defect.CLOSE && !lost && (c.status() == Status.FLUSHED || closedEndpoints.contains(c.endpointId()))) {
                     lost = true;
                     continue;
                 }
@@ -322,6 +329,11 @@ public final class BrokenTcp {
                 out++;
             }
             return n < 0 ? n : out;
+        }
+
+        /** Remembers an endpoint closed on this queue (the CLOSE defect loses one of its completions). */
+        synchronized void closed(long endpointId) {
+            closedEndpoints.add(endpointId);
         }
 
         @Override
@@ -355,10 +367,12 @@ public final class BrokenTcp {
     static final class WListener implements Listener {
         private final Listener inner;
         private final WDomain domain;
+        private final WQueue sendQueue;
 
-        WListener(Listener inner, WDomain domain) {
+        WListener(Listener inner, WDomain domain, WQueue sendQueue) {
             this.inner = inner;
             this.domain = domain;
+            this.sendQueue = sendQueue;
         }
 
         @Override
@@ -385,7 +399,7 @@ public final class BrokenTcp {
         @Override
         public Endpoint accept(Duration timeout) {
             Endpoint e = inner.accept(timeout);
-            return e == null ? null : new WEndpoint(e, domain.fabric.defect());
+            return e == null ? null : new WEndpoint(e, domain.fabric.defect(), sendQueue);
         }
 
         @Override
@@ -395,7 +409,7 @@ public final class BrokenTcp {
     }
 
     /** Translates the user's regions into the inner ones (shifting offsets for widened registrations). */
-    record WEndpoint(Endpoint inner, Defect defect) implements Endpoint {
+    record WEndpoint(Endpoint inner, Defect defect, WQueue sendQueue) implements Endpoint {
         private static MemoryRegion in(MemoryRegion r) {
             return r instanceof WRegion w ? w.inner : r;
         }
@@ -497,6 +511,9 @@ public final class BrokenTcp {
 
         @Override
         public void close() {
+            if (defect == Defect.CLOSE && inner.state() != EndpointState.CLOSED) {
+                sendQueue.closed(inner.id());
+            }
             inner.close();
         }
     }
