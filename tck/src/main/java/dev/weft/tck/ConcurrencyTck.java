@@ -1,8 +1,13 @@
 package dev.weft.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.weft.Completion;
+import dev.weft.CompletionBatch;
+import dev.weft.CompletionQueue;
 import dev.weft.Endpoint;
 import dev.weft.EndpointConfig;
 import dev.weft.PostStatus;
@@ -11,7 +16,11 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /** Area 10: concurrency. */
@@ -66,5 +75,72 @@ public abstract class ConcurrencyTck extends TckBase {
         }
         assertEquals(threads * perThread, seen.size(), "every (endpoint, request) exactly once");
         assertGuardsIntact();
+    }
+
+    /** How long a blocked wait may take to notice a close or an interrupt before the rule fails. */
+    private static final long WAKE_BOUND_MS = 5_000;
+
+    private static int ended(CompletableFuture<Integer> result, String after) throws Exception {
+        try {
+            return result.get(WAKE_BOUND_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return fail("a 60 s await was still blocked " + WAKE_BOUND_MS + " ms " + after);
+        }
+    }
+
+    /**
+     * A thread blocked in {@code await} with a long timeout returns -1 soon after another thread
+     * closes the queue, and the close itself does not wait for the timeout. If this fails, check
+     * that close wakes a sleeping waiter (a completion channel's waiter sleeps in the kernel).
+     */
+    @Test
+    void conc_closeEndsAWait() throws Exception {
+        connect();
+        CompletionQueue q = clientDomain.openCompletionQueue(16);
+        CompletableFuture<Integer> result = new CompletableFuture<>();
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            try {
+                result.complete(q.await(new CompletionBatch(4), 60, TimeUnit.SECONDS));
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        Thread.sleep(300); // let the waiter fall asleep; a close that comes first must give -1 as well
+        q.close();
+        int n = ended(result, "after the queue was closed");
+        waiter.join(WAKE_BOUND_MS);
+        assertEquals(-1, n, "await on a queue closed under it");
+        assertEquals(-1, q.await(new CompletionBatch(4), 1, TimeUnit.SECONDS), "await on a closed queue");
+    }
+
+    /**
+     * An interrupt ends a blocked {@code await} early: it returns 0 and the thread's interrupt flag
+     * stays set; the queue keeps working. If this fails, check that the wait looks at the
+     * interrupt flag while it sleeps.
+     */
+    @Test
+    void conc_interruptEndsAWait() throws Exception {
+        connect();
+        CompletionQueue q = clientDomain.openCompletionQueue(16);
+        CompletableFuture<Integer> result = new CompletableFuture<>();
+        AtomicBoolean flagKept = new AtomicBoolean();
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            try {
+                int n = q.await(new CompletionBatch(4), 60, TimeUnit.SECONDS);
+                flagKept.set(Thread.currentThread().isInterrupted());
+                result.complete(n);
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        Thread.sleep(300);
+        waiter.interrupt();
+        int n = ended(result, "after its thread was interrupted");
+        waiter.join(WAKE_BOUND_MS);
+        assertEquals(0, n, "an interrupted await");
+        assertTrue(flagKept.get(), "the interrupt flag is kept");
+        assertFalse(waiter.isAlive());
+        assertEquals(0, q.await(new CompletionBatch(4), 0, TimeUnit.SECONDS), "the queue still answers");
+        q.close();
     }
 }
