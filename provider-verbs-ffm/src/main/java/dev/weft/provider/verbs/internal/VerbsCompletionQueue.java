@@ -9,9 +9,8 @@ import dev.weft.CompletionQueue;
 import dev.weft.ErrorCode;
 import dev.weft.FabricException;
 import dev.weft.provider.verbs.internal.nat.C;
+import dev.weft.provider.verbs.internal.nat.FdWaiter;
 import dev.weft.provider.verbs.internal.nat.Ibv;
-import dev.weft.provider.verbs.internal.nat.Libc;
-import dev.weft.provider.verbs.internal.nat.Structs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Set;
@@ -23,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  * {@link #poll} calls the driver's {@code poll_cq} through the context's function pointer into a
  * native array of {@code struct ibv_wc} owned by the queue and translates each entry into the
  * caller's batch: no allocation. {@link #await} arms the queue ({@code req_notify_cq}), re-polls
- * to close the race, then sleeps in {@code poll(2)} on the channel's fd.
+ * to close the race, then sleeps in {@code poll(2)} on the channel's fd, in slices of at most
+ * 100 ms so that an interrupt is seen; a close wakes it at once.
  *
  * <p>Thread-safe: polls are serialised on the queue. Closing fails with BUSY while an open
  * endpoint still uses the queue; endpoints that were closed but still had completions to report
@@ -52,10 +52,10 @@ final class VerbsCompletionQueue implements CompletionQueue {
     // cq and wcs as addresses, for the poll downcall (see Ibv.POLL_CQ): valid while the queue is open.
     private final long cqAddress;
     private final long wcsAddress;
-    private final MemorySegment pollfd;
+    /** The channel's fd together with an eventfd that {@link #close()} signals. */
+    private final FdWaiter waiter;
     private final MemorySegment eventCq;
     private final MemorySegment eventCtx;
-    private final int fd;
     private final Object pollLock = new Object();
     private final Object waitLock = new Object();
     private final Set<VerbsEndpoint> users = ConcurrentHashMap.newKeySet();
@@ -77,19 +77,25 @@ final class VerbsCompletionQueue implements CompletionQueue {
         MemorySegment context = domain.verbsFabric().device().context();
         this.channel = Ibv.createCompChannel(context).reinterpret(IBV_COMP_CHANNEL.byteSize());
         try {
+            this.waiter = new FdWaiter(channel.get(C.INT, offset(IBV_COMP_CHANNEL, "fd")), "a completion queue's wake-up");
+        } catch (FabricException e) {
+            Ibv.destroyCompChannel(channel);
+            arena.close();
+            throw e;
+        }
+        try {
             this.cq = Ibv.createCq(context, depth, channel);
         } catch (FabricException e) {
+            waiter.close();
             Ibv.destroyCompChannel(channel);
             arena.close();
             throw e;
         }
         this.pollFn = Device.opsPointer(context, "poll_cq");
         this.notifyFn = Device.opsPointer(context, "req_notify_cq");
-        this.fd = channel.get(C.INT, offset(IBV_COMP_CHANNEL, "fd"));
         this.wcs = arena.allocate(IBV_WC, WC_BATCH);
         this.cqAddress = cq.address();
         this.wcsAddress = wcs.address();
-        this.pollfd = arena.allocate(Structs.POLLFD);
         this.eventCq = arena.allocate(C.PTR);
         this.eventCtx = arena.allocate(C.PTR);
     }
@@ -212,8 +218,9 @@ final class VerbsCompletionQueue implements CompletionQueue {
                         return n;
                     }
                 }
+                // the slice bounds how late an interrupt is seen: a thread in poll(2) does not notice one
                 int millis = (int) Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left)));
-                if (Libc.readable(pollfd, fd, millis) && Ibv.getCqEvent(channel, eventCq, eventCtx) == 0) {
+                if (waiter.await(millis) && Ibv.getCqEvent(channel, eventCq, eventCtx) == 0) {
                     Ibv.ackCqEvents(cq, 1);
                     armed = false;
                 }
@@ -245,8 +252,10 @@ final class VerbsCompletionQueue implements CompletionQueue {
             }
             open = false;
         }
-        // An await in progress holds waitLock (and takes pollLock inside it): wait for it to see the
-        // queue closed before the native objects go away. Never nest the two locks the other way.
+        // An await in progress holds waitLock (and takes pollLock inside it): wake it and wait for it
+        // to see the queue closed before the native objects go away. Never nest the two locks the
+        // other way.
+        waiter.wake();
         synchronized (waitLock) {
             open = false;
         }
@@ -259,6 +268,7 @@ final class VerbsCompletionQueue implements CompletionQueue {
             Ibv.destroyCq(cq);
             Ibv.destroyCompChannel(channel);
         } finally {
+            waiter.close();
             arena.close();
         }
     }

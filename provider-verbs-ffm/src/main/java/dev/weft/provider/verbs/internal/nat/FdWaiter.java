@@ -4,10 +4,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Lets one thread sleep in {@code poll(2)} until a descriptor is readable, without a timeout,
- * and another thread wake it: the waiter polls the descriptor together with an {@code eventfd}
- * that {@link #wake()} signals. For the provider's event threads, which must cost nothing while
- * idle and still end promptly when their owner closes.
+ * Lets one thread sleep in {@code poll(2)} until a descriptor is readable, and another thread
+ * wake it: the waiter polls the descriptor together with an {@code eventfd} that {@link #wake()}
+ * signals. For the provider's event threads, which must cost nothing while idle and still end
+ * promptly when their owner closes, and for a completion queue's blocking wait, which a close
+ * must end at once.
  *
  * <p>Lifetime: created by the owner, used by one waiting thread, closed once (by whichever side
  * finishes last, see {@link #close()}). {@link #wake()} and {@link #close()} are thread-safe;
@@ -44,11 +45,23 @@ public final class FdWaiter implements AutoCloseable {
      */
     public boolean await() {
         while (!woken) {
-            if (Libc.poll(pollfds, 2, -1) > 0 && Libc.ready(pollfds, 0) && !woken) {
+            if (await(-1)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * Sleeps at most {@code timeoutMillis} until the descriptor is readable or broken, or until
+     * {@link #wake()}; for waiters that must also look at something else now and then (an
+     * interrupt, which a thread in {@code poll(2)} does not see).
+     *
+     * @param timeoutMillis how long at most; -1 without limit
+     * @return {@code true} if the descriptor is ready; {@code false} on timeout, on EINTR, and once woken
+     */
+    public boolean await(int timeoutMillis) {
+        return !woken && Libc.poll(pollfds, 2, timeoutMillis) > 0 && Libc.ready(pollfds, 0) && !woken;
     }
 
     /** @return whether the last {@link #await()} found the descriptor closed or broken rather than readable */

@@ -52,19 +52,6 @@ public final class Libc {
     public static final short POLL_FAILED = 0x8 | 0x10 | 0x20;
 
     /**
-     * Waits until {@code fd} is readable.
-     *
-     * @param pollfd a {@link Structs#POLLFD} segment owned by the caller
-     * @param fd the descriptor
-     * @param timeoutMillis how long; 0 returns at once, -1 waits without limit
-     * @return {@code true} if readable, {@code false} on timeout or EINTR
-     */
-    public static boolean readable(MemorySegment pollfd, int fd, int timeoutMillis) {
-        watch(pollfd, 0, fd);
-        return poll(pollfd, 1, timeoutMillis) > 0;
-    }
-
-    /**
      * Sets entry {@code index} of a {@link Structs#POLLFD} array to wait for {@code fd} to be readable.
      *
      * @param pollfds the array, owned by the caller
