@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * One RDMA device as librdmacm opened it ({@code rdma_get_devices}): its context, identity,
@@ -84,7 +85,7 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
      * @return whether {@code visit} answered {@code true}; {@code false} when there is no device
      * @throws FabricException if librdmacm cannot be loaded or fails otherwise
      */
-    static boolean anyListed(java.util.function.Predicate<MemorySegment> visit) {
+    static boolean anyListed(Predicate<MemorySegment> visit) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment count = arena.allocate(C.INT);
             MemorySegment list;

@@ -11,6 +11,7 @@ import dev.weft.FabricException;
 import dev.weft.provider.verbs.internal.nat.C;
 import dev.weft.provider.verbs.internal.nat.FdWaiter;
 import dev.weft.provider.verbs.internal.nat.Ibv;
+import dev.weft.provider.verbs.internal.nat.Native;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Set;
@@ -209,7 +210,7 @@ final class VerbsCompletionQueue implements CompletionQueue {
                         throw new IllegalStateException("req_notify_cq failed", t);
                     }
                     if (rc != 0) {
-                        throw dev.weft.provider.verbs.internal.nat.Native.failure("ibv_req_notify_cq", rc, "arming a completion queue");
+                        throw Native.failure("ibv_req_notify_cq", rc, "arming a completion queue");
                     }
                     armed = true;
                     // a completion that arrived before the queue was armed raised no event
