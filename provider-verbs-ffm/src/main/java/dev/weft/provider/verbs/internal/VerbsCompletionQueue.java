@@ -77,21 +77,20 @@ final class VerbsCompletionQueue implements CompletionQueue {
         this.depth = depth;
         MemorySegment context = domain.verbsFabric().device().context();
         this.channel = Ibv.createCompChannel(context).reinterpret(IBV_COMP_CHANNEL.byteSize());
+        FdWaiter w = null;
         try {
-            this.waiter = new FdWaiter(channel.get(C.INT, offset(IBV_COMP_CHANNEL, "fd")), "a completion queue's wake-up");
-        } catch (FabricException e) {
-            Ibv.destroyCompChannel(channel);
-            arena.close();
-            throw e;
-        }
-        try {
+            w = new FdWaiter(channel.get(C.INT, offset(IBV_COMP_CHANNEL, "fd")),
+                    "creating the descriptor that wakes a completion queue's blocked wait at close");
             this.cq = Ibv.createCq(context, depth, channel);
         } catch (FabricException e) {
-            waiter.close();
+            if (w != null) {
+                w.close();
+            }
             Ibv.destroyCompChannel(channel);
             arena.close();
             throw e;
         }
+        this.waiter = w;
         this.pollFn = Device.opsPointer(context, "poll_cq");
         this.notifyFn = Device.opsPointer(context, "req_notify_cq");
         this.wcs = arena.allocate(IBV_WC, WC_BATCH);

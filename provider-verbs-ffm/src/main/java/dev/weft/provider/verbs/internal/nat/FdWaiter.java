@@ -10,9 +10,10 @@ import java.lang.foreign.MemorySegment;
  * promptly when their owner closes, and for a completion queue's blocking wait, which a close
  * must end at once.
  *
- * <p>Lifetime: created by the owner, used by one waiting thread, closed once (by whichever side
- * finishes last, see {@link #close()}). {@link #wake()} and {@link #close()} are thread-safe;
- * {@link #await()} and {@link #failed()} belong to the waiting thread.
+ * <p>Lifetime: created by the owner, used by one waiting thread at a time (a completion queue
+ * lets its awaiting threads in one by one), closed once (by whichever side finishes last, see
+ * {@link #close()}). {@link #wake()} and {@link #close()} are thread-safe; {@link #await()},
+ * {@link #await(int)} and {@link #failed()} belong to the waiting thread.
  */
 public final class FdWaiter implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
