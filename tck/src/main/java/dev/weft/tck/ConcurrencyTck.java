@@ -106,9 +106,12 @@ public abstract class ConcurrencyTck extends TckBase {
             }
         });
         Thread.sleep(300); // let the waiter fall asleep; a close that comes first must give -1 as well
+        long start = System.nanoTime();
         q.close();
+        long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         int n = ended(result, "after the queue was closed");
         waiter.join(WAKE_BOUND_MS);
+        assertTrue(closeMillis < WAKE_BOUND_MS, "close of a queue with a blocked waiter took " + closeMillis + " ms");
         assertEquals(-1, n, "await on a queue closed under it");
         assertEquals(-1, q.await(new CompletionBatch(4), 1, TimeUnit.SECONDS), "await on a closed queue");
     }
