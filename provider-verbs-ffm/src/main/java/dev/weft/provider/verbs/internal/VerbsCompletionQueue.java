@@ -162,9 +162,14 @@ final class VerbsCompletionQueue implements CompletionQueue {
                 if (endpoint == null) {
                     continue; // cannot happen: an endpoint stays in the table until its last completion was reported
                 }
+                boolean receive = (wrId & 0x8000_0000L) != 0;
+                int slot = (int) (wrId & 0x7fff_ffffL);
+                if (!endpoint.owes(receive, slot)) {
+                    continue; // a second report of a request that already completed (siw flushing a queued read): reported once
+                }
                 int flags = wcs.get(C.INT, base + WC_FLAGS);
                 boolean imm = (flags & Ibv.WC_WITH_IMM) != 0;
-                endpoint.complete((wrId & 0x8000_0000L) != 0, (int) (wrId & 0x7fff_ffffL), wcs.get(C.INT, base + STATUS),
+                endpoint.complete(receive, slot, wcs.get(C.INT, base + STATUS),
                         wcs.get(C.INT, base + OPCODE), wcs.get(C.INT, base + BYTE_LEN), imm ? Integer.reverseBytes(wcs.get(C.INT, base + IMM)) : 0,
                         imm, wcs.get(C.INT, base + VENDOR_ERR), batch.next());
                 total++;

@@ -125,6 +125,9 @@ final class VerbsEndpoint implements Endpoint {
     private volatile long sendPosted;
     private volatile long sendDone;
     private final long[] recvIds;
+    // A receive slot is busy from post to completion, like a send slot: a completion for a slot that is not busy is
+    // a second report of a request that already completed, and is dropped (see owes).
+    private final boolean[] recvBusy;
     private volatile long recvPosted;
     private volatile long recvDone;
     // Stranded requests: a device may leave a failed QP in a state where it neither flushes nor accepts work (siw
@@ -137,6 +140,7 @@ final class VerbsEndpoint implements Endpoint {
     private volatile long recvHanded;
     private long sendFlushedHere; // send completions made by completeStranded (under the send CQ's poll lock)
     private long sendScan; // every send request below this index has completed (completeStranded's starting point)
+    private long duplicates; // completions dropped as second reports of one request (see owes), under the CQs' poll locks
     private volatile long failedAtNanos;
     private volatile long lastStateQueryNanos;
     private volatile boolean qpReset;
@@ -210,6 +214,7 @@ final class VerbsEndpoint implements Endpoint {
         this.sendLengths = new int[config.sendQueueDepth()];
         this.sendBusy = new boolean[config.sendQueueDepth()];
         this.recvIds = new long[config.receiveQueueDepth()];
+        this.recvBusy = new boolean[config.receiveQueueDepth()];
         sendWr.set(C.PTR, SEND_SG_LIST, sendSges);
         recvWr.set(C.PTR, RECV_SG_LIST, recvSges);
         int slot;
@@ -517,6 +522,23 @@ final class VerbsEndpoint implements Endpoint {
         return (sendPosted - sendDone) + (recvPosted - recvDone);
     }
 
+    /**
+     * Whether the request in {@code slot} is still outstanding, so that a completion the device
+     * reports for it is its first. A device can report one request twice: siw (Linux 6.1) flushes a
+     * read that was queued for transmission both from its outstanding-read queue and as the
+     * current request (siw_sq_flush in siw_qp.c), and counting the second report would end the
+     * endpoint's bookkeeping one completion early and lose another request's completion. Called by
+     * a completion queue's poll, under its lock.
+     */
+    boolean owes(boolean receive, int slot) {
+        boolean[] busy = receive ? recvBusy : sendBusy;
+        if (slot < busy.length && busy[slot]) {
+            return true;
+        }
+        duplicates++;
+        return false;
+    }
+
     /** Called by a completion queue's poll, under its lock, for a completion of this endpoint. */
     void complete(boolean receive, int slot, int ibvStatus, int ibvOpcode, int byteLen, int immediate, boolean hasImmediate, int vendorErr,
                      Completion out) {
@@ -529,6 +551,7 @@ final class VerbsEndpoint implements Endpoint {
         int bytes;
         if (receive) {
             wrId = recvIds[slot];
+            recvBusy[slot] = false;
             opcode = ibvOpcode == Ibv.WC_RECV_RDMA_WITH_IMM && status == Status.SUCCESS ? Opcode.RECEIVE_WRITE_WITH_IMMEDIATE : Opcode.RECEIVE;
             bytes = byteLen;
             recvDone = recvDone + 1;
@@ -788,6 +811,7 @@ final class VerbsEndpoint implements Endpoint {
             }
             int slot = (int) (posted % recvIds.length);
             recvIds[slot] = wrId;
+            recvBusy[slot] = true;
             if (recvHanded != posted) {
                 recvPosted = posted + 1;
                 return PostStatus.OK;
@@ -813,6 +837,7 @@ final class VerbsEndpoint implements Endpoint {
                 recvCq.watchStranded(this);
                 return PostStatus.OK;
             }
+            recvBusy[slot] = false;
             return refused(rc);
         }
     }
@@ -936,6 +961,7 @@ final class VerbsEndpoint implements Endpoint {
     @Override
     public String toString() {
         return "VerbsEndpoint[qp " + qpNum + " to " + (peer == null ? "?" : peer.safeText()) + ", " + state
-                + (errorCause == null ? "" : " (" + errorCause + ")") + "]";
+                + (errorCause == null ? "" : " (" + errorCause + ")")
+                + (duplicates == 0 ? "" : ", " + duplicates + " duplicate completion(s) from the device dropped") + "]";
     }
 }
