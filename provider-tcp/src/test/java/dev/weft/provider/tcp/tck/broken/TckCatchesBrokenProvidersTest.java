@@ -65,6 +65,7 @@ class TckCatchesBrokenProvidersTest {
         Map<String, String> r = run(BrokenProviders.CloseErrors.class);
         assertEquals("failed", r.get("err_errorFlushesOutstandingAndLater"), r::toString);
         assertEquals("failed", r.get("err_closeEndpointWith1000InFlight"), r::toString);
+        assertEquals("failed", r.get("err_closeEndpointWith1000ReadsInFlight"), r::toString);
     }
 
     @Test
