@@ -8,6 +8,7 @@ import dev.weft.Completion;
 import dev.weft.Endpoint;
 import dev.weft.EndpointConfig;
 import dev.weft.EndpointState;
+import dev.weft.Opcode;
 import dev.weft.PostStatus;
 import dev.weft.Status;
 import java.io.BufferedReader;
@@ -15,6 +16,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /** Area 7: errors and teardown. */
@@ -86,6 +88,66 @@ public abstract class ErrorsTck extends TckBase {
         assertTrue(c.stream().allMatch(x -> x.status() == Status.SUCCESS || x.status() == Status.FLUSHED), c::toString);
         assertEquals(posted, c.stream().map(Completion::workRequestId).distinct().count(), "each request exactly once");
         assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "target of reads");
+        assertGuardsIntact();
+    }
+
+    /**
+     * Closing an endpoint with 500 receives posted and no message coming completes each receive
+     * exactly once, FLUSHED, naming the operation that was posted (RECEIVE). If this fails, check
+     * close's flush of the receive queue.
+     */
+    @Test
+    void err_closeFlushesPostedReceives() {
+        connect();
+        int posted = 0;
+        for (int i = 0; i < 500; i++) {
+            if (endpoint.receive(i, local, (i % 64) * 1024L, 1024) == PostStatus.OK) {
+                posted++;
+            }
+        }
+        assertEquals(500, posted, "the endpoint was opened with 512 receive slots");
+        endpoint.close();
+        assertEquals(PostStatus.CLOSED, endpoint.receive(5000, local, 0, 8));
+        List<Completion> c = await(posted);
+        assertTrue(c.stream().allMatch(x -> x.status() == Status.FLUSHED && x.opcode() == Opcode.RECEIVE),
+                () -> "every receive flushed, as a RECEIVE: " + summary(c));
+        assertEquals(posted, c.stream().map(Completion::workRequestId).distinct().count(), "each receive exactly once");
+        assertGuardsIntact();
+    }
+
+    /**
+     * The peer sees a close: when the client closes its endpoint, the server's accepted endpoint
+     * moves to ERROR within the provider's peer-failure timeout, its 100 posted receives complete
+     * FLUSHED exactly once, and a request posted to it afterwards is flushed too. If this fails,
+     * check that a close reaches the peer (rdma_cm's disconnect, the socket's end) and that the
+     * peer's endpoint acts on it.
+     */
+    @Test
+    void err_peerSeesTheClose() {
+        connect();
+        Endpoint server = accepted();
+        int posted = 0;
+        for (int i = 0; i < 100; i++) {
+            if (server.receive(i, target, (i % 64) * 1024L, 1024) == PostStatus.OK) {
+                posted++;
+            }
+        }
+        assertEquals(100, posted, "the accepted endpoint was opened with 512 receive slots");
+        long t0 = System.nanoTime();
+        endpoint.close();
+        long limit = info().limits().peerFailureTimeout().toMillis() + 2000;
+        long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(limit);
+        while (server.state() == EndpointState.CONNECTED && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(1_000_000);
+        }
+        assertEquals(EndpointState.ERROR, server.state(), "the peer's endpoint moves to ERROR within " + limit + " ms of the close");
+        List<Completion> c = await(serverQueue, posted);
+        assertTrue(c.stream().allMatch(x -> x.status() == Status.FLUSHED && x.opcode() == Opcode.RECEIVE),
+                () -> "every receive of the peer flushed, as a RECEIVE: " + summary(c));
+        assertEquals(posted, c.stream().map(Completion::workRequestId).distinct().count(), "each receive exactly once");
+        assertEquals(PostStatus.OK, server.write(9999, target, 0, 8, remote, 0), "an endpoint in ERROR still accepts requests");
+        assertEquals(Status.FLUSHED, await(serverQueue, 1).get(0).status(), "a request posted to an endpoint in ERROR is flushed");
+        assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "the flushed receives' buffers");
         assertGuardsIntact();
     }
 

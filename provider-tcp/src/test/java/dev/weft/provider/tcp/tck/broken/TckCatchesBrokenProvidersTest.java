@@ -66,6 +66,8 @@ class TckCatchesBrokenProvidersTest {
         assertEquals("failed", r.get("err_errorFlushesOutstandingAndLater"), r::toString);
         assertEquals("failed", r.get("err_closeEndpointWith1000InFlight"), r::toString);
         assertEquals("failed", r.get("err_closeEndpointWith1000ReadsInFlight"), r::toString);
+        assertEquals("failed", r.get("err_closeFlushesPostedReceives"), r::toString);
+        assertEquals("failed", r.get("err_peerSeesTheClose"), r::toString);
     }
 
     @Test
