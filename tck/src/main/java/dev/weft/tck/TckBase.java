@@ -356,14 +356,37 @@ public abstract class TckBase {
                     + "FLUSHED" + (transmit ? " (or SUCCESS before it: the provider declares transmit completion)" : "") + ": "
                     + summary(c));
         }
+        awaitErrorState(ep, "a rejection at the target");
+        assertPostFlushed(ep, queue, local, freeWrId);
+    }
+
+    /**
+     * Waits up to the provider's peer-failure timeout (plus 2 s) for {@code ep} to leave
+     * CONNECTED and checks that it is in ERROR.
+     *
+     * @param ep the endpoint
+     * @param after what ended the connection, for the message
+     */
+    protected void awaitErrorState(Endpoint ep, String after) {
         long limit = info().limits().peerFailureTimeout().toMillis() + 2000;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limit);
         while (ep.state() == EndpointState.CONNECTED && System.nanoTime() < deadline) {
             LockSupport.parkNanos(1_000_000);
         }
-        assertEquals(EndpointState.ERROR, ep.state(), "the endpoint moves to ERROR within " + limit + " ms of a rejection at the target");
-        assertEquals(PostStatus.OK, ep.write(freeWrId, local, 0, 8, remote, 0), "an endpoint in ERROR still accepts requests");
-        assertEquals(Status.FLUSHED, await(1).get(0).status(), "a request posted to an endpoint in ERROR is flushed");
+        assertEquals(EndpointState.ERROR, ep.state(), "the endpoint moves to ERROR within " + limit + " ms of " + after);
+    }
+
+    /**
+     * Checks that {@code ep}, in ERROR, accepts an 8-byte write and completes it FLUSHED.
+     *
+     * @param ep the endpoint
+     * @param q the queue of {@code ep}'s send completions, with nothing else due on it
+     * @param source a region of {@code ep}'s domain, the write's source
+     * @param freeWrId a work request id that {@code ep}'s earlier requests did not use
+     */
+    protected void assertPostFlushed(Endpoint ep, CompletionQueue q, MemoryRegion source, long freeWrId) {
+        assertEquals(PostStatus.OK, ep.write(freeWrId, source, 0, 8, remote, 0), "an endpoint in ERROR still accepts requests");
+        assertEquals(Status.FLUSHED, await(q, 1).get(0).status(), "a request posted to an endpoint in ERROR is flushed");
     }
 
     /** @return the server's accepted endpoint for the client's connection */
