@@ -30,6 +30,62 @@ public abstract class ConcurrencyTck extends TckBase {
     }
 
     /**
+     * A close racing with a thread that posts: every post that answered OK completes exactly once
+     * (SUCCESS or FLUSHED), the poster's posts after the close answer CLOSED, and nothing
+     * crashes. The test thread polls while the poster writes as fast as it can, and closes the
+     * endpoint after 2,000 completions, in the middle of the poster's stream. If this fails,
+     * check that post and close exclude each other: a request accepted just before the close must
+     * complete, and no post may reach a queue pair that the close released.
+     */
+    @Test
+    void conc_closeWhilePosting() throws Exception {
+        connect();
+        long[] accepted = new long[1];
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        Thread poster = Thread.ofPlatform().start(() -> {
+            try {
+                long id = 0;
+                PostStatus s;
+                while ((s = endpoint.write(id, local, 0, 64, remote, 0)) != PostStatus.CLOSED) {
+                    if (s == PostStatus.OK) {
+                        id++;
+                    } else {
+                        assertEquals(PostStatus.AGAIN, s, "a post racing with the close");
+                        Thread.onSpinWait();
+                    }
+                }
+                accepted[0] = id;
+            } catch (Throwable t) {
+                errors.add(t);
+            }
+        });
+        CompletionBatch b = new CompletionBatch(256);
+        List<Completion> got = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (got.size() < 2000 && poster.isAlive() && System.nanoTime() < deadline) {
+            int n = queue.poll(b);
+            for (int i = 0; i < n; i++) {
+                got.add(b.get(i).copy());
+            }
+        }
+        assertTrue(got.size() >= 2000, () -> "2,000 writes did not complete within 60 s while a thread posted: " + errors + " " + summary(got));
+        endpoint.close();
+        poster.join(TimeUnit.SECONDS.toMillis(30));
+        assertFalse(poster.isAlive(), "the posting thread did not see CLOSED within 30 s of the close");
+        assertTrue(errors.isEmpty(), () -> "the posting thread failed: " + errors);
+        long rest = accepted[0] - got.size();
+        assertTrue(rest >= 0, () -> got.size() + " completions for " + accepted[0] + " accepted writes: " + summary(got));
+        got.addAll(await((int) rest));
+        Set<Long> ids = new HashSet<>();
+        for (Completion c : got) {
+            assertTrue(c.status() == Status.SUCCESS || c.status() == Status.FLUSHED, () -> "write " + c + " around a close");
+            assertTrue(c.workRequestId() >= 0 && c.workRequestId() < accepted[0] && ids.add(c.workRequestId()),
+                    () -> "write " + c.workRequestId() + " completed twice or was never accepted (" + accepted[0] + " accepted)");
+        }
+        assertGuardsIntact();
+    }
+
+    /**
      * Four threads post on four endpoints sharing one completion queue; every request is
      * accounted for exactly once, by endpoint and work request id. If this fails, check the
      * thread-safety of post and of the completion queue.
