@@ -108,6 +108,30 @@ public abstract class ErrorsTck extends TckBase {
         assertGuardsIntact();
     }
 
+    /**
+     * The other way round, with work in flight: the server closes its accepted endpoint while the
+     * client has 1,000 reads of 64 KiB posted to it. Each read completes exactly once (SUCCESS if
+     * it finished before the close, otherwise an error or FLUSHED), the client's endpoint moves to
+     * ERROR within the provider's peer-failure timeout, and a request posted afterwards is
+     * flushed. If this fails, check how an endpoint handles its peer's disconnect with requests
+     * outstanding.
+     */
+    @Test
+    void err_peerClosesWithReadsInFlight() {
+        require(Capability.RMA_READ);
+        connect();
+        Endpoint server = accepted();
+        int size = (int) Math.min(local.length(), remote.length());
+        int posted = postEach(1000, i -> endpoint.read(i, local, 0, size, remote, 0));
+        server.close();
+        awaitErrorState(endpoint, "the peer's close");
+        List<Completion> c = await(posted);
+        assertEquals(posted, c.stream().map(Completion::workRequestId).distinct().count(), "each read exactly once");
+        assertPostFlushed(endpoint, queue, local, 9999);
+        assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "target of reads");
+        assertGuardsIntact();
+    }
+
     /** Closing the target region with 1,000 operations in flight: one completion each, no crash. If this fails, check the fence. */
     @Test
     void err_closeRegionWith1000InFlight() {
