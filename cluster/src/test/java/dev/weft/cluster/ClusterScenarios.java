@@ -7,13 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -69,10 +73,29 @@ abstract class ClusterScenarios {
         }
     }
 
+    /** Where {@link #port()} starts looking, picked at random per JVM; below {@link #FIRST_EPHEMERAL}. */
+    private static final AtomicInteger NEXT_PORT = new AtomicInteger(20_000 + ThreadLocalRandom.current().nextInt(10_000));
+    /** Linux's default first ephemeral port ({@code /proc/sys/net/ipv4/ip_local_port_range}). */
+    private static final int FIRST_EPHEMERAL = 32_768;
+
+    /**
+     * A loopback port that is free now, for a listener that must be named before it exists (an
+     * interconnect's predetermined address). Taken below the kernel's ephemeral range and never
+     * twice in one JVM: a port from that range (bind to port 0, close, use later) can be handed out
+     * again in the meantime, to a fault proxy's listener or to the local end of an outgoing
+     * connection, and the node's listen then fails with "Address already in use" (seen once in CI).
+     */
     static int port() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int p = NEXT_PORT.getAndUpdate(n -> n + 1 < FIRST_EPHEMERAL ? n + 1 : 20_000);
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p), 1);
+                return p;
+            } catch (BindException inUse) {
+                // taken by another process: try the next one
+            }
         }
+        throw new IOException("no free loopback port between 20000 and " + FIRST_EPHEMERAL + " after 1000 tries");
     }
 
     static void waitFor(BooleanSupplier condition, long millis, String what) throws InterruptedException {

@@ -68,6 +68,7 @@ class TckCatchesBrokenProvidersTest {
         assertEquals("failed", r.get("err_closeEndpointWith1000ReadsInFlight"), r::toString);
         assertEquals("failed", r.get("err_closeFlushesPostedReceives"), r::toString);
         assertEquals("failed", r.get("err_peerSeesTheClose"), r::toString);
+        assertEquals("failed", r.get("err_peerClosesWithReadsInFlight"), r::toString);
     }
 
     @Test
