@@ -4,12 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -24,9 +28,51 @@ class PerfEndToEndTest {
             "\\{\"provider\":\"tcp\",\"op\":\"([a-z-]+)\",\"size\":(\\d+),\"iterations\":(\\d+),\"p50_us\":([0-9.]+),"
                     + "\"p99_us\":([0-9.]+),\"avg_us\":([0-9.]+),\"mb_per_s\":([0-9.]+),\"ops_per_s\":([0-9.]+),\"bandwidth\":(true|false)}");
 
+    private static final Pattern LISTENING = Pattern.compile("weft perf server listening on (\\S+)");
+
+    /** A port with nothing listening on it, for a client that must find no server. */
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
+        }
+    }
+
+    /**
+     * A {@code --once} perf server on a thread, listening on a port the system chose (port 0):
+     * {@link #uri} is the address it printed, with {@code parameters}. A port picked in advance
+     * (bind to 0, close, pass it on) can be taken by another socket before the server binds it.
+     */
+    private record Server(Thread thread, String uri) {
+        static Server start(String parameters, String... extra) throws Exception {
+            CompletableFuture<String> listening = new CompletableFuture<>();
+            OutputStream lines = new OutputStream() {
+                private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+                @Override
+                public synchronized void write(int b) {
+                    if (b != '\n') {
+                        line.write(b);
+                        return;
+                    }
+                    Matcher m = LISTENING.matcher(line.toString(StandardCharsets.UTF_8));
+                    if (m.find()) {
+                        listening.complete(m.group(1));
+                    }
+                    line.reset();
+                }
+            };
+            List<String> argv = new ArrayList<>(List.of("perf", "server", "--uri", "tcp://127.0.0.1:0" + parameters, "--once"));
+            argv.addAll(List.of(extra));
+            Thread thread = new Thread(() -> {
+                int code = Weft.run(argv, new PrintStream(lines, true, StandardCharsets.UTF_8), new PrintStream(OutputStream.nullOutputStream()));
+                listening.completeExceptionally(new AssertionError("the perf server ended with exit code " + code + " before it listened"));
+            });
+            thread.start();
+            return new Server(thread, listening.get(20, TimeUnit.SECONDS) + parameters);
+        }
+
+        void await() throws InterruptedException {
+            thread.join(TimeUnit.SECONDS.toMillis(20));
         }
     }
 
@@ -54,23 +100,10 @@ class PerfEndToEndTest {
             "send,?progress=manual", "fetch-add,?progress=manual"})
     @Timeout(60)
     void everyOperationRunsAndVerifies(String op, String parameters) throws Exception {
-        int port = freePort();
-        String uri = "tcp://127.0.0.1:" + port + (parameters == null ? "" : parameters);
-        Thread server = new Thread(() -> CliTest.weft("perf", "server", "--uri", uri, "--once", "--buffer", "1M"));
-        server.start();
+        Server server = Server.start(parameters == null ? "" : parameters, "--buffer", "1M");
         try {
             String sizes = op.contains("-") ? "8" : "1,8,4096,65536";
-            List<String[]> rows = null;
-            for (int attempt = 0; rows == null; attempt++) {
-                try {
-                    rows = runClient(uri, "--op", op, "--size", sizes);
-                } catch (AssertionError e) {
-                    if (attempt > 50 || !server.isAlive()) {
-                        throw e;
-                    }
-                    Thread.sleep(100); // the server is still starting
-                }
-            }
+            List<String[]> rows = runClient(server.uri(), "--op", op, "--size", sizes);
             assertEquals(sizes.split(",").length, rows.size());
             for (String[] row : rows) {
                 assertEquals(op, row[0]);
@@ -79,23 +112,23 @@ class PerfEndToEndTest {
                 assertTrue(Double.parseDouble(row[7]) > 0, "ops/s");
             }
         } finally {
-            server.join(TimeUnit.SECONDS.toMillis(20));
+            server.await();
         }
     }
 
     @Test
     @Timeout(60)
     void bandwidthModeAndTwoProcesses() throws Exception {
-        int port = freePort();
-        String uri = "tcp://127.0.0.1:" + port;
         String java = ProcessHandle.current().info().command().orElseThrow();
         Process server = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Weft.class.getName(), "perf", "server", "--uri", uri, "--once", "--buffer", "1M", "--wait", "block").redirectErrorStream(true)
+                Weft.class.getName(), "perf", "server", "--uri", "tcp://127.0.0.1:0", "--once", "--buffer", "1M", "--wait", "block").redirectErrorStream(true)
                 .start();
         try {
             BufferedReader reader = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
             String first = reader.readLine();
-            assertTrue(first != null && first.startsWith("weft perf server listening on tcp://127.0.0.1:" + port), first);
+            Matcher listening = LISTENING.matcher(first == null ? "" : first);
+            assertTrue(listening.find() && listening.group(1).startsWith("tcp://127.0.0.1:"), first);
+            String uri = listening.group(1);
             // both sides block in await where they only wait (tcp's default automatic progress serves the target)
             List<String[]> rows = runClient(uri, "--op", "write", "--size", "65536,1M", "--bandwidth", "--window", "16", "--wait", "block");
             assertEquals(2, rows.size());
@@ -116,26 +149,15 @@ class PerfEndToEndTest {
         assertTrue(r.err().contains("127.0.0.1"), r.err());
     }
 
-    /**
-     * Starts a {@code --once} perf server with {@code buffer} bytes and runs {@code weft perf scale}
-     * against it, again while the server is still starting (until {@code settled} holds).
-     */
-    private static CliTest.Result scaleAgainstServer(String buffer, java.util.function.Predicate<CliTest.Result> settled, String... args)
-            throws Exception {
-        String uri = "tcp://127.0.0.1:" + freePort();
-        Thread server = new Thread(() -> CliTest.weft("perf", "server", "--uri", uri, "--once", "--buffer", buffer));
-        server.start();
+    /** Starts a {@code --once} perf server with {@code buffer} bytes and runs {@code weft perf scale} against it. */
+    private static CliTest.Result scaleAgainstServer(String buffer, String... args) throws Exception {
+        Server server = Server.start("", "--buffer", buffer);
         try {
-            List<String> argv = new ArrayList<>(List.of("perf", "scale", "--uri", uri));
+            List<String> argv = new ArrayList<>(List.of("perf", "scale", "--uri", server.uri()));
             argv.addAll(List.of(args));
-            CliTest.Result r = CliTest.weft(argv.toArray(String[]::new));
-            for (int attempt = 0; !settled.test(r) && attempt < 50 && server.isAlive(); attempt++) {
-                Thread.sleep(100); // the server is still starting
-                r = CliTest.weft(argv.toArray(String[]::new));
-            }
-            return r;
+            return CliTest.weft(argv.toArray(String[]::new));
         } finally {
-            server.join(TimeUnit.SECONDS.toMillis(20));
+            server.await();
         }
     }
 
@@ -143,7 +165,7 @@ class PerfEndToEndTest {
     @Test
     @Timeout(120)
     void scaleModeRunsManyEndpointsWithoutErrors() throws Exception {
-        CliTest.Result r = scaleAgainstServer("1M", x -> x.code() == 0, "--local", "tcp://127.0.0.1:0?threads=virtual",
+        CliTest.Result r = scaleAgainstServer("1M", "--local", "tcp://127.0.0.1:0?threads=virtual",
                 "--endpoints", "200", "--window", "2", "--seconds", "2", "--json");
         assertEquals(0, r.code(), r.err() + r.out());
         Matcher m = Pattern.compile("\\{\"provider\":\"tcp\",.*\"endpoints\":200,\"size\":8,\"window\":2,.*\"writes\":(\\d+),"
@@ -156,7 +178,7 @@ class PerfEndToEndTest {
     @Test
     @Timeout(60)
     void scaleModeRefusesATooSmallServerBuffer() throws Exception {
-        CliTest.Result r = scaleAgainstServer("64", x -> x.err().contains("--buffer"), "--endpoints", "100", "--seconds", "1");
+        CliTest.Result r = scaleAgainstServer("64", "--endpoints", "100", "--seconds", "1");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("100 endpoints x 8 bytes need 800 bytes at the server; start it with --buffer 800"), r.err());
     }
