@@ -126,7 +126,7 @@ public abstract class ErrorsTck extends TckBase {
         server.close();
         awaitErrorState(endpoint, "the peer's close");
         List<Completion> c = await(posted);
-        assertEquals(posted, c.stream().map(Completion::workRequestId).distinct().count(), "each read exactly once");
+        assertEachOnce(c, posted);
         assertPostFlushed(endpoint, queue, local, 9999);
         assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "target of reads");
         assertGuardsIntact();
@@ -140,7 +140,7 @@ public abstract class ErrorsTck extends TckBase {
         target.close();
         target.segment().fill(TARGET_FILL);
         List<Completion> c = await(posted);
-        assertEquals(posted, c.stream().map(Completion::workRequestId).distinct().count());
+        assertEachOnce(c, posted);
         assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "memory of a closed region");
         assertGuardsIntact();
     }
@@ -227,13 +227,22 @@ public abstract class ErrorsTck extends TckBase {
         assertEquals(PostStatus.CLOSED, post.apply(5000), "a post after the close");
         List<Completion> c = await(posted);
         assertTrue(c.stream().allMatch(x -> x.status() == Status.SUCCESS || x.status() == Status.FLUSHED), () -> summary(c));
-        assertEquals(posted, c.stream().map(Completion::workRequestId).distinct().count(), "each request exactly once");
+        assertEachOnce(c, posted);
+    }
+
+    /**
+     * The {@code posted} completions that {@link #await(int)} collected name {@code posted} different
+     * requests: none was reported twice (the count alone would not show a duplicate that stands in
+     * for a lost one).
+     */
+    private static void assertEachOnce(List<Completion> c, int posted) {
+        assertEquals(posted, c.stream().map(Completion::workRequestId).distinct().count(), () -> "each request exactly once: " + summary(c));
     }
 
     /** Each of {@code posted} receives completed once, FLUSHED, as a RECEIVE (no message came). */
     private static void assertReceivesFlushedOnce(List<Completion> c, int posted) {
         assertTrue(c.stream().allMatch(x -> x.status() == Status.FLUSHED && x.opcode() == Opcode.RECEIVE),
                 () -> "every receive flushed, as a RECEIVE: " + summary(c));
-        assertEquals(posted, c.stream().map(Completion::workRequestId).distinct().count(), "each receive exactly once");
+        assertEachOnce(c, posted);
     }
 }
