@@ -132,6 +132,68 @@ public abstract class ErrorsTck extends TckBase {
         assertGuardsIntact();
     }
 
+    /**
+     * Closing an endpoint whose sends wait for the peer to post a receive: 100 sends to a server
+     * that posted none, then a close. The first send is answered "receiver not ready" and the rest
+     * queue behind it, so on a device that finishes work as fast as it is posted (rxe) they are
+     * still outstanding at the close, which the other close rules cannot arrange there. Each send
+     * completes exactly once: FLUSHED, RNR_RETRY_EXCEEDED (the first, if its retries ran out), or
+     * SUCCESS where the provider declares {@link dev.weft.Limits#transmitCompletion()}. None of
+     * them arrives later: the server's endpoint moves to ERROR and a receive posted to it then is
+     * flushed, its buffer untouched. If this fails, check close's flush of a send queue that waits
+     * on RNR retries.
+     */
+    @Test
+    void err_closeFlushesSendsAwaitingAReceive() {
+        require(Capability.SEND_RECV);
+        connect();
+        Endpoint server = accepted();
+        int posted = postEach(100, i -> endpoint.send(i, local, 0, 8));
+        assertEquals(100, posted, "the endpoint was opened with 1,024 send slots");
+        endpoint.close();
+        List<Completion> c = await(posted);
+        boolean transmit = info().limits().transmitCompletion();
+        assertTrue(c.stream().allMatch(x -> x.status() == Status.FLUSHED || x.status() == Status.RNR_RETRY_EXCEEDED
+                || (transmit && x.status() == Status.SUCCESS)), () -> "each send FLUSHED or RNR_RETRY_EXCEEDED"
+                + (transmit ? " or SUCCESS (transmit completion)" : "") + ": " + summary(c));
+        assertEachOnce(c, posted);
+        awaitErrorState(server, "the sender's close");
+        assertEquals(PostStatus.OK, server.receive(9999, target, 0, 1024), "an endpoint in ERROR still accepts receives");
+        Completion r = await(serverQueue, 1).get(0);
+        assertEquals(Status.FLUSHED, r.status(), "a receive posted after the sender closed is flushed, not filled: " + r);
+        assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "the receive's buffer");
+        assertGuardsIntact();
+    }
+
+    /**
+     * A receive posted right behind a request that the target rejects, before anything was polled:
+     * the QP may already be in the error state when the receive reaches the device (on rxe the
+     * rejection comes back inside the write's own post), yet the receive completes exactly once,
+     * FLUSHED, as a RECEIVE, and the endpoint ends in ERROR. If this fails, check that receives
+     * posted to a QP the device failed by itself are flushed (docs/provider-verbs.md, "Receives
+     * posted to a failed endpoint").
+     */
+    @Test
+    void err_receivePostedBehindAnError() {
+        connect();
+        assertEquals(PostStatus.OK, endpoint.write(1, local, 0, 8, remote.address(), remote.key() ^ 0x5555));
+        assertEquals(PostStatus.OK, endpoint.receive(2, local, 1024, 1024));
+        List<Completion> c = await(2);
+        assertEachOnce(c, 2);
+        Completion write = c.stream().filter(x -> x.workRequestId() == 1).findFirst().orElseThrow();
+        Completion receive = c.stream().filter(x -> x.workRequestId() == 2).findFirst().orElseThrow();
+        boolean transmit = info().limits().transmitCompletion();
+        assertTrue(write.status() == Status.REMOTE_ACCESS_ERROR
+                        || (transmit && (write.status() == Status.SUCCESS || write.status() == Status.FLUSHED)),
+                () -> "the write with a wrong key completes REMOTE_ACCESS_ERROR (or, where the provider declares transmit"
+                        + " completion, SUCCESS or FLUSHED): " + summary(c));
+        assertEquals(Status.FLUSHED, receive.status(), () -> "the receive behind the error: " + summary(c));
+        assertEquals(Opcode.RECEIVE, receive.opcode(), () -> "the receive behind the error: " + summary(c));
+        awaitErrorState(endpoint, "a rejection at the target");
+        assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "target of the rejected write");
+        assertGuardsIntact();
+    }
+
     /** Closing the target region with 1,000 operations in flight: one completion each, no crash. If this fails, check the fence. */
     @Test
     void err_closeRegionWith1000InFlight() {

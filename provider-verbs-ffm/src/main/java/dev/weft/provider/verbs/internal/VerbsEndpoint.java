@@ -36,6 +36,7 @@ import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A reliable connected endpoint: an {@code rdma_cm_id} with an RC queue pair.
@@ -140,7 +141,9 @@ final class VerbsEndpoint implements Endpoint {
     private volatile long recvHanded;
     private long sendFlushedHere; // send completions made by completeStranded (under the send CQ's poll lock)
     private long sendScan; // every send request below this index has completed (completeStranded's starting point)
-    private long duplicates; // completions dropped as second reports of one request (see owes), under the CQs' poll locks
+    // Completions dropped as second reports of one request (see owes). The send and the receive queue may be two
+    // queues polled by two threads at once, so the count is atomic; it moves only on a duplicate.
+    private final AtomicLong duplicates = new AtomicLong();
     private volatile long failedAtNanos;
     private volatile long lastStateQueryNanos;
     private volatile boolean qpReset;
@@ -414,15 +417,22 @@ final class VerbsEndpoint implements Endpoint {
      * @param cause for {@link #toString()}
      */
     void fail(String cause) {
-        synchronized (nativeLock) {
-            if (released.get()) {
-                return;
+        // Under recvLock: a receive being posted either reaches the QP before the move below (whose flush takes it)
+        // or sees failedAtNanos set and stays with the endpoint (see receive).
+        synchronized (recvLock) {
+            synchronized (nativeLock) {
+                if (released.get()) {
+                    return;
+                }
+                if (state == EndpointState.CONNECTED) {
+                    errorCause = cause;
+                    state = EndpointState.ERROR;
+                }
+                if (failedAtNanos == 0) {
+                    failedAtNanos = System.nanoTime();
+                }
+                Ibv.modifyQpToError(qp, qpAttr);
             }
-            if (state == EndpointState.CONNECTED) {
-                errorCause = cause;
-                state = EndpointState.ERROR;
-            }
-            Ibv.modifyQpToError(qp, qpAttr);
         }
         watchForStranded();
     }
@@ -442,7 +452,10 @@ final class VerbsEndpoint implements Endpoint {
      * device finished the ones it took; and all of them once the QP is in RESET (the device
      * discards a RESET QP's requests without completions). Called by {@code cq} under its poll
      * lock, after it drained the device; checks the QP's state at most every 100 ms, and only a
-     * second after the failure, so that the device flushes what it can first.
+     * second after the failure, so that the device flushes what it can first. While the device
+     * still owes receives on a QP in the error state, each check moves the QP to that state again,
+     * which makes rxe flush receives that entered its queue after its own flush (receives posted
+     * once this endpoint knew of the failure never reach the device; see {@link #fail}).
      *
      * @return how many completions were added to {@code batch}
      */
@@ -461,6 +474,12 @@ final class VerbsEndpoint implements Endpoint {
             lastStateQueryNanos = now;
             synchronized (nativeLock) {
                 qpReset = !released.get() && Ibv.queryQpState(qp, qpAttr, queryInitAttr) == Ibv.QPS_RESET;
+                if (!qpReset && !released.get() && receives && recvDone < recvHanded) {
+                    // Receives that reached the device's queue after its flush (posted while the device failed the QP
+                    // by itself, before this endpoint saw it): rxe flushes its receive queue only when the QP enters
+                    // the error state, so enter it again (error to error is a valid transition; its answer is moot).
+                    int ignored = Ibv.modifyQpToError(qp, qpAttr);
+                }
             }
             if (!qpReset) {
                 return 0;
@@ -535,7 +554,7 @@ final class VerbsEndpoint implements Endpoint {
         if (slot < busy.length && busy[slot]) {
             return true;
         }
-        duplicates++;
+        duplicates.incrementAndGet();
         return false;
     }
 
@@ -812,8 +831,13 @@ final class VerbsEndpoint implements Endpoint {
             int slot = (int) (posted % recvIds.length);
             recvIds[slot] = wrId;
             recvBusy[slot] = true;
-            if (recvHanded != posted) {
+            if (recvHanded != posted || failedAtNanos != 0) {
+                // Once the endpoint failed, receives stay here and completeStranded completes them FLUSHED, in order
+                // after the ones the device holds: a device need not flush a receive posted to a QP that is already
+                // in the error state (rxe's post_recv only fills a queue in user space, and its kernel side
+                // flushes that queue only when the QP enters the error state).
                 recvPosted = posted + 1;
+                recvCq.watchStranded(this);
                 return PostStatus.OK;
             }
             recvWr.set(C.U64, RECV_WR_ID, ((long) index << 32) | 0x8000_0000L | slot);
@@ -828,7 +852,7 @@ final class VerbsEndpoint implements Endpoint {
                 recvPosted = posted + 1;
                 recvHanded = posted + 1;
                 if (failedAtNanos != 0) {
-                    recvCq.watchStranded(this);
+                    recvCq.watchStranded(this); // the device failed while this was posted (completeStranded kicks it)
                 }
                 return PostStatus.OK;
             }
@@ -960,8 +984,9 @@ final class VerbsEndpoint implements Endpoint {
 
     @Override
     public String toString() {
+        long dropped = duplicates.get();
         return "VerbsEndpoint[qp " + qpNum + " to " + (peer == null ? "?" : peer.safeText()) + ", " + state
                 + (errorCause == null ? "" : " (" + errorCause + ")")
-                + (duplicates == 0 ? "" : ", " + duplicates + " duplicate completion(s) from the device dropped") + "]";
+                + (dropped == 0 ? "" : ", " + dropped + " duplicate completion(s) from the device dropped") + "]";
     }
 }

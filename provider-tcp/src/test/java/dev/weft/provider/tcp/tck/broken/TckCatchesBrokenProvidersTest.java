@@ -69,6 +69,8 @@ class TckCatchesBrokenProvidersTest {
         assertEquals("failed", r.get("err_closeFlushesPostedReceives"), r::toString);
         assertEquals("failed", r.get("err_peerSeesTheClose"), r::toString);
         assertEquals("failed", r.get("err_peerClosesWithReadsInFlight"), r::toString);
+        assertEquals("failed", r.get("err_closeFlushesSendsAwaitingAReceive"), r::toString);
+        assertEquals("failed", r.get("err_receivePostedBehindAnError"), r::toString);
     }
 
     @Test
