@@ -15,6 +15,7 @@ import dev.weft.Listener;
 import dev.weft.MemoryRegion;
 import dev.weft.PostStatus;
 import dev.weft.RemoteRegion;
+import dev.weft.Status;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -54,6 +55,8 @@ public final class ConnectionManager implements AutoCloseable {
     static final int INBOX = 64;
     static final int DIRECTORY = 128;
     static final int DIRECTORY_SIZE = CONFIG_SIZE - DIRECTORY;
+    /** How often a torn read of the partner's record is tried before the read counts as failed. */
+    static final int TORN_READS = 3;
     private static final int MAX_CLIENTS = (DIRECTORY_SIZE - 4) / 40;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -130,6 +133,8 @@ public final class ConnectionManager implements AutoCloseable {
     private RemoteRegion partnerConfig;
     private long partnerIncarnation;
     private long wrIds;
+    /** Why the last {@link #rdma} or {@link #readPartner} failed, for the transition's detail. */
+    private String lastProblem = "";
     private volatile long connectedAtNanos;
 
     /**
@@ -227,7 +232,7 @@ public final class ConnectionManager implements AutoCloseable {
                             partnerIncarnation = partner.incarnation();
                             machine.fire(SlamEvent.READ_OK, "partner is in state " + partner.state());
                         } else {
-                            machine.fire(SlamEvent.READ_FAILED, "partner not ready");
+                            machine.fire(SlamEvent.READ_FAILED, "partner not ready: " + lastProblem);
                         }
                     }
                     case ATTEMPTING_WRITE -> {
@@ -242,7 +247,7 @@ public final class ConnectionManager implements AutoCloseable {
                         if (partner != null && partner.incarnation() == partnerIncarnation) {
                             machine.fire(SlamEvent.READ_OK, "partner is in state " + partner.state());
                         } else {
-                            machine.fire(SlamEvent.READ_FAILED, partner == null ? "second read failed" : "partner restarted meanwhile");
+                            machine.fire(SlamEvent.READ_FAILED, partner == null ? "second read failed: " + lastProblem : "partner restarted meanwhile");
                         }
                     }
                     case ATTEMPTING_WRITE_AGAIN -> writeAgainAndWait();
@@ -449,20 +454,45 @@ public final class ConnectionManager implements AutoCloseable {
             endpoint = domain.connect(settings.partnerUri().withRegion(CONFIG_REGION),
                     EndpointConfig.of(queue).withConnectTimeout(settings.operationTimeout()));
         } catch (FabricException e) {
+            lastProblem = e.getMessage();
             return null; // the partner's fabric is not up: "read failed, partner not ready"
         }
         partnerConfig = endpoint.wellKnownRegion().orElse(null);
-        return partnerConfig == null ? null : readPartner();
+        if (partnerConfig == null) {
+            lastProblem = "the partner's listener offers no configuration region";
+            return null;
+        }
+        return readPartner();
     }
 
+    /**
+     * Reads the partner's own record. A record that reads torn (the partner was publishing a new
+     * one; a seqlock reader retries) is read again, up to {@value #TORN_READS} times a millisecond
+     * apart, before the read counts as failed.
+     *
+     * @return the record, or null with {@link #lastProblem} set
+     */
     private ConfigRecord readPartner() {
         if (endpoint == null || partnerConfig == null) {
+            lastProblem = "no endpoint to the partner";
             return null;
         }
-        if (!rdma(endpoint.read(++wrIds, scratch, 0, ConfigRecord.SIZE, partnerConfig, OWN))) {
-            return null;
+        for (int attempt = 1; running; attempt++) {
+            if (!rdma(endpoint.read(++wrIds, scratch, 0, ConfigRecord.SIZE, partnerConfig, OWN))) {
+                return null;
+            }
+            ConfigRecord partner = ConfigRecord.read(scratch.segment(), 0);
+            if (partner != null) {
+                return partner;
+            }
+            if (attempt == TORN_READS) {
+                lastProblem = "the partner's record read torn or corrupt " + TORN_READS + " times";
+                return null;
+            }
+            sleepNanos(1_000_000);
         }
-        return ConfigRecord.read(scratch.segment(), 0);
+        lastProblem = "stopped";
+        return null;
     }
 
     private List<String> readPartnerDirectory(ConfigRecord partner) {
@@ -498,6 +528,7 @@ public final class ConnectionManager implements AutoCloseable {
     /** Waits for the one completion of a posted request; drains stale completions of earlier, timed-out requests. */
     private boolean rdma(PostStatus posted) {
         if (posted != PostStatus.OK) {
+            lastProblem = "the request was refused: " + posted;
             return false;
         }
         long want = wrIds;
@@ -506,13 +537,19 @@ public final class ConnectionManager implements AutoCloseable {
             int n = queue.await(batch, 10, TimeUnit.MILLISECONDS);
             for (int i = 0; i < n; i++) {
                 if (batch.get(i).workRequestId() == want) {
-                    return batch.get(i).status().isSuccess();
+                    Status status = batch.get(i).status();
+                    if (!status.isSuccess()) {
+                        lastProblem = "the request completed " + status;
+                    }
+                    return status.isSuccess();
                 }
             }
             if (System.nanoTime() - deadline > 0) {
+                lastProblem = "no completion within " + settings.operationTimeout().toMillis() + " ms";
                 return false;
             }
         }
+        lastProblem = "stopped";
         return false;
     }
 

@@ -2,8 +2,17 @@ package dev.weft.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weft.Access;
+import dev.weft.Domain;
+import dev.weft.EndpointConfig;
+import dev.weft.Fabric;
+import dev.weft.Fabrics;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
 import dev.weft.cluster.demo.FaultProxy;
+import java.lang.foreign.Arena;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -89,6 +98,36 @@ class ClusterOnTcpTest extends ClusterScenarios {
                     && a.node.managers().get(0).connectedAtNanos() != first, 15_000, "a new session on both sides");
             a.mirror.append("after".getBytes(StandardCharsets.UTF_8));
             waitFor(() -> b.mirror.mirroredUpTo() >= 1, 5000, "the mirror works in the new session");
+        }
+    }
+
+    /**
+     * A partner whose record never reads whole (here: garbage, as a record torn by a publish that
+     * never finishes would read) is never acted on: the read is tried {@value ConnectionManager#TORN_READS}
+     * times, then counts as failed with that reason, and the node does not write to it.
+     */
+    @Test
+    void aPartnerRecordThatNeverReadsWholeIsReadAgainThenAFailedRead() throws Exception {
+        int pa = port();
+        int pb = port();
+        try (Arena arena = Arena.ofShared(); Fabric fake = Fabrics.open(uri(pb) + params())) {
+            Domain domain = fake.openDomain();
+            MemoryRegion config = domain.register(arena.allocate(ConnectionManager.CONFIG_SIZE, 64), Access.LOCAL_WRITE,
+                    Access.REMOTE_READ, Access.REMOTE_WRITE);
+            config.segment().fill((byte) 0x5a);
+            Listener listener = domain.listen(EndpointConfig.of(domain.openCompletionQueue(16)));
+            listener.publish(ConnectionManager.CONFIG_REGION, config);
+            try (Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(pa) + params(), uri(pb))), Duration.ofMillis(500))) {
+                waitFor(() -> timeline.stream().anyMatch(e -> e.text().equals("1:0:ATTEMPTING_READ>WAITING_ON_PARTNER:READ_FAILED")),
+                        5000, "A's first read fails");
+                assertFalse(a.node.connected(), "never connected to a partner it cannot read");
+                Stamped failed = timeline.stream().filter(e -> e.text().endsWith(":READ_FAILED")).findFirst().orElseThrow();
+                assertTrue(failed.detail().contains("torn or corrupt " + ConnectionManager.TORN_READS + " times"), timelineText());
+            }
+            for (long offset = 0; offset < ConnectionManager.CONFIG_SIZE; offset++) {
+                assertEquals((byte) 0x5a, config.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, offset),
+                        "the partner's region is untouched at byte " + offset);
+            }
         }
     }
 }

@@ -46,19 +46,51 @@ abstract class ClusterScenarios {
     long timingSlackMillis() {
         return 0;
     }
-    final List<String> events = new CopyOnWriteArrayList<>();
-    /** The same transitions as {@link #events}, in the same form, each with the {@code System.nanoTime()} it was seen at. */
+    /** Every transition of both nodes' state machines, in the order reported, each with its time. */
     final List<Stamped> timeline = new CopyOnWriteArrayList<>();
 
-    /** @param text a transition as {@link #events} holds it @param nanos when it was reported */
-    record Stamped(String text, long nanos) {
+    /**
+     * @param text a transition as "node:interconnect:from>to:event"
+     * @param nanos the {@code System.nanoTime()} it was reported at
+     * @param detail the state machine's reason for it
+     */
+    record Stamped(String text, long nanos, String detail) {
+    }
+
+    /** @return the transitions of {@link #timeline} without their times, in order */
+    List<String> events() {
+        return timeline.stream().map(Stamped::text).toList();
+    }
+
+    /** @return the timeline for a failure message: each transition with its milliseconds since the first */
+    String timelineText() {
+        if (timeline.isEmpty()) {
+            return "(no transitions)";
+        }
+        long start = timeline.get(0).nanos();
+        StringBuilder text = new StringBuilder();
+        for (Stamped e : timeline) {
+            text.append(String.format("%n  +%d ms %s (%s)", (e.nanos() - start) / 1_000_000, e.text(), e.detail()));
+        }
+        return text.toString();
     }
 
     /** @return the time of the first transition in {@link #timeline} that {@code test} accepts */
     long firstTime(Predicate<String> test, String what) {
         return timeline.stream().filter(e -> test.test(e.text())).findFirst().map(Stamped::nanos)
-                .orElseThrow(() -> new AssertionError("no transition " + what + " in " + events));
+                .orElseThrow(() -> new AssertionError("no transition " + what + " in" + timelineText()));
     }
+
+    /**
+     * @param millis how long forming a session may take on TCP
+     * @return that with twice this provider's slack: forming a session takes several connects and
+     *         RDMA round trips, and a session that meets a race (a torn record, both nodes reading at
+     *         once) goes through Error and a back-off first
+     */
+    long connectMillis(long millis) {
+        return millis + 2 * timingSlackMillis();
+    }
+
     /** @return the heartbeat interval of both nodes (6 missed beats declare the partner failed) */
     Duration heartbeatInterval() {
         return Duration.ofMillis(50);
@@ -76,8 +108,7 @@ abstract class ClusterScenarios {
             node = new ClusterNode(id, interconnects, List.of(heartbeat, mirror), s -> s.withWaitTimeout(wait),
                     (ic, from, event, to, detail) -> {
                         String text = id + ":" + ic + ":" + from + ">" + to + ":" + event;
-                        timeline.add(new Stamped(text, System.nanoTime()));
-                        events.add(text);
+                        timeline.add(new Stamped(text, System.nanoTime(), detail));
                     }, line -> { });
         }
 
@@ -115,11 +146,12 @@ abstract class ClusterScenarios {
         throw new IOException("no free loopback port between 20000 and " + FIRST_EPHEMERAL + " after 1000 tries");
     }
 
-    static void waitFor(BooleanSupplier condition, long millis, String what) throws InterruptedException {
+    /** Waits up to {@code millis} for {@code condition}; on a timeout fails with the state machines' timeline. */
+    void waitFor(BooleanSupplier condition, long millis, String what) throws InterruptedException {
         long deadline = System.nanoTime() + millis * 1_000_000;
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
+                throw new AssertionError("timed out after " + millis + " ms waiting until " + what + "; transitions:" + timelineText());
             }
             Thread.sleep(10);
         }
@@ -152,7 +184,7 @@ abstract class ClusterScenarios {
         int pb = port();
         try (Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(pa) + params(), uri(pb))), Duration.ofSeconds(10));
              Node b = new Node(2, List.of(new ClusterNode.Interconnect(uri(pb) + params(), uri(pa))), Duration.ofSeconds(10))) {
-            waitFor(() -> linked(a) && linked(b), 10_000, "both are connected with client links");
+            waitFor(() -> linked(a) && linked(b), connectMillis(10_000), "both are connected with client links");
             waitFor(() -> a.heartbeat.state() == PartnerState.ALIVE && b.heartbeat.state() == PartnerState.ALIVE, 5000, "heartbeats");
             for (int i = 1; i <= 100; i++) {
                 assertEquals(i, a.mirror.append(("a" + i).getBytes(StandardCharsets.UTF_8)));
@@ -163,7 +195,7 @@ abstract class ClusterScenarios {
             }
             assertEquals(b.node.incarnation(), a.node.managers().get(0).partnerIncarnation());
             assertEquals(a.node.incarnation(), b.node.managers().get(0).partnerIncarnation());
-            assertTrue(events.stream().anyMatch(e -> e.endsWith(">CONNECTED:PARTNER_AT_5") || e.endsWith(">CONNECTED:PARTNER_CONNECTED")));
+            assertTrue(events().stream().anyMatch(e -> e.endsWith(">CONNECTED:PARTNER_AT_5") || e.endsWith(">CONNECTED:PARTNER_CONNECTED")));
         }
     }
 
@@ -177,9 +209,9 @@ abstract class ClusterScenarios {
             Thread.sleep(2000);
             assertEquals(SlamState.WAITING_ON_PARTNER, a.node.managers().get(0).state());
             try (Node b = new Node(2, List.of(new ClusterNode.Interconnect(uri(pb) + params(), uri(pa))), Duration.ofSeconds(20))) {
-                waitFor(() -> linked(a) && linked(b), 10_000, "both connected");
-                assertTrue(events.contains("1:0:WAITING_ON_PARTNER>ATTEMPTING_WRITE_AGAIN:PARTNER_AT_5"), events::toString);
-                assertTrue(events.contains("2:0:ATTEMPTING_READ>ATTEMPTING_WRITE:READ_OK"), events::toString);
+                waitFor(() -> linked(a) && linked(b), connectMillis(10_000), "both connected");
+                assertTrue(events().contains("1:0:WAITING_ON_PARTNER>ATTEMPTING_WRITE_AGAIN:PARTNER_AT_5"), this::timelineText);
+                assertTrue(events().contains("2:0:ATTEMPTING_READ>ATTEMPTING_WRITE:READ_OK"), this::timelineText);
             }
         }
     }
@@ -189,13 +221,13 @@ abstract class ClusterScenarios {
         try (Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(port()) + params(), uri(port()))), Duration.ofMillis(500))) {
             // Reaching state 3 takes a connect attempt to the missing partner, which an emulated guest makes slow
             // (seconds); the timeout under test runs from there.
-            waitFor(() -> events.contains("1:0:WAITING_ON_PARTNER>ERROR:TIMEOUT"), 3000 + 2 * timingSlackMillis(), "state 3 times out");
+            waitFor(() -> events().contains("1:0:WAITING_ON_PARTNER>ERROR:TIMEOUT"), 3000 + 2 * timingSlackMillis(), "state 3 times out");
             long entered = firstTime(e -> e.startsWith("1:0:") && e.contains(">WAITING_ON_PARTNER:"), "into state 3");
             long left = firstTime(e -> e.equals("1:0:WAITING_ON_PARTNER>ERROR:TIMEOUT"), "out of state 3 on the timeout");
             long millis = (left - entered) / 1_000_000;
             assertTrue(millis >= 450 && millis < 1500 + timingSlackMillis(),
-                    "state 3 timed out " + millis + " ms after it was entered (wait timeout 500 ms): " + events);
-            waitFor(() -> events.stream().filter(e -> e.equals("1:0:ERROR>INITIAL:RETRY")).count() >= 2, 5000 + 4 * timingSlackMillis(),
+                    "state 3 timed out " + millis + " ms after it was entered (wait timeout 500 ms):" + timelineText());
+            waitFor(() -> events().stream().filter(e -> e.equals("1:0:ERROR>INITIAL:RETRY")).count() >= 2, 5000 + 4 * timingSlackMillis(),
                     "the retry policy restarts");
             assertEquals(PartnerState.UNKNOWN, a.heartbeat.state(), "no interconnect: unknown, never failed");
         }
@@ -208,15 +240,15 @@ abstract class ClusterScenarios {
         try (Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(pa) + params(), uri(pb))), Duration.ofSeconds(20))) {
             long firstB;
             try (Node b = new Node(2, List.of(new ClusterNode.Interconnect(uri(pb) + params(), uri(pa))), Duration.ofSeconds(20))) {
-                waitFor(() -> linked(a) && linked(b), 10_000, "first session");
+                waitFor(() -> linked(a) && linked(b), connectMillis(10_000), "first session");
                 firstB = b.node.incarnation();
                 a.mirror.append("before".getBytes(StandardCharsets.UTF_8));
             }
             try (Node b2 = new Node(2, List.of(new ClusterNode.Interconnect(uri(pb) + params(), uri(pa))), Duration.ofSeconds(20))) {
                 assertNotEquals(firstB, b2.node.incarnation());
                 waitFor(() -> a.node.managers().get(0).partnerIncarnation() == b2.node.incarnation() && linked(a) && linked(b2),
-                        15_000, "A connects to the new incarnation");
-                assertTrue(events.stream().anyMatch(e -> e.startsWith("1:0:CONNECTED>ERROR")), "the old session was dropped");
+                        connectMillis(15_000), "A connects to the new incarnation");
+                assertTrue(events().stream().anyMatch(e -> e.startsWith("1:0:CONNECTED>ERROR")), "the old session was dropped");
                 a.mirror.append("after".getBytes(StandardCharsets.UTF_8));
                 assertEquals(2, b2.mirror.mirroredUpTo());
                 assertEquals(1, a.heartbeat.activeInterconnect() + 1, "one session, on interconnect 0");
@@ -234,7 +266,7 @@ abstract class ClusterScenarios {
         int pb = port();
         try (Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(pa) + params(), uri(pb))), Duration.ofSeconds(10));
              Node b = new Node(2, List.of(new ClusterNode.Interconnect(uri(pb) + params(), uri(pa))), Duration.ofSeconds(10))) {
-            waitFor(() -> a.heartbeat.state() == PartnerState.ALIVE, 10_000, "heartbeats");
+            waitFor(() -> a.heartbeat.state() == PartnerState.ALIVE, connectMillis(10_000), "heartbeats");
             b.heartbeat.pauseSending(true);
             long t0 = System.nanoTime();
             waitFor(() -> a.heartbeat.state() == PartnerState.FAILED, 5000, "A declares B failed");

@@ -428,20 +428,23 @@ final class VerbsEndpoint implements Endpoint {
                     errorCause = cause;
                     state = EndpointState.ERROR;
                 }
-                if (failedAtNanos == 0) {
-                    failedAtNanos = System.nanoTime();
-                }
+                markFailed();
                 Ibv.modifyQpToError(qp, qpAttr);
             }
         }
         watchForStranded();
     }
 
-    /** From now on the completion queues check for requests the device will never complete. */
-    private void watchForStranded() {
+    /** Records when the endpoint learned of its failure, once: the stranded check's grace runs from then. */
+    private void markFailed() {
         if (failedAtNanos == 0) {
             failedAtNanos = System.nanoTime();
         }
+    }
+
+    /** From now on the completion queues check for requests the device will never complete. */
+    private void watchForStranded() {
+        markFailed();
         sendCq.watchStranded(this);
         recvCq.watchStranded(this);
     }
