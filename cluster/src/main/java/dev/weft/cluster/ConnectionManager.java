@@ -133,7 +133,7 @@ public final class ConnectionManager implements AutoCloseable {
     private RemoteRegion partnerConfig;
     private long partnerIncarnation;
     private long wrIds;
-    /** Why the last {@link #rdma} or {@link #readPartner} failed, for the transition's detail. */
+    /** Why the last {@link #rdma}, {@link #readPartner} or {@link #writeInbox} failed, for the transition's detail (manager thread only). */
     private String lastProblem = "";
     private volatile long connectedAtNanos;
 
@@ -237,8 +237,11 @@ public final class ConnectionManager implements AutoCloseable {
                     }
                     case ATTEMPTING_WRITE -> {
                         publish(SlamState.ATTEMPTING_WRITE, partnerIncarnation, 0);
-                        machine.fire(writeInbox(SlamState.ATTEMPTING_WRITE, 0) ? SlamEvent.WRITE_OK : SlamEvent.WRITE_FAILED,
-                                "wrote our state into the partner's region");
+                        if (writeInbox(SlamState.ATTEMPTING_WRITE, 0)) {
+                            machine.fire(SlamEvent.WRITE_OK, "wrote our state into the partner's region");
+                        } else {
+                            machine.fire(SlamEvent.WRITE_FAILED, "writing our state into the partner's region failed: " + lastProblem);
+                        }
                     }
                     case WAITING_ON_PARTNER -> waitOnPartner();
                     case ATTEMPTING_READ_AGAIN -> {
@@ -316,7 +319,7 @@ public final class ConnectionManager implements AutoCloseable {
             return;
         }
         if (!writeInbox(SlamState.ATTEMPTING_WRITE_AGAIN, 0)) {
-            machine.fire(SlamEvent.WRITE_FAILED, "second write failed");
+            machine.fire(SlamEvent.WRITE_FAILED, "second write failed: " + lastProblem);
             return;
         }
         long deadline = System.nanoTime() + settings.waitTimeout().toNanos();
@@ -345,12 +348,12 @@ public final class ConnectionManager implements AutoCloseable {
         connectedAtNanos = System.nanoTime();
         publish(SlamState.CONNECTED, partnerIncarnation, 0);
         if (!writeInbox(SlamState.CONNECTED, 0)) {
-            machine.fire(SlamEvent.WRITE_FAILED, "could not tell the partner we are connected");
+            machine.fire(SlamEvent.WRITE_FAILED, "could not tell the partner we are connected: " + lastProblem);
             return;
         }
         ConfigRecord partner = readPartner();
         if (partner == null || partner.incarnation() != partnerIncarnation) {
-            machine.fire(SlamEvent.READ_FAILED, partner == null ? "lost the partner" : "the partner restarted");
+            machine.fire(SlamEvent.READ_FAILED, partner == null ? "lost the partner: " + lastProblem : "the partner restarted");
             return;
         }
         List<String> partnerClients = readPartnerDirectory(partner);
@@ -371,7 +374,7 @@ public final class ConnectionManager implements AutoCloseable {
         }
         publish(SlamState.CONNECTED, partnerIncarnation, ConfigRecord.FLAG_READY);
         if (!writeInbox(SlamState.CONNECTED, ConfigRecord.FLAG_READY)) {
-            machine.fire(SlamEvent.WRITE_FAILED, "could not alert the partner that we are ready");
+            machine.fire(SlamEvent.WRITE_FAILED, "could not alert the partner that we are ready: " + lastProblem);
             return;
         }
         boolean announced = false;
@@ -391,7 +394,7 @@ public final class ConnectionManager implements AutoCloseable {
             }
             partner = readPartner();
             if (partner == null) {
-                machine.fire(SlamEvent.READ_FAILED, "reading the partner's record failed: interconnect down");
+                machine.fire(SlamEvent.READ_FAILED, "reading the partner's record failed (interconnect down?): " + lastProblem);
                 return;
             }
             if (partner.incarnation() != partnerIncarnation) {
@@ -518,6 +521,7 @@ public final class ConnectionManager implements AutoCloseable {
 
     private boolean writeInbox(SlamState state, int flags) {
         if (endpoint == null || partnerConfig == null) {
+            lastProblem = "no endpoint to the partner";
             return false;
         }
         new ConfigRecord(state, settings.nodeId(), settings.incarnation(), 0, partnerIncarnation, flags, directoryCrc())
