@@ -25,8 +25,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -260,12 +262,20 @@ public abstract class TckBase {
         return Long.getLong("weft.tck.completionWaitSeconds", 45);
     }
 
-    /** The first and last few completions of a long list, so a failure message stays readable. */
+    /**
+     * A long list of completions made readable for a failure message: how many there are of each
+     * status, then the first and last five.
+     */
     static String summary(List<Completion> got) {
         if (got.size() <= 10) {
             return got.toString();
         }
-        return got.subList(0, 5) + " ... (" + (got.size() - 10) + " more) ... " + got.subList(got.size() - 5, got.size());
+        Map<Status, Long> counts = new EnumMap<>(Status.class);
+        for (Completion c : got) {
+            counts.merge(c.status(), 1L, Long::sum);
+        }
+        return got.size() + " completions " + counts + ": " + got.subList(0, 5) + " ... (" + (got.size() - 10) + " more) ... "
+                + got.subList(got.size() - 5, got.size());
     }
 
     /**
