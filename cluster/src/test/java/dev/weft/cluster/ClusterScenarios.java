@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The cluster scenarios of issue 7 with two nodes in one JVM, for any provider: a subclass says
  * how to name a local access point and which fabric parameters to use. Runs on TCP
- * ({@link ClusterOnTcpTest}) and on verbs over Soft-RoCE ({@link ClusterOnRxeTest}).
+ * ({@link ClusterOnTcpTest}) and on verbs over Soft-RoCE ({@link ClusterOnRxeTest}) and
+ * Soft-iWARP ({@link ClusterOnSiwTest}). Every transition of both nodes is kept in
+ * {@link #timeline} with its time and reason; a wait that times out prints it.
  */
 @Timeout(90)
 abstract class ClusterScenarios {
