@@ -744,9 +744,20 @@ final class VerbsEndpoint implements Endpoint {
         }
     }
 
-    /** @return the post status for a driver's non-zero answer to post_send or post_recv */
-    private static PostStatus refused(int rc) {
-        return rc == Errno.ENOMEM || rc == Errno.EAGAIN ? PostStatus.AGAIN : PostStatus.INVALID;
+    /**
+     * Maps a driver's non-zero answer to post_send or post_recv. Drivers disagree on its sign:
+     * libibverbs documents a positive errno and rxe returns one, but siw returns {@code -ENOMEM}
+     * when the ring slot it would fill is still marked in use. That happens for a moment after a
+     * completion was polled: siw's kernel side marks the completion valid before it recycles the
+     * request's slot, so a post right behind that poll can find the slot busy (seen in CI as an
+     * INVALID answer in the middle of a write stream, {@code conc_closeWhilePosting} on siw).
+     *
+     * @param rc the driver's answer, not 0
+     * @return AGAIN for a full queue (ENOMEM or EAGAIN, either sign), INVALID for anything else
+     */
+    static PostStatus refused(int rc) {
+        int errno = Math.abs(rc);
+        return errno == Errno.ENOMEM || errno == Errno.EAGAIN ? PostStatus.AGAIN : PostStatus.INVALID;
     }
 
     /** @return whether posting must answer CLOSED; the caller holds the queue's lock, so the native memory stays alive */
