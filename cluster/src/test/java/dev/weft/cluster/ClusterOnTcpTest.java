@@ -13,6 +13,7 @@ import dev.weft.Listener;
 import dev.weft.MemoryRegion;
 import dev.weft.cluster.demo.FaultProxy;
 import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -118,14 +119,13 @@ class ClusterOnTcpTest extends ClusterScenarios {
             Listener listener = domain.listen(EndpointConfig.of(domain.openCompletionQueue(16)));
             listener.publish(ConnectionManager.CONFIG_REGION, config);
             try (Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(pa) + params(), uri(pb))), Duration.ofMillis(500))) {
-                waitFor(() -> timeline.stream().anyMatch(e -> e.text().equals("1:0:ATTEMPTING_READ>WAITING_ON_PARTNER:READ_FAILED")),
-                        5000, "A's first read fails");
+                waitFor(() -> events().contains("1:0:ATTEMPTING_READ>WAITING_ON_PARTNER:READ_FAILED"), 5000, "A's first read fails");
                 assertFalse(a.node.connected(), "never connected to a partner it cannot read");
                 Stamped failed = timeline.stream().filter(e -> e.text().endsWith(":READ_FAILED")).findFirst().orElseThrow();
                 assertTrue(failed.detail().contains("torn or corrupt " + ConnectionManager.TORN_READS + " times"), timelineText());
             }
             for (long offset = 0; offset < ConnectionManager.CONFIG_SIZE; offset++) {
-                assertEquals((byte) 0x5a, config.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, offset),
+                assertEquals((byte) 0x5a, config.segment().get(ValueLayout.JAVA_BYTE, offset),
                         "the partner's region is untouched at byte " + offset);
             }
         }

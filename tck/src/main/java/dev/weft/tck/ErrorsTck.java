@@ -140,9 +140,9 @@ public abstract class ErrorsTck extends TckBase {
      * completes exactly once: FLUSHED, RNR_RETRY_EXCEEDED (the first, if its retries ran out), or
      * SUCCESS where the provider declares {@link dev.weft.Limits#transmitCompletion()}; and in
      * posted order, so no send behind a flushed one was sent (rxe flushes all 100, siw sends the
-     * first ones into the peer's socket and flushes the rest). None of them arrives later: the server's endpoint moves to ERROR and a receive posted to it then is
-     * flushed, its buffer untouched. If this fails, check close's flush of a send queue that waits
-     * on RNR retries.
+     * first ones into the peer's socket and flushes the rest). None of them arrives later: the
+     * server's endpoint moves to ERROR and a receive posted to it then is flushed, its buffer
+     * untouched. If this fails, check close's flush of a send queue that waits on RNR retries.
      */
     @Test
     void err_closeFlushesSendsAwaitingAReceive() {
