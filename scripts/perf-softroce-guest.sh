@@ -72,10 +72,11 @@ stop_server() {
 # 1.5-2x its usual figure (the emulator or the host, not the tool: perftest has it too), which
 # makes that round's ratio meaningless: a round where either tool's figure exceeds 1.3x that
 # tool's median over all rounds is marked "disturbed" and left out of the headline median (the
-# median of all rounds is printed beside it).
+# median of all rounds is printed beside it). WEFT_PERF_OPS="read" (or "write") runs one
+# operation's rounds only.
 pairs=${WEFT_PERF_PAIRS:-0}
 if [ "$pairs" -gt 0 ]; then
-  for op in write read; do
+  for op in ${WEFT_PERF_OPS:-write read}; do
     : >/tmp/rounds.$op
     for r in $(seq 1 "$pairs"); do
       start_server

@@ -4,7 +4,8 @@
 # once and runs scripts/perf-softroce-guest.sh inside it (weft perf over verbs on the device,
 # then perftest on the same device). Needs the packages of `./weft testbed info` plus perftest.
 # WEFT_PERF_PAIRS=N: N rounds alternating weft and perftest at 8 B instead of the table, with the
-# median of the round ratios (the testbed's speed drifts between runs by more than 10 %).
+# median of the round ratios (the testbed's speed drifts between runs by more than 10 %);
+# WEFT_PERF_OPS="read" limits the rounds to one operation.
 set -eu
 cd "$(dirname "$0")/.."
 device=${1:-rxe}
@@ -20,4 +21,4 @@ esac
 WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 ./weft testbed exec --device "$device" --timeout 1500 -- \
   env WEFT_PERF_DEVICE="${device}0" ${WEFT_PERF_ITERATIONS:+WEFT_PERF_ITERATIONS=$WEFT_PERF_ITERATIONS} \
   ${WEFT_PERF_WARMUP:+WEFT_PERF_WARMUP=$WEFT_PERF_WARMUP} ${WEFT_PERF_SIZES:+WEFT_PERF_SIZES=$WEFT_PERF_SIZES} \
-  ${WEFT_PERF_PAIRS:+WEFT_PERF_PAIRS=$WEFT_PERF_PAIRS} sh scripts/perf-softroce-guest.sh
+  ${WEFT_PERF_PAIRS:+WEFT_PERF_PAIRS=$WEFT_PERF_PAIRS} ${WEFT_PERF_OPS:+WEFT_PERF_OPS="$WEFT_PERF_OPS"} sh scripts/perf-softroce-guest.sh

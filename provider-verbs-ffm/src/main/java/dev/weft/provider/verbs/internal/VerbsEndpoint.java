@@ -105,11 +105,15 @@ final class VerbsEndpoint implements Endpoint {
     private final MemorySegment recvWr;
     private final MemorySegment recvSges;
     // The QP and the work requests as addresses, for the hot downcalls (see Ibv.POST_SEND), and where post_send and
-    // post_recv store the failed request: valid while the endpoint is not released.
+    // post_recv store the first request the driver did not take (one cell each: the two post under different
+    // locks); see deviceKept. Valid while the endpoint is not released.
     private final long qpAddress;
     private final long sendWrAddress;
     private final long recvWrAddress;
-    private final long badWrAddress;
+    private final MemorySegment badSendWr;
+    private final MemorySegment badRecvWr;
+    private final long badSendWrAddress;
+    private final long badRecvWrAddress;
     private final MemorySegment qpAttr;
     private final MemorySegment queryInitAttr;
 
@@ -209,7 +213,12 @@ final class VerbsEndpoint implements Endpoint {
         this.qpAddress = qp.address();
         this.sendWrAddress = sendWr.address();
         this.recvWrAddress = recvWr.address();
-        this.badWrAddress = arena.allocate(C.PTR).address();
+        this.badSendWr = arena.allocate(C.PTR);
+        this.badRecvWr = arena.allocate(C.PTR);
+        badSendWr.set(C.U64, 0, sendWrAddress); // a driver that fails without naming a request names ours
+        badRecvWr.set(C.U64, 0, recvWrAddress);
+        this.badSendWrAddress = badSendWr.address();
+        this.badRecvWrAddress = badRecvWr.address();
         this.qpAttr = arena.allocate(IBV_QP_ATTR);
         this.queryInitAttr = arena.allocate(IBV_QP_INIT_ATTR);
         this.sendIds = new long[config.sendQueueDepth()];
@@ -695,7 +704,7 @@ final class VerbsEndpoint implements Endpoint {
                 && (ibvOpcode == Ibv.WR_SEND || ibvOpcode == Ibv.WR_RDMA_WRITE || ibvOpcode == Ibv.WR_RDMA_WRITE_WITH_IMM);
         sendWr.set(C.INT, SEND_FLAGS, Ibv.SEND_SIGNALED | (inline ? Ibv.SEND_INLINE : 0));
         int rc = postSendDowncall();
-        if (rc == 0) {
+        if (rc == 0 || deviceKept(badSendWr)) {
             sendPosted = posted + 1;
             sendHanded = posted + 1;
             if (failedAtNanos != 0) {
@@ -738,7 +747,7 @@ final class VerbsEndpoint implements Endpoint {
     /** Posts {@link #sendWr} as filled; the caller holds {@link #sendLock}. @return the driver's answer, 0 or an errno */
     private int postSendDowncall() {
         try {
-            return (int) Ibv.POST_SEND.invokeExact(postSendFn, qpAddress, sendWrAddress, badWrAddress);
+            return (int) Ibv.POST_SEND.invokeExact(postSendFn, qpAddress, sendWrAddress, badSendWrAddress);
         } catch (Throwable t) {
             throw new IllegalStateException("post_send failed", t);
         }
@@ -758,6 +767,27 @@ final class VerbsEndpoint implements Endpoint {
     static PostStatus refused(int rc) {
         int errno = Math.abs(rc);
         return errno == Errno.ENOMEM || errno == Errno.EAGAIN ? PostStatus.AGAIN : PostStatus.INVALID;
+    }
+
+    /**
+     * Whether a post the driver refused still left its request with the device. A driver that
+     * refuses a post points {@code bad_wr} at the first request it did not take, which for Weft's
+     * single-request posts is the request itself; a {@code NULL} there says the driver took every
+     * request and failed afterwards. The soft devices' user libraries do this (rdma-core
+     * {@code providers/siw} and {@code providers/rxe}): they write the request into the ring they
+     * share with the kernel, then ring the kernel's doorbell with {@code write(2)}, and when the
+     * kernel refuses the doorbell (siw: {@code ENOTCONN} while the QP changes state, e.g. to the
+     * error state) they answer its error with {@code bad_wr} NULL. The request is then in the ring
+     * and completes like any other (flushed once the QP is in the error state), so it counts as
+     * posted: answering it refused would free its slot for the next request, and the device's
+     * completion for the first would be reported as the second's.
+     *
+     * @param badWr the cell the driver was given as {@code bad_wr}; it holds the request's address
+     *              until a driver writes it (rxe writes NULL at the start of every post, siw of every send)
+     * @return whether the cell is NULL
+     */
+    static boolean deviceKept(MemorySegment badWr) {
+        return badWr.get(C.U64, 0) == 0L;
     }
 
     /** @return whether posting must answer CLOSED; the caller holds the queue's lock, so the native memory stays alive */
@@ -858,11 +888,11 @@ final class VerbsEndpoint implements Endpoint {
             recvWr.set(C.INT, RECV_NUM_SGE, sges);
             int rc;
             try {
-                rc = (int) Ibv.POST_RECV.invokeExact(postRecvFn, qpAddress, recvWrAddress, badWrAddress);
+                rc = (int) Ibv.POST_RECV.invokeExact(postRecvFn, qpAddress, recvWrAddress, badRecvWrAddress);
             } catch (Throwable t) {
                 throw new IllegalStateException("post_recv failed", t);
             }
-            if (rc == 0) {
+            if (rc == 0 || deviceKept(badRecvWr)) {
                 recvPosted = posted + 1;
                 recvHanded = posted + 1;
                 if (failedAtNanos != 0) {
