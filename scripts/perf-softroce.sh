@@ -13,6 +13,12 @@ case "$device" in
   rxe|siw) ;;
   *) echo "usage: scripts/perf-softroce.sh [rxe|siw]" >&2; exit 2 ;;
 esac
+for op in ${WEFT_PERF_OPS:-}; do
+  case "$op" in
+    read|write) ;;
+    *) echo "WEFT_PERF_OPS: unknown operation '$op'; use read, write or \"write read\"" >&2; exit 2 ;;
+  esac
+done
 ./weft testbed info >/dev/null
 # Both sides spin on their own CPU: run the guest CPUs on two host threads (multi-threaded TCG).
 # In this mode a guest JVM whose threads move between CPUs can die in freshly compiled code; the
