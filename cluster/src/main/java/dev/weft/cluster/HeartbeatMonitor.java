@@ -2,14 +2,16 @@ package dev.weft.cluster;
 
 import dev.weft.CompletionBatch;
 import dev.weft.EndpointState;
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
 import dev.weft.PostStatus;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 
 /**
@@ -19,10 +21,16 @@ import java.util.function.BiConsumer;
  *
  * <ul>
  * <li>heartbeats arrive → {@link PartnerState#ALIVE};</li>
- * <li>no heartbeat for {@code missed} intervals while an interconnect is up →
- *     {@link PartnerState#FAILED} (the callback decides on takeover);</li>
+ * <li>no heartbeat in {@code missed} consecutive checks (one per interval, so at least
+ *     {@code missed} intervals) while an interconnect is up → {@link PartnerState#FAILED} (the
+ *     callback decides on takeover);</li>
  * <li>no interconnect up → {@link PartnerState#UNKNOWN}, never FAILED.</li>
  * </ul>
+ *
+ * An interconnect lost on this node restarts the count (the partner's heartbeats on it were lost
+ * too, and the partner needs a write timeout to fail over), and a stall of this node's own thread
+ * counts as one check: neither a cut link nor a paused JVM is mistaken for a failed partner. The
+ * rule is {@link PartnerWatch}.
  *
  * Thread-safe; owns one daemon thread while started.
  */
@@ -35,7 +43,9 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment inbound = arena.allocate(64, 64);
     private final MemorySegment outbound = arena.allocate(64, 64);
-    private final CopyOnWriteArrayList<ClientLink> links = new CopyOnWriteArrayList<>();
+    private final LinkList links = new LinkList();
+    /** Links removed because their interconnect failed or ended; read by the verdict rule. */
+    private final AtomicLong linksLost = new AtomicLong();
     private final Thread thread;
     private volatile boolean running = true;
     private volatile boolean paused;
@@ -44,10 +54,17 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
 
     /**
      * @param interval time between heartbeats
-     * @param missed heartbeats missed (with an interconnect up) before the partner is declared failed
+     * @param missed consecutive checks without a heartbeat (with an interconnect up) before the
+     *        partner is declared failed
      * @param onChange called on every change of {@link #state()} with a reason
+     * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT} if the interval is not positive or
+     *         {@code missed} is below 1
      */
     public HeartbeatMonitor(Duration interval, int missed, BiConsumer<PartnerState, String> onChange) {
+        if (interval.isNegative() || interval.isZero() || missed < 1) {
+            throw new FabricException(ErrorCode.INVALID_ARGUMENT, "a heartbeat monitor needs a positive interval and at least 1 missed"
+                    + " heartbeat before it declares the partner failed, got interval " + interval + " and missed " + missed);
+        }
         this.interval = interval;
         this.missed = missed;
         this.onChange = onChange;
@@ -76,7 +93,7 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
 
     @Override
     public void linkDown(ClientLink link) {
-        links.remove(link);
+        lose(link);
     }
 
     /** @return the partner's state as this monitor sees it */
@@ -96,7 +113,7 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
 
     /** @return the interconnect the last heartbeat went over, -1 if none is up */
     public int activeInterconnect() {
-        ClientLink first = links.isEmpty() ? null : links.get(0);
+        ClientLink first = links.first();
         return first == null ? -1 : first.interconnect();
     }
 
@@ -111,24 +128,15 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
 
     private void run() {
         CompletionBatch batch = new CompletionBatch(16);
-        long lastSeen = received();
-        long lastChange = System.nanoTime();
+        PartnerWatch watch = new PartnerWatch(interval.toNanos(), missed, received(), System.nanoTime());
         while (running) {
             if (!paused) {
                 beat(batch);
             }
-            long now = System.nanoTime();
-            long seen = received();
-            if (seen != lastSeen) {
-                lastSeen = seen;
-                lastChange = now;
-                change(PartnerState.ALIVE, "heartbeat " + seen + " arrived");
-            } else if (links.isEmpty()) {
-                lastChange = now;
-                change(PartnerState.UNKNOWN, "no interconnect reaches the partner");
-            } else if (now - lastChange > interval.toNanos() * missed && state != PartnerState.FAILED) {
-                change(PartnerState.FAILED, "no heartbeat for " + TimeUnit.NANOSECONDS.toMillis(now - lastChange)
-                        + " ms while interconnect " + links.get(0).interconnect() + " is up");
+            PartnerState next = watch.check(received(), !links.isEmpty(), linksLost.get(), System.nanoTime());
+            if (next != state) {
+                state = next;
+                onChange.accept(next, watch.reason());
             }
             try {
                 Thread.sleep(interval);
@@ -139,9 +147,9 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
     }
 
     private void beat(CompletionBatch batch) {
-        for (ClientLink link : links) {
+        for (ClientLink link : links.snapshot()) {
             if (link.endpoint().state() != EndpointState.CONNECTED) {
-                links.remove(link);
+                lose(link);
                 continue;
             }
             long next;
@@ -158,14 +166,13 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
                 }
                 return;
             }
-            links.remove(link); // this interconnect failed: fail over to the next one
+            lose(link); // this interconnect failed: fail over to the next one
         }
     }
 
-    private void change(PartnerState next, String why) {
-        if (state != next) {
-            state = next;
-            onChange.accept(next, why);
+    private void lose(ClientLink link) {
+        if (links.remove(link)) {
+            linksLost.incrementAndGet();
         }
     }
 

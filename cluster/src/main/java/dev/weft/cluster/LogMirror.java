@@ -9,7 +9,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,7 +40,7 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     private final MemorySegment mirror;
     private final MemorySegment outbound;
     private final byte[][] log;
-    private final CopyOnWriteArrayList<ClientLink> links = new CopyOnWriteArrayList<>();
+    private final LinkList links = new LinkList();
     private final CompletionBatch batch = new CompletionBatch(16);
     private long appended;
     private long confirmed;
@@ -102,7 +101,7 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
         log[(int) (seq % capacity)] = record.clone();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (confirmed < seq) {
-            ClientLink link = links.isEmpty() ? null : links.get(0);
+            ClientLink link = links.first();
             if (link == null) {
                 if (System.nanoTime() - deadline > 0) {
                     throw new FabricException(ErrorCode.TIMEOUT, "record " + seq + " could not be mirrored: no interconnect reaches the partner");

@@ -62,8 +62,8 @@ class ClusterOnRxeTest extends ClusterOnSoftDevice {
             assertMirrored(b, written);
             waitFor(() -> a.node.managers().get(0).state() != SlamState.CONNECTED, 10_000, "interconnect 0 is declared down");
             assertEquals(SlamState.CONNECTED, a.node.managers().get(1).state(), "interconnect 1 carries on");
-            assertFalse(a.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + a.states);
-            assertFalse(b.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + b.states);
+            assertFalse(a.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + a.verdicts);
+            assertFalse(b.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + b.verdicts);
             // No rejoin is asserted here: on this kernel rxe0 itself never answers an rdma_cm request
             // again after its port flapped with traffic in flight, even between fresh processes
             // (scripts/rxe-port-flap.sh shows it with rping alone). Rejoining is tested on TCP

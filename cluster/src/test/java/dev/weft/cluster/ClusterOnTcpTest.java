@@ -59,8 +59,8 @@ class ClusterOnTcpTest extends ClusterScenarios {
             assertMirrored(b, written);
             waitFor(() -> a.node.managers().get(0).state() != SlamState.CONNECTED, 5000, "interconnect 0 is declared down");
             Thread.sleep(600);
-            assertFalse(a.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + a.states);
-            assertFalse(b.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + b.states);
+            assertFalse(a.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + a.verdicts);
+            assertFalse(b.states.contains(PartnerState.FAILED), "a cut interconnect is not a failed partner: " + b.verdicts);
             // recovered: interconnect 0 rejoins by its own state machine, within a wait timeout plus a back-off
             // (two nodes that both wait in state 3 meet once one of them times out and reads again)
             toB0.mode(FaultProxy.Mode.FORWARD);
@@ -72,7 +72,7 @@ class ClusterOnTcpTest extends ClusterScenarios {
                 p.mode(FaultProxy.Mode.DROP);
             }
             waitFor(() -> a.heartbeat.state() == PartnerState.UNKNOWN, 10_000, "unknown with every interconnect down");
-            assertFalse(a.states.contains(PartnerState.FAILED), a.states::toString);
+            assertFalse(a.states.contains(PartnerState.FAILED), a.verdicts::toString);
         }
     }
 

@@ -103,10 +103,15 @@ abstract class ClusterScenarios {
         final HeartbeatMonitor heartbeat;
         final LogMirror mirror = new LogMirror(256, Duration.ofSeconds(10));
         final List<PartnerState> states = new CopyOnWriteArrayList<>();
+        /** Each of {@link #states} with the monitor's reason, for failure messages. */
+        final List<String> verdicts = new CopyOnWriteArrayList<>();
         final ClusterNode node;
 
         Node(long id, List<ClusterNode.Interconnect> interconnects, Duration wait) {
-            heartbeat = new HeartbeatMonitor(heartbeatInterval(), 6, (s, why) -> states.add(s));
+            heartbeat = new HeartbeatMonitor(heartbeatInterval(), 6, (s, why) -> {
+                verdicts.add(s + " (" + why + ")");
+                states.add(s);
+            });
             node = new ClusterNode(id, interconnects, List.of(heartbeat, mirror), s -> s.withWaitTimeout(wait),
                     (ic, from, event, to, detail) -> {
                         String text = id + ":" + ic + ":" + from + ">" + to + ":" + event;

@@ -1,0 +1,70 @@
+package dev.weft.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The clients' failover list: order, identity, snapshots that stay as they were. */
+class LinkListTest {
+    private static ClientLink link(int interconnect) {
+        return new ClientLink(interconnect, null, null, null, null, null);
+    }
+
+    @Test
+    void theFirstLinkIsUsedUntilItIsRemoved() {
+        LinkList list = new LinkList();
+        assertTrue(list.isEmpty());
+        assertNull(list.first());
+        ClientLink zero = link(0);
+        ClientLink one = link(1);
+        list.add(zero);
+        list.add(one);
+        assertSame(zero, list.first());
+        assertTrue(list.remove(zero));
+        assertSame(one, list.first());
+        assertFalse(list.remove(zero), "a link is removed once");
+        assertTrue(list.remove(one));
+        assertTrue(list.isEmpty());
+        assertNull(list.first());
+    }
+
+    /** Two links with equal components are still two links: a session's link is never mistaken for an older one. */
+    @Test
+    void removalIsByIdentityNotByRecordEquality() {
+        LinkList list = new LinkList();
+        ClientLink older = link(0);
+        ClientLink newer = link(0);
+        assertEquals(older, newer);
+        list.add(older);
+        list.add(newer);
+        assertTrue(list.remove(newer));
+        assertArrayEquals(new ClientLink[] {older}, list.snapshot());
+        assertFalse(list.remove(link(0)), "an equal link that was never added removes nothing");
+        assertSame(older, list.first());
+    }
+
+    @Test
+    void aSnapshotStaysAsItWasWhileTheListChanges() {
+        LinkList list = new LinkList();
+        ClientLink zero = link(0);
+        ClientLink one = link(1);
+        ClientLink two = link(2);
+        list.add(zero);
+        list.add(one);
+        list.add(two);
+        ClientLink[] before = list.snapshot();
+        list.remove(one);
+        list.add(link(3));
+        assertArrayEquals(new ClientLink[] {zero, one, two}, before);
+        assertEquals(3, list.snapshot().length);
+        assertSame(two, list.snapshot()[1]);
+        list.clear();
+        assertTrue(list.isEmpty());
+        assertEquals(3, before.length);
+    }
+}
