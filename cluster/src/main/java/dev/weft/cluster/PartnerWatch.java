@@ -64,11 +64,11 @@ final class PartnerWatch {
         if (seen != lastSeen) {
             lastSeen = seen;
             restart(now);
-            return verdict(PartnerState.ALIVE, "heartbeat " + seen + " arrived");
+            return state == PartnerState.ALIVE ? state : change(PartnerState.ALIVE, "heartbeat " + seen + " arrived");
         }
         if (!linksUp) {
             restart(now);
-            return verdict(PartnerState.UNKNOWN, "no interconnect reaches the partner");
+            return state == PartnerState.UNKNOWN ? state : change(PartnerState.UNKNOWN, "no interconnect reaches the partner");
         }
         if (lostOne) {
             restart(now); // the partner fails over as well: give it a whole window on the next interconnect
@@ -76,8 +76,8 @@ final class PartnerWatch {
         }
         quietChecks++;
         long quiet = now - quietSince;
-        if (quietChecks >= missed && quiet >= intervalNanos * missed) {
-            return verdict(PartnerState.FAILED, "no heartbeat in " + quietChecks + " checks over "
+        if (quietChecks >= missed && quiet >= intervalNanos * missed && state != PartnerState.FAILED) {
+            return change(PartnerState.FAILED, "no heartbeat in " + quietChecks + " checks over "
                     + TimeUnit.NANOSECONDS.toMillis(quiet) + " ms with an interconnect up");
         }
         return state;
@@ -93,11 +93,10 @@ final class PartnerWatch {
         quietChecks = 0;
     }
 
-    private PartnerState verdict(PartnerState next, String why) {
-        if (next != state) {
-            state = next;
-            reason = why;
-        }
+    /** Moves to a new state; the callers build the reason only for a change, not on every check. */
+    private PartnerState change(PartnerState next, String why) {
+        state = next;
+        reason = why;
         return state;
     }
 }
