@@ -6,6 +6,8 @@
 # WEFT_PERF_PAIRS=N: N rounds alternating weft and perftest at 8 B instead of the table, with the
 # median of the round ratios (the testbed's speed drifts between runs by more than 10 %);
 # WEFT_PERF_OPS="read" limits the rounds to one operation.
+# WEFT_PERF_FLOOR=N (rxe only): N rounds of 8 B reads through Weft's API and through the bare downcalls in one JVM,
+# between two ib_read_lat runs (scripts/perf-softroce-floor-guest.sh; needs provider-softroce's compiled tests).
 set -eu
 cd "$(dirname "$0")/.."
 device=${1:-rxe}
@@ -19,7 +21,20 @@ for op in ${WEFT_PERF_OPS:-}; do
     *) echo "WEFT_PERF_OPS: unknown operation '$op'; use read, write or \"write read\"" >&2; exit 2 ;;
   esac
 done
+if [ -n "${WEFT_PERF_FLOOR:-}" ]; then
+  case "$WEFT_PERF_FLOOR" in
+    *[!0-9]*|0) echo "WEFT_PERF_FLOOR: a number of rounds (1 or more), not '$WEFT_PERF_FLOOR'" >&2; exit 2 ;;
+  esac
+  [ "$device" = rxe ] || { echo "WEFT_PERF_FLOOR measures on rxe only" >&2; exit 2; }
+  [ -f provider-softroce/target/test-classes/dev/weft/provider/softroce/perf/ReadFloorMain.class ] \
+    || { echo "WEFT_PERF_FLOOR needs provider-softroce's compiled tests: ./mvnw -B install -DskipTests" >&2; exit 2; }
+fi
 ./weft testbed info >/dev/null
+if [ -n "${WEFT_PERF_FLOOR:-}" ]; then
+  WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 exec ./weft testbed exec --device rxe --timeout 1500 -- \
+    env WEFT_PERF_FLOOR="$WEFT_PERF_FLOOR" ${WEFT_PERF_ITERATIONS:+WEFT_PERF_ITERATIONS=$WEFT_PERF_ITERATIONS} \
+    ${WEFT_PERF_WARMUP:+WEFT_PERF_WARMUP=$WEFT_PERF_WARMUP} sh scripts/perf-softroce-floor-guest.sh
+fi
 # Both sides spin on their own CPU: run the guest CPUs on two host threads (multi-threaded TCG).
 # In this mode a guest JVM whose threads move between CPUs can die in freshly compiled code; the
 # guest script pins each process to one CPU, which has avoided it so far. Should it happen, the
