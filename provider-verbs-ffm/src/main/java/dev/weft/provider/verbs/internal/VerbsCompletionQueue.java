@@ -167,11 +167,18 @@ final class VerbsCompletionQueue implements CompletionQueue {
                 if (!endpoint.owes(receive, slot)) {
                     continue; // a second report of a request that already completed (siw flushing a queued read): reported once
                 }
-                int flags = wcs.get(C.INT, base + WC_FLAGS);
-                boolean imm = (flags & Ibv.WC_WITH_IMM) != 0;
-                endpoint.complete(receive, slot, wcs.get(C.INT, base + STATUS),
-                        wcs.get(C.INT, base + OPCODE), wcs.get(C.INT, base + BYTE_LEN), imm ? Integer.reverseBytes(wcs.get(C.INT, base + IMM)) : 0,
-                        imm, wcs.get(C.INT, base + VENDOR_ERR), batch.next());
+                // Only the fields the completion needs are read: every native read is a checked access, which an
+                // emulated CPU pays for per read. vendor_err is valid for a failed request only; a send-side
+                // completion takes its opcode and length from the endpoint's slot and never carries immediate data.
+                int ibvStatus = wcs.get(C.INT, base + STATUS);
+                int vendorErr = ibvStatus == Ibv.WC_SUCCESS ? 0 : wcs.get(C.INT, base + VENDOR_ERR);
+                if (receive) {
+                    boolean imm = (wcs.get(C.INT, base + WC_FLAGS) & Ibv.WC_WITH_IMM) != 0;
+                    endpoint.complete(true, slot, ibvStatus, wcs.get(C.INT, base + OPCODE), wcs.get(C.INT, base + BYTE_LEN),
+                            imm ? Integer.reverseBytes(wcs.get(C.INT, base + IMM)) : 0, imm, vendorErr, batch.next());
+                } else {
+                    endpoint.complete(false, slot, ibvStatus, 0, 0, 0, false, vendorErr, batch.next());
+                }
                 total++;
             }
             if (n < want) {

@@ -824,7 +824,9 @@ final class VerbsEndpoint implements Endpoint {
             }
             sendWr.set(C.U64, RDMA_ADDR, remoteAddress);
             sendWr.set(C.INT, RDMA_RKEY, (int) remoteKey);
-            sendWr.set(C.INT, SEND_IMM, Integer.reverseBytes(immediate));
+            if (ibvOpcode == Ibv.WR_RDMA_WRITE_WITH_IMM) {
+                sendWr.set(C.INT, SEND_IMM, Integer.reverseBytes(immediate)); // the device reads it for this opcode only
+            }
             return gatherAndPostLocked(wrId, opcode, ibvOpcode, local, localOffset, length, list);
         }
     }

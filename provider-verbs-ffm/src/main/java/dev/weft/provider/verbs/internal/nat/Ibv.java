@@ -103,6 +103,8 @@ public final class Ibv {
     public static final int QPS_ERR = 6;
     /** {@code IBV_QPS_RESET}: a QP in this state discards its work requests without completions. */
     public static final int QPS_RESET = 0;
+    /** {@code IBV_WC_SUCCESS}. */
+    public static final int WC_SUCCESS = 0;
     /** {@code IBV_WC_WR_FLUSH_ERR}. */
     public static final int WC_WR_FLUSH_ERR = 5;
     /** {@code IBV_QP_STATE}. */
