@@ -238,6 +238,8 @@ public final class ReadFloorMain {
         }
     }
 
+    // weftTimed and rawTimed are two copies of one loop on purpose: each compiles with its own body inlined. A single
+    // loop given the body as a parameter would see both bodies, and the JIT would call them through a shared site.
     private long[] weftTimed(int n, long[] lat) {
         long previous = System.nanoTime();
         for (int i = 0; i < n; i++) {
