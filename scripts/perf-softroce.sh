@@ -6,8 +6,8 @@
 # WEFT_PERF_PAIRS=N: N rounds alternating weft and perftest at 8 B instead of the table, with the
 # median of the round ratios (the testbed's speed drifts between runs by more than 10 %);
 # WEFT_PERF_OPS="read" limits the rounds to one operation.
-# WEFT_PERF_FLOOR=N (rxe only): N rounds of 8 B reads through Weft's API and through the bare downcalls in one JVM,
-# between two ib_read_lat runs (scripts/perf-softroce-floor-guest.sh; needs provider-softroce's compiled tests).
+# WEFT_PERF_FLOOR=N (rxe only): N rounds of 8 B reads through Weft's API, through the bare downcalls in the same JVM
+# and with ib_read_lat, in rotating order (scripts/perf-softroce-floor-guest.sh; needs provider-softroce's compiled tests).
 set -eu
 cd "$(dirname "$0")/.."
 device=${1:-rxe}
