@@ -12,6 +12,7 @@ import dev.weft.provider.verbs.internal.nat.C;
 import dev.weft.provider.verbs.internal.nat.FdWaiter;
 import dev.weft.provider.verbs.internal.nat.Ibv;
 import dev.weft.provider.verbs.internal.nat.Native;
+import dev.weft.provider.verbs.internal.nat.Raw;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Set;
@@ -153,8 +154,8 @@ final class VerbsCompletionQueue implements CompletionQueue {
                 break;
             }
             for (int i = 0; i < n; i++) {
-                long base = i * WC_SIZE;
-                long wrId = wcs.get(C.U64, base + WR_ID);
+                long base = wcsAddress + i * WC_SIZE; // read through Raw: this queue's memory, alive under pollLock while open
+                long wrId = Raw.getLong(base + WR_ID);
                 if ((wrId & 0xFFFF_FFFFL) == VerbsEndpoint.NUDGE_WR) {
                     continue; // the provider's own request (VerbsEndpoint.nudge), failed or flushed: nothing to report
                 }
@@ -167,15 +168,15 @@ final class VerbsCompletionQueue implements CompletionQueue {
                 if (!endpoint.owes(receive, slot)) {
                     continue; // a second report of a request that already completed (siw flushing a queued read): reported once
                 }
-                // Only the fields the completion needs are read: every native read is a checked access, which an
-                // emulated CPU pays for per read. vendor_err is valid for a failed request only; a send-side
+                // Only the fields the completion needs are read: every read is an instruction, which an emulated CPU
+                // pays for one by one. vendor_err is valid for a failed request only; a send-side
                 // completion takes its opcode and length from the endpoint's slot and never carries immediate data.
-                int ibvStatus = wcs.get(C.INT, base + STATUS);
-                int vendorErr = ibvStatus == Ibv.WC_SUCCESS ? 0 : wcs.get(C.INT, base + VENDOR_ERR);
+                int ibvStatus = Raw.getInt(base + STATUS);
+                int vendorErr = ibvStatus == Ibv.WC_SUCCESS ? 0 : Raw.getInt(base + VENDOR_ERR);
                 if (receive) {
-                    boolean imm = (wcs.get(C.INT, base + WC_FLAGS) & Ibv.WC_WITH_IMM) != 0;
-                    endpoint.complete(true, slot, ibvStatus, wcs.get(C.INT, base + OPCODE), wcs.get(C.INT, base + BYTE_LEN),
-                            imm ? Integer.reverseBytes(wcs.get(C.INT, base + IMM)) : 0, imm, vendorErr, batch.next());
+                    boolean imm = (Raw.getInt(base + WC_FLAGS) & Ibv.WC_WITH_IMM) != 0;
+                    endpoint.complete(true, slot, ibvStatus, Raw.getInt(base + OPCODE), Raw.getInt(base + BYTE_LEN),
+                            imm ? Integer.reverseBytes(Raw.getInt(base + IMM)) : 0, imm, vendorErr, batch.next());
                 } else {
                     endpoint.complete(false, slot, ibvStatus, 0, 0, 0, false, vendorErr, batch.next());
                 }

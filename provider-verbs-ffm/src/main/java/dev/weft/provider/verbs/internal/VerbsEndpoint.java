@@ -26,6 +26,7 @@ import dev.weft.Status;
 import dev.weft.provider.verbs.internal.nat.C;
 import dev.weft.provider.verbs.internal.nat.Errno;
 import dev.weft.provider.verbs.internal.nat.Ibv;
+import dev.weft.provider.verbs.internal.nat.Raw;
 import dev.weft.provider.verbs.internal.nat.RdmaCm;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -86,6 +87,10 @@ final class VerbsEndpoint implements Endpoint {
      */
     static final long NUDGE_WR = 0x7fff_ffffL;
     private static final int NOT_OK = -1;
+    // states of a ring slot (see sendSlots)
+    private static final long FREE = 0;
+    private static final long RECEIVE_BUSY = 1;
+    private static final long SEND_BUSY = 1L << 40;
 
     private final VerbsDomain domain;
     private final VerbsFabric fabric;
@@ -100,16 +105,14 @@ final class VerbsEndpoint implements Endpoint {
     private final MemorySegment postRecvFn;
     private final int maxSge;
     private final int inlineMax;
-    private final MemorySegment sendWr;
-    private final MemorySegment sendSges;
-    private final MemorySegment recvWr;
-    private final MemorySegment recvSges;
-    // The QP and the work requests as addresses, for the hot downcalls (see Ibv.POST_SEND), and where post_send and
-    // post_recv store the first request the driver did not take (one cell each: the two post under different
-    // locks); see deviceKept. Valid while the endpoint is not released.
+    // The QP, the work requests and their gather lists as addresses, for the hot downcalls (see Ibv.POST_SEND) and the
+    // data path's writes (see Raw); and where post_send and post_recv store the first request the driver did not take
+    // (one cell each: the two post under different locks), see deviceKept. Valid while the endpoint is not released.
     private final long qpAddress;
     private final long sendWrAddress;
     private final long recvWrAddress;
+    private final long sendSgesAddress;
+    private final long recvSgesAddress;
     private final MemorySegment badSendWr;
     private final MemorySegment badRecvWr;
     private final long badSendWrAddress;
@@ -120,19 +123,19 @@ final class VerbsEndpoint implements Endpoint {
     private final Object sendLock = new Object();
     private final Object recvLock = new Object();
     private final Object nativeLock = new Object();
-    private final long[] sendIds;
-    private final byte[] sendOps;
-    private final int[] sendLengths;
-    // A send slot is busy from post to completion. Devices may complete the send queue out of posted order (siw
-    // completes a write when it is transmitted and a read when its response arrives), so a slot is reused only once
-    // its own request completed, not merely once as many requests completed as the ring holds.
-    private final boolean[] sendBusy;
+    // The rings of outstanding requests, one pair of longs per slot in one array, so that a post and its completion
+    // touch one object: at 2 * slot the application's work request id, at 2 * slot + 1 the slot's state, 0 while
+    // the slot is free (see sendState). A send slot is busy from post to completion. Devices may complete the send
+    // queue out of posted order (siw completes a write when it is transmitted and a read when its response arrives),
+    // so a slot is reused only once its own request completed, not merely once as many requests completed as the
+    // ring holds. A receive slot is busy the same way: a completion for a slot that is not busy is a second report
+    // of a request that already completed, and is dropped (see owes).
+    private final long[] sendSlots;
+    private final int sendRing;
     private volatile long sendPosted;
     private volatile long sendDone;
-    private final long[] recvIds;
-    // A receive slot is busy from post to completion, like a send slot: a completion for a slot that is not busy is
-    // a second report of a request that already completed, and is dropped (see owes).
-    private final boolean[] recvBusy;
+    private final long[] recvSlots;
+    private final int recvRing;
     private volatile long recvPosted;
     private volatile long recvDone;
     // Stranded requests: a device may leave a failed QP in a state where it neither flushes nor accepts work (siw
@@ -206,13 +209,15 @@ final class VerbsEndpoint implements Endpoint {
         this.qpNum = Integer.toUnsignedLong(qp.get(C.INT, offset(IBV_QP, "qp_num")));
         this.postSendFn = Device.opsPointer(device.context(), "post_send");
         this.postRecvFn = Device.opsPointer(device.context(), "post_recv");
-        this.sendWr = arena.allocate(IBV_SEND_WR);
-        this.sendSges = arena.allocate(IBV_SGE, maxSge);
-        this.recvWr = arena.allocate(IBV_RECV_WR);
-        this.recvSges = arena.allocate(IBV_SGE, maxSge);
+        MemorySegment sendWr = arena.allocate(IBV_SEND_WR);
+        MemorySegment sendSges = arena.allocate(IBV_SGE, maxSge);
+        MemorySegment recvWr = arena.allocate(IBV_RECV_WR);
+        MemorySegment recvSges = arena.allocate(IBV_SGE, maxSge);
         this.qpAddress = qp.address();
         this.sendWrAddress = sendWr.address();
         this.recvWrAddress = recvWr.address();
+        this.sendSgesAddress = sendSges.address();
+        this.recvSgesAddress = recvSges.address();
         this.badSendWr = arena.allocate(C.PTR);
         this.badRecvWr = arena.allocate(C.PTR);
         badSendWr.set(C.U64, 0, sendWrAddress); // a driver that fails without naming a request names ours
@@ -221,12 +226,10 @@ final class VerbsEndpoint implements Endpoint {
         this.badRecvWrAddress = badRecvWr.address();
         this.qpAttr = arena.allocate(IBV_QP_ATTR);
         this.queryInitAttr = arena.allocate(IBV_QP_INIT_ATTR);
-        this.sendIds = new long[config.sendQueueDepth()];
-        this.sendOps = new byte[config.sendQueueDepth()];
-        this.sendLengths = new int[config.sendQueueDepth()];
-        this.sendBusy = new boolean[config.sendQueueDepth()];
-        this.recvIds = new long[config.receiveQueueDepth()];
-        this.recvBusy = new boolean[config.receiveQueueDepth()];
+        this.sendRing = config.sendQueueDepth();
+        this.sendSlots = new long[2 * sendRing];
+        this.recvRing = config.receiveQueueDepth();
+        this.recvSlots = new long[2 * recvRing];
         sendWr.set(C.PTR, SEND_SG_LIST, sendSges);
         recvWr.set(C.PTR, RECV_SG_LIST, recvSges);
         int slot;
@@ -499,7 +502,7 @@ final class VerbsEndpoint implements Endpoint {
         }
         int n = sends ? completeStrandedSends(batch) : 0;
         while (receives && !batch.isFull() && recvDone < recvPosted && (qpReset || recvDone >= recvHanded)) {
-            complete(true, (int) (recvDone % recvIds.length), Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
+            complete(true, (int) (recvDone % recvRing), Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
             n++;
         }
         return n;
@@ -514,9 +517,9 @@ final class VerbsEndpoint implements Endpoint {
     private int completeStrandedSends(dev.weft.CompletionBatch batch) {
         int n = 0;
         long posted = sendPosted;
-        for (long i = Math.max(sendScan, posted - sendIds.length); i < posted && !batch.isFull(); i++) {
-            int slot = (int) (i % sendIds.length);
-            if (sendBusy[slot]) {
+        for (long i = Math.max(sendScan, posted - sendRing); i < posted && !batch.isFull(); i++) {
+            int slot = (int) (i % sendRing);
+            if (sendSlots[2 * slot + 1] != FREE) {
                 if (!qpReset && i < sendHanded) {
                     break;
                 }
@@ -562,8 +565,8 @@ final class VerbsEndpoint implements Endpoint {
      * a completion queue's poll, under its lock.
      */
     boolean owes(boolean receive, int slot) {
-        boolean[] busy = receive ? recvBusy : sendBusy;
-        if (slot < busy.length && busy[slot]) {
+        long[] slots = receive ? recvSlots : sendSlots;
+        if (slot >= 0 && slot < slots.length / 2 && slots[2 * slot + 1] != FREE) {
             return true;
         }
         duplicates.incrementAndGet();
@@ -581,16 +584,17 @@ final class VerbsEndpoint implements Endpoint {
         Opcode opcode;
         int bytes;
         if (receive) {
-            wrId = recvIds[slot];
-            recvBusy[slot] = false;
+            wrId = recvSlots[2 * slot];
+            recvSlots[2 * slot + 1] = FREE;
             opcode = ibvOpcode == Ibv.WC_RECV_RDMA_WITH_IMM && status == Status.SUCCESS ? Opcode.RECEIVE_WRITE_WITH_IMMEDIATE : Opcode.RECEIVE;
             bytes = byteLen;
             recvDone = recvDone + 1;
         } else {
-            wrId = sendIds[slot];
-            opcode = OPCODES[sendOps[slot]];
-            bytes = sendLengths[slot];
-            sendBusy[slot] = false;
+            wrId = sendSlots[2 * slot];
+            long sent = sendSlots[2 * slot + 1];
+            opcode = OPCODES[(int) (sent >>> 32) & 0xff];
+            bytes = (int) sent;
+            sendSlots[2 * slot + 1] = FREE;
             sendDone = sendDone + 1; // volatile write after the slot is freed: a poster that sees it sees the slot free
         }
         if (status != Status.SUCCESS) {
@@ -632,12 +636,15 @@ final class VerbsEndpoint implements Endpoint {
 
     // ---------------------------------------------------------------- data path
 
-    private int fillOne(MemorySegment sges, MemoryRegion region, long offset, int length) {
-        return fillAt(sges, 0, region, offset, length);
+    // The gather lists and work requests are written through Raw: the caller holds the queue's lock and checked that
+    // the endpoint is not released, which frees them under the same lock.
+
+    private int fillOne(long sges, MemoryRegion region, long offset, int length) {
+        return fillAt(sges, region, offset, length);
     }
 
-    /** Writes one {@code ibv_sge} at {@code base}; returns 1, 0 for an empty range, or {@link #NOT_OK}. */
-    private int fillAt(MemorySegment sges, long base, MemoryRegion region, long offset, int length) {
+    /** Writes one {@code ibv_sge} at address {@code sge}; returns 1, 0 for an empty range, or {@link #NOT_OK}. */
+    private int fillAt(long sge, MemoryRegion region, long offset, int length) {
         if (!(region instanceof VerbsMemoryRegion r) || r.verbsDomain() != domain) {
             return NOT_OK;
         }
@@ -650,20 +657,20 @@ final class VerbsEndpoint implements Endpoint {
         if (length == 0) {
             return 0;
         }
-        sges.set(C.U64, base + SGE_ADDR, r.segment().address() + offset);
-        sges.set(C.INT, base + SGE_LENGTH, length);
-        sges.set(C.INT, base + SGE_LKEY, r.lkey());
+        Raw.putLong(sge + SGE_ADDR, r.remoteAddress() + offset);
+        Raw.putInt(sge + SGE_LENGTH, length);
+        Raw.putInt(sge + SGE_LKEY, r.lkey());
         return 1;
     }
 
-    private int fillList(MemorySegment sges, ScatterGatherList list) {
+    private int fillList(long sges, ScatterGatherList list) {
         int n = list.size();
         if (n > maxSge) {
             return NOT_OK;
         }
         int k = 0;
         for (int i = 0; i < n; i++) {
-            int rc = fillAt(sges, k * SGE_SIZE, list.region(i), list.offset(i), list.length(i));
+            int rc = fillAt(sges + k * SGE_SIZE, list.region(i), list.offset(i), list.length(i));
             if (rc < 0) {
                 return rc;
             }
@@ -672,37 +679,40 @@ final class VerbsEndpoint implements Endpoint {
         return k;
     }
 
+    /** @return the state of a busy send slot: never {@link #FREE}, the opcode's ordinal in bits 32..39, the length below */
+    private static long sendState(Opcode opcode, int length) {
+        return SEND_BUSY | (long) opcode.ordinal() << 32 | Integer.toUnsignedLong(length);
+    }
+
     private static boolean badKey(long key) {
         return key < 0 || key > 0xFFFF_FFFFL;
     }
 
     /**
-     * Posts the send work request prepared in {@link #sendWr}; the caller holds {@link #sendLock}
+     * Posts the send work request prepared at {@link #sendWrAddress}; the caller holds {@link #sendLock}
      * and has checked {@link #closedForPosting()} (close and release take the same lock).
      */
     private PostStatus postSendLocked(long wrId, Opcode opcode, int ibvOpcode, int sges, int length) {
         long posted = sendPosted;
-        if (posted - sendDone >= sendIds.length) {
+        if (posted - sendDone >= sendRing) {
             return PostStatus.AGAIN;
         }
-        int slot = (int) (posted % sendIds.length);
-        if (sendBusy[slot]) {
+        int slot = (int) (posted % sendRing);
+        if (sendSlots[2 * slot + 1] != FREE) {
             return PostStatus.AGAIN; // the request a ring's length back has not completed yet (out-of-order completion)
         }
-        sendBusy[slot] = true;
-        sendIds[slot] = wrId;
-        sendOps[slot] = (byte) opcode.ordinal();
-        sendLengths[slot] = length;
+        sendSlots[2 * slot] = wrId;
+        sendSlots[2 * slot + 1] = sendState(opcode, length);
         if (sendHanded != posted) {
             sendPosted = posted + 1;
             return PostStatus.OK; // the device refused an earlier one: completed FLUSHED by completeStranded, in order
         }
-        sendWr.set(C.U64, SEND_WR_ID, ((long) index << 32) | slot);
-        sendWr.set(C.INT, SEND_NUM_SGE, sges);
-        sendWr.set(C.INT, SEND_OPCODE, ibvOpcode);
+        Raw.putLong(sendWrAddress + SEND_WR_ID, ((long) index << 32) | slot);
+        Raw.putInt(sendWrAddress + SEND_NUM_SGE, sges);
+        Raw.putInt(sendWrAddress + SEND_OPCODE, ibvOpcode);
         boolean inline = length > 0 && length <= inlineMax
                 && (ibvOpcode == Ibv.WR_SEND || ibvOpcode == Ibv.WR_RDMA_WRITE || ibvOpcode == Ibv.WR_RDMA_WRITE_WITH_IMM);
-        sendWr.set(C.INT, SEND_FLAGS, Ibv.SEND_SIGNALED | (inline ? Ibv.SEND_INLINE : 0));
+        Raw.putInt(sendWrAddress + SEND_FLAGS, Ibv.SEND_SIGNALED | (inline ? Ibv.SEND_INLINE : 0));
         int rc = postSendDowncall();
         if (rc == 0 || deviceKept(badSendWr)) {
             sendPosted = posted + 1;
@@ -718,7 +728,7 @@ final class VerbsEndpoint implements Endpoint {
             sendCq.watchStranded(this);
             return PostStatus.OK;
         }
-        sendBusy[slot] = false;
+        sendSlots[2 * slot + 1] = FREE;
         return refused(rc);
     }
 
@@ -734,17 +744,17 @@ final class VerbsEndpoint implements Endpoint {
             if (released.get() || state != EndpointState.CONNECTED) {
                 return;
             }
-            sendWr.set(C.U64, SEND_WR_ID, ((long) index << 32) | NUDGE_WR);
-            sendWr.set(C.INT, SEND_NUM_SGE, 0);
-            sendWr.set(C.INT, SEND_OPCODE, Ibv.WR_RDMA_WRITE);
-            sendWr.set(C.INT, SEND_FLAGS, 0);
-            sendWr.set(C.U64, RDMA_ADDR, 0L);
-            sendWr.set(C.INT, RDMA_RKEY, 0);
+            Raw.putLong(sendWrAddress + SEND_WR_ID, ((long) index << 32) | NUDGE_WR);
+            Raw.putInt(sendWrAddress + SEND_NUM_SGE, 0);
+            Raw.putInt(sendWrAddress + SEND_OPCODE, Ibv.WR_RDMA_WRITE);
+            Raw.putInt(sendWrAddress + SEND_FLAGS, 0);
+            Raw.putLong(sendWrAddress + RDMA_ADDR, 0L);
+            Raw.putInt(sendWrAddress + RDMA_RKEY, 0);
             int ignored = postSendDowncall();
         }
     }
 
-    /** Posts {@link #sendWr} as filled; the caller holds {@link #sendLock}. @return the driver's answer, 0 or an errno */
+    /** Posts the send work request as filled; the caller holds {@link #sendLock}. @return the driver's answer, 0 or an errno */
     private int postSendDowncall() {
         try {
             return (int) Ibv.POST_SEND.invokeExact(postSendFn, qpAddress, sendWrAddress, badSendWrAddress);
@@ -802,7 +812,7 @@ final class VerbsEndpoint implements Endpoint {
      */
     private PostStatus gatherAndPostLocked(long wrId, Opcode opcode, int ibvOpcode, MemoryRegion local, long localOffset, int length,
                                            ScatterGatherList list) {
-        int sges = list == null ? fillOne(sendSges, local, localOffset, length) : fillList(sendSges, list);
+        int sges = list == null ? fillOne(sendSgesAddress, local, localOffset, length) : fillList(sendSgesAddress, list);
         if (sges < 0) {
             return PostStatus.INVALID;
         }
@@ -822,10 +832,10 @@ final class VerbsEndpoint implements Endpoint {
             if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
-            sendWr.set(C.U64, RDMA_ADDR, remoteAddress);
-            sendWr.set(C.INT, RDMA_RKEY, (int) remoteKey);
+            Raw.putLong(sendWrAddress + RDMA_ADDR, remoteAddress);
+            Raw.putInt(sendWrAddress + RDMA_RKEY, (int) remoteKey);
             if (ibvOpcode == Ibv.WR_RDMA_WRITE_WITH_IMM) {
-                sendWr.set(C.INT, SEND_IMM, Integer.reverseBytes(immediate)); // the device reads it for this opcode only
+                Raw.putInt(sendWrAddress + SEND_IMM, Integer.reverseBytes(immediate)); // the device reads it for this opcode only
             }
             return gatherAndPostLocked(wrId, opcode, ibvOpcode, local, localOffset, length, list);
         }
@@ -840,14 +850,14 @@ final class VerbsEndpoint implements Endpoint {
             if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
-            int sges = fillOne(sendSges, result, resultOffset, 8);
+            int sges = fillOne(sendSgesAddress, result, resultOffset, 8);
             if (sges < 0) {
                 return PostStatus.INVALID;
             }
-            sendWr.set(C.U64, ATOMIC_ADDR, remoteAddress);
-            sendWr.set(C.U64, ATOMIC_COMPARE_ADD, compareAdd);
-            sendWr.set(C.U64, ATOMIC_SWAP, swap);
-            sendWr.set(C.INT, ATOMIC_RKEY, (int) remoteKey);
+            Raw.putLong(sendWrAddress + ATOMIC_ADDR, remoteAddress);
+            Raw.putLong(sendWrAddress + ATOMIC_COMPARE_ADD, compareAdd);
+            Raw.putLong(sendWrAddress + ATOMIC_SWAP, swap);
+            Raw.putInt(sendWrAddress + ATOMIC_RKEY, (int) remoteKey);
             return postSendLocked(wrId, opcode, ibvOpcode, sges, 8);
         }
     }
@@ -866,17 +876,17 @@ final class VerbsEndpoint implements Endpoint {
             if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
-            int sges = list == null ? fillOne(recvSges, local, localOffset, length) : fillList(recvSges, list);
+            int sges = list == null ? fillOne(recvSgesAddress, local, localOffset, length) : fillList(recvSgesAddress, list);
             if (sges < 0) {
                 return PostStatus.INVALID;
             }
             long posted = recvPosted;
-            if (posted - recvDone >= recvIds.length) {
+            if (posted - recvDone >= recvRing) {
                 return PostStatus.AGAIN;
             }
-            int slot = (int) (posted % recvIds.length);
-            recvIds[slot] = wrId;
-            recvBusy[slot] = true;
+            int slot = (int) (posted % recvRing);
+            recvSlots[2 * slot] = wrId;
+            recvSlots[2 * slot + 1] = RECEIVE_BUSY;
             if (recvHanded != posted || failedAtNanos != 0) {
                 // Once the endpoint failed, receives stay here and completeStranded completes them FLUSHED, in order
                 // after the ones the device holds: a device need not flush a receive posted to a QP that is already
@@ -886,8 +896,8 @@ final class VerbsEndpoint implements Endpoint {
                 recvCq.watchStranded(this);
                 return PostStatus.OK;
             }
-            recvWr.set(C.U64, RECV_WR_ID, ((long) index << 32) | 0x8000_0000L | slot);
-            recvWr.set(C.INT, RECV_NUM_SGE, sges);
+            Raw.putLong(recvWrAddress + RECV_WR_ID, ((long) index << 32) | 0x8000_0000L | slot);
+            Raw.putInt(recvWrAddress + RECV_NUM_SGE, sges);
             int rc;
             try {
                 rc = (int) Ibv.POST_RECV.invokeExact(postRecvFn, qpAddress, recvWrAddress, badRecvWrAddress);
@@ -907,7 +917,7 @@ final class VerbsEndpoint implements Endpoint {
                 recvCq.watchStranded(this);
                 return PostStatus.OK;
             }
-            recvBusy[slot] = false;
+            recvSlots[2 * slot + 1] = FREE;
             return refused(rc);
         }
     }

@@ -27,6 +27,9 @@ final class VerbsMemoryRegion implements MemoryRegion {
 
     private final VerbsDomain domain;
     private final MemorySegment segment;
+    // the segment's address and size, kept here so that filling a gather entry reads this object only
+    private final long address;
+    private final long length;
     private final Set<Access> access;
     private final MemorySegment mr;
     private final int lkey;
@@ -36,6 +39,8 @@ final class VerbsMemoryRegion implements MemoryRegion {
     VerbsMemoryRegion(VerbsDomain domain, MemorySegment segment, Set<Access> access) {
         this.domain = domain;
         this.segment = segment;
+        this.address = segment.address();
+        this.length = segment.byteSize();
         this.access = Collections.unmodifiableSet(access.isEmpty() ? EnumSet.noneOf(Access.class) : EnumSet.copyOf(access));
         this.mr = register(domain, segment, access).reinterpret(IBV_MR.byteSize());
         this.lkey = mr.get(C.INT, LKEY);
@@ -72,12 +77,12 @@ final class VerbsMemoryRegion implements MemoryRegion {
 
     @Override
     public long length() {
-        return segment.byteSize();
+        return length;
     }
 
     @Override
     public long remoteAddress() {
-        return segment.address();
+        return address;
     }
 
     @Override
