@@ -8,11 +8,12 @@ import java.lang.foreign.ValueLayout;
  * a post fills, the work completions a poll reads.
  *
  * <p>Each access goes through one segment that spans the whole address space in the global scope,
- * held in a constant. The JIT folds that segment's bounds, its read-only flag and its scope into
- * the access, so an access is the load or store itself and reads no segment object. A segment of
- * the endpoint's or queue's own arena costs about fifteen instructions per access for its checks
- * (the segment's class, read-only flag, bounds, alignment, the arena's owner and state), which an
- * emulated CPU runs one by one: the post and poll of one 8-byte read made about a dozen of them.
+ * held in a constant. The JIT folds that segment's read-only flag and scope away and leaves one
+ * bounds compare, so an access is the load or store and that compare, and reads no segment
+ * object. A segment of the endpoint's or queue's own arena costs about fifteen instructions per
+ * access for its checks (the segment's class, read-only flag, bounds, alignment, the arena's owner
+ * and state), which an emulated CPU runs one by one: the post and poll of one 8-byte read made
+ * about a dozen such accesses.
  *
  * <p>Nothing here checks that the memory is alive or that an address is right: the caller must
  * know it. Weft's callers hold the lock of the endpoint or queue that owns the memory and have
