@@ -639,10 +639,6 @@ final class VerbsEndpoint implements Endpoint {
     // The gather lists and work requests are written through Raw: the caller holds the queue's lock and checked that
     // the endpoint is not released, which frees them under the same lock.
 
-    private int fillOne(long sges, MemoryRegion region, long offset, int length) {
-        return fillAt(sges, region, offset, length);
-    }
-
     /** Writes one {@code ibv_sge} at address {@code sge}; returns 1, 0 for an empty range, or {@link #NOT_OK}. */
     private int fillAt(long sge, MemoryRegion region, long offset, int length) {
         if (!(region instanceof VerbsMemoryRegion r) || r.verbsDomain() != domain) {
@@ -812,7 +808,7 @@ final class VerbsEndpoint implements Endpoint {
      */
     private PostStatus gatherAndPostLocked(long wrId, Opcode opcode, int ibvOpcode, MemoryRegion local, long localOffset, int length,
                                            ScatterGatherList list) {
-        int sges = list == null ? fillOne(sendSgesAddress, local, localOffset, length) : fillList(sendSgesAddress, list);
+        int sges = list == null ? fillAt(sendSgesAddress, local, localOffset, length) : fillList(sendSgesAddress, list);
         if (sges < 0) {
             return PostStatus.INVALID;
         }
@@ -850,7 +846,7 @@ final class VerbsEndpoint implements Endpoint {
             if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
-            int sges = fillOne(sendSgesAddress, result, resultOffset, 8);
+            int sges = fillAt(sendSgesAddress, result, resultOffset, 8);
             if (sges < 0) {
                 return PostStatus.INVALID;
             }
@@ -876,7 +872,7 @@ final class VerbsEndpoint implements Endpoint {
             if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
-            int sges = list == null ? fillOne(recvSgesAddress, local, localOffset, length) : fillList(recvSgesAddress, list);
+            int sges = list == null ? fillAt(recvSgesAddress, local, localOffset, length) : fillList(recvSgesAddress, list);
             if (sges < 0) {
                 return PostStatus.INVALID;
             }
