@@ -175,10 +175,10 @@ final class VerbsCompletionQueue implements CompletionQueue {
                 int vendorErr = ibvStatus == Ibv.WC_SUCCESS ? 0 : Raw.getInt(base + VENDOR_ERR);
                 if (receive) {
                     boolean imm = (Raw.getInt(base + WC_FLAGS) & Ibv.WC_WITH_IMM) != 0;
-                    endpoint.complete(true, slot, ibvStatus, Raw.getInt(base + OPCODE), Raw.getInt(base + BYTE_LEN),
+                    endpoint.completeReceive(slot, ibvStatus, Raw.getInt(base + OPCODE), Raw.getInt(base + BYTE_LEN),
                             imm ? Integer.reverseBytes(Raw.getInt(base + IMM)) : 0, imm, vendorErr, batch.next());
                 } else {
-                    endpoint.complete(false, slot, ibvStatus, 0, 0, 0, false, vendorErr, batch.next());
+                    endpoint.completeSend(slot, ibvStatus, vendorErr, batch.next());
                 }
                 total++;
             }

@@ -129,13 +129,17 @@ final class VerbsEndpoint implements Endpoint {
     // queue out of posted order (siw completes a write when it is transmitted and a read when its response arrives),
     // so a slot is reused only once its own request completed, not merely once as many requests completed as the
     // ring holds. A receive slot is busy the same way: a completion for a slot that is not busy is a second report
-    // of a request that already completed, and is dropped (see owes).
+    // of a request that already completed, and is dropped (see owes). A ring has a power of two of slots, at least
+    // the queue's depth, so that request n's slot is n & mask (a post pays no division); the depth alone bounds how
+    // many requests are outstanding.
     private final long[] sendSlots;
     private final int sendRing;
+    private final int sendMask;
     private volatile long sendPosted;
     private volatile long sendDone;
     private final long[] recvSlots;
     private final int recvRing;
+    private final int recvMask;
     private volatile long recvPosted;
     private volatile long recvDone;
     // Stranded requests: a device may leave a failed QP in a state where it neither flushes nor accepts work (siw
@@ -227,9 +231,11 @@ final class VerbsEndpoint implements Endpoint {
         this.qpAttr = arena.allocate(IBV_QP_ATTR);
         this.queryInitAttr = arena.allocate(IBV_QP_INIT_ATTR);
         this.sendRing = config.sendQueueDepth();
-        this.sendSlots = new long[2 * sendRing];
+        this.sendMask = slotMask(sendRing);
+        this.sendSlots = new long[2 * (sendMask + 1)];
         this.recvRing = config.receiveQueueDepth();
-        this.recvSlots = new long[2 * recvRing];
+        this.recvMask = slotMask(recvRing);
+        this.recvSlots = new long[2 * (recvMask + 1)];
         sendWr.set(C.PTR, SEND_SG_LIST, sendSges);
         recvWr.set(C.PTR, RECV_SG_LIST, recvSges);
         int slot;
@@ -502,7 +508,7 @@ final class VerbsEndpoint implements Endpoint {
         }
         int n = sends ? completeStrandedSends(batch) : 0;
         while (receives && !batch.isFull() && recvDone < recvPosted && (qpReset || recvDone >= recvHanded)) {
-            complete(true, (int) (recvDone % recvRing), Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
+            completeReceive((int) recvDone & recvMask, Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
             n++;
         }
         return n;
@@ -511,19 +517,20 @@ final class VerbsEndpoint implements Endpoint {
     /**
      * The send side of {@link #completeStranded}: walks the requests not known to be complete in
      * posted order, completing the busy ones FLUSHED, and stops at one the device still owes
-     * (unless the QP is in RESET). A request more than a ring's length behind the newest has
-     * completed (its slot was reused), so the walk never reads a slot a newer request took.
+     * (unless the QP is in RESET). A request as many slots as the ring has behind the newest has
+     * completed (a request is posted only into a free slot, and its slot was its predecessor's by
+     * that distance), so the walk never reads a slot a newer request took.
      */
     private int completeStrandedSends(dev.weft.CompletionBatch batch) {
         int n = 0;
         long posted = sendPosted;
-        for (long i = Math.max(sendScan, posted - sendRing); i < posted && !batch.isFull(); i++) {
-            int slot = (int) (i % sendRing);
+        for (long i = Math.max(sendScan, posted - (sendMask + 1)); i < posted && !batch.isFull(); i++) {
+            int slot = (int) i & sendMask;
             if (sendSlots[2 * slot + 1] != FREE) {
                 if (!qpReset && i < sendHanded) {
                     break;
                 }
-                complete(false, slot, Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
+                completeSend(slot, Ibv.WC_WR_FLUSH_ERR, 0, batch.next());
                 sendFlushedHere++;
                 n++;
             }
@@ -573,42 +580,58 @@ final class VerbsEndpoint implements Endpoint {
         return false;
     }
 
-    /** Called by a completion queue's poll, under its lock, for a completion of this endpoint. */
-    void complete(boolean receive, int slot, int ibvStatus, int ibvOpcode, int byteLen, int immediate, boolean hasImmediate, int vendorErr,
-                     Completion out) {
+    /**
+     * Reports the completion of the send-side request in {@code slot} (write, read, send, atomic): its id, opcode
+     * and length come from the slot. Called by a completion queue's poll, under its lock.
+     */
+    void completeSend(int slot, int ibvStatus, int vendorErr, Completion out) {
+        long wrId = sendSlots[2 * slot];
+        long sent = sendSlots[2 * slot + 1];
+        Opcode opcode = OPCODES[(int) (sent >>> 32) & 0xff];
+        sendSlots[2 * slot + 1] = FREE;
+        sendDone = sendDone + 1; // volatile write after the slot is freed: a poster that sees it sees the slot free
+        if (ibvStatus == Ibv.WC_SUCCESS) {
+            out.set(wrId, opcode, Status.SUCCESS, (int) sent, 0, false, qpNum, 0);
+        } else {
+            out.set(wrId, opcode, failed(ibvStatus, opcode), 0, 0, false, qpNum, vendorErr);
+        }
+        if (closing && outstanding() == 0) {
+            release();
+        }
+    }
+
+    /** Reports the completion of the receive in {@code slot}. Called by a completion queue's poll, under its lock. */
+    void completeReceive(int slot, int ibvStatus, int ibvOpcode, int byteLen, int immediate, boolean hasImmediate, int vendorErr,
+                         Completion out) {
+        long wrId = recvSlots[2 * slot];
+        recvSlots[2 * slot + 1] = FREE;
+        recvDone = recvDone + 1;
+        if (ibvStatus == Ibv.WC_SUCCESS) {
+            Opcode opcode = ibvOpcode == Ibv.WC_RECV_RDMA_WITH_IMM ? Opcode.RECEIVE_WRITE_WITH_IMMEDIATE : Opcode.RECEIVE;
+            out.set(wrId, opcode, Status.SUCCESS, byteLen, immediate, hasImmediate, qpNum, 0);
+        } else {
+            out.set(wrId, Opcode.RECEIVE, failed(ibvStatus, Opcode.RECEIVE), 0, 0, false, qpNum, vendorErr);
+        }
+        if (closing && outstanding() == 0) {
+            release();
+        }
+    }
+
+    /**
+     * The status of a request the device did not complete successfully; the first such failure of a connected
+     * endpoint (other than a flush) moves it to ERROR, naming the status and the operation.
+     */
+    private Status failed(int ibvStatus, Opcode opcode) {
         Status status = Status.fromIbvCode(ibvStatus);
         if (status == Status.LOCAL_QP_OPERATION_ERROR && state == EndpointState.CLOSED) {
             status = Status.FLUSHED; // siw fails the request it was transmitting when close moved the QP to the error state
         }
-        long wrId;
-        Opcode opcode;
-        int bytes;
-        if (receive) {
-            wrId = recvSlots[2 * slot];
-            recvSlots[2 * slot + 1] = FREE;
-            opcode = ibvOpcode == Ibv.WC_RECV_RDMA_WITH_IMM && status == Status.SUCCESS ? Opcode.RECEIVE_WRITE_WITH_IMMEDIATE : Opcode.RECEIVE;
-            bytes = byteLen;
-            recvDone = recvDone + 1;
-        } else {
-            wrId = sendSlots[2 * slot];
-            long sent = sendSlots[2 * slot + 1];
-            opcode = OPCODES[(int) (sent >>> 32) & 0xff];
-            bytes = (int) sent;
-            sendSlots[2 * slot + 1] = FREE;
-            sendDone = sendDone + 1; // volatile write after the slot is freed: a poster that sees it sees the slot free
+        if (status != Status.FLUSHED && state == EndpointState.CONNECTED) {
+            errorCause = status + " on " + opcode;
+            state = EndpointState.ERROR;
+            watchForStranded();
         }
-        if (status != Status.SUCCESS) {
-            bytes = 0;
-            if (status != Status.FLUSHED && state == EndpointState.CONNECTED) {
-                errorCause = status + " on " + opcode;
-                state = EndpointState.ERROR;
-                watchForStranded();
-            }
-        }
-        out.set(wrId, opcode, status, bytes, immediate, hasImmediate && status == Status.SUCCESS, qpNum, vendorErr);
-        if (closing && outstanding() == 0) {
-            release();
-        }
+        return status;
     }
 
     /** Destroys the QP and the id and frees the endpoint's memory, once; after the last completion or at queue close. */
@@ -675,6 +698,11 @@ final class VerbsEndpoint implements Endpoint {
         return k;
     }
 
+    /** @return one less than the smallest power of two not below {@code depth} (at least 1), the mask of a ring's slot index */
+    static int slotMask(int depth) {
+        return depth <= 1 ? 0 : -1 >>> Integer.numberOfLeadingZeros(depth - 1);
+    }
+
     /** @return the state of a busy send slot: never {@link #FREE}, the opcode's ordinal in bits 32..39, the length below */
     private static long sendState(Opcode opcode, int length) {
         return SEND_BUSY | (long) opcode.ordinal() << 32 | Integer.toUnsignedLong(length);
@@ -693,7 +721,7 @@ final class VerbsEndpoint implements Endpoint {
         if (posted - sendDone >= sendRing) {
             return PostStatus.AGAIN;
         }
-        int slot = (int) (posted % sendRing);
+        int slot = (int) posted & sendMask;
         if (sendSlots[2 * slot + 1] != FREE) {
             return PostStatus.AGAIN; // the request a ring's length back has not completed yet (out-of-order completion)
         }
@@ -880,7 +908,7 @@ final class VerbsEndpoint implements Endpoint {
             if (posted - recvDone >= recvRing) {
                 return PostStatus.AGAIN;
             }
-            int slot = (int) (posted % recvRing);
+            int slot = (int) posted & recvMask;
             recvSlots[2 * slot] = wrId;
             recvSlots[2 * slot + 1] = RECEIVE_BUSY;
             if (recvHanded != posted || failedAtNanos != 0) {
