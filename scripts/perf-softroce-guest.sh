@@ -72,8 +72,10 @@ stop_server() {
 # 1.5-2x its usual figure (the emulator or the host, not the tool: perftest has it too), which
 # makes that round's ratio meaningless: a round where either tool's figure exceeds 1.3x that
 # tool's median over all rounds is marked "disturbed" and left out of the headline median (the
-# median of all rounds is printed beside it). WEFT_PERF_OPS="read" (or "write") runs one
-# operation's rounds only.
+# median of all rounds is printed beside it). Because either tool lands on any level, a second
+# figure compares the tools on the same level: each tool's rounds within 1.3x of its own fastest
+# round (its fastest level), their median per tool, and the ratio of those medians, with how many
+# rounds each had there. WEFT_PERF_OPS="read" (or "write") runs one operation's rounds only.
 pairs=${WEFT_PERF_PAIRS:-0}
 if [ "$pairs" -gt 0 ]; then
   for op in ${WEFT_PERF_OPS:-write read}; do
@@ -97,7 +99,12 @@ if [ "$pairs" -gt 0 ]; then
           if (w[i] > 1.3 * mw || p[i] > 1.3 * mp) { printf "%s round %d disturbed (weft %.2f us, median %.2f; perftest %.2f us, median %.2f)\n", op, i, w[i], mw, p[i], mp; continue }
           kept[++k] = all[i]; if (all[i] < lo) lo = all[i]; if (all[i] > hi) hi = all[i] }
         if (k == 0) { printf "%s 8 B: every round disturbed; median of all %d round ratios %.3f\n", op, NR, median(all, NR); exit }
-        printf "%s 8 B: median of %d undisturbed round ratios %.3f (lowest %.3f, highest %.3f); of all %d rounds %.3f\n", op, k, median(kept, k), lo, hi, NR, median(all, NR) }' /tmp/rounds.$op
+        printf "%s 8 B: median of %d undisturbed round ratios %.3f (lowest %.3f, highest %.3f); of all %d rounds %.3f\n", op, k, median(kept, k), lo, hi, NR, median(all, NR)
+        fw = w[1]; fp = p[1]
+        for (i = 2; i <= NR; i++) { if (w[i] < fw) fw = w[i]; if (p[i] < fp) fp = p[i] }
+        nw = 0; np = 0
+        for (i = 1; i <= NR; i++) { if (w[i] <= 1.3 * fw) lw[++nw] = w[i]; if (p[i] <= 1.3 * fp) lp[++np] = p[i] }
+        printf "%s 8 B: fastest level (each tool'"'"'s rounds within 1.3x of its fastest): weft median %.2f us over %d rounds, perftest median %.2f us over %d rounds, ratio %.3f\n", op, median(lw, nw), nw, median(lp, np), np, median(lw, nw) / median(lp, np) }' /tmp/rounds.$op
   done
   exit 0
 fi

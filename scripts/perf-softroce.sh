@@ -21,6 +21,9 @@ for op in ${WEFT_PERF_OPS:-}; do
     *) echo "WEFT_PERF_OPS: unknown operation '$op'; use read, write or \"write read\"" >&2; exit 2 ;;
   esac
 done
+case "${WEFT_PERF_PAIRS:-0}" in
+  ''|*[!0-9]*) echo "WEFT_PERF_PAIRS: a number of rounds, not '$WEFT_PERF_PAIRS'" >&2; exit 2 ;;
+esac
 if [ -n "${WEFT_PERF_FLOOR:-}" ]; then
   case "$WEFT_PERF_FLOOR" in
     *[!0-9]*|0) echo "WEFT_PERF_FLOOR: a number of rounds (1 or more), not '$WEFT_PERF_FLOOR'" >&2; exit 2 ;;
@@ -30,6 +33,13 @@ if [ -n "${WEFT_PERF_FLOOR:-}" ]; then
     || { echo "WEFT_PERF_FLOOR needs provider-softroce's compiled tests: ./mvnw -B install -DskipTests" >&2; exit 2; }
 fi
 ./weft testbed info >/dev/null
+# The VM's time limit: the table takes 10-20 minutes; WEFT_PERF_PAIRS rounds take up to about 2 minutes
+# each (one weft client's warm-up and run, one perftest pair) on a host that emulates the guest slowly.
+timeout=1500
+if [ "${WEFT_PERF_PAIRS:-0}" -gt 0 ]; then
+  ops=$(echo ${WEFT_PERF_OPS:-write read} | wc -w)
+  timeout=$((600 + WEFT_PERF_PAIRS * ops * 240))
+fi
 if [ -n "${WEFT_PERF_FLOOR:-}" ]; then
   WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 exec ./weft testbed exec --device rxe --timeout 1500 -- \
     env WEFT_PERF_FLOOR="$WEFT_PERF_FLOOR" ${WEFT_PERF_ITERATIONS:+WEFT_PERF_ITERATIONS=$WEFT_PERF_ITERATIONS} \
@@ -39,7 +49,7 @@ fi
 # In this mode a guest JVM whose threads move between CPUs can die in freshly compiled code; the
 # guest script pins each process to one CPU, which has avoided it so far. Should it happen, the
 # guest script prints the crash report, and a second run is the remedy.
-WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 ./weft testbed exec --device "$device" --timeout 1500 -- \
+WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 ./weft testbed exec --device "$device" --timeout "$timeout" -- \
   env WEFT_PERF_DEVICE="${device}0" ${WEFT_PERF_ITERATIONS:+WEFT_PERF_ITERATIONS=$WEFT_PERF_ITERATIONS} \
   ${WEFT_PERF_WARMUP:+WEFT_PERF_WARMUP=$WEFT_PERF_WARMUP} ${WEFT_PERF_SIZES:+WEFT_PERF_SIZES=$WEFT_PERF_SIZES} \
   ${WEFT_PERF_PAIRS:+WEFT_PERF_PAIRS=$WEFT_PERF_PAIRS} ${WEFT_PERF_OPS:+WEFT_PERF_OPS="$WEFT_PERF_OPS"} sh scripts/perf-softroce-guest.sh
