@@ -723,7 +723,7 @@ final class VerbsEndpoint implements Endpoint {
         }
         int slot = (int) posted & sendMask;
         if (sendSlots[2 * slot + 1] != FREE) {
-            return PostStatus.AGAIN; // the request a ring's length back has not completed yet (out-of-order completion)
+            return PostStatus.AGAIN; // the request that held this slot, a slot count back, has not completed yet (out-of-order completion)
         }
         sendSlots[2 * slot] = wrId;
         sendSlots[2 * slot + 1] = sendState(opcode, length);
