@@ -33,17 +33,17 @@ if [ -n "${WEFT_PERF_FLOOR:-}" ]; then
     || { echo "WEFT_PERF_FLOOR needs provider-softroce's compiled tests: ./mvnw -B install -DskipTests" >&2; exit 2; }
 fi
 ./weft testbed info >/dev/null
+if [ -n "${WEFT_PERF_FLOOR:-}" ]; then
+  WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 exec ./weft testbed exec --device rxe --timeout 1500 -- \
+    env WEFT_PERF_FLOOR="$WEFT_PERF_FLOOR" ${WEFT_PERF_ITERATIONS:+WEFT_PERF_ITERATIONS=$WEFT_PERF_ITERATIONS} \
+    ${WEFT_PERF_WARMUP:+WEFT_PERF_WARMUP=$WEFT_PERF_WARMUP} sh scripts/perf-softroce-floor-guest.sh
+fi
 # The VM's time limit: the table takes 10-20 minutes; WEFT_PERF_PAIRS rounds take up to about 2 minutes
 # each (one weft client's warm-up and run, one perftest pair) on a host that emulates the guest slowly.
 timeout=1500
 if [ "${WEFT_PERF_PAIRS:-0}" -gt 0 ]; then
   ops=$(echo ${WEFT_PERF_OPS:-write read} | wc -w)
   timeout=$((600 + WEFT_PERF_PAIRS * ops * 240))
-fi
-if [ -n "${WEFT_PERF_FLOOR:-}" ]; then
-  WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 exec ./weft testbed exec --device rxe --timeout 1500 -- \
-    env WEFT_PERF_FLOOR="$WEFT_PERF_FLOOR" ${WEFT_PERF_ITERATIONS:+WEFT_PERF_ITERATIONS=$WEFT_PERF_ITERATIONS} \
-    ${WEFT_PERF_WARMUP:+WEFT_PERF_WARMUP=$WEFT_PERF_WARMUP} sh scripts/perf-softroce-floor-guest.sh
 fi
 # Both sides spin on their own CPU: run the guest CPUs on two host threads (multi-threaded TCG).
 # In this mode a guest JVM whose threads move between CPUs can die in freshly compiled code; the
