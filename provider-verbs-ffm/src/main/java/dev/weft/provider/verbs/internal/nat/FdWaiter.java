@@ -18,6 +18,7 @@ import java.lang.foreign.MemorySegment;
 public final class FdWaiter implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment pollfds;
+    private final MemorySegment one;
     private final int wakeFd;
     private volatile boolean woken;
     private boolean closed;
@@ -35,6 +36,8 @@ public final class FdWaiter implements AutoCloseable {
             throw e;
         }
         pollfds = arena.allocate(Structs.POLLFD, 2);
+        one = arena.allocate(C.U64);
+        one.set(C.U64, 0, 1L);
         Libc.watch(pollfds, 0, fd);
         Libc.watch(pollfds, 1, wakeFd);
     }
@@ -74,7 +77,7 @@ public final class FdWaiter implements AutoCloseable {
     public synchronized void wake() {
         woken = true;
         if (!closed) {
-            Libc.signal(wakeFd);
+            Libc.signal(wakeFd, one);
         }
     }
 

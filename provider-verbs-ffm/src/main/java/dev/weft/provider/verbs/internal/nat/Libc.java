@@ -4,7 +4,6 @@ import static dev.weft.provider.verbs.internal.nat.Native.I;
 import static dev.weft.provider.verbs.internal.nat.Native.L;
 import static dev.weft.provider.verbs.internal.nat.Native.P;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -126,16 +125,16 @@ public final class Libc {
     }
 
     /**
-     * Adds 1 to an {@code eventfd}'s count, which makes it readable. Never blocks: a count already
-     * near its limit answers EAGAIN, and the fd is readable then anyway.
+     * Adds {@code increment}'s value to an {@code eventfd}'s count, which makes it readable. Never
+     * blocks: a count already near its limit answers EAGAIN, and the fd is readable then anyway.
      *
      * @param fd a descriptor from {@link #eventFd}
+     * @param increment the caller's 8-byte native segment holding a positive count (1 to wake a
+     *        waiter), kept by the caller so that a signal allocates nothing
      */
-    public static void signal(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment one = arena.allocate(C.U64);
-            one.set(C.U64, 0, 1L);
-            long ignored = (long) WRITE.invokeExact(Native.capture(), fd, one, 8L);
+    public static void signal(int fd, MemorySegment increment) {
+        try {
+            long ignored = (long) WRITE.invokeExact(Native.capture(), fd, increment, 8L);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
