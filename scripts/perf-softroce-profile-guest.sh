@@ -1,13 +1,22 @@
 #!/bin/sh
-# Runs inside the testbed guest (started by scripts/perf-softroce-profile.sh): samples both CPUs during an 8-byte write
-# ping-pong of `weft perf` over rxe0, then during ib_write_lat's, and prints for each the time per round trip, summed
-# over both CPUs, by where it was spent. A round trip is two writes, each posted with one doorbell (a write() system
-# call into the rxe driver), so the doorbells counted in the sampled seconds give the round trips.
+# Runs inside the testbed guest (started by scripts/perf-softroce-profile.sh): samples both CPUs during 8-byte writes
+# (a ping-pong) or reads of `weft perf` over rxe0, then during ib_write_lat's or ib_read_lat's, and prints for each the
+# time per round trip, summed over both CPUs, by where it was spent. A write round trip is two writes and a read round
+# trip one read, each posted with one doorbell (a write() system call into the rxe driver), so the doorbells counted
+# in the sampled seconds give the round trips.
 set -u
 cd "$(dirname "$0")/.."
 export WEFT_NO_BUILD=1
 delay=${WEFT_PROFILE_DELAY:-70}
 seconds=${WEFT_PROFILE_SECONDS:-8}
+op=${WEFT_PROFILE_OP:-write}
+# How the weft server waits, as in scripts/perf-softroce-guest.sh: a write ping-pong's server spins for the client's
+# writes; a read's server only waits, as perftest's sleeps in a socket read.
+case "$op" in
+  write) doorbells=2; server_wait=spin ;;
+  read) doorbells=1; server_wait=block ;;
+  *) echo "WEFT_PROFILE_OP must be write or read, not $op" >&2; exit 2 ;;
+esac
 jdk="$(.mvn/find-jdk.sh)" || exit 1
 echo -1 > /proc/sys/kernel/perf_event_paranoid
 out=/tmp/weft-profile
@@ -27,17 +36,19 @@ sample() { # name: perf record on both CPUs and the doorbells counted over the s
   wait $stat
 }
 
-# Prints the table of one sampled run; $2 tells which samples are the tool's own loop.
+# Prints the table of one sampled run: microseconds per round trip on CPU 0 (the server), CPU 1 (the client) and both;
+# $2 tells which samples are the tool's own loop. Each CPU's samples are scaled to that CPU's time: the guest loses some
+# samples, and more of a CPU that idles (a read's server), so shares of all samples would misstate a busy CPU.
 report() { # name loop-pattern
   writes=$(awk -F, '/sys_enter_write/ {print $1}' "$out/$1.stat")
-  perf report -i "$out/$1.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | awk -v name="$1" -v loop="$2" \
-    -v writes="$writes" -v seconds="$seconds" '
+  perf report -i "$out/$1.data" --no-children --sort cpu,dso,sym --stdio -g none 2>/dev/null | awk -v name="$1" -v loop="$2" \
+    -v writes="$writes" -v seconds="$seconds" -v doorbells="$doorbells" '
     /^#/ || !/%/ {next}
     {
-      pct = $1; sub(/%/, "", pct); k = 0
-      for (i = 2; i <= NF; i++) if ($i == "[k]" || $i == "[.]") {k = i; break}
+      pct = $1; sub(/%/, "", pct); cpu = $2 + 0; k = 0
+      for (i = 3; i <= NF; i++) if ($i == "[k]" || $i == "[.]") {k = i; break}
       if (!k) next
-      dso = $2; for (i = 3; i < k; i++) dso = dso " " $i
+      dso = $3; for (i = 4; i < k; i++) dso = dso " " $i
       sym = $(k + 1); for (i = k + 2; i <= NF; i++) sym = sym " " $i
       if (dso == "[kernel.kallsyms]") c = (sym ~ /safe_halt|_idle/) ? "idle" : "kernel"
       else if (index(dso " " sym, loop)) c = "the tool'"'"'s loop (weft perf'"'"'s includes the Weft code C2 inlined into it)"
@@ -45,31 +56,35 @@ report() { # name loop-pattern
       else if (dso ~ /^librxe/) c = "rxe user-space driver (librxe)"
       else if (dso ~ /^libc/) c = "libc (write(), the driver'"'"'s spin locks)"
       else c = "other (" dso ")"
-      t[c] += pct
-      if (c != "kernel" && c != "idle") { s[dso " " sym] += pct; cls[dso " " sym] = c }
+      t[c] += pct; byCpu[c, cpu] += pct; sum[cpu] += pct
+      if (c != "kernel" && c != "idle") { names[dso " " sym] = 1; s[dso " " sym, cpu] += pct }
     }
     END {
-      trips = writes / 2
-      if (trips <= 0) { printf "%s: no doorbells counted; was the ping-pong running?\n", name; exit 1 }
-      per = 2 * seconds * 1e6 / trips / 100 # microseconds per round trip, both CPUs, per percent of the samples
-      printf "== %s: %d round trips in %d s, %.1f us each on average\n", name, trips, seconds, seconds * 1e6 / trips
-      for (c in t) if (t[c] * per >= 0.05) printf "  %8.1f us  %s\n", t[c] * per, c | "sort -rn"
-      close("sort -rn")
-      # The kernel runs the same path for both tools (two doorbells per round trip and the requester,
-      # responder and completer), so its time per round trip follows the speed level the emulator ran at.
-      printf "  round trip / kernel time per round trip: %.3f\n", seconds * 1e6 / trips / (t["kernel"] * per)
-      printf "  largest outside the kernel:\n"
-      for (x in s) if (s[x] * per >= 0.5) printf "  %8.1f us  %s\n", s[x] * per, substr(x, 1, 110) | "sort -rn | head -12"
+      trips = writes / doorbells
+      if (trips <= 0) { printf "%s: no doorbells counted; was the benchmark running?\n", name; exit 1 }
+      trip = seconds * 1e6 / trips # microseconds
+      printf "== %s: %d round trips in %d s, %.1f us each on average; us per round trip on CPU 0 (server), CPU 1 (client), both\n",
+        name, trips, seconds, seconds * 1e6 / trips
+      for (c in t) {
+        u0 = sum[0] ? byCpu[c, 0] / sum[0] * trip : 0; u1 = sum[1] ? byCpu[c, 1] / sum[1] * trip : 0
+        if (u0 + u1 >= 0.05) printf "  %8.1f %8.1f %8.1f  %s\n", u0, u1, u0 + u1, c | "sort -k3 -rn"
+      }
+      close("sort -k3 -rn")
+      printf "  largest outside the kernel (both CPUs):\n"
+      for (x in names) {
+        u = (sum[0] ? s[x, 0] / sum[0] : 0) + (sum[1] ? s[x, 1] / sum[1] : 0)
+        if (u * trip >= 0.5) printf "  %8.1f us  %s\n", u * trip, substr(x, 1, 110) | "sort -rn | head -12"
+      }
       close("sort -rn | head -12")
     }'
 }
 
 # Weft: a fresh server and client, as in scripts/perf-softroce-guest.sh; the client's iterations bound the run (about
 # 5 minutes at most); it is ended after sampling.
-taskset -c 0 ./weft perf server --uri verbs://192.0.2.1:7471 --wait spin >/tmp/weft-server.log 2>&1 &
+taskset -c 0 ./weft perf server --uri verbs://192.0.2.1:7471 --wait $server_wait >/tmp/weft-server.log 2>&1 &
 server=$!
 wait_listen 7471
-taskset -c 1 ./weft perf client --uri verbs://192.0.2.1:7471 --op write --size 8 --iterations 3000000 --warmup 0 \
+taskset -c 1 ./weft perf client --uri verbs://192.0.2.1:7471 --op $op --size 8 --iterations 3000000 --warmup 0 \
   >/tmp/weft-client.log 2>&1 &
 client=$!
 sleep "$delay"
@@ -81,10 +96,10 @@ sample weft
 kill $client $server 2>/dev/null
 wait $client $server 2>/dev/null
 
-taskset -c 0 ib_write_lat -d rxe0 -x 1 -s 8 -n 2000000 >/tmp/perftest-server.log 2>&1 &
+taskset -c 0 ib_${op}_lat -d rxe0 -x 1 -s 8 -n 2000000 >/tmp/perftest-server.log 2>&1 &
 server=$!
 wait_listen 18515
-taskset -c 1 ib_write_lat -d rxe0 -x 1 -s 8 -n 2000000 192.0.2.1 >/tmp/perftest-client.log 2>&1 &
+taskset -c 1 ib_${op}_lat -d rxe0 -x 1 -s 8 -n 2000000 192.0.2.1 >/tmp/perftest-client.log 2>&1 &
 client=$!
 sleep 3
 sample perftest
@@ -92,4 +107,4 @@ kill $client $server 2>/dev/null
 wait $client $server 2>/dev/null
 
 report weft dev.weft.tools.PerfCommand
-report perftest ib_write_lat
+report perftest ib_${op}_lat
