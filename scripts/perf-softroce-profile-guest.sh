@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs inside the testbed guest (started by scripts/perf-softroce-profile.sh): samples both CPUs during 8-byte writes
 # (a ping-pong) or reads of `weft perf` over rxe0, then during ib_write_lat's or ib_read_lat's, and prints for each the
-# time per round trip, summed over both CPUs, by where it was spent. A write round trip is two writes and a read round
+# time per round trip on each CPU and on both, by where it was spent. A write round trip is two writes and a read round
 # trip one read, each posted with one doorbell (a write() system call into the rxe driver), so the doorbells counted
 # in the sampled seconds give the round trips.
 set -u

@@ -2,8 +2,8 @@
 # Where an 8-byte RDMA write round trip spends its time, for Weft and for ib_write_lat: boots the testbed (rxe) and runs
 # scripts/perf-softroce-profile-guest.sh, which samples both guest CPUs with `perf record -a -e cpu-clock` during a
 # `weft perf` write ping-pong and then during ib_write_lat, counts the doorbells (write() calls, one per RDMA op posted)
-# in the same seconds, and prints the time per round trip (both CPUs) by kernel, each tool's own loop, the rest of
-# Weft's compiled code, libc and the rxe user-space driver (docs/provider-softroce.md, "Where a write round trip's time
+# in the same seconds, and prints the time per round trip (on each CPU and both) by kernel, each tool's own loop, the
+# rest of Weft's compiled code, libc and the rxe user-space driver (docs/provider-softroce.md, "Where a round trip's time
 # goes"). Needs the packages of `./weft testbed info`, perftest and linux-perf (the guest runs the host's programs).
 # WEFT_PROFILE_DELAY: seconds from the weft client's start to the sampling (default 70: the guest JVM has compiled
 # the ping-pong loop with C2 by then on this project's 2-core host); WEFT_PROFILE_SECONDS: seconds sampled (default 8);
