@@ -47,13 +47,23 @@ class FdWaiterTest {
     @Test
     void aWakeAfterCloseDoesNothing() {
         int watched = Libc.eventFd("the test's watched descriptor");
+        int reused = -1;
         try {
             FdWaiter waiter = new FdWaiter(watched, "the test's waiter");
             waiter.close();
-            waiter.wake(); // its eventfd is closed: no write to a descriptor number another part may reuse
+            // Linux hands out the lowest free number, so this eventfd most likely takes the number of the waiter's own,
+            // now closed: a wake that wrote to that number would make it readable.
+            reused = Libc.eventFd("the test's descriptor after the waiter's");
+            waiter.wake();
             waiter.close();
             assertFalse(waiter.await(0), "a woken waiter answers false");
+            try (FdWaiter probe = new FdWaiter(reused, "the test's probe")) {
+                assertFalse(probe.await(0), "the wake after close wrote to no descriptor");
+            }
         } finally {
+            if (reused >= 0) {
+                Libc.close(reused);
+            }
             Libc.close(watched);
         }
     }
