@@ -56,7 +56,7 @@ report() { # name loop-pattern
       else if (dso ~ /^librxe/) c = "rxe user-space driver (librxe)"
       else if (dso ~ /^libc/) c = "libc (write(), the driver'"'"'s spin locks)"
       else c = "other (" dso ")"
-      t[c] += pct; byCpu[c, cpu] += pct; sum[cpu] += pct
+      classes[c] = 1; byCpu[c, cpu] += pct; sum[cpu] += pct
       if (c != "kernel" && c != "idle") { names[dso " " sym] = 1; s[dso " " sym, cpu] += pct }
     }
     END {
@@ -65,7 +65,7 @@ report() { # name loop-pattern
       trip = seconds * 1e6 / trips # microseconds
       printf "== %s: %d round trips in %d s, %.1f us each on average; us per round trip on CPU 0 (server), CPU 1 (client), both\n",
         name, trips, seconds, seconds * 1e6 / trips
-      for (c in t) {
+      for (c in classes) {
         u0 = sum[0] ? byCpu[c, 0] / sum[0] * trip : 0; u1 = sum[1] ? byCpu[c, 1] / sum[1] * trip : 0
         if (u0 + u1 >= 0.05) printf "  %8.1f %8.1f %8.1f  %s\n", u0, u1, u0 + u1, c | "sort -k3 -rn"
       }
