@@ -29,6 +29,7 @@ import dev.weft.provider.verbs.internal.nat.Ibv;
 import dev.weft.provider.verbs.internal.nat.Raw;
 import dev.weft.provider.verbs.internal.nat.RdmaCm;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -214,23 +215,23 @@ final class VerbsEndpoint implements Endpoint {
         this.postSendFn = Device.opsPointer(device.context(), "post_send");
         this.postRecvFn = Device.opsPointer(device.context(), "post_recv");
         // The structures every post touches share one page-aligned block, so a post touches as few pages as it can.
-        long sendSgesAt = align(IBV_SEND_WR.byteSize(), IBV_SGE.byteAlignment());
-        long badSendAt = align(sendSgesAt + IBV_SGE.byteSize() * maxSge, 8);
-        long recvWrAt = align(badSendAt + 8, IBV_RECV_WR.byteAlignment());
-        long recvSgesAt = align(recvWrAt + IBV_RECV_WR.byteSize(), IBV_SGE.byteAlignment());
-        long badRecvAt = align(recvSgesAt + IBV_SGE.byteSize() * maxSge, 8);
-        MemorySegment hot = arena.allocate(badRecvAt + 8, 4096);
-        MemorySegment sendWr = hot.asSlice(0, IBV_SEND_WR);
-        MemorySegment sendSges = hot.asSlice(sendSgesAt, IBV_SGE.byteSize() * maxSge);
-        MemorySegment recvWr = hot.asSlice(recvWrAt, IBV_RECV_WR);
-        MemorySegment recvSges = hot.asSlice(recvSgesAt, IBV_SGE.byteSize() * maxSge);
+        // A struct layout gives their offsets (and would refuse a member it could not align).
+        MemoryLayout hotLayout = MemoryLayout.structLayout(IBV_SEND_WR.withName("sendWr"),
+                MemoryLayout.sequenceLayout(maxSge, IBV_SGE).withName("sendSges"), C.PTR.withName("badSendWr"),
+                IBV_RECV_WR.withName("recvWr"), MemoryLayout.sequenceLayout(maxSge, IBV_SGE).withName("recvSges"),
+                C.PTR.withName("badRecvWr"));
+        MemorySegment hot = arena.allocate(hotLayout.byteSize(), 4096);
+        MemorySegment sendWr = hot.asSlice(offset(hotLayout, "sendWr"), IBV_SEND_WR);
+        MemorySegment sendSges = hot.asSlice(offset(hotLayout, "sendSges"), IBV_SGE.byteSize() * maxSge);
+        MemorySegment recvWr = hot.asSlice(offset(hotLayout, "recvWr"), IBV_RECV_WR);
+        MemorySegment recvSges = hot.asSlice(offset(hotLayout, "recvSges"), IBV_SGE.byteSize() * maxSge);
         this.qpAddress = qp.address();
         this.sendWrAddress = sendWr.address();
         this.recvWrAddress = recvWr.address();
         this.sendSgesAddress = sendSges.address();
         this.recvSgesAddress = recvSges.address();
-        this.badSendWr = hot.asSlice(badSendAt, C.PTR);
-        this.badRecvWr = hot.asSlice(badRecvAt, C.PTR);
+        this.badSendWr = hot.asSlice(offset(hotLayout, "badSendWr"), C.PTR);
+        this.badRecvWr = hot.asSlice(offset(hotLayout, "badRecvWr"), C.PTR);
         badSendWr.set(C.U64, 0, sendWrAddress); // a driver that fails without naming a request names ours
         badRecvWr.set(C.U64, 0, recvWrAddress);
         this.badSendWrAddress = badSendWr.address();
@@ -713,11 +714,6 @@ final class VerbsEndpoint implements Endpoint {
     /** @return the state of a busy send slot: never {@link #FREE}, the opcode's ordinal in bits 32..39, the length below */
     private static long sendState(Opcode opcode, int length) {
         return SEND_BUSY | (long) opcode.ordinal() << 32 | Integer.toUnsignedLong(length);
-    }
-
-    /** @return {@code offset} rounded up to a multiple of {@code alignment} (a power of two) */
-    private static long align(long offset, long alignment) {
-        return (offset + alignment - 1) & -alignment;
     }
 
     private static boolean badKey(long key) {
