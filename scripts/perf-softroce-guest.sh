@@ -65,33 +65,71 @@ stop_server() {
 }
 
 # WEFT_PERF_PAIRS=N: instead of the table, N alternating rounds of weft and perftest at 8 B (write,
-# then read), each round a fresh weft client after its warm-up and a fresh perftest pair, printing
+# then read), each round a weft measurement after its warm-up and a fresh perftest pair, printing
 # each round's ratio and at the end the median of the round ratios per operation. The testbed's
 # speed drifts by 10-20 % between VM runs and within one, more than the 10 % this compares;
 # rounds seconds apart see nearly the same machine. Some runs of either tool land on a slow level,
 # 1.5-2x its usual figure (the emulator or the host, not the tool: perftest has it too), which
 # makes that round's ratio meaningless: a round where either tool's figure exceeds 1.3x that
 # tool's median over all rounds is marked "disturbed" and left out of the headline median (the
-# median of all rounds is printed beside it). Because either tool lands on any level, a second
-# figure compares the tools on the same level: each tool's rounds within 1.3x of its own fastest
-# round (its fastest level), their median per tool, and the ratio of those medians, with how many
-# rounds each had there. WEFT_PERF_OPS="read" (or "write") runs one operation's rounds only.
+# median of all rounds is printed beside it), which is given with its distribution-free 95 %
+# interval (the order statistics whose binomial tails hold at most 2.5 % each). Because either tool
+# lands on any level, a second figure compares the tools on the same level: each tool's rounds
+# within 1.3x of its own fastest round (its fastest level), their median per tool, and the ratio
+# of those medians, with how many rounds each had there. WEFT_PERF_OPS="read" (or "write") runs
+# one operation's rounds only.
+# WEFT_PERF_PASSES=P (default 1): each weft client JVM measures P rounds, one pass each (each
+# with the full warm-up), and perftest runs after each pass while both weft processes are stopped
+# (SIGSTOP; a stopped JVM uses no CPU). A round then takes one pass and one perftest pair instead
+# of two JVM starts besides, and one JVM's rounds show how its figure moves through the testbed's
+# phases (docs/provider-softroce.md, "Rounds from one JVM"). Each client first makes one pass that
+# is not counted; a stop lands in the next pass's control exchange or warm-up, never in its
+# measured iterations. With P=1 each round is a fresh client and server JVM, and perftest runs
+# after they exited.
 pairs=${WEFT_PERF_PAIRS:-0}
+passes=${WEFT_PERF_PASSES:-1}
 if [ "$pairs" -gt 0 ]; then
   for op in ${WEFT_PERF_OPS:-write read}; do
     : >/tmp/rounds.$op
-    for r in $(seq 1 "$pairs"); do
+    r=0
+    while [ $r -lt "$pairs" ]; do
+      n=$((pairs - r))
+      [ $n -gt "$passes" ] && n=$passes
+      sizes=8
+      [ "$passes" -gt 1 ] && for _ in $(seq 1 $n); do sizes="$sizes,8"; done
+      before=$r
       start_server
-      w=$($client_cpu ./weft perf client --uri verbs://$addr:7471 --op $op --size 8 --iterations "$iters" --warmup "$warmup" --json \
-        | sed -n 's/.*"p50_us":\([0-9.]*\).*/\1/p')
+      rm -f /tmp/weft-passes; mkfifo /tmp/weft-passes
+      $client_cpu ./weft perf client --uri verbs://$addr:7471 --op $op --size "$sizes" --iterations "$iters" --warmup "$warmup" \
+        --json >/tmp/weft-passes &
+      client=$!
+      k=0
+      while read -r line; do
+        w=$(echo "$line" | sed -n 's/.*"p50_us":\([0-9.]*\).*/\1/p')
+        [ -n "$w" ] || continue
+        k=$((k + 1))
+        [ "$passes" -gt 1 ] && [ $k -eq 1 ] && continue # the uncounted first pass
+        r=$((r + 1))
+        if [ "$passes" -gt 1 ]; then
+          kill -STOP $client $server
+          p=$(perftest ib_${op}_lat 8 | awk '{print $6}')
+          kill -CONT $server $client
+        else
+          wait $client
+          stop_server
+          p=$(perftest ib_${op}_lat 8 | awk '{print $6}')
+        fi
+        [ -n "$p" ] || { echo "round $r: ib_${op}_lat printed no result (/tmp/srv.log: $(tail -1 /tmp/srv.log))"; exit 1; }
+        echo "$w $p" | awk -v op=$op -v r=$r '{ printf "round %d %-5s 8 B  weft p50 %7.2f us  perftest typical %7.2f us  ratio %.3f\n", r, op, $1, $2, $1/$2 }'
+        echo "$w $p" >>/tmp/rounds.$op
+      done </tmp/weft-passes
+      wait $client 2>/dev/null
       stop_server
-      p=$(perftest ib_${op}_lat 8 | awk '{print $6}')
-      echo "$w $p" | awk -v op=$op -v r=$r '{ printf "round %d %-5s 8 B  weft p50 %7.2f us  perftest typical %7.2f us  ratio %.3f\n", r, op, $1, $2, $1/$2 }'
-      echo "$w $p" >>/tmp/rounds.$op
+      [ $r -gt "$before" ] || { echo "the weft client measured no round; its server said: $(tail -3 /tmp/weft-server.log)"; exit 1; }
     done
     awk -v op=$op '
-      function median(a, n,   i, j, t, b) { for (i = 1; i <= n; i++) b[i] = a[i]
-        for (i = 2; i <= n; i++) { t = b[i]; for (j = i - 1; j >= 1 && b[j] > t; j--) b[j+1] = b[j]; b[j+1] = t }
+      function sort(b, n,   i, j, t) { for (i = 2; i <= n; i++) { t = b[i]; for (j = i - 1; j >= 1 && b[j] > t; j--) b[j+1] = b[j]; b[j+1] = t } }
+      function median(a, n,   i, b) { for (i = 1; i <= n; i++) b[i] = a[i]; sort(b, n)
         return n % 2 ? b[(n+1)/2] : (b[n/2] + b[n/2+1]) / 2 }
       { w[NR] = $1; p[NR] = $2; all[NR] = $1 / $2 }
       END { mw = median(w, NR); mp = median(p, NR); k = 0; lo = 1e9; hi = 0
@@ -100,11 +138,17 @@ if [ "$pairs" -gt 0 ]; then
           kept[++k] = all[i]; if (all[i] < lo) lo = all[i]; if (all[i] > hi) hi = all[i] }
         if (k == 0) { printf "%s 8 B: every round disturbed; median of all %d round ratios %.3f\n", op, NR, median(all, NR); exit }
         printf "%s 8 B: median of %d undisturbed round ratios %.3f (lowest %.3f, highest %.3f); of all %d rounds %.3f\n", op, k, median(kept, k), lo, hi, NR, median(all, NR)
+        # distribution-free 95 % interval of that median: the j-th and (k+1-j)-th smallest ratios, j the largest
+        # with P(Binomial(k, 1/2) < j) <= 0.025 (none below 6 rounds)
+        sort(kept, k); c = 0; pr = 0.5 ^ k; j = 0
+        for (i = 0; i < k; i++) { if (c + pr > 0.025) break; c += pr; pr = pr * (k - i) / (i + 1); j = i + 1 }
+        if (j > 0) printf "%s 8 B: 95 %% interval of that median %.3f to %.3f (ratios %d and %d of %d); %d of %d undisturbed rounds within 1.10\n", op, kept[j], kept[k+1-j], j, k+1-j, k, within(kept, k), k
         fw = w[1]; fp = p[1]
         for (i = 2; i <= NR; i++) { if (w[i] < fw) fw = w[i]; if (p[i] < fp) fp = p[i] }
         nw = 0; np = 0
         for (i = 1; i <= NR; i++) { if (w[i] <= 1.3 * fw) lw[++nw] = w[i]; if (p[i] <= 1.3 * fp) lp[++np] = p[i] }
-        printf "%s 8 B: fastest level (each tool'"'"'s rounds within 1.3x of its fastest): weft median %.2f us over %d rounds, perftest median %.2f us over %d rounds, ratio %.3f\n", op, median(lw, nw), nw, median(lp, np), np, median(lw, nw) / median(lp, np) }' /tmp/rounds.$op
+        printf "%s 8 B: fastest level (each tool'"'"'s rounds within 1.3x of its fastest): weft median %.2f us over %d rounds, perftest median %.2f us over %d rounds, ratio %.3f\n", op, median(lw, nw), nw, median(lp, np), np, median(lw, nw) / median(lp, np) }
+      function within(a, n,   i, c) { c = 0; for (i = 1; i <= n; i++) if (a[i] <= 1.10) c++; return c }' /tmp/rounds.$op
   done
   exit 0
 fi

@@ -5,7 +5,9 @@
 # then perftest on the same device). Needs the packages of `./weft testbed info` plus perftest.
 # WEFT_PERF_PAIRS=N: N rounds alternating weft and perftest at 8 B instead of the table, with the
 # median of the round ratios (the testbed's speed drifts between runs by more than 10 %);
-# WEFT_PERF_OPS="read" limits the rounds to one operation.
+# WEFT_PERF_OPS="read" limits the rounds to one operation; WEFT_PERF_PASSES=P makes each weft
+# client JVM measure P rounds, with perftest run while the weft processes are stopped between passes
+# (the two figures of a round seconds apart; see scripts/perf-softroce-guest.sh).
 # WEFT_PERF_FLOOR=N (rxe only): N rounds of 8 B reads through Weft's API, through the bare downcalls in the same JVM
 # and with ib_read_lat, in rotating order (scripts/perf-softroce-floor-guest.sh; needs provider-softroce's compiled tests).
 set -eu
@@ -23,6 +25,9 @@ for op in ${WEFT_PERF_OPS:-}; do
 done
 case "${WEFT_PERF_PAIRS:-0}" in
   ''|*[!0-9]*) echo "WEFT_PERF_PAIRS: a number of rounds, not '$WEFT_PERF_PAIRS'" >&2; exit 2 ;;
+esac
+case "${WEFT_PERF_PASSES:-1}" in
+  ''|*[!0-9]*|0) echo "WEFT_PERF_PASSES: a number of measured passes per weft client (1 or more), not '$WEFT_PERF_PASSES'" >&2; exit 2 ;;
 esac
 if [ -n "${WEFT_PERF_FLOOR:-}" ]; then
   case "$WEFT_PERF_FLOOR" in
@@ -52,4 +57,5 @@ fi
 WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 ./weft testbed exec --device "$device" --timeout "$timeout" -- \
   env WEFT_PERF_DEVICE="${device}0" ${WEFT_PERF_ITERATIONS:+WEFT_PERF_ITERATIONS=$WEFT_PERF_ITERATIONS} \
   ${WEFT_PERF_WARMUP:+WEFT_PERF_WARMUP=$WEFT_PERF_WARMUP} ${WEFT_PERF_SIZES:+WEFT_PERF_SIZES=$WEFT_PERF_SIZES} \
-  ${WEFT_PERF_PAIRS:+WEFT_PERF_PAIRS=$WEFT_PERF_PAIRS} ${WEFT_PERF_OPS:+WEFT_PERF_OPS="$WEFT_PERF_OPS"} sh scripts/perf-softroce-guest.sh
+  ${WEFT_PERF_PAIRS:+WEFT_PERF_PAIRS=$WEFT_PERF_PAIRS} ${WEFT_PERF_PASSES:+WEFT_PERF_PASSES=$WEFT_PERF_PASSES} \
+  ${WEFT_PERF_OPS:+WEFT_PERF_OPS="$WEFT_PERF_OPS"} sh scripts/perf-softroce-guest.sh
