@@ -7,7 +7,7 @@
 # median of the round ratios (the testbed's speed drifts between runs by more than 10 %);
 # WEFT_PERF_OPS="read" limits the rounds to one operation; WEFT_PERF_PASSES=P makes each weft
 # client JVM measure P rounds, with perftest run while the weft processes are stopped between passes
-# (the two figures of a round seconds apart; see scripts/perf-softroce-guest.sh).
+# (a round then costs one pass rather than two JVM starts as well; see scripts/perf-softroce-guest.sh).
 # WEFT_PERF_FLOOR=N (rxe only): N rounds of 8 B reads through Weft's API, through the bare downcalls in the same JVM
 # and with ib_read_lat, in rotating order (scripts/perf-softroce-floor-guest.sh; needs provider-softroce's compiled tests).
 set -eu
