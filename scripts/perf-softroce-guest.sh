@@ -73,7 +73,8 @@ stop_server() {
 # makes that round's ratio meaningless: a round where either tool's figure exceeds 1.3x that
 # tool's median over all rounds is marked "disturbed" and left out of the headline median (the
 # median of all rounds is printed beside it), which is given with its distribution-free 95 %
-# interval (the order statistics whose binomial tails hold at most 2.5 % each). Because either tool
+# interval (the order statistics whose binomial tails hold at most 2.5 % each; with WEFT_PERF_PASSES
+# above 1 also over one value per client JVM, since a JVM's rounds share its phases). Because either tool
 # lands on any level, a second figure compares the tools on the same level: each tool's rounds
 # within 1.3x of its own fastest round (its fastest level), their median per tool, and the ratio
 # of those medians, with how many rounds each had there. WEFT_PERF_OPS="read" (or "write") runs
@@ -92,12 +93,14 @@ if [ "$pairs" -gt 0 ]; then
   for op in ${WEFT_PERF_OPS:-write read}; do
     : >/tmp/rounds.$op
     r=0
+    jvm=0
     while [ $r -lt "$pairs" ]; do
       n=$((pairs - r))
       [ $n -gt "$passes" ] && n=$passes
       sizes=8
       [ "$passes" -gt 1 ] && for _ in $(seq 1 $n); do sizes="$sizes,8"; done
       before=$r
+      jvm=$((jvm + 1))
       start_server
       rm -f /tmp/weft-passes; mkfifo /tmp/weft-passes
       $client_cpu ./weft perf client --uri verbs://$addr:7471 --op $op --size "$sizes" --iterations "$iters" --warmup "$warmup" \
@@ -121,17 +124,17 @@ if [ "$pairs" -gt 0 ]; then
         fi
         [ -n "$p" ] || { echo "round $r: ib_${op}_lat printed no result (/tmp/srv.log: $(tail -1 /tmp/srv.log))"; exit 1; }
         echo "$w $p" | awk -v op=$op -v r=$r '{ printf "round %d %-5s 8 B  weft p50 %7.2f us  perftest typical %7.2f us  ratio %.3f\n", r, op, $1, $2, $1/$2 }'
-        echo "$w $p" >>/tmp/rounds.$op
+        echo "$w $p $jvm" >>/tmp/rounds.$op
       done </tmp/weft-passes
       wait $client 2>/dev/null
       stop_server
       [ $r -gt "$before" ] || { echo "the weft client measured no round; its server said: $(tail -3 /tmp/weft-server.log)"; exit 1; }
     done
-    awk -v op=$op '
+    awk -v op=$op -v passes="$passes" '
       function sort(b, n,   i, j, t) { for (i = 2; i <= n; i++) { t = b[i]; for (j = i - 1; j >= 1 && b[j] > t; j--) b[j+1] = b[j]; b[j+1] = t } }
       function median(a, n,   i, b) { for (i = 1; i <= n; i++) b[i] = a[i]; sort(b, n)
         return n % 2 ? b[(n+1)/2] : (b[n/2] + b[n/2+1]) / 2 }
-      { w[NR] = $1; p[NR] = $2; all[NR] = $1 / $2 }
+      { w[NR] = $1; p[NR] = $2; all[NR] = $1 / $2; jvm[NR] = $3 }
       END { mw = median(w, NR); mp = median(p, NR); k = 0; lo = 1e9; hi = 0
         for (i = 1; i <= NR; i++) {
           if (w[i] > 1.3 * mw || p[i] > 1.3 * mp) { printf "%s round %d disturbed (weft %.2f us, median %.2f; perftest %.2f us, median %.2f)\n", op, i, w[i], mw, p[i], mp; continue }
@@ -140,15 +143,29 @@ if [ "$pairs" -gt 0 ]; then
         printf "%s 8 B: median of %d undisturbed round ratios %.3f (lowest %.3f, highest %.3f); of all %d rounds %.3f\n", op, k, median(kept, k), lo, hi, NR, median(all, NR)
         # distribution-free 95 % interval of that median: the j-th and (k+1-j)-th smallest ratios, j the largest
         # with P(Binomial(k, 1/2) < j) <= 0.025 (none below 6 rounds)
-        sort(kept, k); c = 0; pr = 0.5 ^ k; j = 0
-        for (i = 0; i < k; i++) { if (c + pr > 0.025) break; c += pr; pr = pr * (k - i) / (i + 1); j = i + 1 }
+        sort(kept, k); j = lower(k)
         if (j > 0) printf "%s 8 B: 95 %% interval of that median %.3f to %.3f (ratios %d and %d of %d); %d of %d undisturbed rounds within 1.10\n", op, kept[j], kept[k+1-j], j, k+1-j, k, within(kept, k), k
+        if (passes > 1) {
+          # rounds of one JVM share its phases: one value per client JVM (the median of its undisturbed rounds)
+          # and the same interval over those values
+          for (i = 1; i <= NR; i++) if (w[i] <= 1.3 * mw && p[i] <= 1.3 * mp) { g = jvm[i]; if (!(g in cnt)) order[++ng] = g; v[g, ++cnt[g]] = all[i] }
+          for (x = 1; x <= ng; x++) { g = order[x]; for (i = 1; i <= cnt[g]; i++) one[i] = v[g, i]; per[x] = median(one, cnt[g]) }
+          sort(per, ng); j = lower(ng)
+          printf "%s 8 B: one value per client JVM (the median of its undisturbed rounds): median of %d JVMs %.3f", op, ng, median(per, ng)
+          if (j > 0) printf ", 95 %% interval %.3f to %.3f; %d of %d JVMs within 1.10", per[j], per[ng+1-j], within(per, ng), ng
+          printf "\n"
+        }
         fw = w[1]; fp = p[1]
         for (i = 2; i <= NR; i++) { if (w[i] < fw) fw = w[i]; if (p[i] < fp) fp = p[i] }
         nw = 0; np = 0
         for (i = 1; i <= NR; i++) { if (w[i] <= 1.3 * fw) lw[++nw] = w[i]; if (p[i] <= 1.3 * fp) lp[++np] = p[i] }
         printf "%s 8 B: fastest level (each tool'"'"'s rounds within 1.3x of its fastest): weft median %.2f us over %d rounds, perftest median %.2f us over %d rounds, ratio %.3f\n", op, median(lw, nw), nw, median(lp, np), np, median(lw, nw) / median(lp, np) }
-      function within(a, n,   i, c) { c = 0; for (i = 1; i <= n; i++) if (a[i] <= 1.10) c++; return c }' /tmp/rounds.$op
+      function within(a, n,   i, c) { c = 0; for (i = 1; i <= n; i++) if (a[i] <= 1.10) c++; return c }
+      # the largest j with P(Binomial(n, 1/2) < j) <= 0.025: the j-th smallest and j-th largest of n values bound a
+      # distribution-free 95 % interval of their median (0 below 6 values)
+      function lower(n,   c, pr, i, j) { c = 0; pr = 0.5 ^ n; j = 0
+        for (i = 0; i < n; i++) { if (c + pr > 0.025) break; c += pr; pr = pr * (n - i) / (i + 1); j = i + 1 }
+        return j }' /tmp/rounds.$op
   done
   exit 0
 fi
