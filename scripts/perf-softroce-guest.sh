@@ -113,15 +113,9 @@ if [ "$pairs" -gt 0 ]; then
         k=$((k + 1))
         [ "$passes" -gt 1 ] && [ $k -eq 1 ] && continue # the uncounted first pass
         r=$((r + 1))
-        if [ "$passes" -gt 1 ]; then
-          kill -STOP $client $server
-          p=$(perftest ib_${op}_lat 8 | awk '{print $6}')
-          kill -CONT $server $client
-        else
-          wait $client
-          stop_server
-          p=$(perftest ib_${op}_lat 8 | awk '{print $6}')
-        fi
+        if [ "$passes" -gt 1 ]; then kill -STOP $client $server; else wait $client; stop_server; fi
+        p=$(perftest ib_${op}_lat 8 | awk '{print $6}')
+        [ "$passes" -gt 1 ] && kill -CONT $server $client
         [ -n "$p" ] || { echo "round $r: ib_${op}_lat printed no result (/tmp/srv.log: $(tail -1 /tmp/srv.log))"; exit 1; }
         echo "$w $p" | awk -v op=$op -v r=$r '{ printf "round %d %-5s 8 B  weft p50 %7.2f us  perftest typical %7.2f us  ratio %.3f\n", r, op, $1, $2, $1/$2 }'
         echo "$w $p $jvm" >>/tmp/rounds.$op
@@ -138,17 +132,15 @@ if [ "$pairs" -gt 0 ]; then
       END { mw = median(w, NR); mp = median(p, NR); k = 0; lo = 1e9; hi = 0
         for (i = 1; i <= NR; i++) {
           if (w[i] > 1.3 * mw || p[i] > 1.3 * mp) { printf "%s round %d disturbed (weft %.2f us, median %.2f; perftest %.2f us, median %.2f)\n", op, i, w[i], mw, p[i], mp; continue }
-          kept[++k] = all[i]; if (all[i] < lo) lo = all[i]; if (all[i] > hi) hi = all[i] }
+          calm[i] = 1; kept[++k] = all[i]; if (all[i] < lo) lo = all[i]; if (all[i] > hi) hi = all[i] }
         if (k == 0) { printf "%s 8 B: every round disturbed; median of all %d round ratios %.3f\n", op, NR, median(all, NR); exit }
         printf "%s 8 B: median of %d undisturbed round ratios %.3f (lowest %.3f, highest %.3f); of all %d rounds %.3f\n", op, k, median(kept, k), lo, hi, NR, median(all, NR)
-        # distribution-free 95 % interval of that median: the j-th and (k+1-j)-th smallest ratios, j the largest
-        # with P(Binomial(k, 1/2) < j) <= 0.025 (none below 6 rounds)
-        sort(kept, k); j = lower(k)
+        sort(kept, k); j = lower(k) # its 95 % interval, none below 6 rounds
         if (j > 0) printf "%s 8 B: 95 %% interval of that median %.3f to %.3f (ratios %d and %d of %d); %d of %d undisturbed rounds within 1.10\n", op, kept[j], kept[k+1-j], j, k+1-j, k, within(kept, k), k
         if (passes > 1) {
           # rounds of one JVM share its phases: one value per client JVM (the median of its undisturbed rounds)
           # and the same interval over those values
-          for (i = 1; i <= NR; i++) if (w[i] <= 1.3 * mw && p[i] <= 1.3 * mp) { g = jvm[i]; if (!(g in cnt)) order[++ng] = g; v[g, ++cnt[g]] = all[i] }
+          for (i = 1; i <= NR; i++) if (calm[i]) { g = jvm[i]; if (!(g in cnt)) order[++ng] = g; v[g, ++cnt[g]] = all[i] }
           for (x = 1; x <= ng; x++) { g = order[x]; for (i = 1; i <= cnt[g]; i++) one[i] = v[g, i]; per[x] = median(one, cnt[g]) }
           sort(per, ng); j = lower(ng)
           printf "%s 8 B: one value per client JVM (the median of its undisturbed rounds): median of %d JVMs %.3f", op, ng, median(per, ng)
