@@ -94,7 +94,7 @@ final class VerbsCompletionQueue implements CompletionQueue {
         this.waiter = w;
         this.pollFn = Device.opsPointer(context, "poll_cq");
         this.notifyFn = Device.opsPointer(context, "req_notify_cq");
-        this.wcs = arena.allocate(IBV_WC.byteSize() * WC_BATCH, 4096); // on as few pages as it fits: every poll touches it
+        this.wcs = arena.allocate(IBV_WC.byteSize() * WC_BATCH, C.PAGE); // on as few pages as it fits: every poll touches it
         this.cqAddress = cq.address();
         this.wcsAddress = wcs.address();
         this.eventCq = arena.allocate(C.PTR);

@@ -29,7 +29,6 @@ import dev.weft.provider.verbs.internal.nat.Ibv;
 import dev.weft.provider.verbs.internal.nat.Raw;
 import dev.weft.provider.verbs.internal.nat.RdmaCm;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -62,7 +61,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class VerbsEndpoint implements Endpoint {
     private static final long SEND_WR_ID = offset(IBV_SEND_WR, "wr_id");
-    private static final long SEND_SG_LIST = offset(IBV_SEND_WR, "sg_list");
     private static final long SEND_NUM_SGE = offset(IBV_SEND_WR, "num_sge");
     private static final long SEND_OPCODE = offset(IBV_SEND_WR, "opcode");
     private static final long SEND_FLAGS = offset(IBV_SEND_WR, "send_flags");
@@ -74,7 +72,6 @@ final class VerbsEndpoint implements Endpoint {
     private static final long ATOMIC_SWAP = offset(IBV_SEND_WR, "wr.atomic.swap");
     private static final long ATOMIC_RKEY = offset(IBV_SEND_WR, "wr.atomic.rkey");
     private static final long RECV_WR_ID = offset(IBV_RECV_WR, "wr_id");
-    private static final long RECV_SG_LIST = offset(IBV_RECV_WR, "sg_list");
     private static final long RECV_NUM_SGE = offset(IBV_RECV_WR, "num_sge");
     private static final long SGE_SIZE = IBV_SGE.byteSize();
     private static final long SGE_ADDR = offset(IBV_SGE, "addr");
@@ -214,26 +211,14 @@ final class VerbsEndpoint implements Endpoint {
         this.qpNum = Integer.toUnsignedLong(qp.get(C.INT, offset(IBV_QP, "qp_num")));
         this.postSendFn = Device.opsPointer(device.context(), "post_send");
         this.postRecvFn = Device.opsPointer(device.context(), "post_recv");
-        // The structures every post touches share one page-aligned block, so a post touches as few pages as it can.
-        // A struct layout gives their offsets (and would refuse a member it could not align).
-        MemoryLayout hotLayout = MemoryLayout.structLayout(IBV_SEND_WR.withName("sendWr"),
-                MemoryLayout.sequenceLayout(maxSge, IBV_SGE).withName("sendSges"), C.PTR.withName("badSendWr"),
-                IBV_RECV_WR.withName("recvWr"), MemoryLayout.sequenceLayout(maxSge, IBV_SGE).withName("recvSges"),
-                C.PTR.withName("badRecvWr"));
-        MemorySegment hot = arena.allocate(hotLayout.byteSize(), 4096);
-        MemorySegment sendWr = hot.asSlice(offset(hotLayout, "sendWr"), IBV_SEND_WR);
-        MemorySegment sendSges = hot.asSlice(offset(hotLayout, "sendSges"), IBV_SGE.byteSize() * maxSge);
-        MemorySegment recvWr = hot.asSlice(offset(hotLayout, "recvWr"), IBV_RECV_WR);
-        MemorySegment recvSges = hot.asSlice(offset(hotLayout, "recvSges"), IBV_SGE.byteSize() * maxSge);
+        HotBlock hot = HotBlock.allocate(arena, maxSge); // every post's structures on as few pages as they fit, wired
         this.qpAddress = qp.address();
-        this.sendWrAddress = sendWr.address();
-        this.recvWrAddress = recvWr.address();
-        this.sendSgesAddress = sendSges.address();
-        this.recvSgesAddress = recvSges.address();
-        this.badSendWr = hot.asSlice(offset(hotLayout, "badSendWr"), C.PTR);
-        this.badRecvWr = hot.asSlice(offset(hotLayout, "badRecvWr"), C.PTR);
-        badSendWr.set(C.U64, 0, sendWrAddress); // a driver that fails without naming a request names ours
-        badRecvWr.set(C.U64, 0, recvWrAddress);
+        this.sendWrAddress = hot.sendWr().address();
+        this.recvWrAddress = hot.recvWr().address();
+        this.sendSgesAddress = hot.sendSges().address();
+        this.recvSgesAddress = hot.recvSges().address();
+        this.badSendWr = hot.badSendWr();
+        this.badRecvWr = hot.badRecvWr();
         this.badSendWrAddress = badSendWr.address();
         this.badRecvWrAddress = badRecvWr.address();
         this.qpAttr = arena.allocate(IBV_QP_ATTR);
@@ -244,8 +229,6 @@ final class VerbsEndpoint implements Endpoint {
         this.recvRing = config.receiveQueueDepth();
         this.recvMask = slotMask(recvRing);
         this.recvSlots = new long[2 * (recvMask + 1)];
-        sendWr.set(C.PTR, SEND_SG_LIST, sendSges);
-        recvWr.set(C.PTR, RECV_SG_LIST, recvSges);
         int slot;
         try {
             slot = fabric.endpoints().add(this);

@@ -28,6 +28,11 @@ public final class C {
     public static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG;
     /** Any pointer. */
     public static final AddressLayout PTR = ValueLayout.ADDRESS;
+    /**
+     * The smallest page size of the platforms Weft runs on (x86-64 and aarch64 Linux), in bytes. Native
+     * blocks that every post or poll touches are aligned to it, so they span as few pages as they fit in.
+     */
+    public static final long PAGE = 4096;
 
     /**
      * @param name member name
