@@ -5,8 +5,8 @@
 # read takes, with any slow path C2 placed before the return).
 set -u
 cd "$(dirname "$0")/.."
-java="$(.mvn/find-jdk.sh)/bin/java" || exit 1
-cp=provider-softroce/target/test-classes:provider-softroce/target/classes:provider-verbs-ffm/target/classes:api/target/classes
+. scripts/softroce-guest-common.sh
+floor_java || exit 1
 methods="dev.weft.provider.verbs.internal.VerbsEndpoint::rma dev.weft.provider.verbs.internal.VerbsEndpoint::postSendLocked"
 methods="$methods dev.weft.provider.verbs.internal.VerbsCompletionQueue::drain"
 print=""
@@ -16,7 +16,7 @@ done
 log=/tmp/weft-asm.log
 # shellcheck disable=SC2086 # $print is a list of options
 LD_LIBRARY_PATH="$(pwd)/provider-softroce/target/hsdis" taskset -c 1 "$java" --enable-native-access=ALL-UNNAMED \
-  -XX:+UnlockDiagnosticVMOptions -XX:CompileCommand=quiet $print -cp "$cp" dev.weft.provider.softroce.perf.ReadFloorMain \
+  -XX:+UnlockDiagnosticVMOptions -XX:CompileCommand=quiet $print -cp "$floor_cp" dev.weft.provider.softroce.perf.ReadFloorMain \
   profile=weft 5 10000 100000 > "$log" 2>&1
 rc=$?
 awk '/C2-compiled nmethod/ {p = 1} /C1-compiled nmethod/ {p = 0} p' "$log"

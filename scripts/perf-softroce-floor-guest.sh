@@ -5,9 +5,9 @@
 # (weft / bare) and what a Java program pays in this testbed (bare / perftest). Needs the host's compiled tests.
 set -u
 cd "$(dirname "$0")/.."
-java="$(.mvn/find-jdk.sh)/bin/java" || exit 1
-cp=provider-softroce/target/test-classes:provider-softroce/target/classes:provider-verbs-ffm/target/classes:api/target/classes
-taskset -c 1 "$java" --enable-native-access=ALL-UNNAMED -cp "$cp" dev.weft.provider.softroce.perf.ReadFloorMain \
+. scripts/softroce-guest-common.sh
+floor_java || exit 1
+taskset -c 1 "$java" --enable-native-access=ALL-UNNAMED -cp "$floor_cp" dev.weft.provider.softroce.perf.ReadFloorMain \
   "${WEFT_PERF_FLOOR:-5}" "${WEFT_PERF_ITERATIONS:-10000}" "${WEFT_PERF_WARMUP:-100000}"
 rc=$?
 for f in hs_err_pid*.log; do

@@ -6,6 +6,7 @@
 # no atomics).
 set -u
 cd "$(dirname "$0")/.."
+. scripts/softroce-guest-common.sh
 export WEFT_NO_BUILD=1
 device=${WEFT_PERF_DEVICE:-rxe0}
 # server_wait: how the weft server waits where it only waits (reads, atomics, bandwidth), as
@@ -32,13 +33,6 @@ bw_warmup=${WEFT_PERF_BW_WARMUP:-10000}
 # multi-threaded TCG sometimes misses code written on one CPU and run on another (a JVM crash).
 server_cpu="taskset -c 0"
 client_cpu="taskset -c 1"
-
-wait_listen() { # port
-  for _ in $(seq 1 300); do
-    if ss -ltn 2>/dev/null | grep -q ":$1 " || rdma res show cm_id 2>/dev/null | grep -q "LISTEN.*$1"; then return 0; fi
-    sleep 0.1
-  done
-}
 
 perftest() { # tool size extra...
   tool=$1; size=$2; shift 2

@@ -6,6 +6,7 @@
 # in the sampled seconds give the round trips.
 set -u
 cd "$(dirname "$0")/.."
+. scripts/softroce-guest-common.sh
 export WEFT_NO_BUILD=1
 delay=${WEFT_PROFILE_DELAY:-70}
 seconds=${WEFT_PROFILE_SECONDS:-8}
@@ -21,13 +22,6 @@ jdk="$(.mvn/find-jdk.sh)" || exit 1
 echo -1 > /proc/sys/kernel/perf_event_paranoid
 out=/tmp/weft-profile
 mkdir -p "$out"
-
-wait_listen() { # port
-  for _ in $(seq 1 300); do
-    ss -ltn 2>/dev/null | grep -q ":$1 " && return 0
-    sleep 0.1
-  done
-}
 
 sample() { # name: perf record on both CPUs and the doorbells counted over the same seconds
   perf stat -a -x, -e syscalls:sys_enter_write -o "$out/$1.stat" -- sleep "$seconds" &
