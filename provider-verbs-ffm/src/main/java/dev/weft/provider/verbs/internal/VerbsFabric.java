@@ -20,6 +20,7 @@ import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A verbs fabric: one RDMA device port and, for listening, one local address. Opened from
@@ -90,9 +91,26 @@ public final class VerbsFabric implements Fabric {
      * librdmacm is about to close.
      */
     private void releaseDevices() {
-        long deadline = System.nanoTime() + (cm.sawDeviceRemoval() ? TimeUnit.SECONDS.toNanos(2) : 0);
+        long patience = cm.sawDeviceRemoval() ? TimeUnit.SECONDS.toNanos(2) : 0;
+        if (!stillListedAfter(() -> librdmacmStillLists(device.context()), patience)) {
+            AsyncEvents.stop(device.context());
+        }
+        RdmaCm.freeDevices(heldDevices);
+    }
+
+    /**
+     * Asks {@code stillListed} once, and again every 20 ms while it answers {@code true}, until
+     * {@code patienceNanos} have passed. An interrupt ends the waiting early (the thread stays
+     * interrupted). Runs on the closing thread.
+     *
+     * @param stillListed whether the device is still listed; asked at least once
+     * @param patienceNanos how long to keep asking; 0 asks once
+     * @return the last answer
+     */
+    static boolean stillListedAfter(BooleanSupplier stillListed, long patienceNanos) {
+        long deadline = System.nanoTime() + patienceNanos;
         boolean listed;
-        while ((listed = librdmacmStillLists(device.context())) && System.nanoTime() - deadline < 0) {
+        while ((listed = stillListed.getAsBoolean()) && System.nanoTime() - deadline < 0) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -100,10 +118,7 @@ public final class VerbsFabric implements Fabric {
                 break;
             }
         }
-        if (!listed) {
-            AsyncEvents.stop(device.context());
-        }
-        RdmaCm.freeDevices(heldDevices);
+        return listed;
     }
 
     /**
