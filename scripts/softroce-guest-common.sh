@@ -1,6 +1,6 @@
 # Sourced (". scripts/softroce-guest-common.sh") from the project root by the scripts that run inside the testbed
-# guest: scripts/perf-softroce-guest.sh, -floor-guest.sh, -asm-guest.sh and -profile-guest.sh. Defines no side
-# effects beyond these names.
+# guest: scripts/perf-softroce-guest.sh, -floor-guest.sh, -asm-guest.sh and -profile-guest.sh. It only defines the
+# names below and runs nothing.
 
 # wait_listen PORT: returns once something listens on PORT, a TCP socket (perftest's exchange, weft perf's server)
 # or an rdma_cm id (perftest -R and weft's servers on siw listen through rdma_cm only), or after 30 s.
