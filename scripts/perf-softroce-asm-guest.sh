@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . scripts/softroce-guest-common.sh
-floor_java || exit 1
+find_jdk || exit 1
 methods="dev.weft.provider.verbs.internal.VerbsEndpoint::rma dev.weft.provider.verbs.internal.VerbsEndpoint::postSendLocked"
 methods="$methods dev.weft.provider.verbs.internal.VerbsCompletionQueue::drain"
 print=""
@@ -15,7 +15,7 @@ for m in $methods; do
 done
 log=/tmp/weft-asm.log
 # shellcheck disable=SC2086 # $print is a list of options
-LD_LIBRARY_PATH="$(pwd)/provider-softroce/target/hsdis" taskset -c 1 "$java" --enable-native-access=ALL-UNNAMED \
+LD_LIBRARY_PATH="$(pwd)/provider-softroce/target/hsdis" taskset -c 1 "$jdk/bin/java" --enable-native-access=ALL-UNNAMED \
   -XX:+UnlockDiagnosticVMOptions -XX:CompileCommand=quiet $print -cp "$floor_cp" dev.weft.provider.softroce.perf.ReadFloorMain \
   profile=weft 5 10000 100000 > "$log" 2>&1
 rc=$?

@@ -6,8 +6,8 @@
 set -u
 cd "$(dirname "$0")/.."
 . scripts/softroce-guest-common.sh
-floor_java || exit 1
-taskset -c 1 "$java" --enable-native-access=ALL-UNNAMED -cp "$floor_cp" dev.weft.provider.softroce.perf.ReadFloorMain \
+find_jdk || exit 1
+taskset -c 1 "$jdk/bin/java" --enable-native-access=ALL-UNNAMED -cp "$floor_cp" dev.weft.provider.softroce.perf.ReadFloorMain \
   "${WEFT_PERF_FLOOR:-5}" "${WEFT_PERF_ITERATIONS:-10000}" "${WEFT_PERF_WARMUP:-100000}"
 rc=$?
 for f in hs_err_pid*.log; do

@@ -48,14 +48,19 @@ perftest() { # tool size extra...
 # A fresh weft server for every client run, so that runs (and rounds) are independent: a server JVM
 # kept across runs deoptimizes its data path at the end of each run (the control messages take
 # branches the measured loop never took) and recompiles it with that profile.
+server=
 start_server() {
   $server_cpu ./weft perf server --uri verbs://$addr:7471 --wait $server_wait >/tmp/weft-server.log 2>&1 &
   server=$!
   wait_listen 7471
 }
+# Ends the server start_server started, once: a later call finds no server and signals no process (its id may
+# belong to another process by then).
 stop_server() {
+  [ -n "$server" ] || return 0
   kill $server 2>/dev/null
   wait $server 2>/dev/null
+  server=
 }
 
 # WEFT_PERF_PAIRS=N: instead of the table, N alternating rounds of weft and perftest at 8 B (write,

@@ -18,7 +18,7 @@ case "$op" in
   read) doorbells=1; server_wait=block ;;
   *) echo "WEFT_PROFILE_OP must be write or read, not $op" >&2; exit 2 ;;
 esac
-jdk="$(.mvn/find-jdk.sh)" || exit 1
+find_jdk || exit 1
 echo -1 > /proc/sys/kernel/perf_event_paranoid
 out=/tmp/weft-profile
 mkdir -p "$out"
