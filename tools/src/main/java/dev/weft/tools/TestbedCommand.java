@@ -2,7 +2,9 @@ package dev.weft.tools;
 
 import dev.weft.FabricException;
 import dev.weft.provider.softroce.testbed.Testbed;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -14,7 +16,7 @@ import java.util.Map;
 final class TestbedCommand {
     static final String USAGE = """
             usage: weft testbed info [--device rxe|siw|rxe,siw]
-                   weft testbed exec [--timeout SECONDS] [--device rxe|siw|rxe,siw] -- COMMAND [ARG...]
+                   weft testbed exec [--timeout SECONDS] [--device rxe|siw|rxe,siw] [--share DIR] -- COMMAND [ARG...]
 
             info   prints what the testbed would use: the host's rdma_rxe, or a throwaway QEMU VM
                    (kernel package, cache directory, devices, missing packages)
@@ -23,9 +25,39 @@ final class TestbedCommand {
                    rxe is Soft-RoCE rxe0 on dummy0, 192.0.2.1/24; siw is Soft-iWARP siw0 on siwnet,
                    203.0.113.1/24 (its module is built once from linux-source-6.1 and linux-headers of
                    the guest kernel, which must be installed). The first run downloads and caches the
-                   guest kernel.""";
+                   guest kernel. --share DIR: a host directory for the command's results, created if
+                   missing and kept after the run; the command sees it at the same path and may write
+                   there (the rest of the host is read-only in the VM), and finds it in
+                   $WEFT_TESTBED_SHARE.""";
+
+    /** The environment variable that gives the command the {@code --share} directory. */
+    static final String SHARE_VARIABLE = "WEFT_TESTBED_SHARE";
 
     private TestbedCommand() {
+    }
+
+    /**
+     * @param name the {@code --share} argument
+     * @return the directory as an absolute path, created if it did not exist
+     * @throws UsageException if it is not a directory and cannot be made one
+     */
+    static Path shareDirectory(String name) {
+        if (name.isEmpty() || name.startsWith("--")) {
+            throw new UsageException("--share needs a directory before --, e.g. --share target/results -- COMMAND; got \"" + name + "\"");
+        }
+        Path dir = Path.of(name).toAbsolutePath().normalize();
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new UsageException("--share needs a directory, and " + dir + " is a file; name a new or existing directory");
+        }
+        if (dir.toString().contains(" ") || dir.toString().contains(",")) {
+            throw new UsageException("--share " + dir + ": the VM's 9p share cannot take a path with a space or a comma; choose another directory");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UsageException("--share " + dir + ": cannot create the directory (" + e.getMessage() + ")");
+        }
+        return dir;
     }
 
     static int run(List<String> argv, PrintStream out, PrintStream err) {
@@ -67,6 +99,7 @@ final class TestbedCommand {
     private static int exec(List<String> args, PrintStream out, PrintStream err) {
         Testbed.Options options = Testbed.Options.defaults();
         Duration timeout = options.timeout();
+        Path share = null;
         int i = 0;
         while (i < args.size() && !args.get(i).equals("--")) {
             if (args.get(i).equals("--device") && i + 1 < args.size()) {
@@ -82,6 +115,9 @@ final class TestbedCommand {
                     throw new UsageException("--timeout must be positive, got " + timeout.toSeconds());
                 }
                 i += 2;
+            } else if (args.get(i).equals("--share") && i + 1 < args.size()) {
+                share = shareDirectory(args.get(i + 1));
+                i += 2;
             } else {
                 throw new UsageException("unexpected \"" + args.get(i) + "\"; put the command after --, e.g. weft testbed exec -- ibv_devinfo");
             }
@@ -92,7 +128,8 @@ final class TestbedCommand {
         List<String> command = args.subList(i + 1, args.size());
         try {
             Testbed.Result r = Testbed.create(options.withTimeout(timeout))
-                    .exec(command, Path.of("").toAbsolutePath(), Map.of(), null, out::println);
+                    .exec(command, Path.of("").toAbsolutePath(), share == null ? Map.of() : Map.of(SHARE_VARIABLE, share.toString()), share,
+                            out::println);
             err.printf("weft testbed: exit %d after %.1f s (%s)%n", r.exitCode(), r.elapsed().toMillis() / 1000.0, r.mode());
             return r.exitCode();
         } catch (FabricException e) {

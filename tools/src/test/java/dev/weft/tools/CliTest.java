@@ -4,10 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CliTest {
     record Result(int code, String out, String err) {
@@ -60,6 +64,23 @@ class CliTest {
         assertEquals(2, weft("perf", "client", "--uri").code());
         assertEquals(2, weft("info", "--bogus").code());
         assertEquals(2, weft("info", "extra").code());
+    }
+
+    @Test
+    void testbedShareMustBeADirectory(@TempDir Path tmp) throws IOException {
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        Result onFile = weft("testbed", "exec", "--share", file.toString(), "--", "true");
+        assertEquals(2, onFile.code());
+        assertTrue(onFile.err().contains("--share needs a directory") && onFile.err().contains("is a file"), onFile.err());
+        Result noValue = weft("testbed", "exec", "--share", "--", "true");
+        assertEquals(2, noValue.code());
+        assertTrue(noValue.err().contains("--share needs a directory before --"), noValue.err());
+        Result comma = weft("testbed", "exec", "--share", tmp.resolve("a,b").toString(), "--", "true");
+        assertEquals(2, comma.code());
+        assertTrue(comma.err().contains("space or a comma"), comma.err());
+        Path fresh = tmp.resolve("results/run1");
+        assertEquals(fresh, TestbedCommand.shareDirectory(fresh.toString()));
+        assertTrue(Files.isDirectory(fresh), "created");
     }
 
     @Test
