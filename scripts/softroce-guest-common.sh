@@ -1,6 +1,6 @@
 # Sourced (". scripts/softroce-guest-common.sh") from the project root by the scripts that run inside the testbed
-# guest: scripts/perf-softroce-guest.sh, -floor-guest.sh, -asm-guest.sh and -profile-guest.sh. It only defines the
-# names below and runs nothing.
+# guest: scripts/perf-softroce-guest.sh, -floor-guest.sh, -asm-guest.sh, -profile-guest.sh and -icount-guest.sh.
+# It only defines the names below and runs nothing.
 
 # wait_listen PORT: returns once something listens on PORT, a TCP socket (perftest's own exchange) or an rdma_cm id
 # (weft perf's verbs server, perftest -R), or after 30 s.

@@ -1,0 +1,56 @@
+#!/bin/sh
+# Runs inside the testbed guest (started by scripts/perf-softroce-icount.sh, with QEMU's block-count plugin loaded):
+# 8-byte reads of `weft perf`, then of ib_read_lat, over rxe0, each tool's client on CPU 1 and server on CPU 0 as in
+# scripts/perf-softroce-guest.sh. For each tool it asks the plugin for a snapshot of the counts before and after
+# WEFT_ICOUNT_SECONDS (default 10) of steady reads, and leaves in the share what the report needs to name the code:
+# the client's memory map, the JIT's symbol map (weft) and the kernel's symbols.
+set -u
+cd "$(dirname "$0")/.."
+. scripts/softroce-guest-common.sh
+export WEFT_NO_BUILD=1
+share=${WEFT_TESTBED_SHARE:?perf-softroce-icount-guest.sh runs from scripts/perf-softroce-icount.sh, which sets WEFT_TESTBED_SHARE}
+delay=${WEFT_ICOUNT_DELAY:-90}
+seconds=${WEFT_ICOUNT_SECONDS:-10}
+find_jdk || exit 1
+cp /proc/kallsyms "$share/kallsyms"
+
+# snapshot NAME: the plugin writes counts.N and removes the trigger; NAME is recorded with N's order in order.txt
+snapshot() {
+  touch "$share/snapshot"
+  for _ in $(seq 1 600); do [ -e "$share/snapshot" ] || break; sleep 0.05; done
+  [ -e "$share/snapshot" ] && { echo "the QEMU plugin took no snapshot within 30 s: is it loaded?"; exit 1; }
+  echo "$1" >> "$share/order.txt"
+}
+
+measure() { # TOOL CLIENT_PID
+  kill -0 "$2" 2>/dev/null || { echo "the $1 client ended before the counting:"; cat /tmp/$1-client.log; exit 1; }
+  cat "/proc/$2/maps" > "$share/maps-$1"
+  snapshot "$1-start"
+  sleep "$seconds"
+  snapshot "$1-end"
+  echo "$1: counted $seconds s of reads"
+}
+
+taskset -c 0 ./weft perf server --uri verbs://192.0.2.1:7471 --wait block >/tmp/weft-server.log 2>&1 &
+server=$!
+wait_listen 7471
+taskset -c 1 ./weft perf client --uri verbs://192.0.2.1:7471 --op read --size 8 --iterations 5000000 --warmup 0 \
+  >/tmp/weft-client.log 2>&1 &
+client=$!
+sleep "$delay"
+measure weft $client
+"$jdk/bin/jcmd" $client Compiler.perfmap >/dev/null && cp /tmp/perf-$client.map "$share/perfmap-weft"
+kill $client $server 2>/dev/null
+wait $client $server 2>/dev/null
+
+taskset -c 0 ib_read_lat -d rxe0 -x 1 -s 8 -n 5000000 >/tmp/perftest-server.log 2>&1 &
+server=$!
+wait_listen 18515
+taskset -c 1 ib_read_lat -d rxe0 -x 1 -s 8 -n 5000000 192.0.2.1 >/tmp/perftest-client.log 2>&1 &
+client=$!
+sleep 5
+measure perftest $client
+kill $client $server 2>/dev/null
+wait $client $server 2>/dev/null
+
+exit 0
