@@ -105,11 +105,14 @@ def main():
     run = sys.argv[1]
     with open(os.path.join(run, "order.txt")) as f:
         order = f.read().split()
+    tools = [name[:-len("-start")] for name in order if name.endswith("-start")]
+    if "perftest" not in tools or not (order.count("perftest-end") == 1):
+        sys.exit("%s: no complete perftest window in order.txt; did the run finish?" % run)
     ksyms = kernel_symbols(os.path.join(run, "kallsyms"))
     results = {}
-    for tool in ("weft", "perftest"):
+    for tool in tools:
         reads, areas, functions, cpu0, switches = measure(run, order, tool, ksyms)
-        results[tool] = (reads, areas, functions)
+        results[tool] = (reads, functions)
         user = sum(v for a, v in areas.items() if a != "kernel")
         print("== %s: %d reads counted; guest instructions per read on CPU 1 (the client's): %.0f, of them kernel %.0f, "
               "user space %.0f; on CPU 0 (the server's): %.0f; context switches on CPU 1 per read: %.2f"
@@ -121,19 +124,21 @@ def main():
         for f, v in sorted(java, key=lambda x: -x[1])[:8]:
             if v / reads >= 0.5:
                 print("  %8.1f      %s" % (v / reads, f[:120]))
-    (rw, _, fw), (rp, _, fp) = results["weft"], results["perftest"]
-    kernel = {f for (a, f) in list(fw) + list(fp) if a == "kernel"}
-    rows = sorted(((fw.get(("kernel", f), 0) / rw, fp.get(("kernel", f), 0) / rp, f) for f in kernel), key=lambda r: -max(r[0], r[1]))
-    print("== the kernel's largest functions, instructions per read: weft, perftest")
-    for w, p, f in rows[:15]:
-        print("  %8.1f %8.1f  %s" % (w, p, f))
-    diff = sorted(rows, key=lambda r: r[1] - r[0])
-    print("== where the kernel differs most (weft minus perftest, per read)")
-    for w, p, f in diff[:12]:
-        print("  %+8.1f  %s (%.1f against %.1f)" % (w - p, f, w, p))
-    print("  ...")
-    for w, p, f in diff[-3:]:
-        print("  %+8.1f  %s (%.1f against %.1f)" % (w - p, f, w, p))
+    per_read = {t: {f: v / r for (a, f), v in fn.items() if a == "kernel"} for t, (r, fn) in results.items()}
+    kernel = set().union(*per_read.values())
+    rows = sorted(kernel, key=lambda f: -max(p.get(f, 0) for p in per_read.values()))
+    print("== the kernel's largest functions, instructions per read: " + ", ".join(tools))
+    for f in rows[:15]:
+        print("  " + " ".join("%8.1f" % per_read[t].get(f, 0) for t in tools) + "  " + f)
+    base = per_read["perftest"]
+    for tool in tools:
+        if tool == "perftest":
+            continue
+        diff = sorted(kernel, key=lambda f: base.get(f, 0) - per_read[tool].get(f, 0))
+        print("== where the kernel differs most (%s minus perftest, per read)" % tool)
+        for f in diff[:10] + diff[-3:]:
+            w, p = per_read[tool].get(f, 0), base.get(f, 0)
+            print("  %+8.1f  %s (%.1f against %.1f)" % (w - p, f, w, p))
 
 
 if __name__ == "__main__":

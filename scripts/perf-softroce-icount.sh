@@ -5,14 +5,22 @@
 # snapshots before and after, and prints what the client's CPU executed per read: kernel and user space, user space by
 # library and by compiled Java method, the kernel's largest functions and where the two tools differ. A read is one
 # call of the kernel's ib_uverbs_post_send (the doorbell) on the client's CPU. Unlike a time, a count does not move
-# with the emulator's speed; the plugin slows the guest about 1.5x. Needs gcc, python3, perftest and the packages of
-# `./weft testbed info`; results stay in provider-softroce/target/icount/ (docs/provider-softroce.md, "Instructions
-# per read").
+# with the emulator's speed; the plugin slows the guest about 1.5x. WEFT_ICOUNT_FLOOR=1 also counts ReadFloorMain's
+# bare-downcall loop and its Weft loop (needs the compiled tests: ./mvnw -B install -DskipTests). Needs gcc, python3,
+# perftest and the packages of `./weft testbed info`; results stay in provider-softroce/target/icount/
+# (docs/provider-softroce.md, "Instructions per read").
 set -eu
 cd "$(dirname "$0")/.."
 for tool in gcc python3 ib_read_lat; do
   command -v $tool >/dev/null || { echo "perf-softroce-icount.sh needs $tool (apt-get install gcc python3 perftest)" >&2; exit 2; }
 done
+. scripts/softroce-guest-common.sh
+need_seconds WEFT_ICOUNT_DELAY "${WEFT_ICOUNT_DELAY:-90}"
+need_seconds WEFT_ICOUNT_SECONDS "${WEFT_ICOUNT_SECONDS:-10}"
+case "${WEFT_ICOUNT_FLOOR:-0}" in
+  0|1) ;;
+  *) echo "WEFT_ICOUNT_FLOOR: 1 to count ReadFloorMain's loops too, or 0 (default), not '$WEFT_ICOUNT_FLOOR'" >&2; exit 2 ;;
+esac
 ./weft testbed info >/dev/null
 out=provider-softroce/target/icount
 run=$PWD/$out/run-$(date +%Y%m%d-%H%M%S)
@@ -23,6 +31,6 @@ qemu=$(command -v qemu-system-x86_64)
 printf '#!/bin/sh\nexec %s -plugin %s,dir=%s "$@"\n' "$qemu" "$PWD/$out/libqemu-block-counts.so" "$run" > "$out/bin/qemu-system-x86_64"
 chmod +x "$out/bin/qemu-system-x86_64"
 PATH=$PWD/$out/bin:$PATH WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 ./weft testbed exec --device rxe --timeout 900 \
-  --share "$run" -- env ${WEFT_ICOUNT_DELAY:+WEFT_ICOUNT_DELAY=$WEFT_ICOUNT_DELAY} \
+  --share "$run" -- env ${WEFT_ICOUNT_DELAY:+WEFT_ICOUNT_DELAY=$WEFT_ICOUNT_DELAY} ${WEFT_ICOUNT_FLOOR:+WEFT_ICOUNT_FLOOR=$WEFT_ICOUNT_FLOOR} \
   ${WEFT_ICOUNT_SECONDS:+WEFT_ICOUNT_SECONDS=$WEFT_ICOUNT_SECONDS} sh scripts/perf-softroce-icount-guest.sh
 python3 scripts/perf-softroce-icount-report.py "$run"

@@ -12,11 +12,9 @@ set -eu
 cd "$(dirname "$0")/.."
 command -v perf >/dev/null || { echo "perf-softroce-profile.sh needs perf: apt-get install linux-perf" >&2; exit 2; }
 command -v ib_write_lat >/dev/null || { echo "perf-softroce-profile.sh needs perftest: apt-get install perftest" >&2; exit 2; }
-for v in "${WEFT_PROFILE_DELAY:-70}" "${WEFT_PROFILE_SECONDS:-8}"; do
-  case "$v" in
-    ''|*[!0-9]*|0) echo "WEFT_PROFILE_DELAY and WEFT_PROFILE_SECONDS: a number of seconds (1 or more), not '$v'" >&2; exit 2 ;;
-  esac
-done
+. scripts/softroce-guest-common.sh
+need_seconds WEFT_PROFILE_DELAY "${WEFT_PROFILE_DELAY:-70}"
+need_seconds WEFT_PROFILE_SECONDS "${WEFT_PROFILE_SECONDS:-8}"
 case "${WEFT_PROFILE_OP:-write}" in
   read|write) ;;
   *) echo "WEFT_PROFILE_OP: write (default) or read, not '$WEFT_PROFILE_OP'" >&2; exit 2 ;;

@@ -1,6 +1,14 @@
 # Sourced (". scripts/softroce-guest-common.sh") from the project root by the scripts that run inside the testbed
-# guest: scripts/perf-softroce-guest.sh, -floor-guest.sh, -asm-guest.sh, -profile-guest.sh and -icount-guest.sh.
-# It only defines the names below and runs nothing.
+# guest: scripts/perf-softroce-guest.sh, -floor-guest.sh, -asm-guest.sh, -profile-guest.sh and -icount-guest.sh;
+# need_seconds also by the host scripts perf-softroce-profile.sh and perf-softroce-icount.sh. It only defines the
+# names below and runs nothing.
+
+# need_seconds NAME VALUE: exits (code 2) with a message unless VALUE, the setting NAME, is whole seconds, 1 or more.
+need_seconds() {
+  case "$2" in
+    ''|*[!0-9]*|0) echo "$1: a number of seconds (1 or more), not '$2'" >&2; exit 2 ;;
+  esac
+}
 
 # wait_listen PORT: returns once something listens on PORT, a TCP socket (perftest's own exchange) or an rdma_cm id
 # (weft perf's verbs server, perftest -R), or after 30 s.
