@@ -6,7 +6,8 @@
  * appears in DIR (the testbed's share, which the guest writes), it copies the counters, writes every block that
  * has run as one line "pc instructions runs-on-cpu0 runs-on-cpu1" (pc in hex) to DIR/counts.N (N = 0, 1, ...),
  * and then removes `snapshot`, which tells the guest that the counts were taken. The counters only grow: the
- * difference of two snapshots is what ran between them. A block translated twice (after a flush) has two lines.
+ * difference of two snapshots is what ran between them. A block translated twice (after a flush) has two lines. A
+ * block is counted when it starts, so one that a fault or an exception leaves early counts in full.
  *
  * Built by the script with gcc against QEMU's plugin API version 1 (QEMU 4.2 to 8.0; Debian 12 ships 7.2). The
  * five functions used are declared below, because Debian ships no qemu-plugin.h.
