@@ -47,8 +47,8 @@ wait $client $server 2>/dev/null
 # WEFT_ICOUNT_FLOOR=1: also ReadFloorMain's two loops (provider-softroce's tests; both ends in one JVM on CPU 1), the
 # bare downcalls ("bare", the floor of a Java program) and Weft's API without the perf tool ("floor-weft").
 if [ "${WEFT_ICOUNT_FLOOR:-0}" = 1 ]; then
-  for loop in bare weft; do
-    name=$([ $loop = weft ] && echo floor-weft || echo bare)
+  for name in bare floor-weft; do
+    loop=${name#floor-} # ReadFloorMain's profile=bare or profile=weft
     taskset -c 1 "$jdk/bin/java" --enable-native-access=ALL-UNNAMED -cp "$floor_cp" dev.weft.provider.softroce.perf.ReadFloorMain \
       profile=$loop 60 10000 100000 >/tmp/floor-$loop.log 2>&1 &
     pid=$!

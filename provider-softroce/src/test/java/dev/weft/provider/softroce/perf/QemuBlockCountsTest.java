@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,7 +106,7 @@ class QemuBlockCountsTest {
     }
 
     private Process start(List<String> machine) throws IOException {
-        List<String> command = new java.util.ArrayList<>(List.of("qemu-system-x86_64", "-accel", "tcg", "-display", "none",
+        List<String> command = new ArrayList<>(List.of("qemu-system-x86_64", "-accel", "tcg", "-display", "none",
                 "-monitor", "none", "-serial", "none", "-nodefaults", "-no-reboot"));
         command.addAll(machine);
         try {
