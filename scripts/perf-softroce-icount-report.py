@@ -15,6 +15,16 @@ import sys
 KERNEL_START = 0xFFFF800000000000
 DOORBELL = "ib_uverbs_post_send"
 SWITCH = "__switch_to_asm"  # one run per context switch
+# How a read's context switches come about (docs/provider-softroce.md, "Why the client switches"): rxe schedules
+# the responder's tasklet for every RDMA read request, from the client's system call, which wakes ksoftirqd.
+WAKE_PATH = [
+    ("__tasklet_schedule", "tasklets scheduled"),
+    ("__do_softirq", "softirq runs in the client's context"),
+    ("run_ksoftirqd", "softirq runs by ksoftirqd"),
+    ("try_to_wake_up", "wake-ups"),
+    ("ttwu_do_activate", "of them finding the task asleep"),
+    ("ksoftirqd_should_run", "ksoftirqd's loop"),
+]
 
 
 def kernel_symbols(path):
@@ -78,11 +88,14 @@ def measure(run, order, tool, ksyms):
     end = counts(os.path.join(run, "counts.%d" % order.index(tool + "-end")))
     regions, jit = user_map(run, tool)
 
-    def entries(function):  # runs of the function's first block on CPU 1 between the snapshots
+    def entries(function):  # runs of the function's first block on CPU 1 between the snapshots; None if not in this kernel
+        if function not in ksyms[1]:
+            return None
         pc = ksyms[0][ksyms[1].index(function)]
         return sum(v[1] for k, v in end.items() if k[0] == pc) - sum(v[1] for k, v in start.items() if k[0] == pc)
     reads = entries(DOORBELL)
     switches = entries(SWITCH)
+    path = [(label, entries(function)) for function, label in WAKE_PATH]
     if reads <= 0:
         sys.exit("%s: no call of %s on CPU 1 between the snapshots; did the reads run?" % (tool, DOORBELL))
     areas, functions = collections.Counter(), collections.Counter()
@@ -96,7 +109,7 @@ def measure(run, order, tool, ksyms):
         area, function = place(k[0], ksyms, regions, jit)
         areas[area] += ran
         functions[(area, function)] += ran
-    return reads, areas, functions, cpu0, switches
+    return reads, areas, functions, cpu0, switches, path
 
 
 def main():
@@ -111,12 +124,14 @@ def main():
     ksyms = kernel_symbols(os.path.join(run, "kallsyms"))
     results = {}
     for tool in tools:
-        reads, areas, functions, cpu0, switches = measure(run, order, tool, ksyms)
+        reads, areas, functions, cpu0, switches, path = measure(run, order, tool, ksyms)
         results[tool] = (reads, functions)
         user = sum(v for a, v in areas.items() if a != "kernel")
         print("== %s: %d reads counted; guest instructions per read on CPU 1 (the client's): %.0f, of them kernel %.0f, "
               "user space %.0f; on CPU 0 (the server's): %.0f; context switches on CPU 1 per read: %.2f"
               % (tool, reads, sum(areas.values()) / reads, areas["kernel"] / reads, user / reads, cpu0 / reads, switches / reads))
+        print("  per read on CPU 1: " + ", ".join("%s %s" % (label, "-" if n is None else "%.3f" % (n / reads))
+                                                 for label, n in path))
         for area, v in areas.most_common():
             if area != "kernel" and v / reads >= 0.5:
                 print("  %8.1f  %s" % (v / reads, area))
