@@ -1,7 +1,7 @@
 # Sourced (". scripts/softroce-guest-common.sh") from the project root by the scripts that run inside the testbed
-# guest: scripts/perf-softroce-guest.sh, -floor-guest.sh, -asm-guest.sh, -profile-guest.sh and -icount-guest.sh;
-# need_seconds also by the host scripts perf-softroce-profile.sh and perf-softroce-icount.sh. It only defines the
-# names below and runs nothing.
+# guest: scripts/perf-softroce-guest.sh, -floor-guest.sh, -asm-guest.sh, -profile-guest.sh, -icount-guest.sh and
+# -switches-guest.sh; need_seconds also by the host scripts perf-softroce-profile.sh, perf-softroce-icount.sh and
+# perf-softroce-switches.sh. It only defines the names below and runs nothing.
 
 # need_seconds NAME VALUE: exits (code 2) with a message unless VALUE, the setting NAME, is whole seconds, 1 or more.
 need_seconds() {

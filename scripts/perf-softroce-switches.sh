@@ -1,0 +1,32 @@
+#!/bin/sh
+# How often the client's CPU switches to ksoftirqd and back per 8-byte RDMA read, for Weft and for ib_read_lat, with no
+# plugin or tracer slowing the guest: boots the testbed (rxe) and runs scripts/perf-softroce-switches-guest.sh, which
+# reads the client thread's involuntary context switches and ksoftirqd/1's voluntary ones (/proc/PID/sched) and the
+# reads (rxe's packet counter, two packets per read) over WEFT_SWITCHES_WINDOWS (default 4) windows of
+# WEFT_SWITCHES_SECONDS (default 20), from WEFT_SWITCHES_DELAY (default 60) seconds after the weft client's start (C2
+# has compiled its loop by then) and 5 s after perftest's. WEFT_SWITCHES_TRACE=1 also records 1 s of ib_read_lat with
+# ftrace (wake-ups of ksoftirqd, context switches, softirq runs and write() entries, one per read) and reports the
+# reads that went without a switch (docs/provider-softroce.md, "Why the client switches"). Needs python3, perftest and
+# the packages of `./weft testbed info`; results stay in provider-softroce/target/switches/.
+set -eu
+cd "$(dirname "$0")/.."
+for tool in python3 ib_read_lat; do
+  command -v $tool >/dev/null || { echo "perf-softroce-switches.sh needs $tool (apt-get install python3 perftest)" >&2; exit 2; }
+done
+. scripts/softroce-guest-common.sh
+need_seconds WEFT_SWITCHES_DELAY "${WEFT_SWITCHES_DELAY:-60}"
+need_seconds WEFT_SWITCHES_SECONDS "${WEFT_SWITCHES_SECONDS:-20}"
+need_seconds WEFT_SWITCHES_WINDOWS "${WEFT_SWITCHES_WINDOWS:-4}"
+case "${WEFT_SWITCHES_TRACE:-0}" in
+  0|1) ;;
+  *) echo "WEFT_SWITCHES_TRACE: 1 to trace 1 s of ib_read_lat too, or 0 (default), not '$WEFT_SWITCHES_TRACE'" >&2; exit 2 ;;
+esac
+./weft testbed info >/dev/null
+run=$PWD/provider-softroce/target/switches/run-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$run"
+# Both sides spin on their own CPU: multi-threaded TCG, as scripts/perf-softroce.sh.
+WEFT_TESTBED_ACCEL=tcg,thread=multi WEFT_NO_BUILD=1 ./weft testbed exec --device rxe --timeout 1800 --share "$run" -- \
+  env WEFT_SWITCHES_DELAY="${WEFT_SWITCHES_DELAY:-60}" WEFT_SWITCHES_SECONDS="${WEFT_SWITCHES_SECONDS:-20}" \
+  WEFT_SWITCHES_WINDOWS="${WEFT_SWITCHES_WINDOWS:-4}" WEFT_SWITCHES_TRACE="${WEFT_SWITCHES_TRACE:-0}" \
+  sh scripts/perf-softroce-switches-guest.sh
+python3 scripts/perf-softroce-switches-report.py "$run"
