@@ -16,7 +16,9 @@ done
 . scripts/softroce-guest-common.sh
 need_seconds WEFT_SWITCHES_DELAY "${WEFT_SWITCHES_DELAY:-60}"
 need_seconds WEFT_SWITCHES_SECONDS "${WEFT_SWITCHES_SECONDS:-20}"
-need_seconds WEFT_SWITCHES_WINDOWS "${WEFT_SWITCHES_WINDOWS:-4}"
+case "${WEFT_SWITCHES_WINDOWS:-4}" in
+  ''|*[!0-9]*|0) echo "WEFT_SWITCHES_WINDOWS: a number of counting windows (1 or more), not '$WEFT_SWITCHES_WINDOWS'" >&2; exit 2 ;;
+esac
 case "${WEFT_SWITCHES_TRACE:-0}" in
   0|1) ;;
   *) echo "WEFT_SWITCHES_TRACE: 1 to trace 1 s of ib_read_lat too, or 0 (default), not '$WEFT_SWITCHES_TRACE'" >&2; exit 2 ;;
