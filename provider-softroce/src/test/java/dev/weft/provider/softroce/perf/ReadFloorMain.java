@@ -220,9 +220,9 @@ public final class ReadFloorMain {
         badWr = (long) field(endpoint, "badSendWrAddress");
         pollFn = (MemorySegment) field(queue, "pollFn");
         cq = (long) field(queue, "cqAddress");
-        wcs = (MemorySegment) field(queue, "wcs");
         wcsAddress = (long) field(queue, "wcsAddress");
         wcStatus = (long) field(queue, "STATUS"); // offsetof(struct ibv_wc, status), verified by the provider's layout test
+        wcs = MemorySegment.ofAddress(wcsAddress).reinterpret(wcStatus + Integer.BYTES); // the first completion's status
     }
 
     private static Object field(Object owner, String name) throws ReflectiveOperationException {

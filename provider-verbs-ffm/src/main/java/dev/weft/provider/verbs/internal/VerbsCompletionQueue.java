@@ -50,8 +50,7 @@ final class VerbsCompletionQueue implements CompletionQueue {
     private final MemorySegment cq;
     private final MemorySegment pollFn;
     private final MemorySegment notifyFn;
-    private final MemorySegment wcs;
-    // cq and wcs as addresses, for the poll downcall (see Ibv.POLL_CQ): valid while the queue is open.
+    // cq and the work completions' array as addresses, for the poll downcall (see Ibv.POLL_CQ): valid while the queue is open.
     private final long cqAddress;
     private final long wcsAddress;
     /** The channel's fd together with an eventfd that {@link #close()} signals. */
@@ -94,7 +93,7 @@ final class VerbsCompletionQueue implements CompletionQueue {
         this.waiter = w;
         this.pollFn = Device.opsPointer(context, "poll_cq");
         this.notifyFn = Device.opsPointer(context, "req_notify_cq");
-        this.wcs = arena.allocate(IBV_WC.byteSize() * WC_BATCH, C.PAGE); // on as few pages as it fits: every poll touches it
+        MemorySegment wcs = arena.allocate(IBV_WC.byteSize() * WC_BATCH, C.PAGE); // on as few pages as it fits: every poll touches it
         this.cqAddress = cq.address();
         this.wcsAddress = wcs.address();
         this.eventCq = arena.allocate(C.PTR);
