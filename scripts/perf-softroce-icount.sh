@@ -11,10 +11,8 @@
 # (docs/provider-softroce.md, "Instructions per read").
 set -eu
 cd "$(dirname "$0")/.."
-for tool in gcc python3 ib_read_lat; do
-  command -v $tool >/dev/null || { echo "perf-softroce-icount.sh needs $tool (apt-get install gcc python3 perftest)" >&2; exit 2; }
-done
 . scripts/softroce-guest-common.sh
+need_commands perf-softroce-icount.sh "gcc python3 perftest" gcc python3 ib_read_lat
 need_seconds WEFT_ICOUNT_DELAY "${WEFT_ICOUNT_DELAY:-90}"
 need_seconds WEFT_ICOUNT_SECONDS "${WEFT_ICOUNT_SECONDS:-10}"
 case "${WEFT_ICOUNT_FLOOR:-0}" in

@@ -10,9 +10,9 @@
 # WEFT_PROFILE_OP=read: 8-byte reads and ib_read_lat instead.
 set -eu
 cd "$(dirname "$0")/.."
-command -v perf >/dev/null || { echo "perf-softroce-profile.sh needs perf: apt-get install linux-perf" >&2; exit 2; }
-command -v ib_write_lat >/dev/null || { echo "perf-softroce-profile.sh needs perftest: apt-get install perftest" >&2; exit 2; }
 . scripts/softroce-guest-common.sh
+need_commands perf-softroce-profile.sh linux-perf perf
+need_commands perf-softroce-profile.sh perftest ib_write_lat
 need_seconds WEFT_PROFILE_DELAY "${WEFT_PROFILE_DELAY:-70}"
 need_seconds WEFT_PROFILE_SECONDS "${WEFT_PROFILE_SECONDS:-8}"
 case "${WEFT_PROFILE_OP:-write}" in

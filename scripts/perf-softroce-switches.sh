@@ -10,10 +10,8 @@
 # the packages of `./weft testbed info`; results stay in provider-softroce/target/switches/.
 set -eu
 cd "$(dirname "$0")/.."
-for tool in python3 ib_read_lat; do
-  command -v $tool >/dev/null || { echo "perf-softroce-switches.sh needs $tool (apt-get install python3 perftest)" >&2; exit 2; }
-done
 . scripts/softroce-guest-common.sh
+need_commands perf-softroce-switches.sh "python3 perftest" python3 ib_read_lat
 need_seconds WEFT_SWITCHES_DELAY "${WEFT_SWITCHES_DELAY:-60}"
 need_seconds WEFT_SWITCHES_SECONDS "${WEFT_SWITCHES_SECONDS:-20}"
 case "${WEFT_SWITCHES_WINDOWS:-4}" in

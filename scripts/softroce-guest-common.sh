@@ -1,13 +1,27 @@
 # Sourced (". scripts/softroce-guest-common.sh") from the project root by the scripts that run inside the testbed
 # guest: scripts/perf-softroce-guest.sh, -floor-guest.sh, -asm-guest.sh, -profile-guest.sh, -icount-guest.sh and
-# -switches-guest.sh; need_seconds also by the host scripts perf-softroce-profile.sh, perf-softroce-icount.sh and
-# perf-softroce-switches.sh. It only defines the names below and runs nothing.
+# -switches-guest.sh; need_seconds and need_commands also by the host scripts perf-softroce-profile.sh,
+# perf-softroce-icount.sh and perf-softroce-switches.sh. It only defines the names below and runs nothing.
 
 # need_seconds NAME VALUE: exits (code 2) with a message unless VALUE, the setting NAME, is whole seconds, 1 or more.
 need_seconds() {
   case "$2" in
     ''|*[!0-9]*|0) echo "$1: a number of seconds (1 or more), not '$2'" >&2; exit 2 ;;
   esac
+}
+
+# need_commands SCRIPT PACKAGES COMMAND...: exits (code 2) with a message naming the Debian PACKAGES to install unless
+# every COMMAND is on the PATH.
+need_commands() {
+  need_commands_script=$1
+  need_commands_packages=$2
+  shift 2
+  for need_commands_name in "$@"; do
+    command -v "$need_commands_name" >/dev/null || {
+      echo "$need_commands_script needs $need_commands_name (apt-get install $need_commands_packages)" >&2
+      exit 2
+    }
+  done
 }
 
 # wait_listen PORT: returns once something listens on PORT, a TCP socket (perftest's own exchange) or an rdma_cm id
