@@ -7,6 +7,7 @@ module dev.weft.tck {
     requires transitive org.junit.jupiter.api;
     requires transitive org.junit.jupiter.params;
     requires transitive org.junit.platform.launcher;
+    requires jdk.management; // com.sun.management.ThreadMXBean: the allocation rule counts a thread's bytes
 
     exports dev.weft.tck;
 

@@ -2,16 +2,19 @@ package dev.weft.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.weft.Access;
 import dev.weft.Capability;
 import dev.weft.Completion;
+import dev.weft.CompletionBatch;
 import dev.weft.Endpoint;
 import dev.weft.MemoryRegion;
 import dev.weft.Opcode;
 import dev.weft.PostStatus;
 import dev.weft.ScatterGatherList;
 import dev.weft.Status;
+import java.lang.management.ManagementFactory;
 import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,6 +28,8 @@ public abstract class RmaTck extends TckBase {
     }
 
     private static final int BIG = 16 << 20;
+    private static final int WARM_UP_OPERATIONS = 20_000;
+    private static final int COUNTED_OPERATIONS = 5_000;
 
     private void connectFor(int size) {
         requireThat(size <= info().limits().maxMessageSize(), "message of " + size + " bytes exceeds the provider's maxMessageSize");
@@ -192,5 +197,59 @@ public abstract class RmaTck extends TckBase {
             assertPattern(local.segment(), 4096, 512, round);
         }
         assertGuardsIntact();
+    }
+
+    /**
+     * Once warm, posting and polling allocate nothing on the caller's thread (the data path returns codes and never
+     * allocates): 8-byte writes, and reads where the provider has them, each posted and polled to completion with
+     * one reused batch, {@value #WARM_UP_OPERATIONS} times to warm up and {@value #COUNTED_OPERATIONS} times counted
+     * with the JVM's per-thread allocation counter; empty polls count too. If this fails, look for boxing, varargs,
+     * capturing lambdas, iterators, lock queue nodes or per-operation objects on the post and poll paths.
+     */
+    @Test
+    void rma_steadyStateAllocatesNothing() {
+        require(Capability.RMA_WRITE);
+        if (!(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads)
+                || !threads.isThreadAllocatedMemorySupported() || !threads.isThreadAllocatedMemoryEnabled()) {
+            requireThat(false, "this JVM does not count the bytes each thread allocates");
+            return;
+        }
+        connect();
+        boolean reads = info().capabilities().contains(Capability.RMA_READ);
+        CompletionBatch batch = new CompletionBatch(4);
+        postAndPoll(batch, reads, 0, WARM_UP_OPERATIONS);
+        long before = threads.getCurrentThreadAllocatedBytes();
+        postAndPoll(batch, reads, WARM_UP_OPERATIONS, COUNTED_OPERATIONS);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(0, allocated, allocated + " bytes allocated by " + COUNTED_OPERATIONS + " warm posts and polls"
+                + (reads ? " (writes and reads)" : " (writes)") + " on the caller's thread; expected none");
+        assertGuardsIntact();
+    }
+
+    /** Posts {@code n} 8-byte writes (each followed by a read if {@code reads}) and polls each to completion. */
+    private void postAndPoll(CompletionBatch batch, boolean reads, long first, int n) {
+        for (long i = first; i < first + n; i++) {
+            completeOne(batch, i, endpoint.write(i, local, 0, 8, remote, 0));
+            if (reads) {
+                completeOne(batch, i, endpoint.read(i, local, 64, 8, remote, 0));
+            }
+        }
+    }
+
+    private void completeOne(CompletionBatch batch, long wrId, PostStatus posted) {
+        if (posted != PostStatus.OK) {
+            fail("post #" + wrId + " answered " + posted);
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        int n;
+        while ((n = queue.poll(batch)) == 0) {
+            if (System.nanoTime() - deadline > 0) {
+                fail("request #" + wrId + " did not complete within 10 s");
+            }
+            Thread.onSpinWait();
+        }
+        if (n != 1 || batch.get(0).status() != Status.SUCCESS || batch.get(0).workRequestId() != wrId) {
+            fail("request #" + wrId + ": poll answered " + n + (n > 0 ? ", first " + batch.get(0) : "") + "; expected its one SUCCESS");
+        }
     }
 }

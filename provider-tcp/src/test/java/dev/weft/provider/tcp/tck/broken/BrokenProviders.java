@@ -3,6 +3,7 @@ package dev.weft.provider.tcp.tck.broken;
 import dev.weft.tck.AtomicsTck;
 import dev.weft.tck.ErrorsTck;
 import dev.weft.tck.RegistrationTck;
+import dev.weft.tck.RmaTck;
 import dev.weft.tck.SecurityTck;
 import dev.weft.tck.TckProvider;
 import java.util.Map;
@@ -101,6 +102,22 @@ final class BrokenProviders {
         @Override
         public TckProvider provider() {
             return new Hook("broken-bounds");
+        }
+    }
+
+    /** RMA rules against the provider that allocates on every write it posts. */
+    public static class AllocatingRma extends RmaTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-allocate");
+        }
+    }
+
+    /** RMA rules against the provider that reuses keys: the same wrapper without the allocation defect. */
+    public static class KeysRma extends RmaTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-keys");
         }
     }
 }

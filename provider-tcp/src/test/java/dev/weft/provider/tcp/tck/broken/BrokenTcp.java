@@ -57,8 +57,14 @@ public final class BrokenTcp {
          * Declares transmit completion, then hides a target's rejection: the rejected write
          * completes SUCCESS and the endpoint reports CONNECTED for ever.
          */
-        SILENT
+        SILENT,
+        /** Allocates a small array on every RDMA write it posts and keeps it reachable, as a careless wrapper might. */
+        ALLOCATE
     }
+
+    /** Where the ALLOCATE defect keeps its last allocation, so that the JIT cannot remove it. */
+    @SuppressWarnings("unused")
+    private static volatile Object lastAllocation;
 
     abstract static class Base implements FabricProvider {
         private final Defect defect;
@@ -137,6 +143,14 @@ public final class BrokenTcp {
         /** Creates it. */
         public Silent() {
             super(Defect.SILENT);
+        }
+    }
+
+    /** Allocation defect. */
+    public static final class Allocating extends Base {
+        /** Creates it. */
+        public Allocating() {
+            super(Defect.ALLOCATE);
         }
     }
 
@@ -307,6 +321,7 @@ public final class BrokenTcp {
         private final Defect defect;
         private boolean lost;
         private final Set<Long> closedEndpoints = new HashSet<>();
+        private CompletionBatch pollBatch;
 
         WQueue(CompletionQueue inner, Defect defect) {
             this.inner = inner;
@@ -337,9 +352,12 @@ public final class BrokenTcp {
         }
 
         @Override
-        public int poll(CompletionBatch batch) {
-            CompletionBatch b = new CompletionBatch(batch.capacity());
-            return copy(b, inner.poll(b), batch);
+        public synchronized int poll(CompletionBatch batch) {
+            // one batch for the inner queue, reused, so that polling allocates nothing (the TCK's allocation rule)
+            if (pollBatch == null || pollBatch.capacity() != batch.capacity()) {
+                pollBatch = new CompletionBatch(batch.capacity());
+            }
+            return copy(pollBatch, inner.poll(pollBatch), batch);
         }
 
         @Override
@@ -451,6 +469,9 @@ public final class BrokenTcp {
 
         @Override
         public PostStatus write(long id, MemoryRegion l, long lo, int len, long ra, long rk) {
+            if (defect == Defect.ALLOCATE) {
+                lastAllocation = new long[] {id, ra};
+            }
             return inner.write(id, in(l), off(l, lo), len, ra, rk);
         }
 

@@ -40,7 +40,8 @@ class TckCatchesBrokenProvidersTest {
     private static String label(Class<?> area) {
         String n = area.getSimpleName();
         return n.startsWith("Bounds") ? "broken-bounds" : n.startsWith("Keys") ? "broken-keys" : n.startsWith("Close") ? "broken-close"
-                : n.startsWith("Listed") ? "broken-access-listed" : n.startsWith("Silent") ? "broken-silent" : "broken-access";
+                : n.startsWith("Listed") ? "broken-access-listed" : n.startsWith("Silent") ? "broken-silent"
+                : n.startsWith("Allocating") ? "broken-allocate" : "broken-access";
     }
 
     @Test
@@ -103,5 +104,18 @@ class TckCatchesBrokenProvidersTest {
         assertEquals("failed", r.get("sec_onePastTheEnd"), r::toString);
         assertEquals("failed", r.get("err_errorFlushesOutstandingAndLater"), r::toString);
         assertEquals("passed", r.get("sec_exactFitAccepted"), r::toString);
+    }
+
+    /**
+     * A provider that allocates on every post fails the allocation rule, and the same wrapper around TCP without
+     * that defect passes it: the rule sees the allocation, not the wrapper.
+     */
+    @Test
+    void allocationOnThePostPathIsCaught() {
+        Map<String, String> r = run(BrokenProviders.AllocatingRma.class);
+        assertEquals("failed", r.get("rma_steadyStateAllocatesNothing"), r::toString);
+        assertEquals("passed", r.get("rma_write_oddOffsets"), "rules unrelated to the defect still pass: " + r);
+        Map<String, String> control = run(BrokenProviders.KeysRma.class);
+        assertEquals("passed", control.get("rma_steadyStateAllocatesNothing"), "without the defect: " + control);
     }
 }
