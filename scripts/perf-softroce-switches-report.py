@@ -52,6 +52,8 @@ def trace(path):
         elif current:
             runs.append(current)
             current = []
+    if current:
+        runs.append(current)  # the last run, cut short by the end of the record
     wakeups = sum(1 for r in reads if r[1])
     preempting = sum(1 for r in reads if r[1] and r[2])
     print("== trace of ib_read_lat: %d reads in %.2f s; %d wake-ups of ksoftirqd, %d of them preempting the client"
