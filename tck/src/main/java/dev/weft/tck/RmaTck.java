@@ -17,6 +17,7 @@ import dev.weft.Status;
 import java.lang.management.ManagementFactory;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -217,34 +218,40 @@ public abstract class RmaTck extends TckBase {
         connect();
         boolean reads = info().capabilities().contains(Capability.RMA_READ);
         CompletionBatch batch = new CompletionBatch(4);
-        postAndPoll(batch, reads, 0, WARM_UP_OPERATIONS);
+        long waitNanos = TimeUnit.SECONDS.toNanos(completionWaitSeconds());
+        postAndPoll(batch, reads, 0, WARM_UP_OPERATIONS, waitNanos);
         long before = threads.getCurrentThreadAllocatedBytes();
-        postAndPoll(batch, reads, WARM_UP_OPERATIONS, COUNTED_OPERATIONS);
+        postAndPoll(batch, reads, WARM_UP_OPERATIONS, COUNTED_OPERATIONS, waitNanos);
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
         assertEquals(0, allocated, allocated + " bytes allocated by " + COUNTED_OPERATIONS + " warm posts and polls"
                 + (reads ? " (writes and reads)" : " (writes)") + " on the caller's thread; expected none");
         assertGuardsIntact();
     }
 
-    /** Posts {@code n} 8-byte writes (each followed by a read if {@code reads}) and polls each to completion. */
-    private void postAndPoll(CompletionBatch batch, boolean reads, long first, int n) {
+    /**
+     * Posts {@code n} 8-byte writes (each followed by a read if {@code reads}) and polls each to completion, waiting
+     * up to {@code waitNanos} for each ({@code weft.tck.completionWaitSeconds}, read once by the caller so that the
+     * counted loop does not look up a system property).
+     */
+    private void postAndPoll(CompletionBatch batch, boolean reads, long first, int n, long waitNanos) {
         for (long i = first; i < first + n; i++) {
-            completeOne(batch, i, endpoint.write(i, local, 0, 8, remote, 0));
+            completeOne(batch, i, endpoint.write(i, local, 0, 8, remote, 0), waitNanos);
             if (reads) {
-                completeOne(batch, i, endpoint.read(i, local, 64, 8, remote, 0));
+                completeOne(batch, i, endpoint.read(i, local, 64, 8, remote, 0), waitNanos);
             }
         }
     }
 
-    private void completeOne(CompletionBatch batch, long wrId, PostStatus posted) {
+    private void completeOne(CompletionBatch batch, long wrId, PostStatus posted, long waitNanos) {
         if (posted != PostStatus.OK) {
             fail("post #" + wrId + " answered " + posted);
         }
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        long deadline = System.nanoTime() + waitNanos;
         int n;
         while ((n = queue.poll(batch)) == 0) {
             if (System.nanoTime() - deadline > 0) {
-                fail("request #" + wrId + " did not complete within 10 s");
+                fail("request #" + wrId + " did not complete within " + TimeUnit.NANOSECONDS.toSeconds(waitNanos)
+                        + " s (weft.tck.completionWaitSeconds)");
             }
             Thread.onSpinWait();
         }
