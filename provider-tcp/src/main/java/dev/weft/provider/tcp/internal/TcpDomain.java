@@ -151,7 +151,7 @@ final class TcpDomain implements Domain {
             socket = java.nio.channels.SocketChannel.open().socket(); // the endpoint writes through the channel
         } catch (IOException e) {
             fabric.releaseConnection();
-            throw new FabricException(ErrorCode.IO_ERROR, "cannot open a socket: " + e.getMessage(), e);
+            throw new FabricException(ErrorCode.IO_ERROR, "cannot open a socket: " + IoText.of(e), e);
         }
         boolean done = false;
         try {
@@ -164,7 +164,7 @@ final class TcpDomain implements Domain {
                         + config.connectTimeout().toMillis() + " ms; is a tcp listener running there?", e);
             } catch (IOException e) {
                 throw new FabricException(ErrorCode.CONNECTION_REFUSED, "cannot connect to " + peer.withoutParameters() + ": "
-                        + e.getMessage() + "; is a tcp listener running there?", e);
+                        + IoText.of(e) + "; is a tcp listener running there?", e);
             }
             socket.setSoTimeout(timeoutMillis);
             Handshake.Result result = Handshake.client(socket, fabric.config(), peer);
@@ -173,7 +173,7 @@ final class TcpDomain implements Domain {
             return endpoint;
         } catch (IOException e) {
             throw new FabricException(ErrorCode.CONNECTION_LOST, "connection to " + peer.withoutParameters()
-                    + " broke during the handshake: " + e.getMessage(), e);
+                    + " broke during the handshake: " + IoText.of(e), e);
         } finally {
             if (!done) {
                 fabric.releaseConnection();

@@ -1076,7 +1076,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     private void connectionLost(IOException e) {
         if (state == EndpointState.CONNECTED) {
-            enterError(Status.RETRY_EXCEEDED, "lost the connection to " + peer + ": " + e.getMessage());
+            enterError(Status.RETRY_EXCEEDED, "lost the connection to " + peer + ": " + IoText.of(e));
         }
     }
 

@@ -49,7 +49,7 @@ final class TcpListener implements Listener {
             server.setReuseAddress(true);
             server.bind(new InetSocketAddress(local.host(), local.port()), 1024);
         } catch (IOException e) {
-            throw new FabricException(ErrorCode.IO_ERROR, "cannot listen on " + local.withoutParameters() + ": " + e.getMessage()
+            throw new FabricException(ErrorCode.IO_ERROR, "cannot listen on " + local.withoutParameters() + ": " + IoText.of(e)
                     + "; choose a free port (or port 0 for any) on an address of this host", e);
         }
         uri = local.withoutParameters().withPort(server.getLocalPort());
