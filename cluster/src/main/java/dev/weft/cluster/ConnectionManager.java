@@ -272,16 +272,18 @@ public final class ConnectionManager implements AutoCloseable {
                 if (!running) {
                     return;
                 }
-                log.accept("interconnect " + index + ": " + e.getMessage());
+                // a FabricException's message says what failed; anything else is unexpected here, so its type is named too
+                String why = e instanceof FabricException && e.getMessage() != null ? e.getMessage() : e.toString();
+                log.accept("interconnect " + index + ": " + why);
                 SlamState s = machine.state();
                 if (s == SlamState.ERROR) {
                     sleepNanos(backoff);
                 } else if (SlamStateMachine.next(s, SlamEvent.WRITE_FAILED) != null) {
-                    machine.fire(SlamEvent.WRITE_FAILED, e.getMessage());
+                    machine.fire(SlamEvent.WRITE_FAILED, why);
                 } else if (SlamStateMachine.next(s, SlamEvent.READ_FAILED) != null) {
-                    machine.fire(SlamEvent.READ_FAILED, e.getMessage());
+                    machine.fire(SlamEvent.READ_FAILED, why);
                 } else {
-                    machine.fire(SlamEvent.TIMEOUT, e.getMessage());
+                    machine.fire(SlamEvent.TIMEOUT, why);
                 }
             }
         }

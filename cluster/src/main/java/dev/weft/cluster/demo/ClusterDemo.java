@@ -80,13 +80,22 @@ public final class ClusterDemo {
             throw new IllegalStateException("peer " + name + " did not report within " + STEP_TIMEOUT_MILLIS + " ms: " + what);
         }
 
-        @Override
-        public void close() {
+        /** Asks the peer to stop, without waiting: the demo asks every peer before it waits for any. */
+        void requestQuit() {
             try {
                 send("quit");
+            } catch (IOException ignored) {
+                // the process has gone already, or is destroyed in close
+            }
+        }
+
+        @Override
+        public void close() {
+            requestQuit();
+            try {
                 process.waitFor(5, TimeUnit.SECONDS);
-            } catch (IOException | InterruptedException ignored) {
-                // destroyed below
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // destroyed below
             }
             process.destroyForcibly();
         }
@@ -181,6 +190,13 @@ public final class ClusterDemo {
             Thread.currentThread().interrupt();
             return 1;
         } finally {
+            // both peers stop together: a peer that outlived its partner would report the partner's departure as a
+            // failed interconnect and retry it, which is not part of this story
+            for (AutoCloseable r : resources) {
+                if (r instanceof Peer p) {
+                    p.requestQuit();
+                }
+            }
             for (AutoCloseable r : resources) {
                 try {
                     r.close();
