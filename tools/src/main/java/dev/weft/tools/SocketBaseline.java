@@ -34,6 +34,8 @@ final class SocketBaseline {
     private static final int PING = 1;
     private static final int STREAM = 2;
     private static final int BYE = 3;
+    /** The largest message a client may ask for: {@code weft perf}'s own limit for {@code --size} (1 GiB). */
+    private static final int MAX_SIZE = 1 << 30;
 
     private SocketBaseline() {
     }
@@ -51,7 +53,7 @@ final class SocketBaseline {
                     socket.setTcpNoDelay(true);
                     serve(socket);
                 } catch (IOException e) {
-                    out.println("socket-server: client session ended: " + e.getMessage());
+                    out.println("socket-server: client session ended: " + why(e, "the client closed the connection without saying goodbye"));
                 }
             } while (!args.flag("once"));
         } catch (IOException e) {
@@ -72,6 +74,10 @@ final class SocketBaseline {
             }
             int size = in.readInt();
             long total = in.readLong();
+            if ((mode != PING && mode != STREAM) || size < 1 || size > MAX_SIZE || total < 0) {
+                throw new IOException("malformed request (mode " + mode + ", size " + size + ", count " + total + "); expected mode "
+                        + PING + " or " + STREAM + ", a size of 1.." + MAX_SIZE + " bytes and a count of at least 0");
+            }
             if (buffer.length < size) {
                 buffer = new byte[size];
             }
@@ -103,6 +109,14 @@ final class SocketBaseline {
         long warmup = args.longOption("warmup", 100, 0, 100_000_000);
         boolean bandwidth = args.flag("bandwidth");
         boolean json = args.flag("json");
+        List<Integer> sizes = new java.util.ArrayList<>(); // checked before connecting: a bad size is a usage error
+        for (String s : args.option("size", "8").split(",")) {
+            long parsed = Args.parseSize("size", s.trim());
+            if (parsed < 1 || parsed > MAX_SIZE) {
+                throw new UsageException("--size " + s.trim() + " is out of range 1..1G");
+            }
+            sizes.add((int) parsed);
+        }
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(InetAddress.getByName(host), port), 10_000);
             socket.setTcpNoDelay(true);
@@ -113,11 +127,7 @@ final class SocketBaseline {
                 out.printf("weft perf: java-socket %s against %s:%d%n", bandwidth ? "stream bandwidth" : "ping-pong latency", host, port);
                 out.printf("%10s %12s %10s %10s %10s %12s %12s%n", "#bytes", "#iterations", "p50[us]", "p99[us]", "avg[us]", "MB/s", "ops/s");
             }
-            for (String s : args.option("size", "8").split(",")) {
-                int size = (int) Args.parseSize("size", s.trim());
-                if (size < 1) {
-                    throw new UsageException("--size must be at least 1");
-                }
+            for (int size : sizes) {
                 long total = iterations + warmup;
                 dout.writeInt(bandwidth ? STREAM : PING);
                 dout.writeInt(size);
@@ -176,8 +186,16 @@ final class SocketBaseline {
             dout.writeInt(BYE);
             dout.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException("socket-client to " + host + ":" + port + " failed: " + e.getMessage(), e);
+            throw new UncheckedIOException("socket-client to " + host + ":" + port + " failed: " + why(e, "the server closed the connection"), e);
         }
         return 0;
+    }
+
+    /** @return the failure's message, or {@code atEnd} for an end of stream (which has none) */
+    private static String why(IOException e, String atEnd) {
+        if (e.getMessage() != null) {
+            return e.getMessage();
+        }
+        return e instanceof java.io.EOFException ? atEnd : e.toString();
     }
 }
