@@ -57,7 +57,8 @@ final class SocketBaseline {
                 }
             } while (!args.flag("once"));
         } catch (IOException e) {
-            throw new UncheckedIOException("socket-server on " + host + ":" + port + " failed", e);
+            throw new UncheckedIOException("socket-server on " + host + ":" + port + " failed: " + why(e, "end of stream")
+                    + "; choose a free port (or 0 for any) on an address of this host", e);
         }
         return 0;
     }

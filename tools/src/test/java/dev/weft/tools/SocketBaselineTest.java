@@ -92,4 +92,16 @@ class SocketBaselineTest {
                 () -> SocketBaseline.client(List.of("--port", "9", "--size", "2G"), new PrintStream(new ByteArrayOutputStream())));
         assertTrue(e.getMessage().contains("--size 2G is out of range 1..1G"), e.getMessage());
     }
+
+    @Test
+    void aPortInUseIsNamedWithTheCause() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            java.io.UncheckedIOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.UncheckedIOException.class,
+                    () -> SocketBaseline.server(List.of("--port", Integer.toString(taken.getLocalPort()), "--once"),
+                            new PrintStream(new ByteArrayOutputStream())));
+            assertTrue(e.getMessage().contains("socket-server on 127.0.0.1:" + taken.getLocalPort() + " failed: "), e.getMessage());
+            assertTrue(e.getMessage().contains("in use"), e.getMessage());
+            assertTrue(e.getMessage().contains("choose a free port"), e.getMessage());
+        }
+    }
 }
