@@ -55,9 +55,33 @@ final class TestbedCommand {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new UsageException("--share " + dir + ": cannot create the directory (" + e.getMessage() + ")");
+            throw new UsageException("--share " + dir + ": cannot create the directory (" + fileProblem(e) + "); name a directory you can create");
         }
         return dir;
+    }
+
+    /** @return why a file operation failed: the JDK's file exceptions often carry only the path, their type says the rest */
+    static String fileProblem(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f) {
+            String where = f.getFile() == null ? "" : f.getFile() + ": ";
+            if (f.getReason() != null) {
+                return where + f.getReason();
+            }
+            if (f instanceof java.nio.file.AccessDeniedException) {
+                return where + "permission denied";
+            }
+            if (f instanceof java.nio.file.FileAlreadyExistsException) {
+                return where + "a file of that name is in the way";
+            }
+            if (f instanceof java.nio.file.NoSuchFileException) {
+                return where + "no such file or directory";
+            }
+            if (f instanceof java.nio.file.NotDirectoryException) {
+                return where + "not a directory";
+            }
+            return where + f.getClass().getSimpleName();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 
     static int run(List<String> argv, PrintStream out, PrintStream err) {

@@ -81,6 +81,18 @@ class CliTest {
         Path fresh = tmp.resolve("results/run1");
         assertEquals(fresh, TestbedCommand.shareDirectory(fresh.toString()));
         assertTrue(Files.isDirectory(fresh), "created");
+        Result under = weft("testbed", "exec", "--share", file.resolve("sub").toString(), "--", "true");
+        assertEquals(2, under.code());
+        assertTrue(under.err().contains("cannot create the directory (" + file.resolve("sub") + ": Not a directory)"), under.err());
+    }
+
+    @Test
+    void fileProblemsSayWhatWentWrongWhereTheJdkGivesOnlyThePath() {
+        assertEquals("/x: permission denied", TestbedCommand.fileProblem(new java.nio.file.AccessDeniedException("/x")));
+        assertEquals("/x: no such file or directory", TestbedCommand.fileProblem(new java.nio.file.NoSuchFileException("/x")));
+        assertEquals("/x: a file of that name is in the way", TestbedCommand.fileProblem(new java.nio.file.FileAlreadyExistsException("/x")));
+        assertEquals("/x: Read-only file system", TestbedCommand.fileProblem(new java.nio.file.FileSystemException("/x", null, "Read-only file system")));
+        assertEquals("disk on fire", TestbedCommand.fileProblem(new IOException("disk on fire")));
     }
 
     @Test
