@@ -70,6 +70,27 @@ class TcpFailureTest {
         }
     }
 
+    /** A peer host name that does not resolve is named as such, not as an unresolved socket address nor a refusal. */
+    @Test
+    void anUnresolvableHostIsNamed() {
+        try (Pair p = new Pair()) {
+            dev.weft.FabricException e = org.junit.jupiter.api.Assertions.assertThrows(dev.weft.FabricException.class,
+                    () -> p.clientDomain.connect("tcp://no-such-host.invalid:7471/target", EndpointConfig.of(p.queue)));
+            assertEquals(dev.weft.ErrorCode.INVALID_URI, e.code());
+            assertTrue(e.getMessage().contains("the host name \"no-such-host.invalid\" does not resolve"), e.getMessage());
+            var ok = p.clientDomain.connect(p.listener.uri().withRegion("target"), EndpointConfig.of(p.queue));
+            assertEquals(EndpointState.CONNECTED, ok.state(), "the refused attempt released its connection slot and socket");
+        }
+        dev.weft.FabricException listen = org.junit.jupiter.api.Assertions.assertThrows(dev.weft.FabricException.class, () -> {
+            try (dev.weft.Fabric f = dev.weft.Fabrics.open("tcp://no-such-host.invalid:0")) {
+                dev.weft.Domain d = f.openDomain();
+                d.listen(EndpointConfig.of(d.openCompletionQueue(8))).close();
+            }
+        });
+        assertTrue(listen.getMessage().contains("no-such-host.invalid"), listen.getMessage());
+        assertTrue(listen.getMessage().contains("does not resolve"), listen.getMessage());
+    }
+
     @Test
     void halfOpenPeerIsDetectedWithinTheTimeout() throws Exception {
         try (Pair p = new Pair("?timeout=400", "?timeout=400"); BlackHoleProxy proxy = new BlackHoleProxy(p.listener.uri().port())) {

@@ -157,8 +157,13 @@ final class TcpDomain implements Domain {
         try {
             socket.setTcpNoDelay(true);
             int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, config.connectTimeout().toMillis()));
+            InetSocketAddress address = new InetSocketAddress(peer.host(), peer.port());
+            if (address.isUnresolved()) {
+                throw new FabricException(ErrorCode.INVALID_URI, "cannot connect to " + peer.withoutParameters() + ": the host name \""
+                        + peer.host() + "\" does not resolve to an address; use an IP address or a name this host resolves");
+            }
             try {
-                socket.connect(new InetSocketAddress(peer.host(), peer.port()), timeoutMillis);
+                socket.connect(address, timeoutMillis);
             } catch (SocketTimeoutException e) {
                 throw new FabricException(ErrorCode.TIMEOUT, "no answer from " + peer.withoutParameters() + " within "
                         + config.connectTimeout().toMillis() + " ms; is a tcp listener running there?", e);

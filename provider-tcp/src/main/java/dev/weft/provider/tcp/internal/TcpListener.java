@@ -44,10 +44,15 @@ final class TcpListener implements Listener {
         this.fabric = domain.tcpFabric();
         this.config = config;
         FabricUri local = fabric.uri();
+        InetSocketAddress address = new InetSocketAddress(local.host(), local.port());
+        if (address.isUnresolved()) {
+            throw new FabricException(ErrorCode.INVALID_URI, "cannot listen on " + local.withoutParameters() + ": the host name \""
+                    + local.host() + "\" does not resolve to an address; use an address of this host, e.g. tcp://127.0.0.1:7471");
+        }
         try {
             server = java.nio.channels.ServerSocketChannel.open().socket(); // accepted sockets have channels: endpoints write through them
             server.setReuseAddress(true);
-            server.bind(new InetSocketAddress(local.host(), local.port()), 1024);
+            server.bind(address, 1024);
         } catch (IOException e) {
             throw new FabricException(ErrorCode.IO_ERROR, "cannot listen on " + local.withoutParameters() + ": " + IoText.of(e)
                     + "; choose a free port (or port 0 for any) on an address of this host", e);
