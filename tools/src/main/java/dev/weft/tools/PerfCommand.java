@@ -258,7 +258,7 @@ final class PerfCommand {
         boolean json = args.flag("json");
         int maxSize = sizes.stream().mapToInt(Integer::intValue).max().orElse(8);
 
-        try (Fabric fabric = Fabrics.open(local); Arena arena = Arena.ofShared()) {
+        try (Fabric fabric = openClientFabric(local, args.option("local", null) == null); Arena arena = Arena.ofShared()) {
             if (!fabric.info().supports(op.capability)) {
                 throw new FabricException(ErrorCode.NOT_SUPPORTED, "provider " + fabric.info().scheme() + " does not declare "
                         + op.capability + ", so --op " + op.cliName + " cannot be measured on it");
@@ -489,6 +489,23 @@ final class PerfCommand {
             case "block" -> true;
             default -> throw new UsageException("--wait must be spin or block, not " + wait);
         };
+    }
+
+    /**
+     * Opens the client's own fabric. When it was derived from {@code --uri} (the server's URI with port 0), a failure says
+     * so: otherwise a message about port 0 of a URI the user never wrote (for a device URI, port 0 of the device) puzzles.
+     */
+    private static Fabric openClientFabric(FabricUri local, boolean derived) {
+        if (!derived) {
+            return Fabrics.open(local);
+        }
+        try {
+            return Fabrics.open(local);
+        } catch (FabricException e) {
+            throw new FabricException(e.code(), "cannot open the client's own fabric " + local + ", which is --uri with port 0: "
+                    + e.getMessage() + "; --uri names the server (for verbs by its IP address), and --local URI chooses the client's"
+                    + " own fabric where the derived one does not fit", e);
+        }
     }
 
     private static void post(PerfSession s, PostStatus status) {

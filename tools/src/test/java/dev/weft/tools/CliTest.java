@@ -103,6 +103,10 @@ class CliTest {
         Result unknown = weft("perf", "server", "--uri", "nope://h:1");
         assertEquals(1, unknown.code());
         assertTrue(unknown.err().contains("no provider serves scheme \"nope\""), unknown.err());
+        Result derived = weft("perf", "client", "--uri", "tcp://127.0.0.1:7471?timeout=abc");
+        assertEquals(1, derived.code());
+        assertTrue(derived.err().contains("cannot open the client's own fabric tcp://127.0.0.1:0?timeout=abc, which is --uri with port 0")
+                && derived.err().contains("timeout=abc") && derived.err().contains("--local URI"), derived.err());
     }
 
     @Test
