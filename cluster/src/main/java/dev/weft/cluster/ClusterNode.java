@@ -32,10 +32,17 @@ public final class ClusterNode implements AutoCloseable {
      * @param settings applied to each interconnect's settings (e.g. a shorter wait timeout)
      * @param listener receives every transition, with the interconnect index
      * @param log receives one line per notable event
+     * @throws dev.weft.FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for no interconnects or settings that
+     *         {@link ConnectionManager.Settings} refuses, or the error of an interconnect's fabric that cannot open; the
+     *         managers already started are closed first
      */
     public ClusterNode(long nodeId, List<Interconnect> interconnects, List<ConnectionClient> clients,
                        java.util.function.UnaryOperator<ConnectionManager.Settings> settings, TransitionListener listener,
                        Consumer<String> log) {
+        if (interconnects == null || interconnects.isEmpty()) {
+            throw dev.weft.FabricException.invalid("a cluster node needs at least one interconnect, e.g. new ClusterNode.Interconnect("
+                    + "\"tcp://127.0.0.1:7001\", \"tcp://127.0.0.1:7002\"); got " + interconnects);
+        }
         try {
             for (int i = 0; i < interconnects.size(); i++) {
                 Interconnect ic = interconnects.get(i);

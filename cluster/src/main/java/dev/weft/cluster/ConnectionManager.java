@@ -78,6 +78,51 @@ public final class ConnectionManager implements AutoCloseable {
     public record Settings(long nodeId, long incarnation, FabricUri localUri, FabricUri partnerUri, Duration waitTimeout,
                            Duration pollInterval, Duration operationTimeout, Duration retryMin, Duration retryMax) {
         /**
+         * Checks the settings.
+         *
+         * @throws FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for a missing value, a zero incarnation,
+         *         a duration that is not positive, a back-off whose first step exceeds its bound, a partner URI without
+         *         a port or of another scheme, or a partner URI that is this node's own
+         */
+        public Settings {
+            if (localUri == null || partnerUri == null) {
+                throw FabricException.invalid("an interconnect needs both a local and a partner URI, e.g. tcp://127.0.0.1:7001 and "
+                        + "tcp://127.0.0.1:7002; got local " + localUri + ", partner " + partnerUri);
+            }
+            if (incarnation == 0) {
+                throw FabricException.invalid("incarnation 0 means 'none' in the configuration record; use ConnectionManager.newIncarnation()");
+            }
+            positive("waitTimeout", waitTimeout);
+            positive("pollInterval", pollInterval);
+            positive("operationTimeout", operationTimeout);
+            positive("retryMin", retryMin);
+            positive("retryMax", retryMax);
+            if (retryMin.compareTo(retryMax) > 0) {
+                throw FabricException.invalid("retryMin " + retryMin.toMillis() + " ms exceeds retryMax " + retryMax.toMillis()
+                        + " ms; the back-off starts at retryMin and doubles up to retryMax");
+            }
+            if (!partnerUri.scheme().equals(localUri.scheme())) {
+                throw FabricException.invalid("partner URI " + partnerUri.safeText() + " and local URI " + localUri.safeText()
+                        + " use different schemes; an interconnect is one fabric, so both use the same");
+            }
+            if (!partnerUri.hasPort() || partnerUri.port() == 0) {
+                throw FabricException.invalid("partner URI " + partnerUri.safeText() + " lacks the port the partner listens on;"
+                        + " slam connect needs the predetermined address and port, e.g. " + localUri.scheme() + "://" + partnerUri.host()
+                        + ":7002");
+            }
+            if (partnerUri.withoutParameters().equals(localUri.withoutParameters())) {
+                throw FabricException.invalid("partner URI " + partnerUri.safeText() + " is this node's own local URI;"
+                        + " name the partner's address and port");
+            }
+        }
+
+        private static void positive(String name, Duration d) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw FabricException.invalid(name + " must be a positive duration, got " + d);
+            }
+        }
+
+        /**
          * Defaults: 30 s wait, 20 ms poll, 2 s per operation, back-off 100 ms doubling to 2 s.
          *
          * @param nodeId this node's id

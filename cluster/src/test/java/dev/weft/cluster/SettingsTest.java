@@ -1,0 +1,68 @@
+package dev.weft.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Settings a connection manager or node cannot work with are refused when they are made, with what is wrong. */
+class SettingsTest {
+    private static final long INCARNATION = ConnectionManager.newIncarnation();
+
+    private static void refused(Executable make, String... words) {
+        FabricException e = assertThrows(FabricException.class, make);
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+        for (String w : words) {
+            assertTrue(e.getMessage().contains(w), e.getMessage());
+        }
+    }
+
+    private static ConnectionManager.Settings with(Duration wait, Duration poll, Duration op, Duration min, Duration max) {
+        ConnectionManager.Settings s = ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001", "tcp://127.0.0.1:7002");
+        return new ConnectionManager.Settings(s.nodeId(), s.incarnation(), s.localUri(), s.partnerUri(), wait, poll, op, min, max);
+    }
+
+    @Test
+    void theDefaultsAreAccepted() {
+        ConnectionManager.Settings s = ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:0", "tcp://127.0.0.1:7002");
+        assertEquals(FabricUri.parse("tcp://127.0.0.1:7002"), s.partnerUri());
+        assertEquals(Duration.ofSeconds(30), s.withWaitTimeout(Duration.ofSeconds(30)).waitTimeout());
+    }
+
+    @Test
+    void badTimingsAreRefused() {
+        Duration s1 = Duration.ofSeconds(1);
+        refused(() -> with(Duration.ZERO, s1, s1, s1, s1), "waitTimeout must be a positive duration");
+        refused(() -> with(s1, Duration.ofMillis(-5), s1, s1, s1), "pollInterval must be a positive duration");
+        refused(() -> with(s1, s1, null, s1, s1), "operationTimeout must be a positive duration");
+        refused(() -> with(s1, s1, s1, Duration.ofSeconds(5), s1), "retryMin 5000 ms exceeds retryMax 1000 ms");
+        refused(() -> ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001", "tcp://127.0.0.1:7002")
+                .withWaitTimeout(Duration.ZERO), "waitTimeout");
+    }
+
+    @Test
+    void badAddressesAreRefused() {
+        refused(() -> ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001", "tcp://127.0.0.1"),
+                "lacks the port the partner listens on", "tcp://127.0.0.1:7002");
+        refused(() -> ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001", "tcp://127.0.0.1:0"),
+                "lacks the port");
+        refused(() -> ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001", "verbs://192.0.2.1:7002"),
+                "different schemes");
+        refused(() -> ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001?timeout=500", "tcp://127.0.0.1:7001"),
+                "is this node's own local URI");
+        refused(() -> ConnectionManager.Settings.of(1, 0, "tcp://127.0.0.1:7001", "tcp://127.0.0.1:7002"), "incarnation 0");
+    }
+
+    @Test
+    void aNodeNeedsAnInterconnect() {
+        refused(() -> new ClusterNode(1, List.of(), List.of(), s -> s, (i, f, e, t, d) -> { }, l -> { }),
+                "at least one interconnect");
+    }
+}
