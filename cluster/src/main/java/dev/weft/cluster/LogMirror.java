@@ -32,6 +32,8 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     /** Largest record. */
     public static final int MAX_RECORD = SLOT - 12;
     private static final int HEADER = 64;
+    /** The most records a mirror keeps: 1 Mi slots, 256 MiB of registered memory on each node. */
+    public static final int MAX_CAPACITY = 1 << 20;
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private final int capacity;
@@ -49,8 +51,17 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     /**
      * @param capacity records kept (in the partner's mirror and locally, for re-sending)
      * @param timeout how long {@link #append} waits for an interconnect
+     * @throws FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for a capacity outside 1..{@value #MAX_CAPACITY}
+     *         or a timeout that is not positive
      */
     public LogMirror(int capacity, Duration timeout) {
+        if (capacity < 1 || capacity > MAX_CAPACITY) {
+            throw FabricException.invalid("a log mirror of " + capacity + " records; expected 1.." + MAX_CAPACITY
+                    + " (each takes a " + SLOT + "-byte slot in registered memory on both nodes)");
+        }
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw FabricException.invalid("a log mirror needs a positive append timeout, got " + timeout);
+        }
         this.capacity = capacity;
         this.timeout = timeout;
         this.mirror = arena.allocate(HEADER + (long) capacity * SLOT, 64);

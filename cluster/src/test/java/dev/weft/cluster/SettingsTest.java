@@ -65,4 +65,13 @@ class SettingsTest {
         refused(() -> new ClusterNode(1, List.of(), List.of(), s -> s, (i, f, e, t, d) -> { }, l -> { }),
                 "at least one interconnect");
     }
+
+    @Test
+    void clientsRefuseSizesAndTimingsTheyCannotWorkWith() {
+        refused(() -> new LogMirror(0, Duration.ofSeconds(1)), "a log mirror of 0 records; expected 1..1048576");
+        refused(() -> new LogMirror(LogMirror.MAX_CAPACITY + 1, Duration.ofSeconds(1)), "expected 1..1048576");
+        refused(() -> new LogMirror(8, Duration.ZERO), "positive append timeout");
+        refused(() -> new HeartbeatMonitor(Duration.ofMillis(100), 0, (state, why) -> { }), "at least 1 missed");
+        new LogMirror(LogMirror.MAX_CAPACITY, Duration.ofSeconds(1)).release();
+    }
 }
