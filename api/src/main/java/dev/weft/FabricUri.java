@@ -94,13 +94,14 @@ public final class FabricUri {
         int end = text.length();
         int hash = text.indexOf('#', pos);
         if (hash >= 0) {
-            throw bad(text, "fragment \"" + text.substring(hash) + "\" is not allowed");
+            throw bad(text, "a fragment (\"#\" and what follows) is not allowed");
         }
         int query = text.indexOf('?', pos);
         int authorityEnd = firstOf(text, pos, query < 0 ? end : query, '/');
         String authority = text.substring(pos, authorityEnd);
         if (authority.indexOf('@') >= 0) {
-            throw bad(text, "user information (\"" + authority.substring(0, authority.indexOf('@') + 1) + "\") is not allowed");
+            throw bad(text, "user information (a name or password before \"@\") is not allowed; a provider that authenticates takes"
+                    + " its secret as a parameter, e.g. tcp://127.0.0.1:7471?secret=...");
         }
         if (authority.isEmpty()) {
             throw bad(text, "the host, address or device name after \"://\" is missing");
@@ -482,9 +483,29 @@ public final class FabricUri {
                 + ". Expected SCHEME://HOST[:PORT][/REGION][?KEY=VALUE&...], for example " + GENERIC_EXAMPLE);
     }
 
+    /**
+     * @return the text fit to show in a message: parameters and a fragment replaced by "...", and user information
+     *         (which may hold a password) by "...@"
+     */
     private static String redact(String text) {
+        int cut = text.length();
         int q = text.indexOf('?');
-        return q < 0 ? text : text.substring(0, q) + "?...";
+        int h = text.indexOf('#');
+        if (q >= 0) {
+            cut = q;
+        }
+        if (h >= 0 && h < cut) {
+            cut = h;
+        }
+        String head = text.substring(0, cut);
+        int sep = head.indexOf("://");
+        int from = sep < 0 ? 0 : sep + 3;
+        int slash = head.indexOf('/', from);
+        int at = head.lastIndexOf('@', slash < 0 ? head.length() - 1 : slash - 1);
+        if (at >= from) {
+            head = head.substring(0, from) + "...@" + head.substring(at + 1);
+        }
+        return cut < text.length() ? head + text.charAt(cut) + "..." : head;
     }
 
     private static int firstOf(String s, int from, int to, char c) {
@@ -614,7 +635,7 @@ public final class FabricUri {
         if (value.indexOf('%') < 0) {
             for (int i = 0; i < value.length(); i++) {
                 if (!isUnreserved(value.charAt(i))) {
-                    throw bad(text, "parameter value contains '" + value.charAt(i) + "'; percent-encode it (for example %2F for '/')");
+                    throw bad(text, UNENCODED);
                 }
             }
             return value;
@@ -631,11 +652,21 @@ public final class FabricUri {
             } else if (isUnreserved(c)) {
                 out.write(c);
             } else {
-                throw bad(text, "parameter value contains '" + c + "'; percent-encode it (for example %2F for '/')");
+                    throw bad(text, UNENCODED);
             }
         }
-        return out.toString(StandardCharsets.UTF_8);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(out.toByteArray()))
+                    .toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw bad(text, "a parameter value's percent escapes are not UTF-8 (for example %C3 alone); encode the value's UTF-8 bytes");
+        }
     }
+
+    /** The value is not echoed: it may be a secret. */
+    private static final String UNENCODED = "a parameter value holds a character other than A-Z a-z 0-9 - . _ ~; percent-encode it"
+            + " (for example %2F for '/', %20 for a space)";
 
     private static String encode(String value) {
         StringBuilder b = new StringBuilder();

@@ -101,6 +101,7 @@ class FabricUriTest {
             "tcp://host:1?a=x%zz                | percent escape",
             "tcp://host:1?a=x%2                 | percent escape",
             "tcp://host:1?a=b/c                 | percent-encode",
+            "tcp://host:1?a=%FF                 | not UTF-8",
     })
     void rejectsMalformedUris(String text, String expectedFragment) {
         FabricException e = assertThrows(FabricException.class, () -> FabricUri.parse(text));
@@ -123,6 +124,14 @@ class FabricUriTest {
     void errorMessagesDoNotLeakSecrets() {
         FabricException e = assertThrows(FabricException.class, () -> FabricUri.parse("tcp://h:1?secret=hunter2&x"));
         assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+        for (String leaky : new String[] {"tcp://user:hunter2@h:1", "tcp://h:1#hunter2", "tcp://h:1#x?secret=hunter2",
+                "tcp://u:hunter2@h:1/r?secret=hunter2", "tcp://h:1?secret=hunter2/"}) {
+            FabricException l = assertThrows(FabricException.class, () -> FabricUri.parse(leaky));
+            assertFalse(l.getMessage().contains("hunter2"), l.getMessage());
+        }
+        FabricException utf = assertThrows(FabricException.class, () -> FabricUri.parse("tcp://h:1?secret=ab%C3"));
+        assertTrue(utf.getMessage().contains("not UTF-8"), utf.getMessage());
+        assertEquals("\u00e9", FabricUri.parse("tcp://h:1?secret=%C3%A9").parameter("secret"));
         FabricUri uri = FabricUri.parse("tcp://h:1?secret=hunter2&rate=x");
         FabricException p = assertThrows(FabricException.class, () -> uri.longParameter("rate", 1, 0, 10));
         assertFalse(p.getMessage().contains("hunter2"), p.getMessage());
