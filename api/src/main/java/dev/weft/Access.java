@@ -70,9 +70,13 @@ public enum Access {
      * Checks the verbs rule that remote write and remote atomic access require local write.
      *
      * @param access the requested rights
-     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} naming the missing right
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} naming the missing right, or for a null set or element
      */
     public static void validate(Set<Access> access) {
+        if (access == null || access.stream().anyMatch(java.util.Objects::isNull)) {
+            throw FabricException.invalid("access set " + access + " is null or holds null; pass the rights to grant, e.g. "
+                    + "EnumSet.of(Access.LOCAL_WRITE, Access.REMOTE_WRITE), or an empty set for none");
+        }
         if (access.contains(REMOTE_WRITE) && !access.contains(LOCAL_WRITE)) {
             throw FabricException.invalid("access " + access + " grants REMOTE_WRITE without LOCAL_WRITE; "
                     + "remote write requires local write, add Access.LOCAL_WRITE");

@@ -23,8 +23,10 @@ public interface Domain extends AutoCloseable {
      *        access registered memory from their own threads
      * @param access the rights to grant; {@link Access#REMOTE_WRITE} and {@link Access#REMOTE_ATOMIC} need {@link Access#LOCAL_WRITE}
      * @return the region
-     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a heap or confined segment, a bad access set or a size over
-     *         {@link Limits#maxRegionSize()}, {@link ErrorCode#RESOURCE_EXHAUSTED} past the registration limit
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a heap or confined segment, a bad access set, a
+     *         read-only segment with a right to write it, or a size over {@link Limits#maxRegionSize()};
+     *         {@link ErrorCode#CLOSED} for a segment whose arena is closed; {@link ErrorCode#RESOURCE_EXHAUSTED} past the
+     *         registration limit
      */
     MemoryRegion register(MemorySegment segment, Set<Access> access);
 
@@ -37,6 +39,9 @@ public interface Domain extends AutoCloseable {
      * @return the region
      */
     default MemoryRegion register(MemorySegment segment, Access first, Access... rest) {
+        if (first == null || rest == null || java.util.Arrays.asList(rest).contains(null)) {
+            throw FabricException.invalid("a right to grant is null; pass Access values, e.g. register(segment, Access.LOCAL_WRITE)");
+        }
         return register(segment, EnumSet.of(first, rest));
     }
 

@@ -1,7 +1,6 @@
 package dev.weft;
 
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * How to create an endpoint: its completion queues, queue depths, scatter-gather width and
@@ -22,6 +21,8 @@ public record EndpointConfig(CompletionQueue sendQueue, CompletionQueue receiveQ
     public static final int DEFAULT_SCATTER_GATHER = 4;
     /** Default connect timeout. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** The longest connect timeout: a day (longer ones would overflow the providers' clocks and help no one). */
+    public static final Duration MAX_CONNECT_TIMEOUT = Duration.ofDays(1);
 
     /**
      * Validates the components.
@@ -31,20 +32,24 @@ public record EndpointConfig(CompletionQueue sendQueue, CompletionQueue receiveQ
      * @param sendQueueDepth at least 1
      * @param receiveQueueDepth at least 1
      * @param maxScatterGather at least 1
-     * @param connectTimeout positive
+     * @param connectTimeout positive, at most {@link #MAX_CONNECT_TIMEOUT}
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a missing queue or timeout or a value out of range
      */
     public EndpointConfig {
-        Objects.requireNonNull(sendQueue, "sendQueue");
-        Objects.requireNonNull(receiveQueue, "receiveQueue");
-        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        if (sendQueue == null || receiveQueue == null) {
+            throw FabricException.invalid("an endpoint needs a send and a receive completion queue (the same one may serve both), got "
+                    + sendQueue + " and " + receiveQueue + "; open one with domain.openCompletionQueue(depth)");
+        }
+        if (connectTimeout == null || connectTimeout.isNegative() || connectTimeout.isZero()
+                || connectTimeout.compareTo(MAX_CONNECT_TIMEOUT) > 0) {
+            throw FabricException.invalid("connectTimeout must be positive and at most " + MAX_CONNECT_TIMEOUT.toHours() + " h, got "
+                    + connectTimeout);
+        }
         if (sendQueueDepth < 1 || receiveQueueDepth < 1) {
             throw FabricException.invalid("queue depths must be at least 1, got send=" + sendQueueDepth + " receive=" + receiveQueueDepth);
         }
         if (maxScatterGather < 1) {
             throw FabricException.invalid("maxScatterGather must be at least 1, got " + maxScatterGather);
-        }
-        if (connectTimeout.isNegative() || connectTimeout.isZero()) {
-            throw FabricException.invalid("connectTimeout must be positive, got " + connectTimeout);
         }
     }
 

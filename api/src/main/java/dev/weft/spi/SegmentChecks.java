@@ -1,7 +1,10 @@
 package dev.weft.spi;
 
+import dev.weft.Access;
+import dev.weft.ErrorCode;
 import dev.weft.FabricException;
 import java.lang.foreign.MemorySegment;
+import java.util.Set;
 
 /**
  * Checks every provider makes on a segment before registering it, so that a program behaves the
@@ -28,6 +31,37 @@ public final class SegmentChecks {
             throw FabricException.invalid("cannot register a segment confined to one thread (" + segment.byteSize()
                     + " bytes from Arena.ofConfined()): registered memory is read and written by the provider's threads, as by a NIC; "
                     + "allocate it from Arena.ofShared(), Arena.ofAuto() or Arena.global()");
+        }
+    }
+
+    /**
+     * Refuses a segment whose arena is already closed: the memory is gone, and a provider that
+     * registered it would fail (or worse, touch freed memory) at the first access.
+     *
+     * @param segment a native segment about to be registered
+     * @throws FabricException with {@link ErrorCode#CLOSED}
+     */
+    public static void requireAlive(MemorySegment segment) {
+        if (!segment.scope().isAlive()) {
+            throw new FabricException(ErrorCode.CLOSED, "cannot register a segment whose arena is closed (" + segment.byteSize()
+                    + " bytes): its memory is freed; register memory of an open arena and close the arena only after the region");
+        }
+    }
+
+    /**
+     * Refuses a read-only segment ({@code MemorySegment.asReadOnly()}, a {@code READ_ONLY} file
+     * mapping) registered with a right to write it: the provider, or the peer through it, would
+     * fail at the first write instead of at registration.
+     *
+     * @param segment a native segment about to be registered
+     * @param access the rights asked for
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} naming the rights to drop
+     */
+    public static void requireWritableIfWritten(MemorySegment segment, Set<Access> access) {
+        if (segment.isReadOnly() && (access.contains(Access.LOCAL_WRITE) || access.contains(Access.REMOTE_WRITE)
+                || access.contains(Access.REMOTE_ATOMIC))) {
+            throw FabricException.invalid("cannot grant " + access + " on a read-only segment (" + segment.byteSize()
+                    + " bytes): register it with REMOTE_READ only (or no rights, as a source of sends and writes), or register writable memory");
         }
     }
 }

@@ -3,11 +3,13 @@ package dev.weft.tck;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weft.Access;
 import dev.weft.Capability;
 import dev.weft.Completion;
 import dev.weft.Endpoint;
 import dev.weft.EndpointConfig;
 import dev.weft.EndpointState;
+import dev.weft.MemoryRegion;
 import dev.weft.Opcode;
 import dev.weft.PostStatus;
 import dev.weft.Status;
@@ -39,6 +41,43 @@ public abstract class ErrorsTck extends TckBase {
         }
         assertRejectedAtTarget(endpoint, await(20), Status.REMOTE_ACCESS_ERROR, 21);
         assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "target after a failed write and the writes behind it");
+    }
+
+    /**
+     * A local buffer that can never work is refused when it is posted, with nothing queued, and the endpoint goes on
+     * working: a negative offset, a range beyond the region's end (also one whose end overflows), a closed region and a
+     * region of another domain, for writes, reads and receives (PostStatus.INVALID). Had the request been queued and
+     * failed later, the endpoint would move to ERROR and flush requests posted before it that already executed. If this
+     * fails, check the post path's checks of the local side before a slot is taken.
+     */
+    @Test
+    void err_unusableLocalBufferIsRefusedAtPost() {
+        connect();
+        MemoryRegion closed = clientDomain.register(arena.allocate(64, 8), Access.LOCAL_WRITE);
+        closed.close();
+        MemoryRegion foreign = clientFabric.openDomain().register(arena.allocate(64, 8), Access.LOCAL_WRITE);
+        long end = local.length();
+        assertEquals(PostStatus.INVALID, endpoint.write(1, local, -1, 8, remote, 0), "a negative local offset");
+        assertEquals(PostStatus.INVALID, endpoint.write(2, local, end - 4, 8, remote, 0), "a range beyond the local region's end");
+        assertEquals(PostStatus.INVALID, endpoint.write(3, local, Long.MAX_VALUE - 2, 8, remote, 0), "a range whose end overflows");
+        assertEquals(PostStatus.INVALID, endpoint.write(4, closed, 0, 8, remote, 0), "a closed local region");
+        assertEquals(PostStatus.INVALID, endpoint.write(5, foreign, 0, 8, remote, 0), "a local region of another domain");
+        if (info().capabilities().contains(Capability.RMA_READ)) {
+            assertEquals(PostStatus.INVALID, endpoint.read(6, local, end - 4, 8, remote, 0), "a read sink beyond its region's end");
+            assertEquals(PostStatus.INVALID, endpoint.read(7, foreign, 0, 8, remote, 0), "a read sink of another domain");
+        }
+        if (info().capabilities().contains(Capability.SEND_RECV)) {
+            assertEquals(PostStatus.INVALID, endpoint.receive(8, local, end - 4, 8), "a receive buffer beyond its region's end");
+            assertEquals(PostStatus.INVALID, endpoint.receive(9, closed, 0, 8), "a receive buffer in a closed region");
+        }
+        pattern(local.segment(), 0, 8, 9);
+        assertEquals(PostStatus.OK, endpoint.write(10, local, 0, 8, remote, 0));
+        List<Completion> c = await(1);
+        assertEquals(10, c.get(0).workRequestId(), "only the valid request completes: " + c);
+        assertEquals(Status.SUCCESS, c.get(0).status());
+        assertEquals(EndpointState.CONNECTED, endpoint.state(), "refused posts leave the endpoint connected");
+        assertPattern(target.segment(), 0, 8, 9);
+        assertGuardsIntact();
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.Access;
+import dev.weft.Capability;
 import dev.weft.ErrorCode;
 import dev.weft.FabricException;
 import dev.weft.MemoryRegion;
@@ -28,6 +29,38 @@ public abstract class RegistrationTck extends TckBase {
         FabricException e = assertThrows(FabricException.class, () -> clientDomain.register(arena.allocate(64), Access.REMOTE_WRITE));
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
         assertTrue(e.getMessage().contains("LOCAL_WRITE"), e.getMessage());
+    }
+
+    /**
+     * Memory a region could not use is refused when it is registered, not at its first access: a segment whose arena
+     * is closed ({@code CLOSED}), a read-only segment with a right to write it ({@code INVALID_ARGUMENT}). A read-only
+     * segment may still be registered for remote reads, and the peer reads it. If this fails, check
+     * {@code SegmentChecks.requireAlive} and {@code requireWritableIfWritten} in register.
+     */
+    @Test
+    void reg_unusableMemoryIsRefusedAtRegistration() {
+        connect();
+        Arena gone = Arena.ofShared();
+        MemorySegment freed = gone.allocate(4096, 4096);
+        gone.close();
+        FabricException closed = assertThrows(FabricException.class, () -> serverDomain.register(freed, Access.LOCAL_WRITE));
+        assertEquals(ErrorCode.CLOSED, closed.code(), closed.getMessage());
+        MemorySegment data = arena.allocate(4096, 4096);
+        pattern(data, 0, 64, 5);
+        MemorySegment readOnly = data.asReadOnly();
+        FabricException written = assertThrows(FabricException.class,
+                () -> serverDomain.register(readOnly, Access.LOCAL_WRITE, Access.REMOTE_WRITE));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, written.code());
+        assertTrue(written.getMessage().contains("read-only"), written.getMessage());
+        assertEquals(ErrorCode.INVALID_ARGUMENT,
+                assertThrows(FabricException.class, () -> serverDomain.register(readOnly, Access.LOCAL_WRITE)).code());
+        if (info().capabilities().contains(Capability.RMA_READ)) {
+            MemoryRegion shared = serverDomain.register(readOnly, Access.REMOTE_READ);
+            assertEquals(PostStatus.OK, endpoint.read(1, local, 0, 64, shared.toRemote(), 0));
+            assertEquals(Status.SUCCESS, await(1).get(0).status());
+            assertPattern(local.segment(), 0, 64, 5);
+        }
+        assertGuardsIntact();
     }
 
     /** REMOTE_ATOMIC without LOCAL_WRITE is refused. If this fails, check Access.validate in register. */

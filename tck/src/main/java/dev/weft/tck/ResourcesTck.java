@@ -1,17 +1,22 @@
 package dev.weft.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.Access;
+import dev.weft.ErrorCode;
 import dev.weft.EndpointConfig;
 import dev.weft.Fabric;
+import dev.weft.FabricException;
 import dev.weft.Fabrics;
 import dev.weft.PostStatus;
 import java.io.File;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -97,5 +102,32 @@ public abstract class ResourcesTck extends TckBase {
         int waiting = q.poll(ready);
         assertTrue(ok >= 1 && ok <= 4 + waiting, "accepted " + ok + " with a depth of 4 and " + waiting + " completions waiting");
         await(q, ok - waiting);
+    }
+
+    /**
+     * A thread waiting in {@code accept} returns within a moment when another thread closes the listener, with
+     * {@code CLOSED}, rather than at the end of its timeout; a timeout too long to count in nanoseconds is a long wait,
+     * not an overflow. If this fails, check that accept watches the listener's state while it waits.
+     */
+    @Test
+    @Timeout(60)
+    void res_closeEndsAWaitingAccept() throws Exception {
+        connect();
+        accepted(); // the client's connection: the next accept has nothing to take
+        CompletableFuture<Object> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return listener.accept(Duration.ofSeconds(Long.MAX_VALUE));
+            } catch (FabricException e) {
+                return e;
+            }
+        });
+        Thread.sleep(300);
+        assertFalse(waiting.isDone(), "accept waits while no client comes: " + (waiting.isDone() ? waiting.get() : ""));
+        long start = System.nanoTime();
+        listener.close();
+        Object outcome = waiting.get(10, TimeUnit.SECONDS);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(outcome instanceof FabricException e && e.code() == ErrorCode.CLOSED, "accept ends with CLOSED: " + outcome);
+        assertTrue(millis < 2000, "accept ended " + millis + " ms after the close; expected within a moment");
     }
 }

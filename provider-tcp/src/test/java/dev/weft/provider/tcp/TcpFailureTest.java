@@ -70,6 +70,21 @@ class TcpFailureTest {
         }
     }
 
+    /** A listener that accepts the TCP connection and never answers the handshake is a TIMEOUT after the connect timeout. */
+    @Test
+    void aSilentListenerIsATimeout() throws Exception {
+        try (Pair p = new Pair(); ServerSocket silent = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+            long start = System.nanoTime();
+            dev.weft.FabricException e = org.junit.jupiter.api.Assertions.assertThrows(dev.weft.FabricException.class,
+                    () -> p.clientDomain.connect("tcp://127.0.0.1:" + silent.getLocalPort() + "/target",
+                            EndpointConfig.of(p.queue).withConnectTimeout(java.time.Duration.ofMillis(500))));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertEquals(dev.weft.ErrorCode.TIMEOUT, e.code(), e.getMessage());
+            assertTrue(e.getMessage().contains("did not complete the handshake within 500 ms"), e.getMessage());
+            assertTrue(millis >= 400 && millis < 5000, "gave up after " + millis + " ms");
+        }
+    }
+
     /** A peer host name that does not resolve is named as such, not as an unresolved socket address nor a refusal. */
     @Test
     void anUnresolvableHostIsNamed() {

@@ -226,14 +226,49 @@ class TcpSemanticsTest {
     }
 
     @Test
-    void badPostsAreInvalidAndLocalProtectionErrorsComplete() {
+    void badPostsAreInvalidAndLeaveTheEndpointWorking() {
         try (Pair p = new Pair()) {
             assertEquals(PostStatus.INVALID, p.endpoint.write(1, p.local, 0, -1, p.remote, 0));
             assertEquals(PostStatus.INVALID, p.endpoint.write(1, null, 0, 8, p.remote, 0));
             assertEquals(PostStatus.INVALID, p.endpoint.send(1, new ScatterGatherList(32).add(p.local, 0, 1).add(p.local, 0, 1)
                     .add(p.local, 0, 1).add(p.local, 0, 1).add(p.local, 0, 1)));
-            assertEquals(PostStatus.OK, p.endpoint.write(1, p.local, Pair.SIZE - 4, 8, p.remote, 0));
-            assertEquals(Status.LOCAL_PROTECTION_ERROR, p.await(1).get(0).status());
+            assertEquals(PostStatus.INVALID, p.endpoint.write(1, p.local, Pair.SIZE - 4, 8, p.remote, 0), "beyond the region's end");
+            assertEquals(PostStatus.INVALID, p.endpoint.receive(1, p.local, -8, 8), "a negative receive offset");
+            assertEquals(PostStatus.OK, p.endpoint.write(2, p.local, 0, 8, p.remote, 0));
+            assertEquals(Status.SUCCESS, p.await(1).get(0).status());
+            assertEquals(EndpointState.CONNECTED, p.endpoint.state());
+        }
+    }
+
+    /**
+     * A local region larger than 2 GiB (here a sparse 3 GiB file mapping) is a source of large writes at its start and
+     * at its end: a ByteBuffer cannot view it whole, so the payload goes through the staging buffer.
+     */
+    @Test
+    void aLocalRegionLargerThan2GiBIsAWriteSource(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        long size = 3L << 30;
+        int n = 128 << 10;
+        try (Pair p = new Pair(); java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(dir.resolve("sparse"),
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+             java.lang.foreign.Arena mapping = java.lang.foreign.Arena.ofShared()) {
+            java.lang.foreign.MemorySegment big = file.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, size, mapping);
+            MemoryRegion source = p.clientDomain.register(big, Access.LOCAL_WRITE);
+            MemoryRegion sink = p.serverDomain.register(p.arena.allocate(n, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
+            for (long base : new long[] {0, size - n}) {
+                for (int i = 0; i < n; i++) {
+                    big.set(ValueLayout.JAVA_BYTE, base + i, (byte) (i * 7 + (base >>> 20)));
+                }
+                assertEquals(PostStatus.OK, p.endpoint.write(base, source, base, n, sink.toRemote(), 0));
+                Completion c = p.await(1).get(0);
+                assertEquals(Status.SUCCESS, c.status(), c::toString);
+                for (int i = 0; i < n; i++) {
+                    if (sink.segment().get(ValueLayout.JAVA_BYTE, i) != (byte) (i * 7 + (base >>> 20))) {
+                        throw new AssertionError("byte " + i + " of the write from offset " + base + " differs");
+                    }
+                }
+            }
+            assertEquals(EndpointState.CONNECTED, p.endpoint.state());
+            source.close();
         }
     }
 

@@ -66,8 +66,10 @@ final class TcpDomain implements Domain {
             throw FabricException.invalid("cannot register a heap segment (" + segment.byteSize() + " bytes backed by a Java array): "
                     + "RDMA needs memory at a fixed native address; allocate it from an Arena, e.g. Arena.ofShared().allocate(size)");
         }
+        SegmentChecks.requireAlive(segment);
         SegmentChecks.requireAccessibleFromAnyThread(segment);
         Access.validate(access);
+        SegmentChecks.requireWritableIfWritten(segment, access);
         TcpMemoryRegion region = new TcpMemoryRegion(this, segment, access, fabric.newKey());
         regions.add(region);
         try {
@@ -167,6 +169,8 @@ final class TcpDomain implements Domain {
             } catch (SocketTimeoutException e) {
                 throw new FabricException(ErrorCode.TIMEOUT, "no answer from " + peer.withoutParameters() + " within "
                         + config.connectTimeout().toMillis() + " ms; is a tcp listener running there?", e);
+            } catch (java.nio.channels.ClosedByInterruptException e) {
+                throw interrupted(peer, e);
             } catch (IOException e) {
                 throw new FabricException(ErrorCode.CONNECTION_REFUSED, "cannot connect to " + peer.withoutParameters() + ": "
                         + IoText.of(e) + "; is a tcp listener running there?", e);
@@ -176,6 +180,11 @@ final class TcpDomain implements Domain {
             TcpEndpoint endpoint = new TcpEndpoint(this, socket, config, peer.withoutParameters(), result);
             done = true;
             return endpoint;
+        } catch (SocketTimeoutException e) {
+            throw new FabricException(ErrorCode.TIMEOUT, peer.withoutParameters() + " accepted the connection but did not complete the handshake within "
+                    + config.connectTimeout().toMillis() + " ms; is it a Weft tcp listener, and is it overloaded?", e);
+        } catch (java.nio.channels.ClosedByInterruptException e) {
+            throw interrupted(peer, e);
         } catch (IOException e) {
             throw new FabricException(ErrorCode.CONNECTION_LOST, "connection to " + peer.withoutParameters()
                     + " broke during the handshake: " + IoText.of(e), e);
@@ -189,6 +198,12 @@ final class TcpDomain implements Domain {
                 }
             }
         }
+    }
+
+    /** A connect that the caller's interrupt ended: the interrupt closed the socket (the thread stays interrupted). */
+    private static FabricException interrupted(FabricUri peer, IOException e) {
+        return new FabricException(ErrorCode.IO_ERROR, "connecting to " + peer.withoutParameters() + " was interrupted: the thread's"
+                + " interrupt closed the socket, and no endpoint was made", e);
     }
 
     private void checkOpen() {

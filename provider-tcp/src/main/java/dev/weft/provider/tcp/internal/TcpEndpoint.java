@@ -296,14 +296,12 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         if (entries > maxSge || total < 0 || total > maxMessage || (sgl == null && region == null)) {
             return PostStatus.INVALID;
         }
-        if (sgl != null) {
-            for (int i = 0; i < entries; i++) {
-                if (sgl.region(i) == null) {
-                    return PostStatus.INVALID;
-                }
-            }
-        }
         boolean sink = wireOp == Wire.OP_READ || wireOp == Wire.OP_FETCH_ADD || wireOp == Wire.OP_CMP_SWAP;
+        // a local buffer that can never work (another domain, closed, out of bounds, a sink without LOCAL_WRITE) is refused
+        // here, with nothing queued: failing it later would move the endpoint to ERROR and flush requests already executed
+        if (!localsUsable(region, offset, length, sgl, sink)) {
+            return PostStatus.INVALID;
+        }
         writeLock.lock();
         try {
             WorkRequest wr;
@@ -338,8 +336,9 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             if (state != EndpointState.CONNECTED) {
                 flushSendQueue(null);
             } else if (!localOk) {
-                failAt(wr.seq, Status.LOCAL_PROTECTION_ERROR, "local buffer of " + opcode + " (work request " + wrId
-                        + ") is outside its region, closed, of another domain, or lacks LOCAL_WRITE");
+                // checked above; only a region closed by another thread since then gets here
+                failAt(wr.seq, Status.LOCAL_PROTECTION_ERROR, "a local region of " + opcode + " (work request " + wrId
+                        + ") was closed while it was being posted");
             } else if (!rewinding) {
                 transmit(wr);
             }
@@ -352,15 +351,32 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
     }
 
-    /** Stores one local segment; returns whether it is usable (this domain, open, in bounds, writable if a sink). */
+    /** Stores one local segment; returns whether it is usable (see {@link #localUsable}). */
     private boolean setSge(TcpMemoryRegion[] regions, long[] offsets, int[] lengths, int i, MemoryRegion region, long offset, int length,
                            boolean sink) {
-        TcpMemoryRegion r = region instanceof TcpMemoryRegion t ? t : null;
-        regions[i] = r;
+        regions[i] = region instanceof TcpMemoryRegion t ? t : null;
         offsets[i] = offset;
         lengths[i] = length;
-        return r != null && r.tcpDomain() == domain && r.isValid() && (!sink || r.localWrite()) && length >= 0 && offset >= 0
-                && offset <= r.length() - length;
+        return localUsable(region, offset, length, sink);
+    }
+
+    /** @return whether the single buffer, or every entry of {@code sgl} if it is not null, is {@link #localUsable} */
+    private boolean localsUsable(MemoryRegion region, long offset, int length, ScatterGatherList sgl, boolean sink) {
+        if (sgl == null) {
+            return localUsable(region, offset, length, sink);
+        }
+        for (int i = 0; i < sgl.size(); i++) {
+            if (!localUsable(sgl.region(i), sgl.offset(i), sgl.length(i), sink)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** @return whether a local buffer is usable: a region of this domain, open, the range inside it, writable if a sink */
+    private boolean localUsable(MemoryRegion region, long offset, int length, boolean sink) {
+        return region instanceof TcpMemoryRegion r && r.tcpDomain() == domain && r.isValid() && (!sink || r.localWrite()) && length >= 0
+                && offset >= 0 && offset <= r.length() - length;
     }
 
     /** Writes one request frame and its payload. Caller holds writeLock. */
@@ -411,8 +427,8 @@ final class TcpEndpoint implements dev.weft.Endpoint {
      * cannot be viewed as one buffer (beyond 2 GiB) or was closed; the caller then stages.
      */
     private boolean transmitFromRegion(int headerLength, TcpMemoryRegion region, long offset, int length) throws IOException {
-        if (offset + length > Integer.MAX_VALUE) {
-            return false;
+        if (region.length() > Integer.MAX_VALUE) {
+            return false; // a ByteBuffer cannot view it whole, and a view of the slice would be an allocation per request
         }
         ByteBuffer view = sendViews.viewOf(region);
         if (!region.enter()) {
@@ -507,12 +523,8 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         if (entries > maxSge || total < 0 || (sgl == null && region == null)) {
             return PostStatus.INVALID;
         }
-        if (sgl != null) {
-            for (int i = 0; i < entries; i++) {
-                if (sgl.region(i) == null) {
-                    return PostStatus.INVALID;
-                }
-            }
+        if (!localsUsable(region, offset, length, sgl, true)) {
+            return PostStatus.INVALID; // as for sends: a buffer that can never receive is refused with nothing queued
         }
         boolean localOk = true;
         synchronized (rqLock) {
@@ -537,7 +549,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             }
         }
         if (!localOk) {
-            enterError(null, "a posted receive buffer is outside its region, closed, of another domain, or lacks LOCAL_WRITE");
+            enterError(null, "a receive buffer's region was closed while the receive was being posted"); // checked above: a race
         } else if (state != EndpointState.CONNECTED) {
             flushReceiveQueue();
         }
@@ -559,8 +571,20 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             } catch (ProtocolViolation e) {
                 enterError(Status.BAD_RESPONSE, "the peer broke the wire protocol: " + e.getMessage());
                 return;
+            } catch (RuntimeException e) {
+                readerFailed(e);
+                return;
             }
         }
+    }
+
+    /**
+     * A failure the reader did not foresee (a fault of registered memory, a defect): the endpoint moves to ERROR with its
+     * cause, so that its requests complete and its peer sees the connection end at once, instead of a reader thread
+     * that dies and a peer that waits for its timeout and reports the peer lost.
+     */
+    private void readerFailed(RuntimeException e) {
+        enterError(Status.LOCAL_QP_OPERATION_ERROR, "the endpoint's reader failed: " + e);
     }
 
     /** Manual progress: serves what has arrived. Returns {@code true} if anything was read. */
@@ -582,6 +606,9 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             return true;
         } catch (ProtocolViolation e) {
             enterError(Status.BAD_RESPONSE, "the peer broke the wire protocol: " + e.getMessage());
+            return true;
+        } catch (RuntimeException e) {
+            readerFailed(e);
             return true;
         } finally {
             readLock.unlock();

@@ -8,6 +8,7 @@ import dev.weft.FabricUri;
 import dev.weft.Listener;
 import dev.weft.MemoryRegion;
 import dev.weft.RemoteRegion;
+import dev.weft.spi.Waits;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -154,8 +155,13 @@ final class TcpListener implements Listener {
         if (!open) {
             throw FabricException.closed("tcp listener " + uri);
         }
+        long nanos = Waits.nanos(timeout, "the accept timeout");
         try {
-            return accepted.poll(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            Endpoint next = Waits.pollWhileOpen(accepted, nanos, () -> open);
+            if (next == null && !open) {
+                throw FabricException.closed("tcp listener " + uri + " (closed while accept waited)");
+            }
+            return next;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;

@@ -68,7 +68,7 @@ class IoTextTest {
                 connecting.interrupt();
                 Throwable t = outcome.get(20, TimeUnit.SECONDS);
                 FabricException e = assertInstanceOf(FabricException.class, t, "connect ends with a FabricException");
-                assertEquals(ErrorCode.CONNECTION_LOST, e.code());
+                assertEquals(ErrorCode.IO_ERROR, e.code(), e.getMessage());
                 assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
                 assertFalse(e.getMessage().contains("null"), e.getMessage());
             }

@@ -82,8 +82,10 @@ final class VerbsDomain implements Domain {
             throw FabricException.invalid("a heap segment cannot be registered: the device reads and writes it directly, and the garbage"
                     + " collector moves heap arrays; allocate native memory, e.g. Arena.ofShared().allocate(" + segment.byteSize() + ", 4096)");
         }
+        SegmentChecks.requireAlive(segment);
         SegmentChecks.requireAccessibleFromAnyThread(segment);
         Access.validate(access);
+        SegmentChecks.requireWritableIfWritten(segment, access);
         if (segment.byteSize() == 0) {
             throw FabricException.invalid("a zero-length segment cannot be registered with verbs (the device would still grant a page);"
                     + " register at least one byte");

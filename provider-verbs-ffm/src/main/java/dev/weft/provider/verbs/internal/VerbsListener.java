@@ -11,6 +11,7 @@ import dev.weft.RemoteRegion;
 import dev.weft.provider.verbs.internal.nat.C;
 import dev.weft.provider.verbs.internal.nat.RdmaCm;
 import dev.weft.provider.verbs.internal.nat.Structs;
+import dev.weft.spi.Waits;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -180,7 +181,14 @@ final class VerbsListener implements Listener {
                         + " was removed. Close the listener and its fabric (the removal waits for that), then listen on a fabric"
                         + " of another device");
             }
-            return next != null ? next : accepted.poll(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            if (next != null) {
+                return next;
+            }
+            next = Waits.pollWhileOpen(accepted, Waits.nanos(timeout, "the accept timeout"), () -> open);
+            if (next == null && !open) {
+                throw FabricException.closed("listener " + uri + " (closed while accept waited)");
+            }
+            return next;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;

@@ -1,0 +1,63 @@
+package dev.weft.spi;
+
+import dev.weft.FabricException;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Waits that every provider makes the same way: a caller's {@link Duration} turned into a
+ * deadline without overflow, and a blocking take that a close ends promptly. Stateless;
+ * thread-safe.
+ */
+public final class Waits {
+    /** How often a waiting thread looks whether its object was closed. */
+    private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private Waits() {
+    }
+
+    /**
+     * @param timeout a caller's timeout
+     * @param what what it is for, for the message if it is null (e.g. "the accept timeout")
+     * @return its length in nanoseconds: 0 for a negative one, {@link Long#MAX_VALUE} for one too long to count in
+     *         nanoseconds (about 292 years)
+     * @throws FabricException with {@link dev.weft.ErrorCode#INVALID_ARGUMENT} if it is null
+     */
+    public static long nanos(Duration timeout, String what) {
+        if (timeout == null) {
+            throw FabricException.invalid(what + " is null; pass a Duration, e.g. Duration.ofSeconds(5), or Duration.ZERO not to wait");
+        }
+        if (timeout.isNegative()) {
+            return 0;
+        }
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /**
+     * Takes the next element, waiting up to {@code nanos}, and gives up as soon as {@code open} answers false: the
+     * wait runs in slices of at most 50 ms, so a close by another thread ends it within one slice.
+     *
+     * @param queue where the elements arrive
+     * @param nanos how long to wait at most
+     * @param open whether the owner is still open
+     * @param <T> the element type
+     * @return the element, or {@code null} on timeout or once the owner is closed (the caller tells them apart)
+     * @throws InterruptedException if the thread is interrupted while it waits
+     */
+    public static <T> T pollWhileOpen(BlockingQueue<T> queue, long nanos, BooleanSupplier open) throws InterruptedException {
+        long deadline = System.nanoTime() + Math.min(nanos, Long.MAX_VALUE / 4);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            T next = queue.poll(Math.max(0, Math.min(left, SLICE_NANOS)), TimeUnit.NANOSECONDS);
+            if (next != null || left <= SLICE_NANOS || !open.getAsBoolean()) {
+                return next;
+            }
+        }
+    }
+}
