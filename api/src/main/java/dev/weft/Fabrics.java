@@ -72,6 +72,10 @@ public final class Fabrics {
      * @throws FabricException {@link ErrorCode#UNKNOWN_SCHEME} or {@link ErrorCode#PROVIDER_UNAVAILABLE}
      */
     public static FabricProvider provider(String scheme) {
+        if (scheme == null || scheme.isEmpty()) {
+            throw new FabricException(ErrorCode.UNKNOWN_SCHEME, "a scheme is required, e.g. \"tcp\" or \"verbs\"; got "
+                    + (scheme == null ? "none" : "an empty one"));
+        }
         List<ProviderStatus> all = providers();
         for (ProviderStatus status : all) {
             if (status.provider() != null && status.scheme().equals(scheme)) {

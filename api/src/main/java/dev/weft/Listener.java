@@ -37,7 +37,7 @@ public interface Listener extends AutoCloseable {
      */
     boolean unpublish(String name);
 
-    /** @return the published names */
+    /** @return the published names whose regions are still open (a closed region is offered to no peer) */
     Set<String> published();
 
     /**

@@ -33,6 +33,14 @@ class FabricsTest {
     }
 
     @Test
+    void aMissingSchemeIsNamedAsMissing() {
+        FabricException none = assertThrows(FabricException.class, () -> Fabrics.provider(null));
+        assertEquals(ErrorCode.UNKNOWN_SCHEME, none.code());
+        assertFalse(none.getMessage().contains("\"null\""), none.getMessage());
+        assertTrue(none.getMessage().contains("a scheme is required"), none.getMessage());
+    }
+
+    @Test
     void aProviderWhoseConstructorFailsIsListedNotFatal() {
         ProviderStatus boom = byScheme().get("dev.weft.testproviders.ExplodingProvider");
         assertFalse(boom.isAvailable());

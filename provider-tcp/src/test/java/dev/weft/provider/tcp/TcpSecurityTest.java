@@ -83,6 +83,21 @@ class TcpSecurityTest {
     }
 
     @Test
+    void aPublishedNameIsRequired() {
+        try (Pair p = new Pair()) {
+            dev.weft.FabricException e = org.junit.jupiter.api.Assertions.assertThrows(dev.weft.FabricException.class,
+                    () -> p.listener.publish(null, p.target));
+            assertEquals(dev.weft.ErrorCode.INVALID_ARGUMENT, e.code());
+            assertTrue(e.getMessage().startsWith("a region name is required: use 1 to 64"), e.getMessage());
+            MemoryRegion brief = p.serverDomain.register(p.arena.allocate(64), Access.REMOTE_READ);
+            p.listener.publish("brief", brief);
+            assertTrue(p.listener.published().contains("brief"));
+            brief.close();
+            assertEquals(java.util.Set.of("target"), p.listener.published(), "a closed region is no longer listed");
+        }
+    }
+
+    @Test
     void accessRightsAreEnforced() {
         try (Pair p = new Pair()) {
             MemoryRegion readOnly = p.serverDomain.register(p.arena.allocate(64), Access.REMOTE_READ);

@@ -128,7 +128,8 @@ final class TcpListener implements Listener {
             throw FabricException.closed("tcp listener " + uri);
         }
         if (name == null || name.isEmpty() || name.length() > FabricUri.MAX_REGION_NAME || !name.matches("[A-Za-z0-9._-]+")) {
-            throw FabricException.invalid("region name \"" + name + "\" is not valid: use 1 to " + FabricUri.MAX_REGION_NAME
+            throw FabricException.invalid((name == null ? "a region name is required" : "region name \"" + name + "\" is not valid")
+                    + ": use 1 to " + FabricUri.MAX_REGION_NAME
                     + " letters, digits, '.', '_' or '-', as in \"config\"");
         }
         if (!(region instanceof TcpMemoryRegion r) || r.tcpDomain() != domain) {
@@ -147,7 +148,13 @@ final class TcpListener implements Listener {
 
     @Override
     public Set<String> published() {
-        return java.util.Collections.unmodifiableSet(new TreeSet<>(published.keySet()));
+        TreeSet<String> names = new TreeSet<>();
+        published.forEach((name, region) -> {
+            if (region.isOpen()) {
+                names.add(name); // a closed region is no longer offered to connecting peers
+            }
+        });
+        return java.util.Collections.unmodifiableSet(names);
     }
 
     @Override

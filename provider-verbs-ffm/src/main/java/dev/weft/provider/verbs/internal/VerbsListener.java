@@ -150,7 +150,8 @@ final class VerbsListener implements Listener {
         }
         if (name == null || name.isEmpty() || name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > PrivateData.MAX_NAME
                 || !name.matches("[A-Za-z0-9._-]+")) {
-            throw FabricException.invalid("region name \"" + name + "\" must be 1.." + PrivateData.MAX_NAME
+            throw FabricException.invalid((name == null ? "a region name is required" : "region name \"" + name + "\" is not valid")
+                    + ": it must be 1.." + PrivateData.MAX_NAME
                     + " characters of A-Z a-z 0-9 . _ -, e.g. \"config\"");
         }
         if (!(region instanceof VerbsMemoryRegion r) || r.verbsDomain() != domain || !r.isOpen()) {
@@ -166,7 +167,13 @@ final class VerbsListener implements Listener {
 
     @Override
     public Set<String> published() {
-        return Set.copyOf(published.keySet());
+        TreeSet<String> names = new TreeSet<>();
+        published.forEach((name, region) -> {
+            if (region.isOpen()) {
+                names.add(name); // a closed region is no longer offered to connecting peers
+            }
+        });
+        return java.util.Collections.unmodifiableSet(names);
     }
 
     @Override
