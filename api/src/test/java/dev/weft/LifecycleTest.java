@@ -71,6 +71,40 @@ class LifecycleTest {
 
     @Test
     void endpointConfigValidates() {
-        assertThrows(NullPointerException.class, () -> EndpointConfig.of(null));
+        FabricException none = assertThrows(FabricException.class, () -> EndpointConfig.of(null));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, none.code());
+        assertTrue(none.getMessage().contains("openCompletionQueue"), none.getMessage());
+        CompletionQueue queue = new CompletionQueue() {
+            @Override
+            public int poll(CompletionBatch batch) {
+                return 0;
+            }
+
+            @Override
+            public int await(CompletionBatch batch, long timeout, java.util.concurrent.TimeUnit unit) {
+                return 0;
+            }
+
+            @Override
+            public int depth() {
+                return 1;
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        EndpointConfig ok = EndpointConfig.of(queue);
+        FabricException forever = assertThrows(FabricException.class,
+                () -> ok.withConnectTimeout(java.time.Duration.ofSeconds(Long.MAX_VALUE)));
+        assertTrue(forever.getMessage().contains("at most 24 h"), forever.getMessage());
+        assertEquals(ErrorCode.INVALID_ARGUMENT,
+                assertThrows(FabricException.class, () -> ok.withConnectTimeout(java.time.Duration.ZERO)).code());
+        assertEquals(EndpointConfig.MAX_CONNECT_TIMEOUT, ok.withConnectTimeout(EndpointConfig.MAX_CONNECT_TIMEOUT).connectTimeout());
     }
 }
