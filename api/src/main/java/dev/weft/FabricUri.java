@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -204,8 +203,7 @@ public final class FabricUri {
      * @throws FabricException with {@link ErrorCode#INVALID_URI} naming the bad part
      */
     public static FabricUri of(java.net.URI uri) {
-        Objects.requireNonNull(uri, "uri");
-        return parse(uri.toString());
+        return parse(uri == null ? null : uri.toString()); // parse names a null URI as such (INVALID_URI)
     }
 
     /** @return the scheme in lower case, which selects the provider */

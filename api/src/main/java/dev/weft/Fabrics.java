@@ -4,7 +4,6 @@ import dev.weft.spi.FabricProvider;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
@@ -60,7 +59,9 @@ public final class Fabrics {
      * @throws FabricException as {@link #open(String)}
      */
     public static Fabric open(FabricUri uri) {
-        Objects.requireNonNull(uri, "uri");
+        if (uri == null) {
+            throw new FabricException(ErrorCode.INVALID_URI, "fabric URI is null; pass one, e.g. tcp://127.0.0.1:7471");
+        }
         return provider(uri.scheme()).open(uri);
     }
 

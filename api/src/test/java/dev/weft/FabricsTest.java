@@ -38,6 +38,9 @@ class FabricsTest {
         assertEquals(ErrorCode.UNKNOWN_SCHEME, none.code());
         assertFalse(none.getMessage().contains("\"null\""), none.getMessage());
         assertTrue(none.getMessage().contains("a scheme is required"), none.getMessage());
+        assertEquals(ErrorCode.INVALID_URI, assertThrows(FabricException.class, () -> Fabrics.open((URI) null)).code());
+        assertEquals(ErrorCode.INVALID_URI, assertThrows(FabricException.class, () -> Fabrics.open((FabricUri) null)).code());
+        assertEquals(ErrorCode.INVALID_URI, assertThrows(FabricException.class, () -> FabricUri.of(null)).code());
     }
 
     @Test

@@ -94,6 +94,9 @@ class TcpSecurityTest {
             assertTrue(p.listener.published().contains("brief"));
             brief.close();
             assertEquals(java.util.Set.of("target"), p.listener.published(), "a closed region is no longer listed");
+            org.junit.jupiter.api.Assertions.assertFalse(p.listener.unpublish(null), "null was never published");
+            assertEquals(dev.weft.ErrorCode.INVALID_URI, org.junit.jupiter.api.Assertions.assertThrows(dev.weft.FabricException.class,
+                    () -> p.clientDomain.connect((dev.weft.FabricUri) null, EndpointConfig.of(p.queue))).code());
         }
     }
 

@@ -138,6 +138,9 @@ final class TcpDomain implements Domain {
     public Endpoint connect(FabricUri peer, EndpointConfig config) {
         checkOpen();
         checkConfig(config);
+        if (peer == null) {
+            throw new FabricException(ErrorCode.INVALID_URI, "connect needs the peer's URI, e.g. tcp://127.0.0.1:7471/config; got none");
+        }
         if (!"tcp".equals(peer.scheme())) {
             throw new FabricException(ErrorCode.INVALID_URI, "cannot connect a tcp fabric to \"" + peer.safeText()
                     + "\"; the peer URI must use the tcp scheme, for example tcp://127.0.0.1:7471/config");

@@ -137,6 +137,9 @@ final class VerbsDomain implements Domain {
     @Override
     public Endpoint connect(FabricUri peer, EndpointConfig config) {
         checkOpen();
+        if (peer == null) {
+            throw new FabricException(ErrorCode.INVALID_URI, "connect needs the peer's URI, e.g. verbs://192.0.2.1:7471/config; got none");
+        }
         if (!"verbs".equals(peer.scheme())) {
             throw FabricException.invalid("a verbs domain connects to verbs:// peers, not \"" + peer.safeText() + "\"; e.g. verbs://192.0.2.1:7471/config");
         }

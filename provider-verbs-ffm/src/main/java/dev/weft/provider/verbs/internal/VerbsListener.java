@@ -162,7 +162,7 @@ final class VerbsListener implements Listener {
 
     @Override
     public boolean unpublish(String name) {
-        return published.remove(name) != null;
+        return name != null && published.remove(name) != null; // null was never published
     }
 
     @Override
