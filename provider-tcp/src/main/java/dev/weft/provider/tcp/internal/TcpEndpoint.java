@@ -323,22 +323,18 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             wr.rnrAttempts = 0;
             wr.localFailure = false;
             wr.total = (int) total;
-            boolean localOk = true;
+            // checked above; a region closed since then is found where the payload is copied, as for any request in flight
             if (sgl == null) {
                 wr.sgeCount = 1;
-                localOk = setSge(wr.regions, wr.offsets, wr.lengths, 0, region, offset, length, sink);
+                setSge(wr.regions, wr.offsets, wr.lengths, 0, region, offset, length);
             } else {
                 wr.sgeCount = entries;
                 for (int i = 0; i < entries; i++) {
-                    localOk &= setSge(wr.regions, wr.offsets, wr.lengths, i, sgl.region(i), sgl.offset(i), sgl.length(i), sink);
+                    setSge(wr.regions, wr.offsets, wr.lengths, i, sgl.region(i), sgl.offset(i), sgl.length(i));
                 }
             }
             if (state != EndpointState.CONNECTED) {
                 flushSendQueue(null);
-            } else if (!localOk) {
-                // checked above; only a region closed by another thread since then gets here
-                failAt(wr.seq, Status.LOCAL_PROTECTION_ERROR, "a local region of " + opcode + " (work request " + wrId
-                        + ") was closed while it was being posted");
             } else if (!rewinding) {
                 transmit(wr);
             }
@@ -351,13 +347,12 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
     }
 
-    /** Stores one local segment; returns whether it is usable (see {@link #localUsable}). */
-    private boolean setSge(TcpMemoryRegion[] regions, long[] offsets, int[] lengths, int i, MemoryRegion region, long offset, int length,
-                           boolean sink) {
-        regions[i] = region instanceof TcpMemoryRegion t ? t : null;
+    /** Stores one local segment, which {@link #localsUsable} accepted. */
+    private static void setSge(TcpMemoryRegion[] regions, long[] offsets, int[] lengths, int i, MemoryRegion region, long offset,
+                               int length) {
+        regions[i] = (TcpMemoryRegion) region;
         offsets[i] = offset;
         lengths[i] = length;
-        return localUsable(region, offset, length, sink);
     }
 
     /** @return whether the single buffer, or every entry of {@code sgl} if it is not null, is {@link #localUsable} */
@@ -526,7 +521,6 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         if (!localsUsable(region, offset, length, sgl, true)) {
             return PostStatus.INVALID; // as for sends: a buffer that can never receive is refused with nothing queued
         }
-        boolean localOk = true;
         synchronized (rqLock) {
             if (rqTail - rqHead >= rq.length) {
                 return PostStatus.AGAIN;
@@ -535,22 +529,17 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             r.wrId = wrId;
             r.total = total;
             r.sgeCount = entries;
+            // checked above; a region closed since then is found when a message is placed into it
             if (sgl == null) {
-                localOk = setSge(r.regions, r.offsets, r.lengths, 0, region, offset, length, true);
+                setSge(r.regions, r.offsets, r.lengths, 0, region, offset, length);
             } else {
                 for (int i = 0; i < entries; i++) {
-                    localOk &= setSge(r.regions, r.offsets, r.lengths, i, sgl.region(i), sgl.offset(i), sgl.length(i), true);
+                    setSge(r.regions, r.offsets, r.lengths, i, sgl.region(i), sgl.offset(i), sgl.length(i));
                 }
             }
-            if (!localOk) {
-                receiveQueue.push(wrId, Opcode.RECEIVE, Status.LOCAL_PROTECTION_ERROR, 0, 0, false, id);
-            } else {
-                rqTail++;
-            }
+            rqTail++;
         }
-        if (!localOk) {
-            enterError(null, "a receive buffer's region was closed while the receive was being posted"); // checked above: a race
-        } else if (state != EndpointState.CONNECTED) {
+        if (state != EndpointState.CONNECTED) {
             flushReceiveQueue();
         }
         return PostStatus.OK;
