@@ -1,15 +1,20 @@
 package dev.weft.spi;
 
 import dev.weft.FabricException;
+import dev.weft.MemoryRegion;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * Waits that every provider makes the same way: a caller's {@link Duration} turned into a
- * deadline without overflow, and a blocking take that a close ends promptly. Stateless;
- * thread-safe.
+ * What every provider's listener does the same way: a caller's {@link Duration} turned into a
+ * deadline without overflow, a blocking take that a close ends promptly, and the list of
+ * published names. Stateless; thread-safe.
  */
 public final class Waits {
     /** How often a waiting thread looks whether its object was closed. */
@@ -59,5 +64,44 @@ public final class Waits {
                 return next;
             }
         }
+    }
+
+    /**
+     * A listener's {@code accept}: takes the next accepted endpoint, waiting up to {@code timeout}, and ends the wait
+     * within one slice when the listener is closed meanwhile.
+     *
+     * @param queue the accepted endpoints
+     * @param timeout the caller's timeout (negative: no wait; too long for nanoseconds: as long as possible)
+     * @param open whether the listener is still open
+     * @param listener the listener, for the message
+     * @param <T> the endpoint type
+     * @return the endpoint, or {@code null} if none arrived in time
+     * @throws FabricException with {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for a null timeout, or
+     *         {@link dev.weft.ErrorCode#CLOSED} if the listener was closed while it waited
+     * @throws InterruptedException if the thread is interrupted while it waits
+     */
+    public static <T> T accept(BlockingQueue<T> queue, Duration timeout, BooleanSupplier open, String listener)
+            throws InterruptedException {
+        T next = pollWhileOpen(queue, nanos(timeout, "the accept timeout"), open);
+        if (next == null && !open.getAsBoolean()) {
+            throw FabricException.closed(listener + " (closed while accept waited)");
+        }
+        return next;
+    }
+
+    /**
+     * A listener's {@code published()}: the names whose regions are still open, sorted.
+     *
+     * @param published the published regions by name
+     * @return an unmodifiable snapshot
+     */
+    public static Set<String> openNames(Map<String, ? extends MemoryRegion> published) {
+        TreeSet<String> names = new TreeSet<>();
+        published.forEach((name, region) -> {
+            if (region.isOpen()) {
+                names.add(name); // a closed region is no longer offered to connecting peers
+            }
+        });
+        return Collections.unmodifiableSet(names);
     }
 }

@@ -16,7 +16,6 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -148,13 +147,7 @@ final class TcpListener implements Listener {
 
     @Override
     public Set<String> published() {
-        TreeSet<String> names = new TreeSet<>();
-        published.forEach((name, region) -> {
-            if (region.isOpen()) {
-                names.add(name); // a closed region is no longer offered to connecting peers
-            }
-        });
-        return java.util.Collections.unmodifiableSet(names);
+        return Waits.openNames(published);
     }
 
     @Override
@@ -162,13 +155,8 @@ final class TcpListener implements Listener {
         if (!open) {
             throw FabricException.closed("tcp listener " + uri);
         }
-        long nanos = Waits.nanos(timeout, "the accept timeout");
         try {
-            Endpoint next = Waits.pollWhileOpen(accepted, nanos, () -> open);
-            if (next == null && !open) {
-                throw FabricException.closed("tcp listener " + uri + " (closed while accept waited)");
-            }
-            return next;
+            return Waits.accept(accepted, timeout, () -> open, "tcp listener " + uri);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;

@@ -20,7 +20,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Listens with rdma_cm at the fabric's address and port. Connection requests are answered on
@@ -167,13 +166,7 @@ final class VerbsListener implements Listener {
 
     @Override
     public Set<String> published() {
-        TreeSet<String> names = new TreeSet<>();
-        published.forEach((name, region) -> {
-            if (region.isOpen()) {
-                names.add(name); // a closed region is no longer offered to connecting peers
-            }
-        });
-        return java.util.Collections.unmodifiableSet(names);
+        return Waits.openNames(published);
     }
 
     @Override
@@ -191,11 +184,7 @@ final class VerbsListener implements Listener {
             if (next != null) {
                 return next;
             }
-            next = Waits.pollWhileOpen(accepted, Waits.nanos(timeout, "the accept timeout"), () -> open);
-            if (next == null && !open) {
-                throw FabricException.closed("listener " + uri + " (closed while accept waited)");
-            }
-            return next;
+            return Waits.accept(accepted, timeout, () -> open, "listener " + uri);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
