@@ -34,8 +34,10 @@ public enum Access {
      *
      * @param access the rights
      * @return the bit set
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a null set or element
      */
     public static int toBits(Set<Access> access) {
+        requireNoNull(access);
         int bits = 0;
         for (Access a : access) {
             bits |= a.bit;
@@ -73,10 +75,7 @@ public enum Access {
      * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} naming the missing right, or for a null set or element
      */
     public static void validate(Set<Access> access) {
-        if (access == null || access.stream().anyMatch(java.util.Objects::isNull)) {
-            throw FabricException.invalid("access set " + access + " is null or holds null; pass the rights to grant, e.g. "
-                    + "EnumSet.of(Access.LOCAL_WRITE, Access.REMOTE_WRITE), or an empty set for none");
-        }
+        requireNoNull(access);
         if (access.contains(REMOTE_WRITE) && !access.contains(LOCAL_WRITE)) {
             throw FabricException.invalid("access " + access + " grants REMOTE_WRITE without LOCAL_WRITE; "
                     + "remote write requires local write, add Access.LOCAL_WRITE");
@@ -84,6 +83,14 @@ public enum Access {
         if (access.contains(REMOTE_ATOMIC) && !access.contains(LOCAL_WRITE)) {
             throw FabricException.invalid("access " + access + " grants REMOTE_ATOMIC without LOCAL_WRITE; "
                     + "remote atomics require local write, add Access.LOCAL_WRITE");
+        }
+    }
+
+    /** Throws {@link ErrorCode#INVALID_ARGUMENT} for a null set or element (also for sets whose contains(null) throws). */
+    static void requireNoNull(Set<Access> access) {
+        if (access == null || access.stream().anyMatch(java.util.Objects::isNull)) {
+            throw FabricException.invalid("access set " + access + " is null or holds null; pass the rights to grant, e.g. "
+                    + "EnumSet.of(Access.LOCAL_WRITE, Access.REMOTE_WRITE), or an empty set for none");
         }
     }
 }

@@ -61,6 +61,7 @@ public record RemoteRegion(long address, long length, long key, Set<Access> acce
         if (length < 0) {
             throw FabricException.invalid("remote region length " + length + " is negative; expected 0 or more bytes");
         }
+        Access.requireNoNull(access);
         access = Collections.unmodifiableSet(access.isEmpty() ? EnumSet.noneOf(Access.class) : EnumSet.copyOf(access));
     }
 
@@ -89,10 +90,16 @@ public record RemoteRegion(long address, long length, long key, Set<Access> acce
     /**
      * Encodes this region into {@code target} at {@code offset}. Does not allocate.
      *
-     * @param target where to write; must have {@value #ENCODED_SIZE} bytes from {@code offset}
+     * @param target where to write; must be writable and have {@value #ENCODED_SIZE} bytes from {@code offset}
      * @param offset byte offset in {@code target}
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a null or read-only target, or one too short
      */
     public void encodeInto(MemorySegment target, long offset) {
+        if (target == null || target.isReadOnly()) {
+            throw FabricException.invalid("cannot encode a remote region into " + (target == null ? "a null segment" : "a read-only segment")
+                    + "; pass a writable segment with " + ENCODED_SIZE + " bytes from the offset");
+        }
+        requireRoom(target, offset);
         MemorySegment out = target.asSlice(offset, ENCODED_SIZE);
         out.set(SHORT_BE, 0, MAGIC);
         out.set(ValueLayout.JAVA_BYTE, 2, VERSION);
@@ -129,10 +136,11 @@ public record RemoteRegion(long address, long length, long key, Set<Access> acce
      * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} naming what is wrong
      */
     public static RemoteRegion decode(MemorySegment source, long offset) {
-        if (offset < 0 || source.byteSize() - offset < ENCODED_SIZE) {
-            throw FabricException.invalid("encoded remote region needs " + ENCODED_SIZE + " bytes at offset " + offset
-                    + " but the source has " + Math.max(0, source.byteSize() - Math.max(0, offset)));
+        if (source == null) {
+            throw FabricException.invalid("encoded remote region source is null; pass the segment that holds the "
+                    + ENCODED_SIZE + "-byte record");
         }
+        requireRoom(source, offset);
         MemorySegment in = source.asSlice(offset, ENCODED_SIZE);
         short magic = in.get(SHORT_BE, 0);
         if (magic != MAGIC) {
@@ -153,6 +161,14 @@ public record RemoteRegion(long address, long length, long key, Set<Access> acce
             throw FabricException.invalid("encoded remote region has negative length " + length);
         }
         return new RemoteRegion(in.get(LONG_BE, 8), length, in.get(LONG_BE, 24), access);
+    }
+
+    /** Throws unless {@code segment} has {@value #ENCODED_SIZE} bytes from {@code offset}. */
+    private static void requireRoom(MemorySegment segment, long offset) {
+        if (offset < 0 || segment.byteSize() - offset < ENCODED_SIZE) {
+            throw FabricException.invalid("encoded remote region needs " + ENCODED_SIZE + " bytes at offset " + offset
+                    + " but the segment has " + Math.max(0, segment.byteSize() - Math.max(0, offset)));
+        }
     }
 
     private static int checksum(MemorySegment record) {

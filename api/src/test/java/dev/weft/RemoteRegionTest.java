@@ -121,6 +121,35 @@ class RemoteRegionTest {
     }
 
     @Test
+    void nullsAndUnfitTargetsAreInvalidArguments() {
+        Set<Access> withNull = new java.util.HashSet<>();
+        withNull.add(null);
+        for (Set<Access> bad : java.util.Arrays.asList(null, withNull)) {
+            FabricException e = assertThrows(FabricException.class, () -> new RemoteRegion(0, 8, 1, bad));
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+            assertTrue(e.getMessage().contains("empty set for none"), e.getMessage());
+            assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(FabricException.class, () -> Access.toBits(bad)).code());
+        }
+        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(FabricException.class, () -> RemoteRegion.decode(null, 0)).code());
+        assertTrue(assertThrows(FabricException.class, () -> SAMPLE.encodeInto(null, 0)).getMessage().contains("null segment"));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(40);
+            FabricException shortTarget = assertThrows(FabricException.class, () -> SAMPLE.encodeInto(seg, 9));
+            assertTrue(shortTarget.getMessage().contains("needs 32 bytes at offset 9 but the segment has 31"), shortTarget.getMessage());
+            assertThrows(FabricException.class, () -> SAMPLE.encodeInto(seg, -1));
+            FabricException readOnly = assertThrows(FabricException.class, () -> SAMPLE.encodeInto(seg.asReadOnly(), 0));
+            assertTrue(readOnly.getMessage().contains("read-only"), readOnly.getMessage());
+            assertFilledWithZero(seg);
+        }
+    }
+
+    private static void assertFilledWithZero(MemorySegment seg) {
+        for (long i = 0; i < seg.byteSize(); i++) {
+            assertEquals(0, seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i), "a refused encode wrote byte " + i);
+        }
+    }
+
+    @Test
     void statusMirrorsIbvWcStatus() {
         assertEquals(Status.SUCCESS, Status.fromIbvCode(0));
         assertEquals(Status.FLUSHED, Status.fromIbvCode(5));
