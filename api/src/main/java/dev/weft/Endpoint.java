@@ -202,11 +202,14 @@ public interface Endpoint extends AutoCloseable {
      * @param local registered local memory
      * @param localOffset offset within {@code local}
      * @param length byte count
-     * @param remote the target region
+     * @param remote the target region; null answers {@link PostStatus#INVALID}
      * @param remoteOffset offset within {@code remote}
      * @return the post status
      */
     default PostStatus write(long workRequestId, MemoryRegion local, long localOffset, int length, RemoteRegion remote, long remoteOffset) {
+        if (remote == null) {
+            return PostStatus.INVALID;
+        }
         return write(workRequestId, local, localOffset, length, remote.addressOf(remoteOffset), remote.key());
     }
 
@@ -217,11 +220,14 @@ public interface Endpoint extends AutoCloseable {
      * @param local registered local memory
      * @param localOffset offset within {@code local}
      * @param length byte count
-     * @param remote the source region
+     * @param remote the source region; null answers {@link PostStatus#INVALID}
      * @param remoteOffset offset within {@code remote}
      * @return the post status
      */
     default PostStatus read(long workRequestId, MemoryRegion local, long localOffset, int length, RemoteRegion remote, long remoteOffset) {
+        if (remote == null) {
+            return PostStatus.INVALID;
+        }
         return read(workRequestId, local, localOffset, length, remote.addressOf(remoteOffset), remote.key());
     }
 
@@ -231,12 +237,15 @@ public interface Endpoint extends AutoCloseable {
      * @param workRequestId returned in the completion
      * @param result local memory for the previous value
      * @param resultOffset offset within {@code result}
-     * @param remote the target region
+     * @param remote the target region; null answers {@link PostStatus#INVALID}
      * @param remoteOffset offset within {@code remote}, a multiple of 8 from an aligned base
      * @param add the addend
      * @return the post status
      */
     default PostStatus fetchAndAdd(long workRequestId, MemoryRegion result, long resultOffset, RemoteRegion remote, long remoteOffset, long add) {
+        if (remote == null) {
+            return PostStatus.INVALID;
+        }
         return fetchAndAdd(workRequestId, result, resultOffset, remote.addressOf(remoteOffset), remote.key(), add);
     }
 
@@ -246,7 +255,7 @@ public interface Endpoint extends AutoCloseable {
      * @param workRequestId returned in the completion
      * @param result local memory for the previous value
      * @param resultOffset offset within {@code result}
-     * @param remote the target region
+     * @param remote the target region; null answers {@link PostStatus#INVALID}
      * @param remoteOffset offset within {@code remote}
      * @param expected the value to compare with
      * @param desired the value to store on a match
@@ -254,6 +263,9 @@ public interface Endpoint extends AutoCloseable {
      */
     default PostStatus compareAndSwap(long workRequestId, MemoryRegion result, long resultOffset, RemoteRegion remote, long remoteOffset,
                                       long expected, long desired) {
+        if (remote == null) {
+            return PostStatus.INVALID;
+        }
         return compareAndSwap(workRequestId, result, resultOffset, remote.addressOf(remoteOffset), remote.key(), expected, desired);
     }
 

@@ -16,7 +16,7 @@ public enum PostStatus {
     CLOSED,
     /**
      * The request itself is malformed and can never succeed as given: a negative length, a
-     * local region of another domain or already closed, more scatter-gather entries than the
+     * null region, gather list or remote region, a local region of another domain or already closed, more scatter-gather entries than the
      * endpoint allows, or an operation the provider does not support. Nothing was queued.
      */
     INVALID;

@@ -81,6 +81,56 @@ public abstract class ErrorsTck extends TckBase {
     }
 
     /**
+     * A post given null where it needs a region, a gather list or a remote region is malformed like any other request
+     * that can never work: it answers INVALID with nothing queued instead of throwing from the data path, for every post
+     * the provider supports, and the endpoint goes on working. If this fails, check that the post path (and the
+     * RemoteRegion forms of {@link Endpoint}) test for null before anything else.
+     */
+    @Test
+    void err_nullArgumentsAreRefusedAtPost() {
+        connect();
+        MemoryRegion none = null;
+        dev.weft.ScatterGatherList noList = null;
+        dev.weft.RemoteRegion nowhere = null;
+        long address = remote.address();
+        long key = remote.key();
+        assertEquals(PostStatus.INVALID, endpoint.write(1, none, 0, 8, address, key), "write from a null region");
+        assertEquals(PostStatus.INVALID, endpoint.write(2, noList, address, key), "write from a null gather list");
+        assertEquals(PostStatus.INVALID, endpoint.write(3, local, 0, 8, nowhere, 0), "write to a null remote region");
+        if (info().capabilities().contains(Capability.RMA_READ)) {
+            assertEquals(PostStatus.INVALID, endpoint.read(4, none, 0, 8, address, key), "read into a null region");
+            assertEquals(PostStatus.INVALID, endpoint.read(5, noList, address, key), "read into a null scatter list");
+            assertEquals(PostStatus.INVALID, endpoint.read(6, local, 0, 8, nowhere, 0), "read from a null remote region");
+        }
+        if (info().capabilities().contains(Capability.WRITE_IMM)) {
+            assertEquals(PostStatus.INVALID, endpoint.writeWithImmediate(7, none, 0, 8, address, key, 1), "write-immediate from a null region");
+            assertEquals(PostStatus.INVALID, endpoint.writeWithImmediate(8, noList, address, key, 1), "write-immediate from a null list");
+        }
+        if (info().capabilities().contains(Capability.SEND_RECV)) {
+            assertEquals(PostStatus.INVALID, endpoint.send(9, none, 0, 8), "send from a null region");
+            assertEquals(PostStatus.INVALID, endpoint.send(10, noList), "send from a null gather list");
+            assertEquals(PostStatus.INVALID, endpoint.receive(11, none, 0, 8), "receive into a null region");
+            assertEquals(PostStatus.INVALID, endpoint.receive(12, noList), "receive into a null scatter list");
+        }
+        if (info().capabilities().contains(Capability.ATOMIC_FETCH_ADD)) {
+            assertEquals(PostStatus.INVALID, endpoint.fetchAndAdd(13, none, 0, address, key, 1), "fetch-and-add into a null region");
+            assertEquals(PostStatus.INVALID, endpoint.fetchAndAdd(14, local, 0, nowhere, 0, 1), "fetch-and-add on a null remote region");
+        }
+        if (info().capabilities().contains(Capability.ATOMIC_CMP_SWAP)) {
+            assertEquals(PostStatus.INVALID, endpoint.compareAndSwap(15, none, 0, address, key, 0, 1), "compare-and-swap into a null region");
+            assertEquals(PostStatus.INVALID, endpoint.compareAndSwap(16, local, 0, nowhere, 0, 0, 1), "compare-and-swap on a null remote region");
+        }
+        pattern(local.segment(), 0, 8, 17);
+        assertEquals(PostStatus.OK, endpoint.write(17, local, 0, 8, remote, 0));
+        List<Completion> c = await(1);
+        assertEquals(17, c.get(0).workRequestId(), "only the valid request completes: " + c);
+        assertEquals(Status.SUCCESS, c.get(0).status());
+        assertEquals(EndpointState.CONNECTED, endpoint.state(), "refused posts leave the endpoint connected");
+        assertPattern(target.segment(), 0, 8, 17);
+        assertGuardsIntact();
+    }
+
+    /**
      * Closing an endpoint with 1,000 operations in flight gives each exactly one completion. Each
      * writes the whole 64 KiB region, 64 MiB in all, so that work is still in flight at the close
      * even on a fast fabric (with small writes a loopback peer may finish them all first, and the
