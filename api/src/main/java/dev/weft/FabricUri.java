@@ -139,8 +139,8 @@ public final class FabricUri {
             }
             for (int i = 0; i < host.length(); i++) {
                 if (!isNameChar(host.charAt(i))) {
-                    throw bad(text, "host or device name \"" + host + "\" contains '" + host.charAt(i)
-                            + "'; allowed are letters, digits, '.', '_' and '-'");
+                    throw bad(text, "host or device name \"" + host + "\" contains " + character(host, i)
+                            + "; allowed are letters, digits, '.', '_' and '-'");
                 }
             }
         }
@@ -164,7 +164,7 @@ public final class FabricUri {
                     throw bad(text, "region \"" + region + "\" contains '/'; a region is a single name such as /config");
                 }
                 if (!isNameChar(c)) {
-                    throw bad(text, "region name \"" + region + "\" contains '" + c + "'; allowed are letters, digits, '.', '_' and '-'");
+                    throw bad(text, "region name \"" + region + "\" contains " + character(region, i) + "; allowed are letters, digits, '.', '_' and '-'");
                 }
             }
         }
@@ -477,8 +477,18 @@ public final class FabricUri {
     }
 
     private static FabricException bad(String text, String what) {
-        return new FabricException(ErrorCode.INVALID_URI, "invalid fabric URI \"" + redact(text) + "\": " + what
+        return new FabricException(ErrorCode.INVALID_URI, "invalid fabric URI \"" + printable(redact(text)) + "\": " + printable(what)
                 + ". Expected SCHEME://HOST[:PORT][/REGION][?KEY=VALUE&...], for example " + GENERIC_EXAMPLE);
+    }
+
+    /** @return {@code text} with each control character (a line break, a tab, an escape) written as {@code \\uXXXX} */
+    private static String printable(String text) {
+        if (text.chars().noneMatch(Character::isISOControl)) {
+            return text;
+        }
+        StringBuilder b = new StringBuilder(text.length() + 16);
+        text.chars().forEach(c -> b.append(Character.isISOControl(c) ? String.format("\\u%04X", c) : String.valueOf((char) c)));
+        return b.toString();
     }
 
     /**
@@ -592,6 +602,20 @@ public final class FabricUri {
         return true;
     }
 
+    /**
+     * @return the character at {@code i} for a message: quoted, whole even outside the BMP, followed by its code point
+     *         when it is not plain ASCII; a control character by its code point only
+     */
+    private static String character(String s, int i) {
+        int cp = s.codePointAt(i);
+        String code = String.format("U+%04X", cp);
+        if (Character.isISOControl(cp)) {
+            return "the control character " + code;
+        }
+        String quoted = "'" + new String(Character.toChars(cp)) + "'";
+        return cp > 0x20 && cp < 0x7f ? quoted : quoted + " (" + code + ")";
+    }
+
     static boolean isIpv6(String s) {
         if (s.isEmpty() || s.length() > 45) {
             return false;
@@ -605,6 +629,10 @@ public final class FabricUri {
         }
         int doubleColon = s.indexOf("::");
         if (doubleColon >= 0 && s.indexOf("::", doubleColon + 1) >= 0) {
+            return false;
+        }
+        // A colon at either end must belong to "::" (":1::2" and "1::2:" are not addresses); then every empty group is the "::"
+        if ((s.startsWith(":") && !s.startsWith("::")) || (s.endsWith(":") && !s.endsWith("::"))) {
             return false;
         }
         String[] groups = s.split(":", -1);

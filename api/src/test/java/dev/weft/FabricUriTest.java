@@ -53,6 +53,9 @@ class FabricUriTest {
         assertEquals("tcp://[::1]:0/cfg", uri.toString());
         assertEquals("fe80::1:2", FabricUri.parse("verbs://[fe80::1:2]:4791").host());
         assertEquals("::ffff:192.0.2.1", FabricUri.parse("tcp://[::ffff:192.0.2.1]:1").host());
+        assertEquals("1::", FabricUri.parse("tcp://[1::]:1").host());
+        assertEquals("::", FabricUri.parse("tcp://[::]:1").host());
+        assertEquals("1:2:3:4:5:6:7::", FabricUri.parse("tcp://[1:2:3:4:5:6:7::]:1").host());
     }
 
     @Test
@@ -88,6 +91,10 @@ class FabricUriTest {
             "tcp://[zz::1]:7471                 | not an IPv6 address",
             "tcp://[1:2:3:4:5:6:7:8:9]:1        | not an IPv6 address",
             "tcp://[1::2::3]:1                  | not an IPv6 address",
+            "tcp://[1::2:]:1                    | not an IPv6 address",
+            "tcp://[:1::2]:1                    | not an IPv6 address",
+            "tcp://[1:2:3:4:5:6:7:8:]:1         | not an IPv6 address",
+            "tcp://[:::1]:1                     | not an IPv6 address",
             "tcp://[::1]x                       | unexpected",
             "tcp://host:1/                      | region name after '/' is empty",
             "tcp://host:1/a/b                   | contains '/'",
@@ -108,6 +115,18 @@ class FabricUriTest {
         assertEquals(ErrorCode.INVALID_URI, e.code());
         assertTrue(e.getMessage().contains(expectedFragment), () -> "message lacks '" + expectedFragment + "': " + e.getMessage());
         assertTrue(e.getMessage().contains("for example"), () -> "message shows no example: " + e.getMessage());
+    }
+
+    @Test
+    void namesAnUnfitCharacterWholeAndNeverEchoesAControlCharacter() {
+        FabricException emoji = assertThrows(FabricException.class, () -> FabricUri.parse("tcp://h\uD83D\uDE00st:1"));
+        assertTrue(emoji.getMessage().contains("contains '\uD83D\uDE00' (U+1F600)"), emoji.getMessage());
+        FabricException accent = assertThrows(FabricException.class, () -> FabricUri.parse("tcp://h:1/caf\u00e9"));
+        assertTrue(accent.getMessage().contains("contains '\u00e9' (U+00E9)"), accent.getMessage());
+        FabricException tab = assertThrows(FabricException.class, () -> FabricUri.parse("tcp://h\tx\n:1"));
+        assertTrue(tab.getMessage().contains("contains the control character U+0009"), tab.getMessage());
+        assertTrue(tab.getMessage().contains("h\\u0009x\\u000A"), tab.getMessage());
+        assertTrue(tab.getMessage().chars().noneMatch(Character::isISOControl), tab.getMessage());
     }
 
     @Test
