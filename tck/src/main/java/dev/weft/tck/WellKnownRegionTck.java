@@ -1,6 +1,7 @@
 package dev.weft.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,6 +42,28 @@ public abstract class WellKnownRegionTck extends TckBase {
         FabricException e = assertThrows(FabricException.class,
                 () -> clientDomain.connect(listener.uri().withRegion("no-such-region"), EndpointConfig.of(queue)));
         assertTrue(e.getMessage().contains("no-such-region"), e.getMessage());
+    }
+
+    /**
+     * A region closed after it was published is no longer listed, and a connect naming it fails with a message that says
+     * it was closed (not that the name is unknown); the listener goes on accepting. If this fails, check the lookup of a
+     * published region that is no longer open.
+     */
+    @Test
+    void wk_closedRegionRefusedByName() {
+        require(Capability.WELL_KNOWN_REGION);
+        connect();
+        var gone = serverDomain.register(arena.allocate(64, 8), dev.weft.Access.REMOTE_READ);
+        listener.publish("gone", gone);
+        assertTrue(listener.published().contains("gone"));
+        gone.close();
+        assertFalse(listener.published().contains("gone"), "a closed region is still listed: " + listener.published());
+        FabricException e = assertThrows(FabricException.class,
+                () -> clientDomain.connect(listener.uri().withRegion("gone"), EndpointConfig.of(queue)));
+        assertTrue(e.getMessage().contains("closed"), "the message does not say the region was closed: " + e.getMessage());
+        RemoteRegion r = clientDomain.connect(listener.uri().withRegion(REGION_NAME), EndpointConfig.of(queue)).wellKnownRegion()
+                .orElseThrow();
+        assertEquals(target.remoteKey(), r.key(), "the listener still serves its open region");
     }
 
     /** An unpublished name stops resolving; a connect without a name knows no region. If this fails, check unpublish. */

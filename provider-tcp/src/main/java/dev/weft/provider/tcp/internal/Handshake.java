@@ -37,6 +37,7 @@ final class Handshake {
     static final int REGION_NONE = 0;
     static final int REGION_FOUND = 1;
     static final int REGION_UNKNOWN = 2;
+    static final int REGION_CLOSED = 3;
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -46,8 +47,14 @@ final class Handshake {
 
     /** What the server side needs to answer. */
     interface RegionLookup {
-        /** @return the published region's descriptor, or {@code null} if no such name is published */
+        /**
+         * @return the published region's descriptor; {@code null} if no such name is published, or {@link #CLOSED} if the
+         *         region published under it was closed
+         */
         RemoteRegion find(String name);
+
+        /** What {@link #find} answers for a name whose region was closed after it was published. */
+        RemoteRegion CLOSED = new RemoteRegion(0, 0, 0, java.util.Set.of());
     }
 
     private Handshake() {
@@ -112,6 +119,9 @@ final class Handshake {
             case REGION_FOUND -> new Result(maxMessage, RemoteRegion.decode(java.util.Arrays.copyOfRange(region, 4, 36)));
             case REGION_UNKNOWN -> throw new FabricException(ErrorCode.INVALID_ARGUMENT, peer.withoutParameters()
                     + " publishes no region named \"" + peer.region() + "\"; check the name its listener publishes");
+            case REGION_CLOSED -> throw new FabricException(ErrorCode.INVALID_ARGUMENT, peer.withoutParameters()
+                    + " published a region named \"" + peer.region() + "\" but closed it; its owner must publish an open region"
+                    + " under that name again");
             default -> throw new FabricException(ErrorCode.PROTOCOL_ERROR, "bad region status " + region[0]);
         };
     }
@@ -178,6 +188,8 @@ final class Handshake {
             RemoteRegion found = lookup.find(name);
             if (found == null) {
                 region[0] = REGION_UNKNOWN;
+            } else if (found == RegionLookup.CLOSED) {
+                region[0] = REGION_CLOSED;
             } else {
                 region[0] = REGION_FOUND;
                 System.arraycopy(found.encode(), 0, region, 4, RemoteRegion.ENCODED_SIZE);
@@ -185,8 +197,8 @@ final class Handshake {
         }
         out.write(region);
         out.flush();
-        if (region[0] == REGION_UNKNOWN) {
-            throw new FabricException(ErrorCode.INVALID_ARGUMENT, who + " asked for an unpublished region");
+        if (region[0] == REGION_UNKNOWN || region[0] == REGION_CLOSED) {
+            throw new FabricException(ErrorCode.INVALID_ARGUMENT, who + " asked for an unpublished or closed region");
         }
         return maxMessage;
     }

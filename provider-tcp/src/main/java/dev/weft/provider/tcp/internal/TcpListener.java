@@ -113,7 +113,10 @@ final class TcpListener implements Listener {
 
     private RemoteRegion lookup(String name) {
         TcpMemoryRegion region = published.get(name);
-        return region == null || !region.isOpen() ? null : region.toRemote();
+        if (region == null) {
+            return null;
+        }
+        return region.isOpen() ? region.toRemote() : Handshake.RegionLookup.CLOSED;
     }
 
     @Override

@@ -84,8 +84,9 @@ final class VerbsListener implements Listener {
         if (!name.isEmpty()) {
             MemoryRegion r = published.get(name);
             if (r == null || !r.isOpen()) {
-                reject(newId, PrivateData.REJECT_NO_SUCH_REGION, "no region named \"" + name + "\" is published here; published: "
-                        + new TreeSet<>(published.keySet()));
+                reject(newId, PrivateData.REJECT_NO_SUCH_REGION, r == null
+                        ? "no region named \"" + name + "\" is published here; published: " + new TreeSet<>(published())
+                        : "the region published under that name was closed; its owner must publish an open one again");
                 return;
             }
             region = r.toRemote();
