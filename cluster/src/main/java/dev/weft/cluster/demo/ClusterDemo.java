@@ -38,6 +38,7 @@ public final class ClusterDemo {
         final Process process;
         final Writer stdin;
         final List<String> lines = new CopyOnWriteArrayList<>();
+        private boolean quitRequested; // the demo's thread only
 
         Peer(String name, List<String> command, PrintStream out) throws IOException {
             this.name = name;
@@ -80,8 +81,12 @@ public final class ClusterDemo {
             throw new IllegalStateException("peer " + name + " did not report within " + STEP_TIMEOUT_MILLIS + " ms: " + what);
         }
 
-        /** Asks the peer to stop, without waiting: the demo asks every peer before it waits for any. */
+        /** Asks the peer to stop, once, without waiting: the demo asks every peer before it waits for any. */
         void requestQuit() {
+            if (quitRequested) {
+                return;
+            }
+            quitRequested = true;
             try {
                 send("quit");
             } catch (IOException ignored) {
