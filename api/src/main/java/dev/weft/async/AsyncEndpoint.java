@@ -12,7 +12,6 @@ import dev.weft.RemoteRegion;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -57,10 +56,15 @@ public final class AsyncEndpoint implements AutoCloseable {
      *
      * @param endpoint the endpoint whose operations this object posts
      * @param queue the endpoint's only completion queue, polled by nobody else
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a null endpoint or queue
      */
     public AsyncEndpoint(Endpoint endpoint, CompletionQueue queue) {
-        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
-        this.queue = Objects.requireNonNull(queue, "queue");
+        if (endpoint == null || queue == null) {
+            throw FabricException.invalid("an async endpoint needs an endpoint and its completion queue; got "
+                    + (endpoint == null ? "no endpoint" : "no queue"));
+        }
+        this.endpoint = endpoint;
+        this.queue = queue;
         this.poller = Thread.ofPlatform().daemon().name("weft-async-" + endpoint.id()).unstarted(this::pollLoop);
         poller.start();
     }
@@ -204,6 +208,14 @@ public final class AsyncEndpoint implements AutoCloseable {
     }
 
     private void pollLoop() {
+        try {
+            pollUntilClosed();
+        } finally {
+            failAll(); // also after an unforeseen failure: no future is left waiting for a thread that has ended
+        }
+    }
+
+    private void pollUntilClosed() {
         CompletionBatch batch = new CompletionBatch(64);
         while (running) {
             int n = queue.await(batch, 50, TimeUnit.MILLISECONDS);
@@ -225,7 +237,6 @@ public final class AsyncEndpoint implements AutoCloseable {
             }
             retryWaiting();
         }
-        failAll();
     }
 
     private void failAll() {
