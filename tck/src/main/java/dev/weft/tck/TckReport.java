@@ -65,14 +65,23 @@ public final class TckReport implements BeforeTestExecutionCallback, AfterTestEx
         Optional<Object> instance = context.getTestInstance();
         String label = instance.filter(TckBase.class::isInstance).map(i -> ((TckBase) i).provider().label()).orElse("unknown");
         String rule = context.getTestMethod().map(Method::getName).orElse(context.getDisplayName());
-        String display = context.getDisplayName();
-        if (!display.startsWith(rule)) {
-            rule = rule + "[" + display + "]";
-        }
+        rule = ruleId(rule, context.getDisplayName());
         Long start = STARTS.remove(context.getUniqueId());
         long millis = start == null ? 0 : (System.nanoTime() - start) / 1_000_000;
         String reason = cause == null ? null : cause.getMessage() != null ? cause.getMessage() : cause.toString();
         RESULTS.computeIfAbsent(label, k -> new ConcurrentHashMap<>()).put(rule, new Outcome(rule, outcome, reason, millis));
+    }
+
+    /**
+     * @return the rule id of a case: the method name, with the parameter in brackets for a parameterised case
+     *         ({@code rma_write_size[65537]}, whether the display name already shows it so or shows only the parameter),
+     *         so that each size is a rule of its own in the report and a later size cannot hide an earlier failure
+     */
+    static String ruleId(String method, String display) {
+        if (display.startsWith(method + "[")) {
+            return display;
+        }
+        return display.startsWith(method) ? method : method + "[" + display + "]";
     }
 
     /**
