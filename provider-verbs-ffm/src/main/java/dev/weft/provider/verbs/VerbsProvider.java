@@ -62,9 +62,10 @@ public final class VerbsProvider implements FabricProvider {
         try {
             List<Device> devices = Device.all();
             if (devices.isEmpty()) {
-                return Availability.unavailable("no RDMA devices on this host (libibverbs found none)",
-                        "use an InfiniBand/RoCE/iWARP adapter, add a Soft-RoCE device (rdma link add rxe0 type rxe netdev eth0),"
-                                + " or try `weft testbed exec -- ...`");
+                return Availability.unavailable("no RDMA devices found (libibverbs lists none on this host)",
+                        "open softroce://NETDEV instead (for example softroce://eth0): it adds a Soft-RoCE device on that network"
+                                + " interface where the kernel has rdma_rxe; or use an InfiniBand/RoCE/iWARP adapter; or run inside"
+                                + " the testbed: weft testbed exec -- ...");
             }
             return Availability.ofAvailable();
         } catch (FabricException | UnsatisfiedLinkError | IllegalStateException e) {

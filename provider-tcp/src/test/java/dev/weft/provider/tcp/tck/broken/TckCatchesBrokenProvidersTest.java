@@ -72,6 +72,7 @@ class TckCatchesBrokenProvidersTest {
         assertEquals("failed", r.get("err_peerClosesWithReadsInFlight"), r::toString);
         assertEquals("failed", r.get("err_closeFlushesSendsAwaitingAReceive"), r::toString);
         assertEquals("failed", r.get("err_receivePostedBehindAnError"), r::toString);
+        assertEquals("failed", r.get("err_closeRegionWith1000InFlight"), r::toString);
     }
 
     @Test
@@ -80,6 +81,8 @@ class TckCatchesBrokenProvidersTest {
         assertEquals("failed", r.get("sec_writeReadOnlyRegion"), r::toString);
         assertEquals("failed", r.get("sec_readWriteOnlyRegion"), r::toString);
         assertEquals("failed", r.get("sec_atomicWithoutRight"), r::toString);
+        assertEquals("failed", r.get("reg_remoteWriteNeedsLocalWrite"), r::toString);
+        assertEquals("failed", r.get("reg_remoteAtomicNeedsLocalWrite"), r::toString);
         assertEquals("passed", r.get("sec_randomKey"), "rules unrelated to the defect still pass");
     }
 
