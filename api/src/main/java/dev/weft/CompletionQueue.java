@@ -21,7 +21,8 @@ public interface CompletionQueue extends AutoCloseable {
      * Moves up to {@code batch.capacity()} completions into {@code batch}, without blocking and
      * without allocating.
      *
-     * @param batch a caller-owned batch; cleared first
+     * @param batch a caller-owned batch; cleared first. Not null: the data path spends no check on it, and a null batch
+     *        ends in a NullPointerException
      * @return the number of completions, 0 if none is ready, or -1 if this queue is closed
      */
     int poll(CompletionBatch batch);

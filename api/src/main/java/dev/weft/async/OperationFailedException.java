@@ -16,11 +16,18 @@ public final class OperationFailedException extends FabricException {
 
     /**
      * @param completion a private copy of the failed completion
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a null completion
      */
     public OperationFailedException(Completion completion) {
-        super(ErrorCode.OPERATION_FAILED, completion.opcode() + " failed with " + completion.status()
-                + " (work request " + completion.workRequestId() + ")");
+        super(ErrorCode.OPERATION_FAILED, describe(completion));
         this.completion = completion;
+    }
+
+    private static String describe(Completion completion) {
+        if (completion == null) {
+            throw FabricException.invalid("an OperationFailedException needs the failed completion, not null");
+        }
+        return completion.opcode() + " failed with " + completion.status() + " (work request " + completion.workRequestId() + ")";
     }
 
     /** @return the completion status */
