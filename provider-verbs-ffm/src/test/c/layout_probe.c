@@ -60,7 +60,7 @@ int main(void) {
     S(ibv_wc); F(ibv_wc, wr_id); F(ibv_wc, status); F(ibv_wc, opcode); F(ibv_wc, vendor_err); F(ibv_wc, byte_len);
     F(ibv_wc, imm_data); F(ibv_wc, qp_num); F(ibv_wc, src_qp); F(ibv_wc, wc_flags); F(ibv_wc, pkey_index); F(ibv_wc, slid);
     F(ibv_wc, sl); F(ibv_wc, dlid_path_bits);
-    S(ibv_async_event); F(ibv_async_event, element); F(ibv_async_event, element.qp); F(ibv_async_event, element.port_num);
+    S(ibv_async_event); F(ibv_async_event, element); F(ibv_async_event, element.qp); F(ibv_async_event, element.cq); F(ibv_async_event, element.port_num);
     F(ibv_async_event, event_type);
     S(rdma_event_channel); F(rdma_event_channel, fd);
     S(rdma_cm_id); F(rdma_cm_id, verbs); F(rdma_cm_id, channel); F(rdma_cm_id, context); F(rdma_cm_id, qp); F(rdma_cm_id, route);

@@ -39,7 +39,11 @@ public interface MemoryRegion extends AutoCloseable {
     /** @return the domain this region belongs to */
     Domain domain();
 
-    /** @return {@code false} once {@link #close()} started */
+    /**
+     * @return {@code false} once {@link #close()} started, or once the arena of the region's memory was closed (the memory is
+     *         freed: posts refuse the region with {@link PostStatus#INVALID}; close the region to deregister it, and close an
+     *         arena only after its regions, since a peer may still address the memory until then)
+     */
     boolean isOpen();
 
     /**

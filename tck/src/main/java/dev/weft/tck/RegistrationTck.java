@@ -138,6 +138,25 @@ public abstract class RegistrationTck extends TckBase {
         assertFalse(r.isOpen());
     }
 
+    /**
+     * A region whose memory's arena was closed after registration is no longer open, and a post from it answers INVALID
+     * (the memory is freed; a provider must not read or write it) while the endpoint goes on working; closing the region
+     * afterwards deregisters it without error. If this fails, check that a region's liveness includes its segment's scope.
+     */
+    @Test
+    void reg_regionOfAClosedArenaIsRefusedAtPost() {
+        connect();
+        java.lang.foreign.Arena gone = java.lang.foreign.Arena.ofShared();
+        var r = clientDomain.register(gone.allocate(64, 8), Access.LOCAL_WRITE);
+        gone.close();
+        assertFalse(r.isOpen(), "a region whose arena is closed is not open");
+        assertEquals(dev.weft.PostStatus.INVALID, endpoint.write(1, r, 0, 8, remote, 0));
+        pattern(local.segment(), 0, 8, 2);
+        assertEquals(dev.weft.PostStatus.OK, endpoint.write(2, local, 0, 8, remote, 0));
+        assertEquals(dev.weft.Status.SUCCESS, await(1).get(0).status());
+        r.close();
+    }
+
     /** A closed region cannot be described and cannot be used locally. If this fails, check use-after-close handling. */
     @Test
     void reg_useAfterClose() {

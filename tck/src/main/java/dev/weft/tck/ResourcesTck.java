@@ -14,6 +14,7 @@ import dev.weft.PostStatus;
 import java.io.File;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -102,6 +103,54 @@ public abstract class ResourcesTck extends TckBase {
         int waiting = q.poll(ready);
         assertTrue(ok >= 1 && ok <= 4 + waiting, "accepted " + ok + " with a depth of 4 and " + waiting + " completions waiting");
         await(q, ok - waiting);
+    }
+
+    /**
+     * A connect or listen without an endpoint configuration is refused with INVALID_ARGUMENT naming what to pass, before
+     * any connection is tried. If this fails, check the config check at the start of connect and listen.
+     */
+    @Test
+    void res_missingConfigIsInvalid() {
+        connect();
+        FabricException c = org.junit.jupiter.api.Assertions.assertThrows(FabricException.class,
+                () -> clientDomain.connect(listener.uri().withRegion(REGION_NAME), null));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, c.code(), c::toString);
+        assertTrue(c.getMessage().contains("EndpointConfig"), c.getMessage());
+        FabricException l = org.junit.jupiter.api.Assertions.assertThrows(FabricException.class, () -> serverDomain.listen(null));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, l.code(), l::toString);
+    }
+
+    /**
+     * A completion queue smaller than the work its endpoint has outstanding loses no request: 64 writes posted at once on
+     * an endpoint whose queue was opened with a depth of 4, and not polled until all were posted, complete exactly once
+     * each. A provider may grow its queue (every write then succeeds) or, like a device that drops the completions that
+     * overflow its queue, report the overflow: then the endpoint is in ERROR and the requests whose completions were
+     * dropped complete with an error status. Silence is what fails. If this fails, check the handling of a completion
+     * queue that overflows (on verbs, the asynchronous event IBV_EVENT_CQ_ERR).
+     */
+    @Test
+    void res_overflowingCompletionQueueLosesNothing() throws Exception {
+        connect();
+        var q = clientDomain.openCompletionQueue(4);
+        var e = clientDomain.connect(listener.uri().withRegion(REGION_NAME),
+                EndpointConfig.of(q).withSendQueueDepth(64).withReceiveQueueDepth(4));
+        pattern(local.segment(), 0, 8, 64);
+        int posted = 0;
+        while (posted < 64 && e.write(posted, local, 0, 8, remote, 0) == PostStatus.OK) {
+            posted++;
+        }
+        assertEquals(64, posted, "a send queue of depth 64 takes 64 writes");
+        Thread.sleep(200); // let every write complete while nobody polls
+        List<dev.weft.Completion> got = await(q, posted);
+        Set<Long> ids = new TreeSet<>();
+        boolean allSucceeded = true;
+        for (dev.weft.Completion c : got) {
+            assertTrue(ids.add(c.workRequestId()), "write " + c.workRequestId() + " completed twice");
+            allSucceeded &= c.status() == dev.weft.Status.SUCCESS;
+        }
+        if (!allSucceeded) {
+            assertEquals(dev.weft.EndpointState.ERROR, e.state(), "requests failed, so the overflow must have moved the endpoint to ERROR");
+        }
     }
 
     /**

@@ -42,6 +42,7 @@ public abstract class WellKnownRegionTck extends TckBase {
         FabricException e = assertThrows(FabricException.class,
                 () -> clientDomain.connect(listener.uri().withRegion("no-such-region"), EndpointConfig.of(queue)));
         assertTrue(e.getMessage().contains("no-such-region"), e.getMessage());
+        assertEquals(dev.weft.ErrorCode.INVALID_ARGUMENT, e.code(), "an unknown name is the caller's argument (Domain.connect): " + e);
     }
 
     /**
@@ -61,6 +62,7 @@ public abstract class WellKnownRegionTck extends TckBase {
         FabricException e = assertThrows(FabricException.class,
                 () -> clientDomain.connect(listener.uri().withRegion("gone"), EndpointConfig.of(queue)));
         assertTrue(e.getMessage().contains("closed"), "the message does not say the region was closed: " + e.getMessage());
+        assertEquals(dev.weft.ErrorCode.INVALID_ARGUMENT, e.code(), e::toString);
         RemoteRegion r = clientDomain.connect(listener.uri().withRegion(REGION_NAME), EndpointConfig.of(queue)).wellKnownRegion()
                 .orElseThrow();
         assertEquals(target.remoteKey(), r.key(), "the listener still serves its open region");

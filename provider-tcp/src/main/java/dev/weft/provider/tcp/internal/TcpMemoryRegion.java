@@ -41,10 +41,10 @@ final class TcpMemoryRegion implements MemoryRegion {
         this.remoteAtomic = access.contains(Access.REMOTE_ATOMIC);
     }
 
-    /** Starts an access; returns {@code false} (and starts nothing) if the region is closed. */
+    /** Starts an access; returns {@code false} (and starts nothing) if the region or its memory's arena is closed. */
     boolean enter() {
         users.incrementAndGet();
-        if (!valid) {
+        if (!isValid()) {
             users.decrementAndGet();
             return false;
         }
@@ -56,8 +56,9 @@ final class TcpMemoryRegion implements MemoryRegion {
         users.decrementAndGet();
     }
 
+    /** @return whether the region is open and its memory still allocated (an arena closed under it frees the memory) */
     boolean isValid() {
-        return valid;
+        return valid && segment.scope().isAlive();
     }
 
     boolean localWrite() {
@@ -121,7 +122,7 @@ final class TcpMemoryRegion implements MemoryRegion {
 
     @Override
     public boolean isOpen() {
-        return valid;
+        return isValid();
     }
 
     @Override

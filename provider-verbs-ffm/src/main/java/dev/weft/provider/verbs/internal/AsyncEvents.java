@@ -17,7 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * for the whole process (several fabrics share a librdmacm context, and only one reader may drain
  * its async fd). A QP event (fatal, request or access error) fails that endpoint; a port or device
  * failure fails every endpoint on the device: the QP moves to the error state, which flushes its
- * work. Each event is acknowledged at once. The reader is a daemon thread that sleeps in
+ * work. A completion queue error (the queue overflowed: the device dropped completions) fails every
+ * endpoint whose completions go to that queue, so that their requests are flushed rather than lost. Each event is
+ * acknowledged at once. The reader is a daemon thread that sleeps in
  * {@code poll(2)} until an event comes, and lives as long as the context: for the process, unless
  * the device is removed. Then a device whose driver can give up its resources at once sends
  * DEVICE_FATAL as its last event and the reader ends there; for one that cannot (rxe, siw: the
@@ -28,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class AsyncEvents {
     // enum ibv_event_type
+    private static final int CQ_ERR = 0;
     private static final int QP_FATAL = 1;
     private static final int QP_REQ_ERR = 2;
     private static final int QP_ACCESS_ERR = 3;
@@ -92,6 +95,7 @@ final class AsyncEvents {
                 }
                 int type = event.get(C.INT, offset(IBV_ASYNC_EVENT, "event_type"));
                 long qp = event.get(C.PTR, offset(IBV_ASYNC_EVENT, "element.qp")).address();
+                long cq = event.get(C.PTR, offset(IBV_ASYNC_EVENT, "element.cq")).address();
                 String what = Ibv.eventTypeString(type);
                 Ibv.ackAsyncEvent(event);
                 switch (type) {
@@ -101,6 +105,10 @@ final class AsyncEvents {
                             e.fail("asynchronous event: " + what);
                         }
                     }
+                    case CQ_ERR -> byQp.values().stream().filter(e -> e.usesCompletionQueue(cq)).forEach(e -> e.failWithCompletionsLost(
+                            "asynchronous event: " + what + ": its completion queue overflowed and the device dropped completions;"
+                                    + " open the queue with a depth of at least the requests its endpoints can have outstanding"
+                                    + " together (the sum of their queue depths is always enough)"));
                     case PORT_ERR -> byQp.values().forEach(e -> e.fail("asynchronous event: " + what));
                     case DEVICE_FATAL -> {
                         byQp.values().forEach(e -> e.fail("asynchronous event: " + what));

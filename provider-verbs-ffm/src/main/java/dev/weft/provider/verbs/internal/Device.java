@@ -154,7 +154,9 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
             Ibv.queryDevice(context, attr);
             int ports = Byte.toUnsignedInt(attr.get(C.U8, offset(IBV_DEVICE_ATTR, "phys_port_cnt")));
             if (port < 1 || port > ports) {
-                throw FabricException.invalid("device " + name + " has port" + (ports == 1 ? " 1" : "s 1.." + ports) + ", not " + port);
+                throw new FabricException(dev.weft.ErrorCode.INVALID_URI, "device " + name + " has port"
+                        + (ports == 1 ? " 1" : "s 1.." + ports) + ", not " + port + "; write verbs://" + name + " for port 1 or verbs://"
+                        + name + ":N for port N (a device URI's port is the device's port number, not a network port)");
             }
             MemorySegment pa = arena.allocate(IBV_PORT_ATTR);
             Ibv.queryPort(context, port, pa);
@@ -304,12 +306,17 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
         return caps;
     }
 
+    /** @return the most gather entries Weft lets a request of this device have: the device's own limit, at most 16 */
+    public int scatterGatherLimit() {
+        return Math.max(1, Math.min(maxScatterGather, 16));
+    }
+
     /**
      * @param peerFailure how long the provider takes to declare a silent peer failed
      * @return the limits Weft declares for this device
      */
     public Limits limits(Duration peerFailure) {
-        return new Limits(1L << 31, Math.max(1, Math.min(maxScatterGather, 16)), INLINE_REQUEST, Math.max(1, maxQueueDepth),
+        return new Limits(1L << 31, scatterGatherLimit(), INLINE_REQUEST, Math.max(1, maxQueueDepth),
                 Math.max(1, maxCqDepth), 65536, maxRegionSize, peerFailure,
                 transport == Transport.IWARP, transport == Transport.IWARP);
     }

@@ -104,6 +104,14 @@ final class PrivateData {
 
     /**
      * @param data a reject's private data
+     * @return the Weft reason ({@link #REJECT_NO_SUCH_REGION} ...), or -1 if the reject is not Weft's
+     */
+    static int rejectReason(byte[] data) {
+        return rejectMessage(data) == null ? -1 : data[5] & 0xff;
+    }
+
+    /**
+     * @param data a reject's private data
      * @return the Weft reason and message, or {@code null} if the reject is not Weft's
      */
     static String rejectMessage(byte[] data) {

@@ -143,6 +143,7 @@ final class VerbsDomain implements Domain {
         if (!"verbs".equals(peer.scheme())) {
             throw FabricException.invalid("a verbs domain connects to verbs:// peers, not \"" + peer.safeText() + "\"; e.g. verbs://192.0.2.1:7471/config");
         }
+        VerbsEndpoint.checkConfig(this, config, "the endpoint's"); // before any native work; the endpoint checks again
         return VerbsEndpoint.connect(this, peer, config);
     }
 

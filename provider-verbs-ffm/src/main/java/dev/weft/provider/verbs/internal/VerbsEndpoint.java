@@ -156,6 +156,9 @@ final class VerbsEndpoint implements Endpoint {
     private volatile long failedAtNanos;
     private volatile long lastStateQueryNanos;
     private volatile boolean qpReset;
+    // The device dropped completions (its completion queue overflowed, IBV_EVENT_CQ_ERR): after the grace, the requests it
+    // took and never completed are completed here, as for a QP in RESET.
+    private volatile boolean completionsLost;
 
     private final LinkedBlockingQueue<CmEvent> setupEvents = new LinkedBlockingQueue<>();
     private volatile boolean established;
@@ -171,21 +174,15 @@ final class VerbsEndpoint implements Endpoint {
         this.domain = domain;
         this.fabric = domain.verbsFabric();
         Device device = fabric.device();
-        if (!(config.sendQueue() instanceof VerbsCompletionQueue s) || !(config.receiveQueue() instanceof VerbsCompletionQueue r)
-                || s.verbsDomain() != domain || r.verbsDomain() != domain) {
-            throw FabricException.invalid("the endpoint's completion queues must be opened by the same verbs domain");
-        }
-        if (config.sendQueueDepth() > device.maxQueueDepth() || config.receiveQueueDepth() > device.maxQueueDepth()) {
-            throw FabricException.invalid("queue depths " + config.sendQueueDepth() + "/" + config.receiveQueueDepth() + " exceed "
-                    + device.name() + "'s limit of " + device.maxQueueDepth());
-        }
-        this.sendCq = s;
-        this.recvCq = r;
+        checkConfig(domain, config, "the endpoint's");
+        this.sendCq = (VerbsCompletionQueue) config.sendQueue();
+        this.recvCq = (VerbsCompletionQueue) config.receiveQueue();
         this.id = id;
-        this.maxSge = Math.min(config.maxScatterGather(), Math.max(1, device.maxScatterGather()));
+        // lowered to the limit the fabric declares, not refused: iWARP devices allow one entry, below the default of 4
+        this.maxSge = Math.min(config.maxScatterGather(), device.scatterGatherLimit());
         MemorySegment init = arena.allocate(IBV_QP_INIT_ATTR);
-        init.set(C.PTR, offset(IBV_QP_INIT_ATTR, "send_cq"), s.cq());
-        init.set(C.PTR, offset(IBV_QP_INIT_ATTR, "recv_cq"), r.cq());
+        init.set(C.PTR, offset(IBV_QP_INIT_ATTR, "send_cq"), sendCq.cq());
+        init.set(C.PTR, offset(IBV_QP_INIT_ATTR, "recv_cq"), recvCq.cq());
         init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_send_wr"), config.sendQueueDepth());
         init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_recv_wr"), config.receiveQueueDepth());
         init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_send_sge"), maxSge);
@@ -232,8 +229,8 @@ final class VerbsEndpoint implements Endpoint {
         int slot;
         try {
             slot = fabric.endpoints().add(this);
-            s.attach(this);
-            r.attach(this);
+            sendCq.attach(this);
+            recvCq.attach(this);
         } catch (FabricException e) {
             RdmaCm.destroyQp(id);
             arena.close();
@@ -244,12 +241,48 @@ final class VerbsEndpoint implements Endpoint {
         AsyncEvents.of(device.context()).register(qp, this);
     }
 
+    /**
+     * Checks what an endpoint of {@code config} needs and can know before a connection: completion queues of this domain
+     * that are open, and queue depths within the device's limit.
+     *
+     * @param whose "the endpoint's" or "the listener's", for the messages
+     * @throws FabricException INVALID_ARGUMENT or CLOSED naming what to change
+     */
+    static void checkConfig(VerbsDomain domain, EndpointConfig config, String whose) {
+        if (config == null) {
+            throw FabricException.invalid("endpoint config is null; use EndpointConfig.of(completionQueue)");
+        }
+        Device device = domain.verbsFabric().device();
+        if (!(config.sendQueue() instanceof VerbsCompletionQueue s) || !(config.receiveQueue() instanceof VerbsCompletionQueue r)
+                || s.verbsDomain() != domain || r.verbsDomain() != domain) {
+            throw FabricException.invalid(whose + " completion queues must be opened by the same verbs domain");
+        }
+        if (!s.isOpen() || !r.isOpen()) {
+            throw FabricException.closed(whose + " completion queue");
+        }
+        if (config.sendQueueDepth() > device.maxQueueDepth() || config.receiveQueueDepth() > device.maxQueueDepth()) {
+            throw FabricException.invalid(whose + " queue depths " + config.sendQueueDepth() + "/" + config.receiveQueueDepth()
+                    + " exceed " + device.name() + "'s limit of " + device.maxQueueDepth());
+        }
+
+    }
+
+    /** @return whether this endpoint's send or receive completions go to the device queue at {@code cqAddress} */
+    boolean usesCompletionQueue(long cqAddress) {
+        return sendCq.cq().address() == cqAddress || recvCq.cq().address() == cqAddress;
+    }
+
     // ---------------------------------------------------------------- set-up
 
     /** The active side: resolve, create the QP, connect with the region name as private data. */
     static VerbsEndpoint connect(VerbsDomain domain, FabricUri peer, EndpointConfig config) {
         VerbsFabric fabric = domain.verbsFabric();
         peer.requirePort("verbs://192.0.2.1:7471/config");
+        if (peer.port() == 0) {
+            throw new FabricException(ErrorCode.INVALID_URI, "cannot connect to port 0 of " + peer.host() + ": a listener's port is never 0"
+                    + " (port 0 asks for a free port when listening); use the port of the peer's listener.uri(), e.g. verbs://"
+                    + (peer.isIpv6() ? "[" + peer.host() + "]" : peer.host()) + ":7471");
+        }
         byte[] request = PrivateData.request(peer.region());
         InetAddress address;
         try {
@@ -384,7 +417,10 @@ final class VerbsEndpoint implements Endpoint {
         if (e.type() == RdmaCm.EVENT_REJECTED) {
             String weft = PrivateData.rejectMessage(e.privateData());
             if (weft != null) {
-                return new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": the peer refused: " + weft);
+                // a name the listener does not serve is the caller's argument, as on every provider (Domain.connect)
+                ErrorCode code = PrivateData.rejectReason(e.privateData()) == PrivateData.REJECT_NO_SUCH_REGION
+                        ? ErrorCode.INVALID_ARGUMENT : ErrorCode.CONNECTION_REFUSED;
+                return new FabricException(code, what + ": the peer refused: " + weft);
             }
             return new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": refused (no Weft listener at " + peer.withoutParameters().safeText()
                     + "? reject status " + e.status() + ")");
@@ -444,6 +480,17 @@ final class VerbsEndpoint implements Endpoint {
         watchForStranded();
     }
 
+    /**
+     * Fails the endpoint because the device dropped completions of its requests (a completion queue overflowed): the
+     * requests whose completions are gone are completed FLUSHED by the endpoint a second after the failure.
+     *
+     * @param cause why the endpoint failed, as its error state reports it
+     */
+    void failWithCompletionsLost(String cause) {
+        completionsLost = true;
+        fail(cause);
+    }
+
     /** Records when the endpoint learned of its failure, once: the stranded check's grace runs from then. */
     private void markFailed() {
         if (failedAtNanos == 0) {
@@ -485,7 +532,11 @@ final class VerbsEndpoint implements Endpoint {
             }
             lastStateQueryNanos = now;
             synchronized (nativeLock) {
-                qpReset = !released.get() && Ibv.queryQpState(qp, qpAttr, queryInitAttr) == Ibv.QPS_RESET;
+                if (completionsLost) {
+                    // the device completes nothing more it owes: what it still held was flushed within the grace
+                    qpReset = true;
+                }
+                qpReset = qpReset || (!released.get() && Ibv.queryQpState(qp, qpAttr, queryInitAttr) == Ibv.QPS_RESET);
                 if (!qpReset && !released.get() && receives && recvDone < recvHanded) {
                     // Receives that reached the device's queue after its flush (posted while the device failed the QP
                     // by itself, before this endpoint saw it): rxe flushes its receive queue only when the QP enters

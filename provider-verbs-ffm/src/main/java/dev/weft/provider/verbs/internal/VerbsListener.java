@@ -43,11 +43,9 @@ final class VerbsListener implements Listener {
         this.domain = domain;
         this.config = config;
         VerbsFabric fabric = domain.verbsFabric();
-        if (!(config.sendQueue() instanceof VerbsCompletionQueue s) || s.verbsDomain() != domain
-                || !(config.receiveQueue() instanceof VerbsCompletionQueue r) || r.verbsDomain() != domain) {
-            throw FabricException.invalid("the listener's completion queues must be opened by the same verbs domain");
-        }
-        String what = "listening at " + fabric.address().getHostAddress() + ":" + fabric.listenPort();
+        VerbsEndpoint.checkConfig(domain, config, "the listener's");
+        String host = fabric.address().getHostAddress();
+        String what = "listening at " + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + fabric.listenPort();
         try (Arena scratch = Arena.ofConfined()) {
             id = RdmaCm.createId(fabric.cm().pointer(), scratch.allocate(C.PTR), what);
             try {

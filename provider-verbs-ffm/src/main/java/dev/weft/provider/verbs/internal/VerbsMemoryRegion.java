@@ -57,6 +57,11 @@ final class VerbsMemoryRegion implements MemoryRegion {
                         + " (RLIMIT_MEMLOCK, `ulimit -l`) may be below " + segment.byteSize() + " bytes plus what is already"
                         + " registered: raise it (ulimit -l unlimited, or memlock in /etc/security/limits.conf)", e.errno(), e);
             }
+            if (e.errno() == Errno.EFAULT) {
+                throw new FabricException(e.code(), e.getMessage() + "; the kernel could not pin " + segment.byteSize() + " bytes at 0x"
+                        + Long.toHexString(segment.address()) + ": part of that range is not mapped memory of this process"
+                        + " (a segment made with reinterpret() beyond its allocation?); register memory an arena allocated", e.errno(), e);
+            }
             throw e;
         }
     }
@@ -107,7 +112,7 @@ final class VerbsMemoryRegion implements MemoryRegion {
 
     @Override
     public boolean isOpen() {
-        return open;
+        return open && segment.scope().isAlive(); // an arena closed under the region freed its memory: posts refuse it
     }
 
     @Override

@@ -53,5 +53,7 @@ class PrivateDataTest {
         byte[] r = PrivateData.reject(PrivateData.REJECT_NO_SUCH_REGION, "no region named \"x\"");
         assertEquals("no region named \"x\"", PrivateData.rejectMessage(Arrays.copyOf(r, 148)));
         assertNull(PrivateData.rejectMessage(new byte[20]));
+        assertEquals(PrivateData.REJECT_NO_SUCH_REGION, PrivateData.rejectReason(Arrays.copyOf(r, 148)));
+        assertEquals(-1, PrivateData.rejectReason(new byte[20]), "not a Weft reject");
     }
 }
