@@ -215,6 +215,9 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
      * @return the IP address that GID holds, or null
      */
     public InetAddress gidAddress(int index) {
+        if (transport == Transport.IWARP) {
+            return null; // an iWARP GID is derived from the hardware address and holds no IP address
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment entry = arena.allocate(IBV_GID_ENTRY);
             if (!Ibv.queryGid(context, port, index, entry)) {

@@ -148,7 +148,9 @@ public final class VerbsFabric implements Fabric {
                 InetAddress a = device.gidAddress(config.gid());
                 if (a == null) {
                     throw new FabricException(ErrorCode.INVALID_URI, "GID " + config.gid() + " of " + device.name() + " port " + port
-                            + " holds no IP address; addresses of this port: " + device.addresses());
+                            + " holds no IP address" + (device.transport() == dev.weft.Transport.IWARP
+                            ? " (an iWARP device's GIDs never do: drop gid=, the fabric uses the address of the device's interface)" : "")
+                            + "; addresses of this port: " + device.addresses());
                 }
                 CmChannel cm = new CmChannel("weft-verbs-" + device.name());
                 return new VerbsFabric(uri, config, device, a, 0, base, cm);
