@@ -30,9 +30,17 @@ import org.junit.jupiter.api.Test;
 class AsyncEndpointTest {
     private static final long WAIT = 10;
 
-    /** A connection of its own from the pair's client domain, with a small send queue, and its own completion queue. */
-    private static Endpoint connect(Pair p, CompletionQueue q, int depth) {
-        return p.clientDomain.connect(p.listener.uri().withRegion("target"), EndpointConfig.of(q).withSendQueueDepth(depth));
+    /** A connection of its own from the pair's client domain: its completion queue, its endpoint, the published region. */
+    private record Link(CompletionQueue queue, Endpoint endpoint, RemoteRegion remote) {
+        static Link open(Pair p, int queueDepth, int sendDepth) {
+            CompletionQueue q = p.clientDomain.openCompletionQueue(queueDepth);
+            Endpoint e = p.clientDomain.connect(p.listener.uri().withRegion("target"), EndpointConfig.of(q).withSendQueueDepth(sendDepth));
+            return new Link(q, e, e.wellKnownRegion().orElseThrow());
+        }
+
+        AsyncEndpoint async() {
+            return new AsyncEndpoint(endpoint, queue);
+        }
     }
 
     private static <T> T get(CompletableFuture<T> f) throws Exception {
@@ -47,10 +55,9 @@ class AsyncEndpointTest {
     @Test
     void operationsCompleteWithTheirResults() throws Exception {
         try (Pair p = new Pair()) {
-            CompletionQueue q = p.clientDomain.openCompletionQueue(64);
-            Endpoint e = connect(p, q, 16);
-            RemoteRegion remote = e.wellKnownRegion().orElseThrow();
-            try (AsyncEndpoint async = new AsyncEndpoint(e, q)) {
+            Link link = Link.open(p, 64, 16);
+            RemoteRegion remote = link.remote();
+            try (AsyncEndpoint async = link.async()) {
                 p.local.segment().asSlice(0, 64).fill((byte) 7);
                 Completion w = get(async.write(p.local, 0, 64, remote, 128));
                 assertEquals(Opcode.WRITE, w.opcode());
@@ -72,10 +79,9 @@ class AsyncEndpointTest {
     @Test
     void moreRequestsThanTheQueueHoldsArePostedInCallOrder() throws Exception {
         try (Pair p = new Pair()) {
-            CompletionQueue q = p.clientDomain.openCompletionQueue(8);
-            Endpoint e = connect(p, q, 4);
-            RemoteRegion remote = e.wellKnownRegion().orElseThrow();
-            try (AsyncEndpoint async = new AsyncEndpoint(e, q)) {
+            Link link = Link.open(p, 8, 4);
+            RemoteRegion remote = link.remote();
+            try (AsyncEndpoint async = link.async()) {
                 List<CompletableFuture<Completion>> futures = new ArrayList<>();
                 for (int i = 0; i < 1000; i++) {
                     // each write stores its index at offset 0: the last one posted must be the value left there
@@ -94,10 +100,9 @@ class AsyncEndpointTest {
     @Test
     void errorsCompleteFuturesExceptionally() throws Exception {
         try (Pair p = new Pair()) {
-            CompletionQueue q = p.clientDomain.openCompletionQueue(64);
-            Endpoint e = connect(p, q, 16);
-            RemoteRegion remote = e.wellKnownRegion().orElseThrow();
-            try (AsyncEndpoint async = new AsyncEndpoint(e, q)) {
+            Link link = Link.open(p, 64, 16);
+            RemoteRegion remote = link.remote();
+            try (AsyncEndpoint async = link.async()) {
                 FabricException invalid = assertInstanceOf(FabricException.class, failure(async.write(p.local, -1, 8, remote, 0)));
                 assertEquals(ErrorCode.INVALID_ARGUMENT, invalid.code(), invalid.getMessage());
                 RemoteRegion wrongKey = new RemoteRegion(remote.address(), remote.length(), remote.key() ^ 0x55, remote.access());
@@ -114,15 +119,16 @@ class AsyncEndpointTest {
     @Test
     void closeFailsWaitingFuturesAndLaterRequests() throws Exception {
         try (Pair p = new Pair()) {
-            CompletionQueue q = p.clientDomain.openCompletionQueue(64);
-            Endpoint e = connect(p, q, 16);
-            AsyncEndpoint async = new AsyncEndpoint(e, q);
+            Link link = Link.open(p, 64, 16);
+            Endpoint e = link.endpoint();
+            CompletionQueue q = link.queue();
+            AsyncEndpoint async = link.async();
             CompletableFuture<Completion> receive = async.receive(p.local, 0, 64); // no send will ever match it
             async.close();
             FabricException closed = assertInstanceOf(FabricException.class, failure(receive));
             assertEquals(ErrorCode.CLOSED, closed.code());
             assertEquals(ErrorCode.CLOSED, assertInstanceOf(FabricException.class, failure(async.write(p.local, 0, 8,
-                    e.wellKnownRegion().orElseThrow(), 0))).code());
+                    link.remote(), 0))).code());
             async.close(); // idempotent
             assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(FabricException.class, () -> new AsyncEndpoint(e, null)).code());
             assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(FabricException.class, () -> new AsyncEndpoint(null, q)).code());
@@ -132,12 +138,11 @@ class AsyncEndpointTest {
     @Test
     void sendMeetsAPostedReceive() throws Exception {
         try (Pair p = new Pair()) {
-            CompletionQueue q = p.clientDomain.openCompletionQueue(64);
-            Endpoint e = connect(p, q, 16);
+            Link link = Link.open(p, 64, 16);
             p.accepted(); // the pair's own connection comes first and is not used here
             Endpoint served = p.accepted();
             MemoryRegion buffer = p.target;
-            try (AsyncEndpoint client = new AsyncEndpoint(e, q)) {
+            try (AsyncEndpoint client = link.async()) {
                 CompletionQueue sq = p.serverQueue;
                 try (AsyncEndpoint server = new AsyncEndpoint(served, sq)) {
                     CompletableFuture<Completion> receive = server.receive(buffer, 0, 128);
