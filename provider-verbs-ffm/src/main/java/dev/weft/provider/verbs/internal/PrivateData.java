@@ -107,7 +107,13 @@ final class PrivateData {
      * @return the Weft reason ({@link #REJECT_NO_SUCH_REGION} ...), or -1 if the reject is not Weft's
      */
     static int rejectReason(byte[] data) {
-        return rejectMessage(data) == null ? -1 : data[5] & 0xff;
+        return isWeftReject(data) ? data[5] & 0xff : -1;
+    }
+
+    /** @return whether {@code data} starts as a Weft reject does: magic and version, then the reason */
+    private static boolean isWeftReject(byte[] data) {
+        ByteBuffer b = ByteBuffer.wrap(data);
+        return data.length >= 6 && b.getInt() == MAGIC && b.get() == VERSION;
     }
 
     /**
@@ -115,16 +121,10 @@ final class PrivateData {
      * @return the Weft reason and message, or {@code null} if the reject is not Weft's
      */
     static String rejectMessage(byte[] data) {
-        if (data.length < 6) {
+        if (!isWeftReject(data)) {
             return null;
         }
-        ByteBuffer b = ByteBuffer.wrap(data);
-        if (b.getInt() != MAGIC || b.get() != VERSION) {
-            return null;
-        }
-        b.get();
-        byte[] m = new byte[b.remaining()];
-        b.get(m);
+        byte[] m = java.util.Arrays.copyOfRange(data, 6, data.length);
         int end = m.length;
         while (end > 0 && m[end - 1] == 0) {
             end--;

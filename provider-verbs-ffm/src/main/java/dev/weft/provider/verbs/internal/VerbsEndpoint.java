@@ -155,9 +155,9 @@ final class VerbsEndpoint implements Endpoint {
     private final AtomicLong duplicates = new AtomicLong();
     private volatile long failedAtNanos;
     private volatile long lastStateQueryNanos;
-    private volatile boolean qpReset;
-    // The device dropped completions (its completion queue overflowed, IBV_EVENT_CQ_ERR): after the grace, the requests it
-    // took and never completed are completed here, as for a QP in RESET.
+    // The device completes nothing more it owes: the QP is in RESET, or (completionsLost, after the grace) the device dropped
+    // completions when its completion queue overflowed (IBV_EVENT_CQ_ERR). The endpoint then completes those requests itself.
+    private volatile boolean deviceSilent;
     private volatile boolean completionsLost;
 
     private final LinkedBlockingQueue<CmEvent> setupEvents = new LinkedBlockingQueue<>();
@@ -264,7 +264,6 @@ final class VerbsEndpoint implements Endpoint {
             throw FabricException.invalid(whose + " queue depths " + config.sendQueueDepth() + "/" + config.receiveQueueDepth()
                     + " exceed " + device.name() + "'s limit of " + device.maxQueueDepth());
         }
-
     }
 
     /** @return whether this endpoint's send or receive completions go to the device queue at {@code cqAddress} */
@@ -280,8 +279,8 @@ final class VerbsEndpoint implements Endpoint {
         peer.requirePort("verbs://192.0.2.1:7471/config");
         if (peer.port() == 0) {
             throw new FabricException(ErrorCode.INVALID_URI, "cannot connect to port 0 of " + peer.host() + ": a listener's port is never 0"
-                    + " (port 0 asks for a free port when listening); use the port of the peer's listener.uri(), e.g. verbs://"
-                    + (peer.isIpv6() ? "[" + peer.host() + "]" : peer.host()) + ":7471");
+                    + " (port 0 asks for a free port when listening); use the port of the peer's listener.uri(), e.g. "
+                    + peer.withoutParameters().withPort(7471).safeText());
         }
         byte[] request = PrivateData.request(peer.region());
         InetAddress address;
@@ -509,7 +508,8 @@ final class VerbsEndpoint implements Endpoint {
      * Completes, FLUSHED and in posted order, the requests of this endpoint on {@code cq}'s side
      * that the device will never complete: those the device refused after the failure, once the
      * device finished the ones it took; and all of them once the QP is in RESET (the device
-     * discards a RESET QP's requests without completions). Called by {@code cq} under its poll
+     * discards a RESET QP's requests without completions) or a second after the device dropped
+     * completions of this endpoint's queue ({@link #failWithCompletionsLost}). Called by {@code cq} under its poll
      * lock, after it drained the device; checks the QP's state at most every 100 ms, and only a
      * second after the failure, so that the device flushes what it can first. While the device
      * still owes receives on a QP in the error state, each check moves the QP to that state again,
@@ -525,31 +525,29 @@ final class VerbsEndpoint implements Endpoint {
         boolean sends = cq == sendCq;
         boolean receives = cq == recvCq;
         boolean deviceOwes = (sends && sendDone - sendFlushedHere < sendHanded) || (receives && recvDone < recvHanded);
-        if (deviceOwes && !qpReset) {
+        if (deviceOwes && !deviceSilent) {
             long now = System.nanoTime();
             if (now - failedAtNanos < STRANDED_GRACE_NANOS || now - lastStateQueryNanos < 100_000_000L) {
                 return 0;
             }
             lastStateQueryNanos = now;
             synchronized (nativeLock) {
-                if (completionsLost) {
-                    // the device completes nothing more it owes: what it still held was flushed within the grace
-                    qpReset = true;
-                }
-                qpReset = qpReset || (!released.get() && Ibv.queryQpState(qp, qpAttr, queryInitAttr) == Ibv.QPS_RESET);
-                if (!qpReset && !released.get() && receives && recvDone < recvHanded) {
+                // after a dropped completion the device completes nothing more it owes: what it still held was flushed
+                // within the grace
+                deviceSilent = completionsLost || (!released.get() && Ibv.queryQpState(qp, qpAttr, queryInitAttr) == Ibv.QPS_RESET);
+                if (!deviceSilent && !released.get() && receives && recvDone < recvHanded) {
                     // Receives that reached the device's queue after its flush (posted while the device failed the QP
                     // by itself, before this endpoint saw it): rxe flushes its receive queue only when the QP enters
                     // the error state, so enter it again (error to error is a valid transition; its answer is moot).
                     int ignored = Ibv.modifyQpToError(qp, qpAttr);
                 }
             }
-            if (!qpReset) {
+            if (!deviceSilent) {
                 return 0;
             }
         }
         int n = sends ? completeStrandedSends(batch) : 0;
-        while (receives && !batch.isFull() && recvDone < recvPosted && (qpReset || recvDone >= recvHanded)) {
+        while (receives && !batch.isFull() && recvDone < recvPosted && (deviceSilent || recvDone >= recvHanded)) {
             completeReceive((int) recvDone & recvMask, Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
             n++;
         }
@@ -559,7 +557,7 @@ final class VerbsEndpoint implements Endpoint {
     /**
      * The send side of {@link #completeStranded}: walks the requests not known to be complete in
      * posted order, completing the busy ones FLUSHED, and stops at one the device still owes
-     * (unless the QP is in RESET). A request as many slots as the ring has behind the newest has
+     * (unless the device is silent: QP in RESET, or completions dropped). A request as many slots as the ring has behind the newest has
      * completed (a request is posted only into a free slot, and its slot was its predecessor's by
      * that distance), so the walk never reads a slot a newer request took.
      */
@@ -569,7 +567,7 @@ final class VerbsEndpoint implements Endpoint {
         for (long i = Math.max(sendScan, posted - (sendMask + 1)); i < posted && !batch.isFull(); i++) {
             int slot = (int) i & sendMask;
             if (sendSlots[2 * slot + 1] != FREE) {
-                if (!qpReset && i < sendHanded) {
+                if (!deviceSilent && i < sendHanded) {
                     break;
                 }
                 completeSend(slot, Ibv.WC_WR_FLUSH_ERR, 0, batch.next());
