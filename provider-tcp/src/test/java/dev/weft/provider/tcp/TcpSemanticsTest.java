@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.Access;
+import dev.weft.CompletionQueue;
+import dev.weft.Domain;
+import dev.weft.Fabric;
+import dev.weft.Listener;
 import dev.weft.Completion;
 import dev.weft.CompletionBatch;
 import dev.weft.Endpoint;
@@ -18,9 +22,11 @@ import dev.weft.Opcode;
 import dev.weft.PostStatus;
 import dev.weft.ScatterGatherList;
 import dev.weft.Status;
+import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -73,6 +79,55 @@ class TcpSemanticsTest {
                     targetPoller.interrupt();
                 }
             }
+        }
+    }
+
+    /**
+     * A post that waits for the socket (a 16 MiB write to a manual-progress target nobody polls yet) is interrupted:
+     * the wait goes on, the write completes once the target polls, the connection stays up and the flag is kept.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "?progress=manual"})
+    void aPostWaitingForTheSocketSurvivesAnInterrupt(String clientParams) throws Exception {
+        int size = 16 << 20;
+        try (Arena arena = Arena.ofShared();
+             Fabric server = Fabrics.open("tcp://127.0.0.1:0?progress=manual");
+             Fabric client = Fabrics.open("tcp://127.0.0.1:0" + clientParams)) {
+            Domain sd = server.openDomain();
+            CompletionQueue sq = sd.openCompletionQueue(16);
+            MemoryRegion target = sd.register(arena.allocate(size, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
+            Listener listener = sd.listen(EndpointConfig.of(sq));
+            listener.publish("t", target);
+            Domain cd = client.openDomain();
+            CompletionQueue cq = cd.openCompletionQueue(16);
+            MemoryRegion local = cd.register(arena.allocate(size, 4096), Access.LOCAL_WRITE);
+            local.segment().fill((byte) 7);
+            Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(cq));
+            CompletableFuture<Boolean> posted = new CompletableFuture<>();
+            Thread poster = Thread.ofPlatform().start(() -> {
+                PostStatus s = e.write(1, local, 0, size, e.wellKnownRegion().orElseThrow(), 0);
+                posted.complete(s == PostStatus.OK && Thread.currentThread().isInterrupted());
+            });
+            Thread.sleep(300); // the socket's buffers fill long before 16 MiB: the post waits for the target to read
+            assertTrue(poster.isAlive(), "the post waits while the target does not read");
+            poster.interrupt();
+            Thread.sleep(100);
+            assertTrue(poster.isAlive(), "an interrupt does not end the wait");
+            CompletionBatch b = new CompletionBatch(4);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!posted.isDone() && System.nanoTime() < deadline) {
+                sq.poll(b); // the target reads
+            }
+            assertTrue(posted.get(1, TimeUnit.SECONDS), "the post returned OK with the interrupt flag kept");
+            int got = 0;
+            while (got == 0 && System.nanoTime() < deadline) {
+                sq.poll(b);
+                got = cq.poll(b);
+            }
+            assertEquals(1, got);
+            assertEquals(Status.SUCCESS, b.get(0).status(), b.get(0)::toString);
+            assertEquals(EndpointState.CONNECTED, e.state());
+            assertTrue(Pair.allEqual(target.segment(), 0, size, (byte) 7), "the write landed whole");
         }
     }
 

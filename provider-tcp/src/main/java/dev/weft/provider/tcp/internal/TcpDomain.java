@@ -22,6 +22,9 @@ import java.util.Set;
 
 /** A protection domain of the TCP provider: its regions (by remote key), queues, listeners and endpoints. Thread-safe. */
 final class TcpDomain implements Domain {
+    /** The deepest send or receive queue an endpoint may have; so also the most requests a peer can have outstanding. */
+    static final int MAX_QUEUE_DEPTH = 16384;
+
     private final TcpFabric fabric;
     private final ChildResources children = new ChildResources();
     private final RegionTable regions = new RegionTable();
@@ -124,9 +127,9 @@ final class TcpDomain implements Domain {
                 throw FabricException.closed("completion queue");
             }
         }
-        if (config.sendQueueDepth() > 16384 || config.receiveQueueDepth() > 16384) {
+        if (config.sendQueueDepth() > MAX_QUEUE_DEPTH || config.receiveQueueDepth() > MAX_QUEUE_DEPTH) {
             throw FabricException.invalid("queue depths " + config.sendQueueDepth() + "/" + config.receiveQueueDepth()
-                    + " exceed the TCP provider's limit of 16384");
+                    + " exceed the TCP provider's limit of " + MAX_QUEUE_DEPTH);
         }
         if (config.maxScatterGather() > TcpConfig.MAX_SGE) {
             throw FabricException.invalid("maxScatterGather " + config.maxScatterGather() + " exceeds the TCP provider's limit of "

@@ -18,8 +18,12 @@ import java.nio.channels.SocketChannel;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
@@ -110,29 +114,48 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private volatile EndpointState state = EndpointState.CONNECTED;
     private volatile String errorReason;
 
-    // Output: the socket's write side, written through its channel from a direct buffer (a heap array would be
-    // copied once more into the JDK's temporary direct buffer). Frames are assembled in outSeg, a view of outDirect:
-    // header, then payload copied from the region under its fence. Guarded by writeLock.
+    // Output. The channel is non-blocking: no thread waits inside a write. Bytes to send are staged in outDirect (a
+    // direct buffer: the channel copies nothing more) between outStart and outEnd, followed by payloadView while a
+    // poster writes a large payload straight from its region. Only the holder of writeLock stages and writes.
+    // A poster stages its whole request frame and waits (awaitRoom) until the socket has taken it. The target side
+    // never waits for the socket: it queues what it owes in `answers`, which the holder of writeLock stages between
+    // request frames (never inside one, see frameOpen). Who pushes queued answers: the input side, when it can take
+    // writeLock without waiting and before it waits for input; otherwise the poster holding writeLock, as it
+    // releases it (releaseOutput). What the socket does not take then is left to the input side, which waits for
+    // room as well as for input while it owes output, and is woken for it. All fields below: guarded by writeLock.
     private final ReentrantLock writeLock = new ReentrantLock();
     private final byte[] frame = new byte[Wire.HEADER_SIZE];
     private final ByteBuffer outDirect = ByteBuffer.allocateDirect(Wire.HEADER_SIZE + CHUNK);
     private final MemorySegment outSeg = MemorySegment.ofBuffer(outDirect);
-    // Acknowledgements of served writes and sends wait here while more input is already pending, and leave in one
-    // write with the next frame or when the input runs dry (before the reader blocks): a stream of writes is
-    // acknowledged in batches instead of one system call and one packet each. Guarded by writeLock.
-    private static final int ACK_BATCH = 32;
-    private final ByteBuffer ackDirect = ByteBuffer.allocateDirect(ACK_BATCH * Wire.HEADER_SIZE);
-    private final MemorySegment ackSeg = MemorySegment.ofBuffer(ackDirect);
-    private final ByteBuffer[] gather = {ackDirect, outDirect};
+    private int outStart;
+    private int outEnd;
+    private ByteBuffer payloadView;
+    private final ByteBuffer[] sendGather = new ByteBuffer[2];
     // Payloads larger than the staging buffer, in one region, are written straight from it (transmitFromRegion): one
     // system call instead of one per 64 KiB, and no copy. Smaller ones are staged (the copy showed no measurable cost,
-    // and staging does not hold the region's fence across a blocking write).
+    // and staging does not hold the region's fence while the socket is full).
     private static final int DIRECT_SEND_MIN = CHUNK + 1;
-    private final ByteBuffer[] sendGather = {ackDirect, outDirect, null};
     private final RegionViews sendViews = new RegionViews();
-    private int ackPos;
-    private boolean rewinding;
+    private boolean frameOpen;
+    private final AnswerQueue answers;
+    private final AnswerQueue.Answer answer = new AnswerQueue.Answer(); // the answer being staged, if answering
+    private boolean answering;
+    private boolean answerHeaderStaged;
+    private boolean answerIntact;
+    private String errorAfterOutput; // the endpoint moves to ERROR with this reason once the staged output has left
+    private volatile boolean outputLeft; // staged bytes remain: the socket took less than all of them
+    private volatile boolean rewinding;
     private volatile long lastSent = System.nanoTime();
+
+    // Readiness waits, opened when first needed and closed with the socket. The input side (the reader, or the holder
+    // of readLock) waits on inputSelector for input, and for room while it owes output it may push; a poster waits on
+    // outputSelector for room (in manual progress on inputSelector, serving input meanwhile, if it can take readLock).
+    private static final long WAIT_MILLIS = 100; // a wait re-checks the endpoint's state at least this often
+    private static final Consumer<SelectionKey> IGNORE_READY = key -> { };
+    private volatile Selector inputSelector;
+    private volatile SelectionKey inputKey;
+    private volatile Selector outputSelector;
+    private volatile SelectionKey outputKey;
 
     // Send queue ring. Guarded by sqLock.
     private final Object sqLock = new Object();
@@ -185,7 +208,8 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         for (int i = 0; i < rq.length; i++) {
             rq[i] = new ReceiveRequest(maxSge);
         }
-        socket.setSoTimeout(this.config.manualProgress() ? (int) Math.min(Integer.MAX_VALUE, this.config.peerTimeout().toMillis()) : 0);
+        this.answers = new AnswerQueue(Math.max(config.sendQueueDepth(), config.receiveQueueDepth()));
+        channel.configureBlocking(false);
         domain.addChild(this);
         sendQueue.attach();
         receiveQueue.attach();
@@ -343,7 +367,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             connectionLost(e);
             return PostStatus.OK;
         } finally {
-            writeLock.unlock();
+            releaseOutput();
         }
     }
 
@@ -374,54 +398,81 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 && offset >= 0 && offset <= r.length() - length;
     }
 
-    /** Writes one request frame and its payload. Caller holds writeLock. */
+    /**
+     * Writes one request frame and its payload, after everything staged or owed before it, and
+     * returns once the socket has taken the whole frame. Caller holds writeLock.
+     */
     private void transmit(WorkRequest wr) throws IOException {
+        drainOutput();
         boolean payload = wr.wireOp == Wire.OP_WRITE || wr.wireOp == Wire.OP_WRITE_IMM || wr.wireOp == Wire.OP_SEND;
         Wire.header(frame, 0, wr.wireOp, 0, payload ? wr.total : 0, wr.immediate, wr.seq, wr.address, wr.key, wr.operand1, wr.operand2);
-        int pos = stageHeader();
         wr.localFailure = false;
-        if (payload && wr.sgeCount == 1 && wr.total >= DIRECT_SEND_MIN && transmitFromRegion(pos, wr.regions[0], wr.offsets[0], wr.total)) {
-            lastSent = System.nanoTime();
-            return;
-        }
-        if (payload) {
-            for (int i = 0; i < wr.sgeCount; i++) {
-                TcpMemoryRegion r = wr.regions[i];
-                long off = wr.offsets[i];
-                int left = wr.lengths[i];
-                while (left > 0) {
-                    if (pos == outDirect.capacity()) {
-                        flushOut(pos);
-                        pos = 0;
-                    }
-                    int n = Math.min(left, outDirect.capacity() - pos);
-                    if (r.enter()) {
-                        try {
-                            MemorySegment.copy(r.segment(), off, outSeg, pos, n);
-                        } finally {
-                            r.exit();
-                        }
-                    } else {
-                        outSeg.asSlice(pos, n).fill((byte) 0);
-                        wr.localFailure = true;
-                    }
-                    pos += n;
-                    off += n;
-                    left -= n;
+        frameOpen = true;
+        try {
+            stageHeader();
+            if (payload && wr.sgeCount == 1 && wr.total >= DIRECT_SEND_MIN && transmitFromRegion(wr.regions[0], wr.offsets[0], wr.total)) {
+                return;
+            }
+            if (payload) {
+                for (int i = 0; i < wr.sgeCount; i++) {
+                    wr.localFailure |= !stagePayload(wr.regions[i], wr.offsets[i], wr.lengths[i]);
                 }
             }
+            drainOutput();
+        } finally {
+            frameOpen = false;
         }
-        flushOut(pos);
-        lastSent = System.nanoTime();
     }
 
     /**
-     * Writes the staged header and a large payload straight from the region (one gathering write,
-     * no staging copy), under the region's fence: a close of that local region waits until the
-     * kernel has taken the data. Returns {@code false}, having written nothing, where the region
-     * cannot be viewed as one buffer (beyond 2 GiB) or was closed; the caller then stages.
+     * Stages {@code length} bytes of a request's payload from the region, writing the staging
+     * buffer out whenever it is full; a region closed meanwhile is replaced by zeros (the frame
+     * keeps its length) and answers {@code false}. Caller holds writeLock, inside a frame.
      */
-    private boolean transmitFromRegion(int headerLength, TcpMemoryRegion region, long offset, int length) throws IOException {
+    private boolean stagePayload(TcpMemoryRegion region, long offset, int length) throws IOException {
+        boolean intact = true;
+        while (length > 0) {
+            int room = room();
+            if (room == 0) {
+                drainOutput();
+                continue;
+            }
+            int n = Math.min(length, room);
+            intact &= copyOut(region, offset, n, intact);
+            offset += n;
+            length -= n;
+        }
+        return intact;
+    }
+
+    /**
+     * Appends {@code n} bytes of the region (under its fence) to the staged output, or zeros if
+     * {@code intact} is false or the region was closed; returns whether the region's bytes went.
+     */
+    private boolean copyOut(TcpMemoryRegion region, long offset, int n, boolean intact) {
+        boolean copied = false;
+        if (intact && region.enter()) {
+            try {
+                MemorySegment.copy(region.segment(), offset, outSeg, outEnd, n);
+                copied = true;
+            } finally {
+                region.exit();
+            }
+        } else {
+            outSeg.asSlice(outEnd, n).fill((byte) 0);
+        }
+        outEnd += n;
+        return copied;
+    }
+
+    /**
+     * Writes a large payload straight from the region after the staged header (one gathering
+     * write, no staging copy), under the region's fence: a close of that local region waits
+     * until the socket has taken the data. Returns {@code false}, having written nothing, where
+     * the region cannot be viewed as one buffer (beyond 2 GiB) or was closed; the caller then
+     * stages. Caller holds writeLock, inside a frame.
+     */
+    private boolean transmitFromRegion(TcpMemoryRegion region, long offset, int length) throws IOException {
         if (region.length() > Integer.MAX_VALUE) {
             return false; // a ByteBuffer cannot view it whole, and a view of the slice would be an allocation per request
         }
@@ -432,80 +483,284 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         try {
             view.limit((int) (offset + length));
             view.position((int) offset);
-            flushOut(headerLength, view);
+            payloadView = view;
+            drainOutput();
             return true;
         } finally {
+            payloadView = null;
             region.exit();
         }
     }
 
-    /** Copies the header assembled in {@link #frame} to the start of the output buffer; returns its length. Caller holds writeLock. */
-    private int stageHeader() {
-        MemorySegment.copy(frame, 0, outSeg, ValueLayout.JAVA_BYTE, 0, Wire.HEADER_SIZE);
-        return Wire.HEADER_SIZE;
+    /** Appends the header assembled in {@link #frame} to the staged output (room for it is the caller's care). Caller holds writeLock. */
+    private void stageHeader() {
+        MemorySegment.copy(frame, 0, outSeg, ValueLayout.JAVA_BYTE, outEnd, Wire.HEADER_SIZE);
+        outEnd += Wire.HEADER_SIZE;
+    }
+
+    /** @return the room left after the staged bytes, moving them to the front of the buffer first if that makes room for a header */
+    private int room() {
+        if (outStart == outEnd) {
+            outStart = 0;
+            outEnd = 0;
+        } else if (outStart > 0 && outDirect.capacity() - outEnd < Wire.HEADER_SIZE) {
+            MemorySegment.copy(outSeg, outStart, outSeg, 0, outEnd - outStart);
+            outEnd -= outStart;
+            outStart = 0;
+        }
+        return outDirect.capacity() - outEnd;
     }
 
     /**
-     * Writes the waiting acknowledgements, then the first {@code n} bytes of the output buffer, to
-     * the socket (one gathering write), blocking until all are taken. Caller holds writeLock.
+     * Writes the staged bytes (and {@link #payloadView}) as far as the socket takes them without
+     * waiting; returns whether all have left. Caller holds writeLock.
      */
-    private void flushOut(int n) throws IOException {
-        flushOut(n, null);
+    private boolean writeStaged() throws IOException {
+        ByteBuffer payload = payloadView;
+        while (outStart < outEnd || (payload != null && payload.hasRemaining())) {
+            outDirect.limit(outEnd).position(outStart);
+            long n;
+            if (payload == null) {
+                n = channel.write(outDirect);
+            } else {
+                sendGather[0] = outDirect;
+                sendGather[1] = payload;
+                n = channel.write(sendGather);
+            }
+            outStart = outDirect.position();
+            if (n == 0) {
+                outputLeft = true;
+                return false;
+            }
+            lastSent = System.nanoTime();
+        }
+        outStart = 0;
+        outEnd = 0;
+        outputLeft = false;
+        if (errorAfterOutput != null) {
+            String reason = errorAfterOutput;
+            errorAfterOutput = null;
+            enterError(null, reason);
+        }
+        return true;
     }
 
-    /** {@link #flushOut(int)}, followed in the same gathering write by {@code payload} if not null. */
-    private void flushOut(int n, ByteBuffer payload) throws IOException {
-        ackDirect.clear().limit(ackPos);
-        outDirect.clear().limit(n);
-        ackPos = 0;
-        ByteBuffer[] buffers = gather;
-        if (payload != null) {
-            buffers = sendGather;
-            sendGather[2] = payload;
-        }
-        boolean interrupted = Thread.interrupted(); // an interrupted poster would close the channel
-        try {
-            while (ackDirect.hasRemaining() || outDirect.hasRemaining() || (payload != null && payload.hasRemaining())) {
-                channel.write(buffers);
+    /**
+     * Writes without waiting: the staged bytes, then (between request frames) the queued answers
+     * as they are staged; returns whether nothing is left. Caller holds writeLock.
+     */
+    private boolean pushOutput() throws IOException {
+        while (writeStaged()) {
+            if (frameOpen || !stageAnswers()) {
+                return true;
             }
+        }
+        return false;
+    }
+
+    /** {@link #pushOutput}, waiting for room until nothing is left. Caller holds writeLock. */
+    private void drainOutput() throws IOException {
+        while (!pushOutput()) {
+            awaitRoom();
+        }
+    }
+
+    /**
+     * Waits until the socket may take more (or {@link #WAIT_MILLIS} pass). In manual progress a
+     * poster that can take readLock waits for input too and serves it: the peer may be waiting for
+     * us to read before it reads what we write. Caller holds writeLock.
+     */
+    private void awaitRoom() throws IOException {
+        if (config.manualProgress() && readLock.tryLock()) {
+            try {
+                awaitReady(inputSelector(), inputKey, SelectionKey.OP_READ | SelectionKey.OP_WRITE, WAIT_MILLIS);
+                serveArrived();
+            } finally {
+                readLock.unlock();
+            }
+        } else {
+            awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, WAIT_MILLIS);
+        }
+        if (state == EndpointState.CLOSED) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    /**
+     * Stages queued answers while they fit, continuing one that was partly staged; returns whether
+     * it staged anything. Between request frames only. Caller holds writeLock.
+     */
+    private boolean stageAnswers() {
+        boolean staged = false;
+        while (true) {
+            if (!answering) {
+                if (!answers.take(answer)) {
+                    return staged;
+                }
+                answering = true;
+                answerHeaderStaged = false;
+                answerIntact = true;
+            }
+            if (answer.op == Wire.OP_READ_DATA) {
+                if (!answerHeaderStaged) {
+                    if (room() < Wire.HEADER_SIZE) {
+                        return staged;
+                    }
+                    Wire.header(frame, 0, Wire.OP_READ_DATA, 0, answer.length, 0, answer.seq, 0, 0, 0, 0);
+                    stageHeader();
+                    answerHeaderStaged = true;
+                    staged = true;
+                }
+                while (answer.length > 0) {
+                    int n = Math.min(answer.length, room());
+                    if (n == 0) {
+                        return staged;
+                    }
+                    answerIntact &= copyOut(answer.region, answer.offset, n, answerIntact);
+                    answer.offset += n;
+                    answer.length -= n;
+                    staged = true;
+                }
+                if (room() < Wire.HEADER_SIZE) {
+                    return staged;
+                }
+                Wire.header(frame, 0, Wire.OP_ACK, answerIntact ? Wire.ST_OK : Wire.ST_REMOTE_ACCESS, 0, 0, answer.seq, 0, 0, 0, 0);
+                if (!answerIntact) {
+                    errorAfterOutput = "a region was closed while a remote read of it was answered";
+                }
+            } else {
+                if (room() < Wire.HEADER_SIZE) {
+                    return staged;
+                }
+                Wire.header(frame, 0, answer.op, answer.status, 0, 0, answer.seq, 0, 0, answer.value, 0);
+            }
+            stageHeader();
+            answer.region = null;
+            answering = false;
+            staged = true;
+        }
+    }
+
+    /**
+     * Releases writeLock at the end of a poster's (or the timer's) turn: first pushes, without
+     * waiting, what the target side queued meanwhile. What the socket does not take is left to the
+     * input side, which is woken for it; an answer queued by the input side while it could not
+     * take the lock is found by the check after the unlock.
+     */
+    private void releaseOutput() {
+        while (true) {
+            boolean left = false;
+            try {
+                left = writeLock.getHoldCount() == 1 && !pushOutput();
+            } catch (IOException e) {
+                connectionLost(e);
+            } finally {
+                writeLock.unlock();
+            }
+            if (left) {
+                wakeInput();
+                return;
+            }
+            if (answers.isEmpty() || !writeLock.tryLock()) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * The input side's push: stages and writes queued answers without waiting, if writeLock is
+     * free (its holder pushes them otherwise); returns whether output is left that the input side
+     * must wait to push (the socket was full).
+     */
+    private boolean pushAnswers() throws IOException {
+        if ((answers.isEmpty() && !outputLeft) || !writeLock.tryLock()) {
+            return false;
+        }
+        try {
+            return !pushOutput();
         } finally {
-            sendGather[2] = null;
+            writeLock.unlock();
+        }
+    }
+
+    /** Queues an answer of the target side (see {@link AnswerQueue}); the caller is the input side. */
+    private void owe(byte op, int status, long seq, long value, TcpMemoryRegion region, long offset, int length) throws ProtocolViolation {
+        if (!answers.add(op, status, seq, value, region, offset, length)) {
+            throw new ProtocolViolation("the peer has more than " + TcpDomain.MAX_QUEUE_DEPTH
+                    + " requests unanswered, more than any send queue holds");
+        }
+    }
+
+    /**
+     * Waits until the channel is ready for {@code interest} on {@code selector}, the selector is
+     * woken or closed, or {@code millis} pass. The caller's interrupt flag is cleared for the wait
+     * (it would end every wait at once) and restored.
+     */
+    private void awaitReady(Selector selector, SelectionKey key, int interest, long millis) throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            if (key.interestOps() != interest) {
+                key.interestOps(interest);
+            }
+            selector.select(IGNORE_READY, millis);
+        } catch (ClosedSelectorException | java.nio.channels.CancelledKeyException e) {
+            throw new ClosedChannelException();
+        } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
     }
 
-    /**
-     * Acknowledges a served write or send: at once when no further input is pending, otherwise
-     * after the requests already on their way (see {@link #ackDirect}). Called by the reader.
-     */
-    private void acknowledge(long seq) throws IOException {
-        writeLock.lock();
+    /** The input side's selector (readLock holder or reader), opened on first use. */
+    private Selector inputSelector() throws IOException {
+        Selector s = inputSelector;
+        if (s == null) {
+            s = openSelector(SelectionKey.OP_READ);
+            inputKey = channel.keyFor(s);
+            inputSelector = s;
+            closeIfReleased(s);
+        }
+        return s;
+    }
+
+    /** A poster's selector (writeLock holder), opened on first use. */
+    private Selector outputSelector() throws IOException {
+        Selector s = outputSelector;
+        if (s == null) {
+            s = openSelector(SelectionKey.OP_WRITE);
+            outputKey = channel.keyFor(s);
+            outputSelector = s;
+            closeIfReleased(s);
+        }
+        return s;
+    }
+
+    /** Opens a selector with the channel registered for {@code interest}; nothing stays open if that fails. */
+    private Selector openSelector(int interest) throws IOException {
+        Selector s = Selector.open();
         try {
-            Wire.header(frame, 0, Wire.OP_ACK, Wire.ST_OK, 0, 0, seq, 0, 0, 0, 0);
-            MemorySegment.copy(frame, 0, ackSeg, ValueLayout.JAVA_BYTE, ackPos, Wire.HEADER_SIZE);
-            ackPos += Wire.HEADER_SIZE;
-            if (ackPos == ackDirect.capacity() || !inputPending()) {
-                flushOut(0);
-            }
-        } finally {
-            writeLock.unlock();
+            channel.register(s, interest);
+            return s;
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
         }
     }
 
-    /** Sends the acknowledgements still waiting; the reader calls it before it waits for input. */
-    private void flushAcknowledgements() throws IOException {
-        if (ackPos == 0) {
-            return;
+    /** A selector opened while the socket was being released is closed here (releaseSocket may have missed it). */
+    private void closeIfReleased(Selector s) throws IOException {
+        if (socketReleased.get()) {
+            s.close();
+            throw new ClosedChannelException();
         }
-        writeLock.lock();
-        try {
-            if (ackPos > 0) {
-                flushOut(0);
-            }
-        } finally {
-            writeLock.unlock();
+    }
+
+    /** Wakes the input side if it waits, so that it pushes output a poster left. */
+    private void wakeInput() {
+        Selector s = inputSelector;
+        if (s != null) {
+            s.wakeup();
         }
     }
 
@@ -550,9 +805,6 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private void readLoop() {
         while (state == EndpointState.CONNECTED) {
             try {
-                if (ackPos > 0 && !inputPending()) {
-                    flushAcknowledgements();
-                }
                 readFrame();
             } catch (IOException e) {
                 connectionLost(e);
@@ -576,19 +828,36 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         enterError(Status.LOCAL_QP_OPERATION_ERROR, "the endpoint's reader failed: " + e);
     }
 
-    /** Manual progress: serves what has arrived. Returns {@code true} if anything was read. */
+    /** Manual progress: serves what has arrived and pushes what the target side owes. Returns {@code true} if anything was read. */
     boolean progressOnce() {
         if (state != EndpointState.CONNECTED || !readLock.tryLock()) {
             return false;
         }
-        boolean interrupted = Thread.interrupted(); // the socket's channel would close under an interrupted reader
+        try {
+            boolean any = serveArrived();
+            try {
+                pushAnswers(); // what the socket does not take now, the next poll pushes
+            } catch (IOException e) {
+                connectionLost(e);
+            }
+            return any;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /**
+     * Reads and serves every frame that has arrived (waiting only for the rest of a frame begun);
+     * a failure ends the endpoint as it would end the reader. Returns whether anything was read.
+     * Caller holds readLock.
+     */
+    private boolean serveArrived() {
         try {
             boolean any = false;
             while (state == EndpointState.CONNECTED && inputPending()) {
                 readFrame();
                 any = true;
             }
-            flushAcknowledgements();
             return any;
         } catch (IOException e) {
             connectionLost(e);
@@ -599,11 +868,6 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         } catch (RuntimeException e) {
             readerFailed(e);
             return true;
-        } finally {
-            readLock.unlock();
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 
@@ -649,9 +913,18 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         readAheadBytes = readAhead.remaining();
     }
 
-    /** @return whether input is waiting, read ahead or in the socket */
+    /** @return whether input is waiting, read ahead or in the socket (read ahead now, without waiting) */
     private boolean inputPending() throws IOException {
-        return readAhead.hasRemaining() || in.available() > 0;
+        if (readAhead.hasRemaining()) {
+            return true;
+        }
+        readAhead.clear();
+        try {
+            return readAvailable() > 0;
+        } finally {
+            readAhead.flip();
+            readAheadBytes = readAhead.remaining();
+        }
     }
 
     private void skip(long n) throws IOException {
@@ -675,11 +948,22 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         return (int) Math.min(readAhead.remaining(), n);
     }
 
-    /** Keeps the unconsumed bytes of the read-ahead buffer and appends what the channel has (at least one byte, blocking). */
+    /**
+     * Keeps the unconsumed bytes of the read-ahead buffer and appends what the channel has, at
+     * least one byte: while none has arrived the input side pushes what it owes and waits (for
+     * input, and for room while output it may push is left).
+     */
     private void readMore() throws IOException {
         readAhead.compact();
         try {
-            readSome(readAhead);
+            if (!answers.isEmpty()) {
+                pushAnswers(); // answers leave before the input side reads on (a run of them leaves in one write)
+            }
+            while (readAvailable() == 0) {
+                boolean owes = pushAnswers();
+                awaitReady(inputSelector(), inputKey, owes ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ,
+                        WAIT_MILLIS);
+            }
         } finally {
             readAhead.flip();
         }
@@ -690,20 +974,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         readAheadBytes = readAhead.remaining();
     }
 
-    /** Reads at least one byte from the channel into {@code b}, blocking until some arrive; returns how many. */
-    private int readSome(ByteBuffer b) throws IOException {
-        boolean interrupted = Thread.interrupted(); // an interrupted reader would close the channel
-        try {
-            int r = channel.read(b);
-            if (r < 0) {
-                throw new EOFException("the peer closed the connection");
-            }
-            return r;
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+    /** Reads what has arrived into the read-ahead buffer (in fill mode) without waiting; returns how many bytes. */
+    private int readAvailable() throws IOException {
+        int r = channel.read(readAhead);
+        if (r < 0) {
+            throw new EOFException("the peer closed the connection");
         }
+        return r;
     }
 
     /** Copies {@code n} incoming bytes into a segment list; returns false if a region closed meanwhile (bytes are consumed anyway). */
@@ -802,12 +1079,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                     + config.rnrRetries() + " retries");
             return;
         }
-        writeLock.lock();
-        try {
-            rewinding = true;
-        } finally {
-            writeLock.unlock();
-        }
+        rewinding = true; // not under writeLock: the input side never waits for a poster
         fabric.timer().schedule(this::retransmit, config.rnrDelay().toNanos(), TimeUnit.NANOSECONDS);
     }
 
@@ -831,7 +1103,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         } catch (IOException e) {
             connectionLost(e);
         } finally {
-            writeLock.unlock();
+            releaseOutput();
         }
     }
 
@@ -892,7 +1164,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                     consumeReceive(Opcode.RECEIVE_WRITE_WITH_IMMEDIATE, Status.SUCCESS, payload, immediate, true);
                 }
                 nextExpectedSeq++;
-                acknowledge(seq);
+                owe(Wire.OP_ACK, Wire.ST_OK, seq, 0, null, 0, 0);
             }
             case Wire.OP_SEND -> {
                 ReceiveRequest r = peekReceive();
@@ -914,7 +1186,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                     return;
                 }
                 nextExpectedSeq++;
-                acknowledge(seq);
+                owe(Wire.OP_ACK, Wire.ST_OK, seq, 0, null, 0, 0);
             }
             case Wire.OP_READ -> {
                 if (operand1 < 0 || operand1 > maxMessage) {
@@ -928,9 +1200,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                     return;
                 }
                 nextExpectedSeq++;
-                if (!readResponse(seq, region, address - region.base(), (int) operand1)) {
-                    enterError(null, "a region was closed while a remote read of it was answered");
-                }
+                owe(Wire.OP_READ_DATA, Wire.ST_OK, seq, 0, region, address - region.base(), (int) operand1);
             }
             case Wire.OP_FETCH_ADD, Wire.OP_CMP_SWAP -> {
                 TcpMemoryRegion region = domain.regions().find(key);
@@ -953,7 +1223,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                     region.exit();
                 }
                 nextExpectedSeq++;
-                respond(Wire.OP_ATOMIC_RESULT, seq, Wire.ST_OK, previous);
+                owe(Wire.OP_ATOMIC_RESULT, Wire.ST_OK, seq, previous, null, 0, 0);
             }
             default -> throw new ProtocolViolation("unexpected " + Wire.opcodeName(op));
         }
@@ -980,89 +1250,66 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         return Wire.ST_OK;
     }
 
-    private void reject(long seq, int status, String what) throws IOException {
-        respond(Wire.OP_ACK, seq, status, 0);
+    private void reject(long seq, int status, String what) throws ProtocolViolation {
+        owe(Wire.OP_ACK, status, seq, 0, null, 0, 0);
+        sendOwedBeforeEnd();
         drainBeforeClose();
         enterError(null, "refused the peer's " + what + " with " + Wire.toStatus(status));
     }
 
     /**
+     * Before the endpoint ends: waits, at most a second, until what the target side owes has left
+     * (all of it, unless a request frame of this thread is half written). Called by the input side.
+     */
+    private void sendOwedBeforeEnd() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        boolean interrupted = Thread.interrupted();
+        try {
+            if (!writeLock.tryLock(1, TimeUnit.SECONDS)) {
+                return;
+            }
+            try {
+                while (!pushOutput() && System.nanoTime() - deadline < 0) {
+                    awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, WAIT_MILLIS);
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        } catch (InterruptedException | IOException e) {
+            // the endpoint ends anyway; the peer sees the connection close instead of the answer
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
      * Ends our direction and discards what the peer still sends until it closes (at most a
      * second), so that closing with unread input does not reset the connection before the peer
-     * has read our last answer.
+     * has read our last answer. Called by the input side.
      */
     private void drainBeforeClose() {
-        byte[] drain = new byte[4096];
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         try {
-            socket.shutdownOutput();
-            socket.setSoTimeout(100);
+            channel.shutdownOutput();
             while (System.nanoTime() - deadline < 0) {
-                try {
-                    if (in.read(drain) < 0) {
-                        return;
-                    }
-                } catch (SocketTimeoutException e) {
-                    // keep waiting for the peer to close, until the deadline
+                readAhead.clear();
+                if (readAvailable() == 0) {
+                    awaitReady(inputSelector(), inputKey, SelectionKey.OP_READ, WAIT_MILLIS);
                 }
             }
         } catch (IOException ignored) {
-            // the connection is going away anyway
+            // the peer closed (end of stream), or the connection is going away anyway
+        } finally {
+            readAhead.clear().limit(0);
+            readAheadBytes = 0;
         }
     }
 
-    private void receiverNotReady(long seq) throws IOException {
+    private void receiverNotReady(long seq) throws ProtocolViolation {
         rnrDiscard = true;
-        respond(Wire.OP_ACK, seq, Wire.ST_RNR, 0);
-    }
-
-    private void respond(byte op, long seq, int status, long value) throws IOException {
-        writeLock.lock();
-        try {
-            Wire.header(frame, 0, op, status, 0, 0, seq, 0, 0, value, 0);
-            flushOut(stageHeader());
-            lastSent = System.nanoTime();
-        } finally {
-            writeLock.unlock();
-        }
-    }
-
-    /** Streams a READ_DATA frame from the region, then the final ACK; returns false if the region closed meanwhile. */
-    private boolean readResponse(long seq, TcpMemoryRegion region, long offset, int length) throws IOException {
-        boolean ok = true;
-        writeLock.lock();
-        try {
-            Wire.header(frame, 0, Wire.OP_READ_DATA, 0, length, 0, seq, 0, 0, 0, 0);
-            int pos = stageHeader();
-            int left = length;
-            while (left > 0) {
-                if (pos == outDirect.capacity()) {
-                    flushOut(pos);
-                    pos = 0;
-                }
-                int n = Math.min(left, outDirect.capacity() - pos);
-                if (ok && region.enter()) {
-                    try {
-                        MemorySegment.copy(region.segment(), offset, outSeg, pos, n);
-                    } finally {
-                        region.exit();
-                    }
-                } else {
-                    ok = false;
-                    outSeg.asSlice(pos, n).fill((byte) 0);
-                }
-                pos += n;
-                offset += n;
-                left -= n;
-            }
-            flushOut(pos);
-            Wire.header(frame, 0, Wire.OP_ACK, ok ? Wire.ST_OK : Wire.ST_REMOTE_ACCESS, 0, 0, seq, 0, 0, 0, 0);
-            flushOut(stageHeader());
-            lastSent = System.nanoTime();
-        } finally {
-            writeLock.unlock();
-        }
-        return ok;
+        owe(Wire.OP_ACK, Wire.ST_RNR, seq, 0, null, 0, 0);
     }
 
     private boolean receivePosted() {
@@ -1147,7 +1394,21 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             } catch (IOException ignored) {
                 // closing is all we wanted
             }
+            // closing the selectors wakes their waiters and deregisters the channel, which lets its descriptor close
+            closeQuietly(inputSelector);
+            closeQuietly(outputSelector);
+            answers.clear();
             fabric.releaseConnection();
+        }
+    }
+
+    private static void closeQuietly(Selector selector) {
+        if (selector != null) {
+            try {
+                selector.close();
+            } catch (IOException ignored) {
+                // nothing more to release
+            }
         }
     }
 
@@ -1159,16 +1420,14 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         long now = System.nanoTime();
         long timeout = config.peerTimeout().toNanos();
         if (now - lastSent > timeout / 4 && writeLock.tryLock()) {
-            try {
+            // staged only when nothing else waits to leave (output that waits for room is no sign of idleness to send)
+            if (outStart == outEnd && !answering) {
                 Wire.header(frame, 0, Wire.OP_KEEPALIVE, 0, 0, 0, 0, 0, 0, 0, 0);
-                flushOut(stageHeader());
+                room();
+                stageHeader();
                 lastSent = now;
-            } catch (IOException e) {
-                connectionLost(e);
-                return;
-            } finally {
-                writeLock.unlock();
             }
+            releaseOutput(); // writes it without waiting; the input side pushes what the socket does not take
         }
         if (now - lastReceived > timeout) {
             try {
@@ -1194,18 +1453,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             state = EndpointState.CLOSED;
         }
         if (before == EndpointState.CONNECTED) {
-            try {
-                if (writeLock.tryLock(100, TimeUnit.MILLISECONDS)) {
-                    try {
-                        Wire.header(frame, 0, Wire.OP_DISCONNECT, 0, 0, 0, 0, 0, 0, 0, 0);
-                        flushOut(stageHeader());
-                    } finally {
-                        writeLock.unlock();
-                    }
-                }
-            } catch (IOException | InterruptedException ignored) {
-                // the peer will see the socket close instead
-            }
+            sayDisconnect();
         }
         releaseSocket();
         flushSendQueue(null);
@@ -1221,6 +1469,48 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         receiveQueue.detach();
         fabric.removeEndpoint(this);
         domain.removeChild(this);
+    }
+
+    /**
+     * Tells the peer this endpoint closes: what is owed goes first, then DISCONNECT, each waiting
+     * for room at most 100 ms (the peer sees the socket close otherwise). Called by close.
+     */
+    private void sayDisconnect() {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+        boolean interrupted = Thread.interrupted();
+        try {
+            if (!writeLock.tryLock(100, TimeUnit.MILLISECONDS)) {
+                return;
+            }
+            try {
+                if (sendWithin(deadline)) {
+                    Wire.header(frame, 0, Wire.OP_DISCONNECT, 0, 0, 0, 0, 0, 0, 0, 0);
+                    room();
+                    stageHeader();
+                    sendWithin(deadline);
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        } catch (IOException | InterruptedException ignored) {
+            // the peer will see the socket close instead
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** {@link #pushOutput} until nothing is left or the deadline passes; returns whether nothing is left. Caller holds writeLock. */
+    private boolean sendWithin(long deadline) throws IOException {
+        while (!pushOutput()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+        return true;
     }
 
     @Override
