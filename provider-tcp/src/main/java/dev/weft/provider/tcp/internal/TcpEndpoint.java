@@ -34,7 +34,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <h2>Initiator</h2>
  * Posting fills a preallocated slot of the send queue (a ring indexed by sequence number),
- * writes the frame to the socket from the posting thread (no hand-off), and returns. Responses
+ * writes the frame to the socket from the posting thread (no hand-off), and returns once the
+ * socket has taken the whole frame (waiting for room if it is full). Responses
  * arrive in request order and complete the head of the queue. A send or write-with-immediate
  * answered "receiver not ready" rewinds the queue (go-back-N): after {@code rnr_delay} every
  * outstanding request from that one on is sent again, up to {@code rnr_retry} times.
@@ -43,10 +44,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * Every request is checked before anything is touched, in the documented order (header, length,
  * key in this domain, region valid, access right, bounds, alignment). A violation answers the
  * initiator with the matching status and moves this endpoint to ERROR; nothing is applied.
+ * What the target owes (acknowledgements, READ responses, atomic results) is queued and written
+ * between request frames; the target side never waits for the socket to take it, so it keeps
+ * reading while both directions of the connection are full (see the output fields below).
  *
  * <h2>Progress</h2>
- * In {@code auto} progress a reader thread per endpoint blocks on the socket; in {@code manual}
- * progress the threads polling the fabric's completion queues read whatever has arrived.
+ * The channel is non-blocking; waits are selector waits. In {@code auto} progress a reader thread
+ * per endpoint waits for input; in {@code manual} progress the threads polling the fabric's
+ * completion queues read whatever has arrived, and a poster waiting for room serves input too.
  *
  * <p>Thread-safe. The data path allocates nothing.
  */
@@ -150,7 +155,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     // Readiness waits, opened when first needed and closed with the socket. The input side (the reader, or the holder
     // of readLock) waits on inputSelector for input, and for room while it owes output it may push; a poster waits on
     // outputSelector for room (in manual progress on inputSelector, serving input meanwhile, if it can take readLock).
-    private static final long WAIT_MILLIS = 100; // a wait re-checks the endpoint's state at least this often
+    // A wait without a deadline (UNTIL_READY) ends on readiness, wakeInput or the selectors' close in releaseSocket; on a
+    // platform thread it also re-checks after SAFETY_MILLIS, which only bounds the cost of a wake-up missed by a defect.
+    private static final long UNTIL_READY = 0;
+    private static final long SAFETY_MILLIS = 1000;
     private static final Consumer<SelectionKey> IGNORE_READY = key -> { };
     private volatile Selector inputSelector;
     private volatile SelectionKey inputKey;
@@ -566,20 +574,20 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     }
 
     /**
-     * Waits until the socket may take more (or {@link #WAIT_MILLIS} pass). In manual progress a
+     * Waits until the socket may take more. In manual progress a
      * poster that can take readLock waits for input too and serves it: the peer may be waiting for
      * us to read before it reads what we write. Caller holds writeLock.
      */
     private void awaitRoom() throws IOException {
         if (config.manualProgress() && readLock.tryLock()) {
             try {
-                awaitReady(inputSelector(), inputKey, SelectionKey.OP_READ | SelectionKey.OP_WRITE, WAIT_MILLIS);
+                awaitReady(inputSelector(), inputKey, SelectionKey.OP_READ | SelectionKey.OP_WRITE, UNTIL_READY);
                 serveArrived();
             } finally {
                 readLock.unlock();
             }
         } else {
-            awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, WAIT_MILLIS);
+            awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, UNTIL_READY);
         }
         if (state == EndpointState.CLOSED) {
             throw new ClosedChannelException();
@@ -648,10 +656,14 @@ final class TcpEndpoint implements dev.weft.Endpoint {
      * take the lock is found by the check after the unlock.
      */
     private void releaseOutput() {
+        if (writeLock.getHoldCount() > 1) {
+            writeLock.unlock(); // an inner hold: the outermost release pushes
+            return;
+        }
         while (true) {
             boolean left = false;
             try {
-                left = writeLock.getHoldCount() == 1 && !pushOutput();
+                left = !pushOutput();
             } catch (IOException e) {
                 connectionLost(e);
             } finally {
@@ -693,8 +705,8 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     /**
      * Waits until the channel is ready for {@code interest} on {@code selector}, the selector is
-     * woken or closed, or {@code millis} pass. The caller's interrupt flag is cleared for the wait
-     * (it would end every wait at once) and restored.
+     * woken or closed, or {@code millis} pass ({@link #UNTIL_READY}: no deadline). The caller's
+     * interrupt flag is cleared for the wait (it would end every wait at once) and restored.
      */
     private void awaitReady(Selector selector, SelectionKey key, int interest, long millis) throws IOException {
         boolean interrupted = Thread.interrupted();
@@ -702,7 +714,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             if (key.interestOps() != interest) {
                 key.interestOps(interest);
             }
-            selector.select(IGNORE_READY, millis);
+            if (millis != UNTIL_READY) {
+                selector.select(IGNORE_READY, millis);
+            } else if (Thread.currentThread().isVirtual()) {
+                selector.select(IGNORE_READY); // a timed wait would park with a timer: a fifth of a thousand readers' throughput
+            } else {
+                selector.select(IGNORE_READY, SAFETY_MILLIS);
+            }
         } catch (ClosedSelectorException | java.nio.channels.CancelledKeyException e) {
             throw new ClosedChannelException();
         } finally {
@@ -710,6 +728,11 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** @return the milliseconds left until {@code deadline} (a {@link System#nanoTime()}), at least 1 */
+    private static long millisUntil(long deadline) {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     }
 
     /** The input side's selector (readLock holder or reader), opened on first use. */
@@ -962,7 +985,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             while (readAvailable() == 0) {
                 boolean owes = pushAnswers();
                 awaitReady(inputSelector(), inputKey, owes ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ,
-                        WAIT_MILLIS);
+                        UNTIL_READY);
             }
         } finally {
             readAhead.flip();
@@ -1270,7 +1293,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             }
             try {
                 while (!pushOutput() && System.nanoTime() - deadline < 0) {
-                    awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, WAIT_MILLIS);
+                    awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, millisUntil(deadline));
                 }
             } finally {
                 writeLock.unlock();
@@ -1296,7 +1319,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             while (System.nanoTime() - deadline < 0) {
                 readAhead.clear();
                 if (readAvailable() == 0) {
-                    awaitReady(inputSelector(), inputKey, SelectionKey.OP_READ, WAIT_MILLIS);
+                    awaitReady(inputSelector(), inputKey, SelectionKey.OP_READ, millisUntil(deadline));
                 }
             }
         } catch (IOException ignored) {
@@ -1504,11 +1527,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     /** {@link #pushOutput} until nothing is left or the deadline passes; returns whether nothing is left. Caller holds writeLock. */
     private boolean sendWithin(long deadline) throws IOException {
         while (!pushOutput()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
+            if (deadline - System.nanoTime() <= 0) {
                 return false;
             }
-            awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, millisUntil(deadline));
         }
         return true;
     }
