@@ -131,6 +131,38 @@ class TcpSemanticsTest {
         }
     }
 
+    /**
+     * A post waiting for a peer that never reads (a manual-progress target nobody polls) ends when another thread
+     * closes the endpoint: the post returns, and the request completes FLUSHED.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "?progress=manual", "?threads=virtual"})
+    void closingTheEndpointEndsAPostWaitingForTheSocket(String clientParams) throws Exception {
+        int size = 16 << 20;
+        try (Arena arena = Arena.ofShared();
+             Fabric server = Fabrics.open("tcp://127.0.0.1:0?progress=manual");
+             Fabric client = Fabrics.open("tcp://127.0.0.1:0" + clientParams)) {
+            Domain sd = server.openDomain();
+            MemoryRegion target = sd.register(arena.allocate(size, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
+            Listener listener = sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)));
+            listener.publish("t", target);
+            Domain cd = client.openDomain();
+            CompletionQueue cq = cd.openCompletionQueue(16);
+            MemoryRegion local = cd.register(arena.allocate(size, 4096), Access.LOCAL_WRITE);
+            Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(cq));
+            CompletableFuture<PostStatus> posted = new CompletableFuture<>();
+            Thread poster = Thread.ofPlatform().start(() -> posted.complete(e.write(5, local, 0, size, e.wellKnownRegion().orElseThrow(), 0)));
+            Thread.sleep(300);
+            assertTrue(poster.isAlive(), "the post waits while the target does not read");
+            e.close();
+            assertEquals(PostStatus.OK, posted.get(5, TimeUnit.SECONDS), "the post returned once the endpoint closed");
+            CompletionBatch b = new CompletionBatch(4);
+            assertEquals(1, cq.poll(b));
+            assertEquals(5, b.get(0).workRequestId());
+            assertEquals(Status.FLUSHED, b.get(0).status(), b.get(0)::toString);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "?progress=manual", "?threads=virtual"})
     void writeReadAtomicsAndScatterGatherInEveryProgressMode(String params) throws Exception {
