@@ -32,9 +32,9 @@ public interface CompletionQueue extends AutoCloseable {
      * providers with {@link Capability#BLOCKING_WAIT} the thread sleeps instead of spinning.
      * An interrupt ends the wait early and keeps the thread's interrupt flag set.
      *
-     * @param batch a caller-owned batch; cleared first
-     * @param timeout how long to wait at most; 0 polls once
-     * @param unit the unit of {@code timeout}
+     * @param batch a caller-owned batch; cleared first. Not null, as for {@link #poll}
+     * @param timeout how long to wait at most; 0 (or less) polls once
+     * @param unit the unit of {@code timeout}. Not null: a null unit, like a null batch, ends in a NullPointerException
      * @return the number of completions, 0 on timeout or interrupt, or -1 if this queue is closed
      */
     int await(CompletionBatch batch, long timeout, TimeUnit unit);

@@ -36,7 +36,9 @@ class MalformedPeerTest {
         void send(OutputStream out, RemoteRegion region) throws Exception;
     }
 
-    private static void survive(Attack attack) throws Exception {
+    /** Runs the attack and checks the victim survives it as described; returns the victim's description once in ERROR. */
+    private static String survive(Attack attack) throws Exception {
+        String described;
         try (Fabric fabric = Fabrics.open("tcp://127.0.0.1:0"); Arena arena = Arena.ofShared()) {
             Domain domain = fabric.openDomain();
             var queue = domain.openCompletionQueue(64);
@@ -56,6 +58,7 @@ class MalformedPeerTest {
                     Thread.sleep(10);
                 }
                 assertEquals(EndpointState.ERROR, victim.state(), "the attacked endpoint moved to ERROR");
+                described = victim.toString();
                 InputStream in = raw.getInputStream();
                 byte[] sink = new byte[4096];
                 try {
@@ -81,6 +84,28 @@ class MalformedPeerTest {
                 assertEquals(Status.SUCCESS, b.get(0).status());
             }
         }
+        return described;
+    }
+
+    /**
+     * A peer that sends read requests and never reads the answers: once the socket is full, the victim keeps reading and
+     * queues what it owes, and ends the connection when more requests are unanswered than any send queue can hold,
+     * instead of queuing without bound.
+     */
+    @Test
+    void aPeerThatNeverReadsItsAnswersIsCutOffAtTheLimitOfOutstandingRequests() throws Exception {
+        String victim = survive((out, r) -> {
+            byte[] f = new byte[Wire.HEADER_SIZE];
+            try {
+                for (long seq = 1; seq <= 400_000; seq++) {
+                    Wire.header(f, 0, Wire.OP_READ, 0, 0, 0, seq, r.address(), r.key(), 4096, 0);
+                    out.write(f);
+                }
+            } catch (java.io.IOException cutOff) {
+                // the victim ended the connection, as expected
+            }
+        });
+        assertTrue(victim.contains("more than " + TcpDomain.MAX_QUEUE_DEPTH + " requests unanswered"), victim);
     }
 
     @Test
