@@ -83,82 +83,91 @@ class TcpSemanticsTest {
     }
 
     /**
-     * A post that waits for the socket (a 16 MiB write to a manual-progress target nobody polls yet) is interrupted:
-     * the wait goes on, the write completes once the target polls, the connection stays up and the flag is kept.
+     * A 16 MiB write posted from its own thread to a manual-progress target that nobody polls until the test does: the
+     * socket's buffers fill long before 16 MiB, so the post waits for the target to read.
      */
-    @ParameterizedTest
-    @ValueSource(strings = {"", "?progress=manual"})
-    void aPostWaitingForTheSocketSurvivesAnInterrupt(String clientParams) throws Exception {
-        int size = 16 << 20;
-        try (Arena arena = Arena.ofShared();
-             Fabric server = Fabrics.open("tcp://127.0.0.1:0?progress=manual");
-             Fabric client = Fabrics.open("tcp://127.0.0.1:0" + clientParams)) {
+    private record StalledWrite(Arena arena, Fabric server, Fabric client, CompletionQueue serverQueue, CompletionQueue queue,
+                                MemoryRegion target, Endpoint endpoint, Thread poster, CompletableFuture<Boolean> posted)
+            implements AutoCloseable {
+        static final int SIZE = 16 << 20;
+        static final long WR_ID = 5;
+
+        /** Posts the write; {@code posted} completes with whether it answered OK with the poster's interrupt flag set. */
+        static StalledWrite start(String clientParams) throws InterruptedException {
+            Arena arena = Arena.ofShared();
+            Fabric server = Fabrics.open("tcp://127.0.0.1:0?progress=manual");
+            Fabric client = Fabrics.open("tcp://127.0.0.1:0" + clientParams);
             Domain sd = server.openDomain();
             CompletionQueue sq = sd.openCompletionQueue(16);
-            MemoryRegion target = sd.register(arena.allocate(size, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
+            MemoryRegion target = sd.register(arena.allocate(SIZE, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
             Listener listener = sd.listen(EndpointConfig.of(sq));
             listener.publish("t", target);
             Domain cd = client.openDomain();
             CompletionQueue cq = cd.openCompletionQueue(16);
-            MemoryRegion local = cd.register(arena.allocate(size, 4096), Access.LOCAL_WRITE);
+            MemoryRegion local = cd.register(arena.allocate(SIZE, 4096), Access.LOCAL_WRITE);
             local.segment().fill((byte) 7);
             Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(cq));
             CompletableFuture<Boolean> posted = new CompletableFuture<>();
             Thread poster = Thread.ofPlatform().start(() -> {
-                PostStatus s = e.write(1, local, 0, size, e.wellKnownRegion().orElseThrow(), 0);
+                PostStatus s = e.write(WR_ID, local, 0, SIZE, e.wellKnownRegion().orElseThrow(), 0);
                 posted.complete(s == PostStatus.OK && Thread.currentThread().isInterrupted());
             });
-            Thread.sleep(300); // the socket's buffers fill long before 16 MiB: the post waits for the target to read
+            Thread.sleep(300);
             assertTrue(poster.isAlive(), "the post waits while the target does not read");
-            poster.interrupt();
-            Thread.sleep(100);
-            assertTrue(poster.isAlive(), "an interrupt does not end the wait");
-            CompletionBatch b = new CompletionBatch(4);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!posted.isDone() && System.nanoTime() < deadline) {
-                sq.poll(b); // the target reads
-            }
-            assertTrue(posted.get(1, TimeUnit.SECONDS), "the post returned OK with the interrupt flag kept");
-            int got = 0;
-            while (got == 0 && System.nanoTime() < deadline) {
-                sq.poll(b);
-                got = cq.poll(b);
-            }
-            assertEquals(1, got);
-            assertEquals(Status.SUCCESS, b.get(0).status(), b.get(0)::toString);
-            assertEquals(EndpointState.CONNECTED, e.state());
-            assertTrue(Pair.allEqual(target.segment(), 0, size, (byte) 7), "the write landed whole");
+            return new StalledWrite(arena, server, client, sq, cq, target, e, poster, posted);
+        }
+
+        @Override
+        public void close() {
+            client.close();
+            server.close();
+            arena.close();
         }
     }
 
     /**
-     * A post waiting for a peer that never reads (a manual-progress target nobody polls) ends when another thread
-     * closes the endpoint: the post returns, and the request completes FLUSHED.
+     * A post that waits for the socket is interrupted: the wait goes on, the write completes once the target polls, the
+     * connection stays up and the flag is kept.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "?progress=manual"})
+    void aPostWaitingForTheSocketSurvivesAnInterrupt(String clientParams) throws Exception {
+        try (StalledWrite w = StalledWrite.start(clientParams)) {
+            w.poster().interrupt();
+            Thread.sleep(100);
+            assertTrue(w.poster().isAlive(), "an interrupt does not end the wait");
+            CompletionBatch b = new CompletionBatch(4);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!w.posted().isDone() && System.nanoTime() < deadline) {
+                w.serverQueue().poll(b); // the target reads
+            }
+            assertTrue(w.posted().get(1, TimeUnit.SECONDS), "the post returned OK with the interrupt flag kept");
+            int got = 0;
+            while (got == 0 && System.nanoTime() < deadline) {
+                w.serverQueue().poll(b);
+                got = w.queue().poll(b);
+            }
+            assertEquals(1, got);
+            assertEquals(Status.SUCCESS, b.get(0).status(), b.get(0)::toString);
+            assertEquals(EndpointState.CONNECTED, w.endpoint().state());
+            assertTrue(Pair.allEqual(w.target().segment(), 0, StalledWrite.SIZE, (byte) 7), "the write landed whole");
+        }
+    }
+
+    /**
+     * A post waiting for a peer that never reads ends when another thread closes the endpoint: the post returns OK,
+     * and the request completes FLUSHED.
      */
     @ParameterizedTest
     @ValueSource(strings = {"", "?progress=manual", "?threads=virtual"})
     void closingTheEndpointEndsAPostWaitingForTheSocket(String clientParams) throws Exception {
-        int size = 16 << 20;
-        try (Arena arena = Arena.ofShared();
-             Fabric server = Fabrics.open("tcp://127.0.0.1:0?progress=manual");
-             Fabric client = Fabrics.open("tcp://127.0.0.1:0" + clientParams)) {
-            Domain sd = server.openDomain();
-            MemoryRegion target = sd.register(arena.allocate(size, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
-            Listener listener = sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)));
-            listener.publish("t", target);
-            Domain cd = client.openDomain();
-            CompletionQueue cq = cd.openCompletionQueue(16);
-            MemoryRegion local = cd.register(arena.allocate(size, 4096), Access.LOCAL_WRITE);
-            Endpoint e = cd.connect(listener.uri().withRegion("t"), EndpointConfig.of(cq));
-            CompletableFuture<PostStatus> posted = new CompletableFuture<>();
-            Thread poster = Thread.ofPlatform().start(() -> posted.complete(e.write(5, local, 0, size, e.wellKnownRegion().orElseThrow(), 0)));
-            Thread.sleep(300);
-            assertTrue(poster.isAlive(), "the post waits while the target does not read");
-            e.close();
-            assertEquals(PostStatus.OK, posted.get(5, TimeUnit.SECONDS), "the post returned once the endpoint closed");
+        try (StalledWrite w = StalledWrite.start(clientParams)) {
+            w.endpoint().close();
+            w.poster().join(TimeUnit.SECONDS.toMillis(5));
+            assertTrue(w.posted().isDone(), "the post returned once the endpoint closed");
             CompletionBatch b = new CompletionBatch(4);
-            assertEquals(1, cq.poll(b));
-            assertEquals(5, b.get(0).workRequestId());
+            assertEquals(1, w.queue().poll(b));
+            assertEquals(StalledWrite.WR_ID, b.get(0).workRequestId());
             assertEquals(Status.FLUSHED, b.get(0).status(), b.get(0)::toString);
         }
     }

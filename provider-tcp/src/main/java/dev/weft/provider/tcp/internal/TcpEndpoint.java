@@ -152,18 +152,16 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private volatile boolean rewinding;
     private volatile long lastSent = System.nanoTime();
 
-    // Readiness waits, opened when first needed and closed with the socket. The input side (the reader, or the holder
-    // of readLock) waits on inputSelector for input, and for room while it owes output it may push; a poster waits on
-    // outputSelector for room (in manual progress on inputSelector, serving input meanwhile, if it can take readLock).
-    // A wait without a deadline (UNTIL_READY) ends on readiness, wakeInput or the selectors' close in releaseSocket; on a
+    // Readiness waits (see Waiter). The input side (the reader, or the holder of readLock) waits on `input` for input,
+    // and for room while it owes output it may push; a poster waits on `output` for room (in manual progress on
+    // `input`, serving input meanwhile, if it can take readLock).
+    // A wait without a deadline (UNTIL_READY) ends on readiness, wakeInput or the waiters' close in releaseSocket; on a
     // platform thread it also re-checks after SAFETY_MILLIS, which only bounds the cost of a wake-up missed by a defect.
     private static final long UNTIL_READY = 0;
     private static final long SAFETY_MILLIS = 1000;
     private static final Consumer<SelectionKey> IGNORE_READY = key -> { };
-    private volatile Selector inputSelector;
-    private volatile SelectionKey inputKey;
-    private volatile Selector outputSelector;
-    private volatile SelectionKey outputKey;
+    private final Waiter input = new Waiter(SelectionKey.OP_READ);
+    private final Waiter output = new Waiter(SelectionKey.OP_WRITE);
 
     // Send queue ring. Guarded by sqLock.
     private final Object sqLock = new Object();
@@ -581,13 +579,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private void awaitRoom() throws IOException {
         if (config.manualProgress() && readLock.tryLock()) {
             try {
-                awaitReady(inputSelector(), inputKey, SelectionKey.OP_READ | SelectionKey.OP_WRITE, UNTIL_READY);
+                input.await(SelectionKey.OP_READ | SelectionKey.OP_WRITE, UNTIL_READY);
                 serveArrived();
             } finally {
                 readLock.unlock();
             }
         } else {
-            awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, UNTIL_READY);
+            output.await(SelectionKey.OP_WRITE, UNTIL_READY);
         }
         if (state == EndpointState.CLOSED) {
             throw new ClosedChannelException();
@@ -703,88 +701,14 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
     }
 
-    /**
-     * Waits until the channel is ready for {@code interest} on {@code selector}, the selector is
-     * woken or closed, or {@code millis} pass ({@link #UNTIL_READY}: no deadline). The caller's
-     * interrupt flag is cleared for the wait (it would end every wait at once) and restored.
-     */
-    private void awaitReady(Selector selector, SelectionKey key, int interest, long millis) throws IOException {
-        boolean interrupted = Thread.interrupted();
-        try {
-            if (key.interestOps() != interest) {
-                key.interestOps(interest);
-            }
-            if (millis != UNTIL_READY) {
-                selector.select(IGNORE_READY, millis);
-            } else if (Thread.currentThread().isVirtual()) {
-                selector.select(IGNORE_READY); // a timed wait would park with a timer: a fifth of a thousand readers' throughput
-            } else {
-                selector.select(IGNORE_READY, SAFETY_MILLIS);
-            }
-        } catch (ClosedSelectorException | java.nio.channels.CancelledKeyException e) {
-            throw new ClosedChannelException();
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     /** @return the milliseconds left until {@code deadline} (a {@link System#nanoTime()}), at least 1 */
     private static long millisUntil(long deadline) {
         return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     }
 
-    /** The input side's selector (readLock holder or reader), opened on first use. */
-    private Selector inputSelector() throws IOException {
-        Selector s = inputSelector;
-        if (s == null) {
-            s = openSelector(SelectionKey.OP_READ);
-            inputKey = channel.keyFor(s);
-            inputSelector = s;
-            closeIfReleased(s);
-        }
-        return s;
-    }
-
-    /** A poster's selector (writeLock holder), opened on first use. */
-    private Selector outputSelector() throws IOException {
-        Selector s = outputSelector;
-        if (s == null) {
-            s = openSelector(SelectionKey.OP_WRITE);
-            outputKey = channel.keyFor(s);
-            outputSelector = s;
-            closeIfReleased(s);
-        }
-        return s;
-    }
-
-    /** Opens a selector with the channel registered for {@code interest}; nothing stays open if that fails. */
-    private Selector openSelector(int interest) throws IOException {
-        Selector s = Selector.open();
-        try {
-            channel.register(s, interest);
-            return s;
-        } catch (IOException | RuntimeException e) {
-            s.close();
-            throw e;
-        }
-    }
-
-    /** A selector opened while the socket was being released is closed here (releaseSocket may have missed it). */
-    private void closeIfReleased(Selector s) throws IOException {
-        if (socketReleased.get()) {
-            s.close();
-            throw new ClosedChannelException();
-        }
-    }
-
     /** Wakes the input side if it waits, so that it pushes output a poster left. */
     private void wakeInput() {
-        Selector s = inputSelector;
-        if (s != null) {
-            s.wakeup();
-        }
+        input.wakeup();
     }
 
     private PostStatus postReceive(long wrId, MemoryRegion region, long offset, int length, ScatterGatherList sgl) {
@@ -984,7 +908,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             }
             while (readAvailable() == 0) {
                 boolean owes = pushAnswers();
-                awaitReady(inputSelector(), inputKey, owes ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ,
+                input.await(owes ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ,
                         UNTIL_READY);
             }
         } finally {
@@ -1293,7 +1217,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             }
             try {
                 while (!pushOutput() && System.nanoTime() - deadline < 0) {
-                    awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, millisUntil(deadline));
+                    output.await(SelectionKey.OP_WRITE, millisUntil(deadline));
                 }
             } finally {
                 writeLock.unlock();
@@ -1319,7 +1243,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             while (System.nanoTime() - deadline < 0) {
                 readAhead.clear();
                 if (readAvailable() == 0) {
-                    awaitReady(inputSelector(), inputKey, SelectionKey.OP_READ, millisUntil(deadline));
+                    input.await(SelectionKey.OP_READ, millisUntil(deadline));
                 }
             }
         } catch (IOException ignored) {
@@ -1418,20 +1342,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 // closing is all we wanted
             }
             // closing the selectors wakes their waiters and deregisters the channel, which lets its descriptor close
-            closeQuietly(inputSelector);
-            closeQuietly(outputSelector);
+            input.close();
+            output.close();
             answers.clear();
             fabric.releaseConnection();
-        }
-    }
-
-    private static void closeQuietly(Selector selector) {
-        if (selector != null) {
-            try {
-                selector.close();
-            } catch (IOException ignored) {
-                // nothing more to release
-            }
         }
     }
 
@@ -1530,7 +1444,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             if (deadline - System.nanoTime() <= 0) {
                 return false;
             }
-            awaitReady(outputSelector(), outputKey, SelectionKey.OP_WRITE, millisUntil(deadline));
+            output.await(SelectionKey.OP_WRITE, millisUntil(deadline));
         }
         return true;
     }
@@ -1538,6 +1452,88 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     @Override
     public String toString() {
         return "tcp endpoint " + id + " to " + peer + " (" + state + (errorReason != null ? ": " + errorReason : "") + ")";
+    }
+
+    /**
+     * A selector over this endpoint's channel, for one kind of wait: opened on first use (an
+     * endpoint that never waits opens none), closed with the socket, which wakes its waiter and
+     * lets the channel's descriptor close. One thread waits on it at a time (the input side on
+     * {@link #input}, the holder of writeLock on {@link #output}).
+     */
+    private final class Waiter {
+        private final int registered;
+        private volatile Selector selector;
+        private SelectionKey key; // written before selector is published, read after it
+
+        Waiter(int registered) {
+            this.registered = registered;
+        }
+
+        /**
+         * Waits until the channel is ready for {@code interest}, the selector is woken or closed,
+         * or {@code millis} pass ({@link #UNTIL_READY}: no deadline). The caller's interrupt flag
+         * is cleared for the wait (it would end every wait at once) and restored.
+         */
+        void await(int interest, long millis) throws IOException {
+            Selector s = selector;
+            if (s == null) {
+                s = open();
+            }
+            boolean interrupted = Thread.interrupted();
+            try {
+                if (key.interestOps() != interest) {
+                    key.interestOps(interest);
+                }
+                if (millis != UNTIL_READY) {
+                    s.select(IGNORE_READY, millis);
+                } else if (Thread.currentThread().isVirtual()) {
+                    s.select(IGNORE_READY); // a timed wait would park with a timer: a fifth of a thousand readers' throughput
+                } else {
+                    s.select(IGNORE_READY, SAFETY_MILLIS);
+                }
+            } catch (ClosedSelectorException | java.nio.channels.CancelledKeyException e) {
+                throw new ClosedChannelException();
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        /** Opens the selector with the channel registered; one opened while the socket was being released is closed again. */
+        private Selector open() throws IOException {
+            Selector s = Selector.open();
+            try {
+                key = channel.register(s, registered);
+            } catch (IOException | RuntimeException e) {
+                s.close();
+                throw e;
+            }
+            selector = s;
+            if (socketReleased.get()) { // releaseSocket may have looked before selector was set
+                s.close();
+                throw new ClosedChannelException();
+            }
+            return s;
+        }
+
+        void wakeup() {
+            Selector s = selector;
+            if (s != null) {
+                s.wakeup();
+            }
+        }
+
+        void close() {
+            Selector s = selector;
+            if (s != null) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // nothing more to release
+                }
+            }
+        }
     }
 
     /**
