@@ -24,7 +24,11 @@ import java.util.Optional;
  * {@link Limits#maxInlineData()} bytes at post time.
  *
  * <p><b>Ordering.</b> Requests on one endpoint execute in posted order; a write followed by a
- * send or write-with-immediate is visible at the target when the receive completes.
+ * send or write-with-immediate is visible at the target when the receive completes, and a read
+ * posted after a write returns what the write put there. One exception, as on InfiniBand (where
+ * only a fenced request waits for earlier reads): a request that changes target memory, posted
+ * after a read of the same bytes, may change them before the read has fetched them. Post such a
+ * request after the read's completion when the read must see the bytes as they were.
  *
  * <p><b>Errors.</b> A fatal error moves the endpoint to {@link EndpointState#ERROR}: every
  * outstanding and later request completes with {@link Status#FLUSHED}.

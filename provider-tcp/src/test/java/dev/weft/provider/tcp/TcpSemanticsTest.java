@@ -172,6 +172,39 @@ class TcpSemanticsTest {
         }
     }
 
+    /**
+     * A read followed at once by a write of the same bytes returns them as they were: while the target's socket has
+     * room and nothing else writes on its endpoint, the target copies a read's data out before it serves the next
+     * request (the Endpoint contract allows the write to pass; this provider avoids it wherever it can).
+     */
+    @Test
+    void aReadReturnsTheBytesAsTheyWereBeforeAWritePostedAfterIt() {
+        try (Pair p = new Pair()) {
+            CompletionBatch b = new CompletionBatch(4);
+            for (int round = 0; round < 500; round++) {
+                byte before = (byte) (2 * round);
+                byte after = (byte) (2 * round + 1);
+                p.target.segment().asSlice(0, 256).fill(before);
+                p.local.segment().asSlice(4096, 256).fill(after);
+                assertEquals(PostStatus.OK, p.endpoint.read(1, p.local, 0, 256, p.remote, 0));
+                assertEquals(PostStatus.OK, p.endpoint.write(2, p.local, 4096, 256, p.remote, 0));
+                int got = 0;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (got < 2 && System.nanoTime() < deadline) {
+                    int n = p.queue.await(b, 100, TimeUnit.MILLISECONDS);
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(Status.SUCCESS, b.get(i).status(), b.get(i)::toString);
+                    }
+                    got += n;
+                }
+                assertEquals(2, got, "both requests completed");
+                final int r = round;
+                assertTrue(Pair.allEqual(p.local.segment(), 0, 256, before), () -> "round " + r + ": the read saw the later write");
+                assertTrue(Pair.allEqual(p.target.segment(), 0, 256, after), () -> "round " + r + ": the write landed");
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "?progress=manual", "?threads=virtual"})
     void writeReadAtomicsAndScatterGatherInEveryProgressMode(String params) throws Exception {

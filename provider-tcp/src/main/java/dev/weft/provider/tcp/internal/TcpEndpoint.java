@@ -1148,6 +1148,9 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 }
                 nextExpectedSeq++;
                 owe(Wire.OP_READ_DATA, Wire.ST_OK, seq, 0, region, address - region.base(), (int) operand1);
+                // copied out now, before a later request is served, wherever the socket takes it (and writeLock is free):
+                // a later write of the same bytes then cannot change what this read returns
+                pushAnswers();
             }
             case Wire.OP_FETCH_ADD, Wire.OP_CMP_SWAP -> {
                 TcpMemoryRegion region = domain.regions().find(key);
