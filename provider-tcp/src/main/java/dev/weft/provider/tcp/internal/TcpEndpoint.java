@@ -53,7 +53,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * per endpoint waits for input; in {@code manual} progress the threads polling the fabric's
  * completion queues read whatever has arrived, and a poster waiting for room serves input too.
  *
- * <p>Thread-safe. The data path allocates nothing.
+ * <p>Thread-safe. The data path allocates nothing in steady state (the answer queue grows, at
+ * most a few times, while a peer keeps more requests outstanding than this endpoint's depths).
  */
 final class TcpEndpoint implements dev.weft.Endpoint {
     private static final int CHUNK = 64 * 1024;
