@@ -156,7 +156,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     // Readiness waits (see Waiter). The input side (the reader, or the holder of readLock) waits on `input` for input,
     // and for room while it owes output it may push; a poster waits on `output` for room (in manual progress on
     // `input`, serving input meanwhile, if it can take readLock).
-    // A wait without a deadline (UNTIL_READY) ends on readiness, wakeInput or the waiters' close in releaseSocket; on a
+    // A wait without a deadline (UNTIL_READY) ends on readiness, a wake-up or the waiters' close in releaseSocket; on a
     // platform thread it also re-checks after SAFETY_MILLIS, which only bounds the cost of a wake-up missed by a defect.
     private static final long UNTIL_READY = 0;
     private static final long SAFETY_MILLIS = 1000;
@@ -669,7 +669,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 writeLock.unlock();
             }
             if (left) {
-                wakeInput();
+                input.wakeup(); // the input side pushes what the socket did not take
                 return;
             }
             if (answers.isEmpty() || !writeLock.tryLock()) {
@@ -705,11 +705,6 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     /** @return the milliseconds left until {@code deadline} (a {@link System#nanoTime()}), at least 1 */
     private static long millisUntil(long deadline) {
         return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-    }
-
-    /** Wakes the input side if it waits, so that it pushes output a poster left. */
-    private void wakeInput() {
-        input.wakeup();
     }
 
     private PostStatus postReceive(long wrId, MemoryRegion region, long offset, int length, ScatterGatherList sgl) {
@@ -1203,36 +1198,9 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     private void reject(long seq, int status, String what) throws ProtocolViolation {
         owe(Wire.OP_ACK, status, seq, 0, null, 0, 0);
-        sendOwedBeforeEnd();
+        sendBeforeEnd(1000, (byte) 0); // all that is owed, unless a request frame of this thread is half written
         drainBeforeClose();
         enterError(null, "refused the peer's " + what + " with " + Wire.toStatus(status));
-    }
-
-    /**
-     * Before the endpoint ends: waits, at most a second, until what the target side owes has left
-     * (all of it, unless a request frame of this thread is half written). Called by the input side.
-     */
-    private void sendOwedBeforeEnd() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-        boolean interrupted = Thread.interrupted();
-        try {
-            if (!writeLock.tryLock(1, TimeUnit.SECONDS)) {
-                return;
-            }
-            try {
-                while (!pushOutput() && System.nanoTime() - deadline < 0) {
-                    output.await(SelectionKey.OP_WRITE, millisUntil(deadline));
-                }
-            } finally {
-                writeLock.unlock();
-            }
-        } catch (InterruptedException | IOException e) {
-            // the endpoint ends anyway; the peer sees the connection close instead of the answer
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     /**
@@ -1394,7 +1362,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             state = EndpointState.CLOSED;
         }
         if (before == EndpointState.CONNECTED) {
-            sayDisconnect();
+            sendBeforeEnd(100, Wire.OP_DISCONNECT); // tells the peer this endpoint closes
         }
         releaseSocket();
         flushSendQueue(null);
@@ -1413,19 +1381,21 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     }
 
     /**
-     * Tells the peer this endpoint closes: what is owed goes first, then DISCONNECT, each waiting
-     * for room at most 100 ms (the peer sees the socket close otherwise). Called by close.
+     * Before the endpoint ends: sends what is staged and owed, then the link frame {@code last}
+     * unless it is 0 (close sends DISCONNECT), waiting at most {@code millis} for writeLock and
+     * for room; what does not leave in time is dropped (the peer sees the connection close). The
+     * caller's interrupt flag is cleared for the waits and restored.
      */
-    private void sayDisconnect() {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+    private void sendBeforeEnd(long millis, byte last) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         boolean interrupted = Thread.interrupted();
         try {
-            if (!writeLock.tryLock(100, TimeUnit.MILLISECONDS)) {
+            if (!writeLock.tryLock(millis, TimeUnit.MILLISECONDS)) {
                 return;
             }
             try {
-                if (sendWithin(deadline)) {
-                    Wire.header(frame, 0, Wire.OP_DISCONNECT, 0, 0, 0, 0, 0, 0, 0, 0);
+                if (sendWithin(deadline) && last != 0) {
+                    Wire.header(frame, 0, last, 0, 0, 0, 0, 0, 0, 0, 0);
                     room();
                     stageHeader();
                     sendWithin(deadline);
@@ -1434,7 +1404,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 writeLock.unlock();
             }
         } catch (IOException | InterruptedException ignored) {
-            // the peer will see the socket close instead
+            // the endpoint ends anyway
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
