@@ -9,7 +9,10 @@ import java.util.Set;
  * endpoints. Keys of one domain never work in another.
  *
  * <p><b>Threading.</b> Thread-safe. <b>Lifetime.</b> Closing the domain closes its children
- * first, in reverse creation order; failures are collected with {@code addSuppressed}.
+ * first, in reverse creation order; failures are collected with {@code addSuppressed}. A
+ * {@link #connect} that another thread is running when the domain (or its fabric) closes ends
+ * within a moment with {@link ErrorCode#CLOSED}, and the close returns once that connect has
+ * released what it had made.
  */
 public interface Domain extends AutoCloseable {
     /** @return the fabric this domain belongs to */
@@ -70,7 +73,8 @@ public interface Domain extends AutoCloseable {
      * @param config queues and depths of the new endpoint
      * @return the connected endpoint
      * @throws FabricException {@link ErrorCode#CONNECTION_REFUSED}, {@link ErrorCode#TIMEOUT},
-     *         {@link ErrorCode#AUTHENTICATION_FAILED}, or {@link ErrorCode#INVALID_ARGUMENT} for an unknown region name
+     *         {@link ErrorCode#AUTHENTICATION_FAILED}, {@link ErrorCode#INVALID_ARGUMENT} for an unknown region name, or
+     *         {@link ErrorCode#CLOSED} if the domain is closed, also while the connect runs
      */
     Endpoint connect(FabricUri peer, EndpointConfig config);
 

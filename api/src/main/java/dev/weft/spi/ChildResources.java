@@ -12,7 +12,9 @@ import java.util.List;
  * {@code addSuppressed}. A helper for providers implementing DESIGN.md §2's lifecycle.
  *
  * <p>A child {@link #add adds} itself when created and {@link #remove removes} itself when
- * closed on its own. Once {@link #closeAll(String)} has started, {@link #add} refuses new
+ * closed on its own. A set-up in progress that the parent's close must end (a connect: its
+ * socket, or an object whose {@code close} cancels it and waits for it) can be added the same
+ * way and removed when the set-up returns. Once {@link #closeAll(String)} has started, {@link #add} refuses new
  * children, so nothing created concurrently with a close escapes it.
  *
  * <p>Thread-safe.

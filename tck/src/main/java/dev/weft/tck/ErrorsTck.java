@@ -321,16 +321,9 @@ public abstract class ErrorsTck extends TckBase {
      */
     @Test
     void err_peerProcessKilled() throws Exception {
-        requireThat(provider().canRunInChildProcess(), "the provider cannot be opened in a second JVM");
         connect();
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                ChildPeer.class.getName(), provider().fabricUri()).redirectErrorStream(true).start();
-        try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-            String line = out.readLine();
-            assertTrue(line != null && line.startsWith("LISTENING "), "child said: " + line);
-            Endpoint toChild = clientDomain.connect(line.substring("LISTENING ".length()) + "/" + REGION_NAME, EndpointConfig.of(queue));
+        try (Child child = startChild()) {
+            Endpoint toChild = clientDomain.connect(child.uri().withRegion(REGION_NAME), EndpointConfig.of(queue));
             var childRegion = toChild.wellKnownRegion().orElseThrow();
             int posted = 0;
             for (int i = 0; i < 200; i++) {
@@ -338,9 +331,9 @@ public abstract class ErrorsTck extends TckBase {
                     posted++;
                 }
             }
-            child.destroyForcibly();
+            child.process().destroyForcibly();
             // Wait until the process is gone; the writes may have finished before it died, so they may succeed.
-            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child did not die");
+            assertTrue(child.process().waitFor(30, TimeUnit.SECONDS), "the child did not die");
             await(posted);
             long t0 = System.nanoTime();
             int reads = 0;
@@ -357,9 +350,6 @@ public abstract class ErrorsTck extends TckBase {
             assertTrue(millis <= limit, "errors took " + millis + " ms; the provider declares " + info().limits().peerFailureTimeout());
             assertEquals(PostStatus.OK, endpoint.write(9999, local, 0, 8, remote, 0));
             assertEquals(Status.SUCCESS, await(1).get(0).status(), "an unrelated endpoint keeps working");
-        } finally {
-            child.destroyForcibly();
-            child.waitFor(10, TimeUnit.SECONDS);
         }
     }
 

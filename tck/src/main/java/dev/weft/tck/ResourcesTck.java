@@ -179,4 +179,58 @@ public abstract class ResourcesTck extends TckBase {
         assertTrue(outcome instanceof FabricException e && e.code() == ErrorCode.CLOSED, "accept ends with CLOSED: " + outcome);
         assertTrue(millis < 2000, "accept ended " + millis + " ms after the close; expected within a moment");
     }
+
+    /**
+     * A thread inside {@code connect} returns with {@code CLOSED}, well before the connect's own timeout, when another
+     * thread closes the connecting domain, or its fabric, while the peer has not answered yet; the close itself
+     * succeeds and leaves no file descriptor behind (nor, on a device, a queue pair holding the domain's completion
+     * queue). The peer is a second JVM stopped with {@code SIGSTOP}: its kernel still takes the connection, nobody
+     * answers it. If this fails, check that close ends the connects in progress and waits for them to release what
+     * they made.
+     */
+    @Test
+    @Timeout(180)
+    void res_closeEndsAWaitingConnect() throws Exception {
+        connect();
+        try (Child child = startChild()) {
+            child.signal("STOP");
+            for (boolean wholeFabric : new boolean[] {false, true}) {
+                String closed = wholeFabric ? "the fabric" : "the domain";
+                int files = fds();
+                Fabric f = Fabrics.open(provider().fabricUri());
+                try {
+                    var d = f.openDomain();
+                    var q = d.openCompletionQueue(16);
+                    CompletableFuture<Object> connecting = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return d.connect(child.uri().withRegion(REGION_NAME), EndpointConfig.of(q).withConnectTimeout(Duration.ofSeconds(60)));
+                        } catch (FabricException e) {
+                            return e;
+                        }
+                    });
+                    Thread.sleep(1000);
+                    assertFalse(connecting.isDone(), "connect waits while the stopped peer does not answer: "
+                            + (connecting.isDone() ? connecting.get() : ""));
+                    long start = System.nanoTime();
+                    if (wholeFabric) {
+                        f.close();
+                    } else {
+                        d.close();
+                    }
+                    Object outcome = connecting.get(30, TimeUnit.SECONDS);
+                    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                    assertTrue(outcome instanceof FabricException e && e.code() == ErrorCode.CLOSED,
+                            "a connect ended by closing " + closed + " ends with CLOSED: " + outcome);
+                    // well before the connect's own timeout; not at once everywhere: an iWARP kernel (iw_cm) lets a connection
+                    // request it has sent finish before the id can go (siw: about 10 s from the connect's start)
+                    assertTrue(millis < 20_000, "connect ended " + millis + " ms after closing " + closed
+                            + "; expected well before its own 60 s timeout");
+                } finally {
+                    f.close();
+                }
+                assertTrue(settle(ResourcesTck::fds, files) <= files, "file descriptors did not return to baseline " + files
+                        + " after closing " + closed + " during a connect");
+            }
+        }
+    }
 }

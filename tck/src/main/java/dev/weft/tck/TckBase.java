@@ -14,6 +14,7 @@ import dev.weft.Endpoint;
 import dev.weft.EndpointConfig;
 import dev.weft.EndpointState;
 import dev.weft.Fabric;
+import dev.weft.FabricUri;
 import dev.weft.Fabrics;
 import dev.weft.Listener;
 import dev.weft.MemoryRegion;
@@ -21,9 +22,12 @@ import dev.weft.PostStatus;
 import dev.weft.ProviderInfo;
 import dev.weft.RemoteRegion;
 import dev.weft.Status;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -406,6 +410,58 @@ public abstract class TckBase {
             fail("the listener handed out no endpoint for a connected client within 10 s; check Listener.accept");
         }
         return e;
+    }
+
+    /**
+     * A second JVM running {@link ChildPeer}, listening with the provider under test; closing it kills the process.
+     *
+     * @param process the JVM
+     * @param uri its listener's URI
+     */
+    protected record Child(Process process, FabricUri uri) implements AutoCloseable {
+        /**
+         * Sends the process a signal with the system's {@code kill} command.
+         *
+         * @param signal e.g. {@code STOP} (the process stops running, its kernel objects stay) or {@code CONT}
+         * @throws Exception if {@code kill} could not be run or failed
+         */
+        public void signal(String signal) throws Exception {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).redirectErrorStream(true).start();
+            String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, kill.waitFor(), () -> "kill -" + signal + " " + process.pid() + ": " + out);
+        }
+
+        /** Kills the process (a stopped one too) and waits up to 10 s for it to end; an interrupt ends the wait, flag kept. */
+        @Override
+        public void close() {
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Starts a {@link ChildPeer} on {@link TckProvider#fabricUri()} in a second JVM (same java, same class path) and
+     * waits for its listener; skips the case if the provider cannot run there.
+     *
+     * @return the child; the caller closes it
+     * @throws Exception if the JVM could not be started
+     */
+    protected Child startChild() throws Exception {
+        requireThat(provider().canRunInChildProcess(), "the provider cannot be opened in a second JVM");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                ChildPeer.class.getName(), provider().fabricUri()).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        if (line == null || !line.startsWith("LISTENING ")) {
+            process.destroyForcibly();
+            fail("the child JVM did not start listening; it said: " + line);
+        }
+        return new Child(process, FabricUri.parse(line.substring("LISTENING ".length())));
     }
 
     /** Closes both sides (children first) and the memory. */

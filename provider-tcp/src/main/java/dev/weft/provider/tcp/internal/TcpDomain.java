@@ -163,6 +163,33 @@ final class TcpDomain implements Domain {
         }
         boolean done = false;
         try {
+            // A close of this domain (or its fabric) meanwhile closes the socket, which ends the connect at once.
+            children.add(socket, describe());
+            TcpEndpoint endpoint = connectOn(socket, peer, config);
+            done = true;
+            return endpoint;
+        } catch (FabricException e) {
+            if (!open && e.code() != ErrorCode.CLOSED) {
+                throw new FabricException(ErrorCode.CLOSED, describe() + " was closed while connecting to " + peer.withoutParameters()
+                        + "; no endpoint was made", e);
+            }
+            throw e;
+        } finally {
+            children.remove(socket);
+            if (!done) {
+                fabric.releaseConnection();
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // nothing more to release
+                }
+            }
+        }
+    }
+
+    /** Connects {@code socket} to {@code peer}, runs the client's handshake and makes the endpoint; the caller closes the socket on failure. */
+    private TcpEndpoint connectOn(Socket socket, FabricUri peer, EndpointConfig config) {
+        try {
             socket.setTcpNoDelay(true);
             int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, config.connectTimeout().toMillis()));
             InetSocketAddress address = new InetSocketAddress(peer.host(), peer.port());
@@ -183,9 +210,7 @@ final class TcpDomain implements Domain {
             }
             socket.setSoTimeout(timeoutMillis);
             Handshake.Result result = Handshake.client(socket, fabric.config(), peer);
-            TcpEndpoint endpoint = new TcpEndpoint(this, socket, config, peer.withoutParameters(), result);
-            done = true;
-            return endpoint;
+            return new TcpEndpoint(this, socket, config, peer.withoutParameters(), result);
         } catch (SocketTimeoutException e) {
             throw new FabricException(ErrorCode.TIMEOUT, peer.withoutParameters() + " accepted the connection but did not complete the handshake within "
                     + config.connectTimeout().toMillis() + " ms; is it a Weft tcp listener, and is it overloaded?", e);
@@ -194,15 +219,6 @@ final class TcpDomain implements Domain {
         } catch (IOException e) {
             throw new FabricException(ErrorCode.CONNECTION_LOST, "connection to " + peer.withoutParameters()
                     + " broke during the handshake: " + IoText.of(e), e);
-        } finally {
-            if (!done) {
-                fabric.releaseConnection();
-                try {
-                    socket.close();
-                } catch (IOException ignored) {
-                    // nothing more to release
-                }
-            }
         }
     }
 

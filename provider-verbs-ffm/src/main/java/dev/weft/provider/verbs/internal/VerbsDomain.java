@@ -22,7 +22,9 @@ import java.util.Set;
 /**
  * A verbs domain: one protection domain ({@code ibv_alloc_pd}) on the fabric's device. Regions,
  * queues, listeners and endpoints of a domain share it. Thread-safe; closing closes every child
- * (endpoints and listeners first, then regions and queues), then deallocates the PD.
+ * (endpoints, listeners and connects in progress first, then regions and queues), then deallocates the PD. A
+ * {@link #connect} running on another thread when the domain closes ends with {@code CLOSED}; the close waits
+ * for it to release its queue pair.
  */
 final class VerbsDomain implements Domain {
     private final VerbsFabric fabric;
@@ -61,6 +63,17 @@ final class VerbsDomain implements Domain {
             throw e;
         }
         return child;
+    }
+
+    /**
+     * Registers a connect in progress, before it makes anything native: closing the domain closes the attempt (which ends
+     * the connect) and waits for it before destroying queues and the protection domain. The connecting thread
+     * {@link #forget forgets} it when it returns.
+     *
+     * @throws FabricException CLOSED if the domain is closing
+     */
+    void beginConnect(ConnectAttempt attempt) {
+        children.add(attempt, "domain");
     }
 
     void forget(AutoCloseable child) {
@@ -159,9 +172,10 @@ final class VerbsDomain implements Domain {
         }
         open = false;
         FabricException failure = null;
-        // Endpoints and listeners first: a completion queue refuses to close under an open endpoint.
+        // Endpoints, listeners and connects in progress first: a completion queue refuses to close under an open endpoint,
+        // and the protection domain under a queue pair.
         for (AutoCloseable child : children.snapshot()) {
-            if (child instanceof VerbsEndpoint || child instanceof VerbsListener) {
+            if (child instanceof VerbsEndpoint || child instanceof VerbsListener || child instanceof ConnectAttempt) {
                 try {
                     child.close();
                 } catch (Exception e) {

@@ -34,7 +34,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.Optional;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -160,7 +159,7 @@ final class VerbsEndpoint implements Endpoint {
     private volatile boolean deviceSilent;
     private volatile boolean completionsLost;
 
-    private final LinkedBlockingQueue<CmEvent> setupEvents = new LinkedBlockingQueue<>();
+    private final ConnectAttempt attempt; // the active side's set-up events; null on the passive side
     private volatile boolean established;
     private volatile EndpointState state = EndpointState.CONNECTED;
     private volatile String errorCause;
@@ -170,8 +169,9 @@ final class VerbsEndpoint implements Endpoint {
     private volatile RemoteRegion wellKnown;
     private volatile java.util.function.Consumer<VerbsEndpoint> onEstablished;
 
-    private VerbsEndpoint(VerbsDomain domain, MemorySegment id, EndpointConfig config) {
+    private VerbsEndpoint(VerbsDomain domain, MemorySegment id, EndpointConfig config, ConnectAttempt attempt) {
         this.domain = domain;
+        this.attempt = attempt;
         this.fabric = domain.verbsFabric();
         Device device = fabric.device();
         checkConfig(domain, config, "the endpoint's");
@@ -275,7 +275,6 @@ final class VerbsEndpoint implements Endpoint {
 
     /** The active side: resolve, create the QP, connect with the region name as private data. */
     static VerbsEndpoint connect(VerbsDomain domain, FabricUri peer, EndpointConfig config) {
-        VerbsFabric fabric = domain.verbsFabric();
         peer.requirePort("verbs://192.0.2.1:7471/config");
         if (peer.port() == 0) {
             throw new FabricException(ErrorCode.INVALID_URI, "cannot connect to port 0 of " + peer.host() + ": a listener's port is never 0"
@@ -290,21 +289,33 @@ final class VerbsEndpoint implements Endpoint {
             throw new FabricException(ErrorCode.INVALID_URI, "cannot resolve \"" + peer.host() + "\"; give the peer's IP address, e.g. "
                     + "verbs://192.0.2.1:7471", e);
         }
-        String what = "connecting to " + peer.safeText();
+        ConnectAttempt attempt = new ConnectAttempt("connecting to " + peer.safeText(), System.nanoTime() + config.connectTimeout().toNanos());
+        domain.beginConnect(attempt); // from here a close of the domain ends this connect and waits for it
+        try {
+            return connect(domain, peer, config, address, request, attempt);
+        } finally {
+            attempt.finished();
+            domain.forget(attempt);
+        }
+    }
+
+    /** {@link #connect(VerbsDomain, FabricUri, EndpointConfig)} once its arguments are checked and its attempt is registered. */
+    private static VerbsEndpoint connect(VerbsDomain domain, FabricUri peer, EndpointConfig config, InetAddress address, byte[] request,
+                                         ConnectAttempt attempt) {
+        VerbsFabric fabric = domain.verbsFabric();
+        String what = attempt.what();
         long timeoutNanos = config.connectTimeout().toNanos();
-        long deadline = System.nanoTime() + timeoutNanos;
         int resolveMillis = (int) Math.min(fabric.config().resolveTimeout().toMillis(), Math.max(1, timeoutNanos / 1_000_000));
         MemorySegment id;
-        LinkedBlockingQueue<CmEvent> early = new LinkedBlockingQueue<>();
         try (Arena scratch = Arena.ofConfined()) {
             id = RdmaCm.createId(fabric.cm().pointer(), scratch.allocate(C.PTR), what);
-            fabric.cm().register(id.address(), early::add);
+            fabric.cm().register(id.address(), attempt::add);
             try {
                 RdmaCm.resolveAddr(id, fabric.address() == null ? MemorySegment.NULL : Sockaddr.of(scratch, fabric.address(), 0),
                         Sockaddr.of(scratch, address, peer.port()), resolveMillis, what);
-                expect(early, RdmaCm.EVENT_ADDR_RESOLVED, deadline, what, "address resolution");
+                expect(attempt, RdmaCm.EVENT_ADDR_RESOLVED, what, "address resolution");
                 RdmaCm.resolveRoute(id, resolveMillis, what);
-                expect(early, RdmaCm.EVENT_ROUTE_RESOLVED, deadline, what, "route resolution");
+                expect(attempt, RdmaCm.EVENT_ROUTE_RESOLVED, what, "route resolution");
                 if (id.get(C.PTR, offset(RDMA_CM_ID, "verbs")).address() != fabric.device().context().address()) {
                     throw new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": the peer is reached through another RDMA device than "
                             + fabric.device().name() + "; open the fabric on the address of the device that routes to it");
@@ -317,7 +328,7 @@ final class VerbsEndpoint implements Endpoint {
         }
         VerbsEndpoint endpoint;
         try {
-            endpoint = new VerbsEndpoint(domain, id, config);
+            endpoint = new VerbsEndpoint(domain, id, config, attempt);
         } catch (RuntimeException e) {
             fabric.cm().unregister(id.address());
             RdmaCm.destroyId(id);
@@ -329,7 +340,7 @@ final class VerbsEndpoint implements Endpoint {
                 MemorySegment param = endpoint.connParam(scratch, request);
                 RdmaCm.connect(id, param, what);
             }
-            CmEvent e = endpoint.awaitSetup(deadline, what);
+            CmEvent e = endpoint.awaitSetup(what);
             if (e.type() != RdmaCm.EVENT_ESTABLISHED) {
                 throw refused(e, peer, what);
             }
@@ -353,7 +364,7 @@ final class VerbsEndpoint implements Endpoint {
 
     /** The passive side: a QP on the request's id; {@link VerbsListener} accepts it. */
     static VerbsEndpoint accepting(VerbsDomain domain, MemorySegment id, EndpointConfig config) {
-        VerbsEndpoint endpoint = new VerbsEndpoint(domain, id, config);
+        VerbsEndpoint endpoint = new VerbsEndpoint(domain, id, config, null);
         InetSocketAddress remote = Sockaddr.read(id.asSlice(offset(RDMA_CM_ID, "route.addr.dst_addr")));
         endpoint.peer = FabricUri.parse("verbs://" + uriHost(remote.getAddress()) + ":" + remote.getPort());
         return endpoint;
@@ -378,14 +389,8 @@ final class VerbsEndpoint implements Endpoint {
         return param;
     }
 
-    private static void expect(LinkedBlockingQueue<CmEvent> events, int type, long deadline, String what, String step) {
-        CmEvent e;
-        try {
-            e = events.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new FabricException(ErrorCode.TIMEOUT, what + ": interrupted during " + step, ex);
-        }
+    private static void expect(ConnectAttempt attempt, int type, String what, String step) {
+        CmEvent e = attempt.next(step);
         if (e == null) {
             throw new FabricException(ErrorCode.TIMEOUT, what + ": " + step + " did not finish within the connect timeout");
         }
@@ -395,20 +400,16 @@ final class VerbsEndpoint implements Endpoint {
         }
     }
 
-    private CmEvent awaitSetup(long deadline, String what) {
-        try {
-            while (true) {
-                CmEvent e = setupEvents.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (e == null) {
-                    throw new FabricException(ErrorCode.TIMEOUT, what + ": no answer within the connect timeout");
-                }
-                if (e.type() != RdmaCm.EVENT_TIMEWAIT_EXIT && e.type() != RdmaCm.EVENT_CONNECT_RESPONSE) {
-                    return e;
-                }
+    /** @return the first event after {@code rdma_connect} that decides the connection: ESTABLISHED, or why not */
+    private CmEvent awaitSetup(String what) {
+        while (true) {
+            CmEvent e = attempt.next("the peer's answer");
+            if (e == null) {
+                throw new FabricException(ErrorCode.TIMEOUT, what + ": no answer within the connect timeout");
             }
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new FabricException(ErrorCode.TIMEOUT, what + ": interrupted", ex);
+            if (e.type() != RdmaCm.EVENT_TIMEWAIT_EXIT && e.type() != RdmaCm.EVENT_CONNECT_RESPONSE) {
+                return e;
+            }
         }
     }
 
@@ -438,7 +439,9 @@ final class VerbsEndpoint implements Endpoint {
                 onEstablished.accept(this);
                 return;
             }
-            setupEvents.add(e);
+            if (attempt != null) {
+                attempt.add(e);
+            }
             return;
         }
         switch (e.type()) {
@@ -588,6 +591,9 @@ final class VerbsEndpoint implements Endpoint {
     private void abort() {
         state = EndpointState.CLOSED;
         synchronized (nativeLock) {
+            if (released.get()) {
+                return; // released already: a close of the domain closed it as the connect handed it over (adopt refused it)
+            }
             RdmaCm.disconnect(id);
             Ibv.modifyQpToError(qp, qpAttr);
         }
