@@ -263,6 +263,11 @@ final class PerfCommand {
                 throw new FabricException(ErrorCode.NOT_SUPPORTED, "provider " + fabric.info().scheme() + " does not declare "
                         + op.capability + ", so --op " + op.cliName + " cannot be measured on it");
             }
+            long maxMessage = fabric.info().limits().maxMessageSize();
+            if (maxSize > maxMessage) {
+                throw new UsageException("--size " + maxSize + " exceeds the largest request " + fabric.info().scheme()
+                        + " declares here (maxMessageSize " + maxMessage + ", weft info shows it); measure sizes up to " + maxMessage);
+            }
             Domain domain = fabric.openDomain();
             CompletionQueue queue = domain.openCompletionQueue(Math.max(1024, 2 * window + 16));
             MemoryRegion data = domain.register(arena.allocate(2L * maxSize, 4096), Access.LOCAL_WRITE, Access.REMOTE_WRITE, Access.REMOTE_READ);

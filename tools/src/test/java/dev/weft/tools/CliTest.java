@@ -56,6 +56,10 @@ class CliTest {
         assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--op", "teleport").code());
         assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--op", "fetch-add", "--size", "16").code());
         assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--size", "abc").code());
+        Result tooLarge = weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--size", "8,32M");
+        assertEquals(2, tooLarge.code(), tooLarge.err());
+        assertTrue(tooLarge.err().contains("--size 33554432 exceeds") && tooLarge.err().contains("maxMessageSize 16777216"),
+                "a size above the provider's limit (tcp: 16 MiB by default) is refused before connecting: " + tooLarge.err());
         assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--iterations", "0").code());
         assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--op", "send", "--bandwidth").code());
         Result wait = weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--wait", "sometimes");

@@ -50,10 +50,13 @@ import java.util.function.Predicate;
  * @param firmware firmware version
  * @param addresses IP addresses found in the port's GID table (RoCE, iWARP)
  * @param vendorId {@code vendor_id} of the device attributes (IEEE OUI; Soft-iWARP: {@value #SIW_VENDOR_ID})
+ * @param maxMessageSize the port's {@code max_msg_sz}, at most {@link Integer#MAX_VALUE} (a request's length is an
+ *                       {@code int}); a port that reports 0 declares no limit and gets {@link Integer#MAX_VALUE}
  */
 public record Device(MemorySegment context, String name, long guid, Transport transport, int port, boolean portActive,
                      int activeMtu, int maxQueueDepth, int maxScatterGather, int maxCqDepth, long maxRegionSize, int maxReadAtomic,
-                     int maxInitReadAtomic, boolean atomics, String firmware, List<InetAddress> addresses, int vendorId) {
+                     int maxInitReadAtomic, boolean atomics, String firmware, List<InetAddress> addresses, int vendorId,
+                     long maxMessageSize) {
 
     /** The vendor id the Linux Soft-iWARP driver ({@code siw}) reports: ASCII "bmt". */
     public static final int SIW_VENDOR_ID = 0x626d74;
@@ -206,7 +209,8 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_init_rd_atom")),
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "atomic_cap")) != Ibv.ATOMIC_NONE,
                     new String(fw, 0, len, java.nio.charset.StandardCharsets.US_ASCII), List.copyOf(addresses),
-                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "vendor_id")));
+                    attr.get(C.INT, offset(IBV_DEVICE_ATTR, "vendor_id")),
+                    messageLimit(pa.get(C.INT, offset(IBV_PORT_ATTR, "max_msg_sz"))));
         }
     }
 
@@ -248,6 +252,12 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
             return out; // no interface list: the device is still usable through verbs://ADDRESS:PORT
         }
         return out;
+    }
+
+    /** @return the largest request length Weft declares for a port reporting {@code maxMsgSz} (an unsigned 32-bit count) */
+    static long messageLimit(int maxMsgSz) {
+        long limit = Integer.toUnsignedLong(maxMsgSz);
+        return limit == 0 ? Integer.MAX_VALUE : Math.min(limit, Integer.MAX_VALUE);
     }
 
     /** A u64 size as a positive long: values above {@code Long.MAX_VALUE} (rxe reports all ones) are capped. */
@@ -319,7 +329,7 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
      * @return the limits Weft declares for this device
      */
     public Limits limits(Duration peerFailure) {
-        return new Limits(1L << 31, scatterGatherLimit(), INLINE_REQUEST, Math.max(1, maxQueueDepth),
+        return new Limits(maxMessageSize, scatterGatherLimit(), INLINE_REQUEST, Math.max(1, maxQueueDepth),
                 Math.max(1, maxCqDepth), 65536, maxRegionSize, peerFailure,
                 transport == Transport.IWARP, transport == Transport.IWARP);
     }
@@ -340,6 +350,7 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
         a.put("max_sge", Integer.toString(maxScatterGather));
         a.put("max_cqe", Integer.toString(maxCqDepth));
         a.put("max_qp_rd_atom", Integer.toString(maxReadAtomic));
+        a.put("max_msg_sz", Long.toString(maxMessageSize));
         return new DeviceInfo(name, "verbs://" + name + (port == 1 ? "" : ":" + port), transport, capabilities(), limits(peerFailure), a);
     }
 

@@ -101,6 +101,7 @@ final class VerbsEndpoint implements Endpoint {
     private final MemorySegment postSendFn;
     private final MemorySegment postRecvFn;
     private final int maxSge;
+    private final long maxMessage; // the device's declared limit on a request's length (Limits.maxMessageSize)
     private final int inlineMax;
     // The QP, the work requests and their gather lists as addresses, for the hot downcalls (see Ibv.POST_SEND) and the
     // data path's writes (see Raw); and where post_send and post_recv store the first request the driver did not take
@@ -180,6 +181,7 @@ final class VerbsEndpoint implements Endpoint {
         this.id = id;
         // lowered to the limit the fabric declares, not refused: iWARP devices allow one entry, below the default of 4
         this.maxSge = Math.min(config.maxScatterGather(), device.scatterGatherLimit());
+        this.maxMessage = device.maxMessageSize();
         MemorySegment init = arena.allocate(IBV_QP_INIT_ATTR);
         init.set(C.PTR, offset(IBV_QP_INIT_ATTR, "send_cq"), sendCq.cq());
         init.set(C.PTR, offset(IBV_QP_INIT_ATTR, "recv_cq"), recvCq.cq());
@@ -887,8 +889,8 @@ final class VerbsEndpoint implements Endpoint {
             return PostStatus.INVALID;
         }
         long total = list == null ? length : list.totalLength();
-        if (total < 0) {
-            return PostStatus.INVALID;
+        if (total < 0 || total > maxMessage) {
+            return PostStatus.INVALID; // longer than the port's max_msg_sz (which also keeps a list's total within an int)
         }
         return postSendLocked(wrId, opcode, ibvOpcode, sges, (int) total);
     }
