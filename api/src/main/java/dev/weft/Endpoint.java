@@ -96,7 +96,7 @@ public interface Endpoint extends AutoCloseable {
      * @param workRequestId returned in the completion
      * @param local registered local memory (the sink); needs {@link Access#LOCAL_WRITE}
      * @param localOffset offset of the first byte within {@code local}
-     * @param length byte count
+     * @param length byte count, 0 .. {@link Limits#maxMessageSize()}
      * @param remoteAddress remote address of the first source byte
      * @param remoteKey the source region's remote key
      * @return the post status
@@ -168,7 +168,7 @@ public interface Endpoint extends AutoCloseable {
      * @param workRequestId returned in the completion
      * @param local registered local memory
      * @param localOffset offset within {@code local}
-     * @param length byte count
+     * @param length byte count, 0 .. {@link Limits#maxMessageSize()}
      * @return the post status
      */
     PostStatus send(long workRequestId, MemoryRegion local, long localOffset, int length);
@@ -190,7 +190,7 @@ public interface Endpoint extends AutoCloseable {
      * @param workRequestId returned in the completion
      * @param local registered local memory
      * @param localOffset offset within {@code local}
-     * @param length byte count
+     * @param length byte count, 0 .. {@link Limits#maxMessageSize()}
      * @param remoteAddress remote address of the first target byte
      * @param remoteKey the target region's remote key
      * @param immediate the immediate data
@@ -205,7 +205,7 @@ public interface Endpoint extends AutoCloseable {
      * @param workRequestId returned in the completion
      * @param local registered local memory
      * @param localOffset offset within {@code local}
-     * @param length byte count
+     * @param length byte count, 0 .. {@link Limits#maxMessageSize()}
      * @param remote the target region; null answers {@link PostStatus#INVALID}
      * @param remoteOffset offset within {@code remote}
      * @return the post status
@@ -223,7 +223,7 @@ public interface Endpoint extends AutoCloseable {
      * @param workRequestId returned in the completion
      * @param local registered local memory
      * @param localOffset offset within {@code local}
-     * @param length byte count
+     * @param length byte count, 0 .. {@link Limits#maxMessageSize()}
      * @param remote the source region; null answers {@link PostStatus#INVALID}
      * @param remoteOffset offset within {@code remote}
      * @return the post status

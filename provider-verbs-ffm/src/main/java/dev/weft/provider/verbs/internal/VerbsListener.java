@@ -89,30 +89,36 @@ final class VerbsListener implements Listener {
             }
             region = r.toRemote();
         }
-        if (!open || !domain.isOpen()) {
-            reject(newId, PrivateData.REJECT_RESOURCES, "the listener is closing");
-            return;
-        }
-        VerbsEndpoint endpoint;
-        try {
-            endpoint = VerbsEndpoint.accepting(domain, newId, config);
-        } catch (FabricException e) {
-            reject(newId, PrivateData.REJECT_RESOURCES, "cannot create an endpoint: " + e.getMessage());
-            return;
-        }
-        pending.add(endpoint);
-        endpoint.whenEstablished(this::established);
-        int rc;
-        try (Arena scratch = Arena.ofConfined()) {
-            rc = RdmaCm.accept(newId, endpoint.connParam(scratch, PrivateData.accept(region)));
-        }
-        if (rc != 0) {
-            pending.remove(endpoint);
-            endpoint.close();
+        // Under the listener's lock, which close takes to turn it off: an endpoint is either made and in pending before
+        // close looks there, or not made at all, so a closing listener (or domain) never misses one that still uses
+        // the domain's queues, and close never frees one that rdma_accept is about to use.
+        synchronized (this) {
+            if (!open || !domain.isOpen()) {
+                reject(newId, PrivateData.REJECT_RESOURCES, "the listener is closing");
+                return;
+            }
+            VerbsEndpoint endpoint;
+            try {
+                endpoint = VerbsEndpoint.accepting(domain, newId, config);
+            } catch (FabricException e) {
+                reject(newId, PrivateData.REJECT_RESOURCES, "cannot create an endpoint: " + e.getMessage());
+                return;
+            }
+            pending.add(endpoint);
+            endpoint.whenEstablished(this::established);
+            int rc;
+            try (Arena scratch = Arena.ofConfined()) {
+                rc = RdmaCm.accept(newId, endpoint.connParam(scratch, PrivateData.accept(region)));
+            }
+            if (rc != 0) {
+                pending.remove(endpoint);
+                endpoint.close();
+            }
         }
     }
 
-    private void established(VerbsEndpoint endpoint) {
+    /** A pending endpoint's connection is up, on the connection manager's thread: it waits for {@link #accept}. */
+    private synchronized void established(VerbsEndpoint endpoint) {
         pending.remove(endpoint);
         if (!open) {
             endpoint.close();
@@ -121,7 +127,7 @@ final class VerbsListener implements Listener {
         try {
             domain.adopt(endpoint);
         } catch (FabricException e) {
-            return;
+            return; // the domain is closing: adopt closed the endpoint
         }
         accepted.add(endpoint);
     }
@@ -192,10 +198,12 @@ final class VerbsListener implements Listener {
 
     @Override
     public void close() {
-        if (!open) {
-            return;
+        synchronized (this) { // see onRequest: after this no endpoint enters pending or accepted
+            if (!open) {
+                return;
+            }
+            open = false;
         }
-        open = false;
         VerbsFabric fabric = domain.verbsFabric();
         fabric.cm().unregister(id.address());
         RdmaCm.destroyId(id);
