@@ -39,6 +39,13 @@ final class CmChannel implements AutoCloseable {
     private final Thread thread;
     private volatile boolean open = true;
     private volatile boolean deviceRemoved;
+    /**
+     * Held while the thread takes an event from librdmacm: {@code rdma_get_cm_event} acts on the id's queue pair for some
+     * events (the active side's connect response: to RTR and RTS, or to the error state), and the kernel refuses to
+     * destroy a queue pair another call is using at that moment ({@code EBUSY}, which {@code rdma_destroy_qp} drops, so
+     * the queue pair would stay, holding its completion queues). See {@link #withoutEventInFlight}.
+     */
+    private final Object taking = new Object();
 
     CmChannel(String name) {
         channel = RdmaCm.createEventChannel();
@@ -71,6 +78,19 @@ final class CmChannel implements AutoCloseable {
         return deviceRemoved;
     }
 
+    /**
+     * Runs {@code action} while the channel's thread is not inside {@code rdma_get_cm_event}: for destroying an id's
+     * queue pair, which librdmacm may be changing there. Held briefly (the channel's fd is non-blocking); may be called
+     * on the channel's thread itself, from a handler.
+     *
+     * @param action what must not overlap the taking of an event
+     */
+    void withoutEventInFlight(Runnable action) {
+        synchronized (taking) {
+            action.run();
+        }
+    }
+
     /** @param id an id whose events are no longer wanted */
     void unregister(long id) {
         handlers.remove(id);
@@ -80,28 +100,30 @@ final class CmChannel implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(C.PTR);
             while (open && waiter.await()) {
-                if (RdmaCm.getCmEvent(channel, out) != 0) {
-                    int errno = Native.lastErrno();
-                    if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
-                        continue;
-                    }
-                    break;
-                }
-                MemorySegment e = out.get(C.PTR, 0).reinterpret(RDMA_CM_EVENT.byteSize());
                 CmEvent event;
                 Consumer<CmEvent> handler;
-                try {
-                    int len = Byte.toUnsignedInt(e.get(C.U8, offset(RDMA_CM_EVENT, "param.conn.private_data_len")));
-                    MemorySegment pd = e.get(C.PTR, offset(RDMA_CM_EVENT, "param.conn.private_data"));
-                    byte[] data = len == 0 || pd.address() == 0 ? new byte[0] : pd.reinterpret(len).toArray(C.U8);
-                    event = new CmEvent(e.get(C.INT, offset(RDMA_CM_EVENT, "event")), e.get(C.INT, offset(RDMA_CM_EVENT, "status")),
-                            e.get(C.PTR, offset(RDMA_CM_EVENT, "id")).address(), e.get(C.PTR, offset(RDMA_CM_EVENT, "listen_id")).address(),
-                            data);
-                    // Find the handler before the acknowledgement: until then rdma_destroy_id of this id waits, so
-                    // the address cannot yet belong to a new id (malloc reuses it), whose handler would get this event.
-                    handler = handlers.get(event.type() == RdmaCm.EVENT_CONNECT_REQUEST ? event.listenId() : event.id());
-                } finally {
-                    RdmaCm.ackCmEvent(e);
+                synchronized (taking) {
+                    if (RdmaCm.getCmEvent(channel, out) != 0) {
+                        int errno = Native.lastErrno();
+                        if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
+                            continue;
+                        }
+                        break;
+                    }
+                    MemorySegment e = out.get(C.PTR, 0).reinterpret(RDMA_CM_EVENT.byteSize());
+                    try {
+                        int len = Byte.toUnsignedInt(e.get(C.U8, offset(RDMA_CM_EVENT, "param.conn.private_data_len")));
+                        MemorySegment pd = e.get(C.PTR, offset(RDMA_CM_EVENT, "param.conn.private_data"));
+                        byte[] data = len == 0 || pd.address() == 0 ? new byte[0] : pd.reinterpret(len).toArray(C.U8);
+                        event = new CmEvent(e.get(C.INT, offset(RDMA_CM_EVENT, "event")), e.get(C.INT, offset(RDMA_CM_EVENT, "status")),
+                                e.get(C.PTR, offset(RDMA_CM_EVENT, "id")).address(), e.get(C.PTR, offset(RDMA_CM_EVENT, "listen_id")).address(),
+                                data);
+                        // Find the handler before the acknowledgement: until then rdma_destroy_id of this id waits, so
+                        // the address cannot yet belong to a new id (malloc reuses it), whose handler would get this event.
+                        handler = handlers.get(event.type() == RdmaCm.EVENT_CONNECT_REQUEST ? event.listenId() : event.id());
+                    } finally {
+                        RdmaCm.ackCmEvent(e);
+                    }
                 }
                 if (event.type() == RdmaCm.EVENT_DEVICE_REMOVAL) {
                     deviceRemoved = true;

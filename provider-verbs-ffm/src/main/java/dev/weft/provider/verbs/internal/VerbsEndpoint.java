@@ -169,6 +169,7 @@ final class VerbsEndpoint implements Endpoint {
     private volatile FabricUri peer;
     private volatile RemoteRegion wellKnown;
     private volatile java.util.function.Consumer<VerbsEndpoint> onEstablished;
+    private volatile java.util.function.Consumer<VerbsEndpoint> onSetupFailed;
 
     private VerbsEndpoint(VerbsDomain domain, MemorySegment id, EndpointConfig config, ConnectAttempt attempt) {
         this.domain = domain;
@@ -443,6 +444,8 @@ final class VerbsEndpoint implements Endpoint {
             }
             if (attempt != null) {
                 attempt.add(e);
+            } else if (endsSetup(e.type()) && onSetupFailed != null) {
+                onSetupFailed.accept(this); // the passive side: this connection will never be established
             }
             return;
         }
@@ -458,6 +461,21 @@ final class VerbsEndpoint implements Endpoint {
 
     void whenEstablished(java.util.function.Consumer<VerbsEndpoint> action) {
         this.onEstablished = action;
+    }
+
+    /**
+     * @param action called on the connection manager's thread when the connection ends before it is established (the
+     *               passive side: the client gave up, refused the answer or never confirmed it), so that the listener
+     *               can release the endpoint instead of keeping it as pending until it closes
+     */
+    void whenSetupFails(java.util.function.Consumer<VerbsEndpoint> action) {
+        this.onSetupFailed = action;
+    }
+
+    /** @return whether a connection-manager event before ESTABLISHED means the connection will not be established */
+    private static boolean endsSetup(int type) {
+        return type == RdmaCm.EVENT_CONNECT_ERROR || type == RdmaCm.EVENT_UNREACHABLE || type == RdmaCm.EVENT_REJECTED
+                || type == RdmaCm.EVENT_DISCONNECTED || type == RdmaCm.EVENT_DEVICE_REMOVAL;
     }
 
     /**
@@ -692,8 +710,11 @@ final class VerbsEndpoint implements Endpoint {
                     }
                     fabric.cm().unregister(id.address());
                     AsyncEvents.of(fabric.device().context()).unregister(qp);
-                    RdmaCm.destroyQp(id);
-                    RdmaCm.destroyId(id);
+                    // not while librdmacm takes an event of this id: it may be changing the queue pair (see CmChannel)
+                    fabric.cm().withoutEventInFlight(() -> {
+                        RdmaCm.destroyQp(id);
+                        RdmaCm.destroyId(id);
+                    });
                     fabric.endpoints().remove(index, this);
                     sendCq.detach(this);
                     recvCq.detach(this);

@@ -106,6 +106,7 @@ final class VerbsListener implements Listener {
             }
             pending.add(endpoint);
             endpoint.whenEstablished(this::established);
+            endpoint.whenSetupFails(this::setupFailed);
             int rc;
             try (Arena scratch = Arena.ofConfined()) {
                 rc = RdmaCm.accept(newId, endpoint.connParam(scratch, PrivateData.accept(region)));
@@ -114,6 +115,16 @@ final class VerbsListener implements Listener {
                 pending.remove(endpoint);
                 endpoint.close();
             }
+        }
+    }
+
+    /**
+     * A pending endpoint's connection ended before it was established, on the connection manager's thread: nothing will
+     * accept it, so its queue pair and id go now (before, it stayed pending until the listener closed).
+     */
+    private synchronized void setupFailed(VerbsEndpoint endpoint) {
+        if (pending.remove(endpoint)) {
+            endpoint.close();
         }
     }
 
