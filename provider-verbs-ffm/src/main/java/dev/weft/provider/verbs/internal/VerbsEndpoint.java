@@ -316,9 +316,9 @@ final class VerbsEndpoint implements Endpoint {
             try {
                 RdmaCm.resolveAddr(id, fabric.address() == null ? MemorySegment.NULL : Sockaddr.of(scratch, fabric.address(), 0),
                         Sockaddr.of(scratch, address, peer.port()), resolveMillis, what);
-                expect(attempt, RdmaCm.EVENT_ADDR_RESOLVED, what, "address resolution");
+                expect(attempt, RdmaCm.EVENT_ADDR_RESOLVED, "address resolution");
                 RdmaCm.resolveRoute(id, resolveMillis, what);
-                expect(attempt, RdmaCm.EVENT_ROUTE_RESOLVED, what, "route resolution");
+                expect(attempt, RdmaCm.EVENT_ROUTE_RESOLVED, "route resolution");
                 if (id.get(C.PTR, offset(RDMA_CM_ID, "verbs")).address() != fabric.device().context().address()) {
                     throw new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": the peer is reached through another RDMA device than "
                             + fabric.device().name() + "; open the fabric on the address of the device that routes to it");
@@ -343,7 +343,7 @@ final class VerbsEndpoint implements Endpoint {
                 MemorySegment param = endpoint.connParam(scratch, request);
                 RdmaCm.connect(id, param, what);
             }
-            CmEvent e = endpoint.awaitSetup(what);
+            CmEvent e = endpoint.awaitSetup();
             if (e.type() != RdmaCm.EVENT_ESTABLISHED) {
                 throw refused(e, peer, what);
             }
@@ -392,23 +392,23 @@ final class VerbsEndpoint implements Endpoint {
         return param;
     }
 
-    private static void expect(ConnectAttempt attempt, int type, String what, String step) {
+    private static void expect(ConnectAttempt attempt, int type, String step) {
         CmEvent e = attempt.next(step);
         if (e == null) {
-            throw new FabricException(ErrorCode.TIMEOUT, what + ": " + step + " did not finish within the connect timeout");
+            throw new FabricException(ErrorCode.TIMEOUT, attempt.what() + ": " + step + " did not finish within the connect timeout");
         }
         if (e.type() != type) {
-            throw new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": " + step + " failed with " + e
+            throw new FabricException(ErrorCode.CONNECTION_REFUSED, attempt.what() + ": " + step + " failed with " + e
                     + "; is the address reachable over an RDMA device (rdma link show)?");
         }
     }
 
     /** @return the first event after {@code rdma_connect} that decides the connection: ESTABLISHED, or why not */
-    private CmEvent awaitSetup(String what) {
+    private CmEvent awaitSetup() {
         while (true) {
             CmEvent e = attempt.next("the peer's answer");
             if (e == null) {
-                throw new FabricException(ErrorCode.TIMEOUT, what + ": no answer within the connect timeout");
+                throw new FabricException(ErrorCode.TIMEOUT, attempt.what() + ": no answer within the connect timeout");
             }
             if (e.type() != RdmaCm.EVENT_TIMEWAIT_EXIT && e.type() != RdmaCm.EVENT_CONNECT_RESPONSE) {
                 return e;
