@@ -13,7 +13,11 @@ import java.util.Set;
  * endpoint to the application for two-sided use and for closing.
  *
  * <p><b>Threading.</b> Thread-safe. <b>Lifetime.</b> Closing the listener stops accepting and
- * unpublishes every region; endpoints already accepted stay open (they belong to the domain).
+ * unpublishes every region, as closing a listening socket does. Every connection it accepted
+ * stays connected, whether {@code accept} handed its endpoint out or not: the endpoints belong
+ * to the domain and close with it (or when closed themselves), and one never handed out goes on
+ * serving its peer's one-sided operations until then. A connection still being set up when the
+ * listener closes is either refused or completed and then kept the same way.
  */
 public interface Listener extends AutoCloseable {
     /** @return the bound local URI, with the real port if port 0 was asked for */
@@ -51,7 +55,10 @@ public interface Listener extends AutoCloseable {
      */
     Endpoint accept(Duration timeout);
 
-    /** Stops listening. Idempotent. */
+    /**
+     * Stops listening: later connects to this listener's address fail, and {@code accept} answers
+     * {@code CLOSED}. Connections already accepted stay open (see the class comment). Idempotent.
+     */
     @Override
     void close();
 }

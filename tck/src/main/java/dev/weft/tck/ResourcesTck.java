@@ -2,15 +2,21 @@ package dev.weft.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.Access;
-import dev.weft.ErrorCode;
+import dev.weft.Completion;
+import dev.weft.Endpoint;
 import dev.weft.EndpointConfig;
+import dev.weft.EndpointState;
+import dev.weft.ErrorCode;
 import dev.weft.Fabric;
 import dev.weft.FabricException;
+import dev.weft.FabricUri;
 import dev.weft.Fabrics;
 import dev.weft.PostStatus;
+import dev.weft.Status;
 import java.io.File;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -19,6 +25,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -178,6 +185,60 @@ public abstract class ResourcesTck extends TckBase {
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(outcome instanceof FabricException e && e.code() == ErrorCode.CLOSED, "accept ends with CLOSED: " + outcome);
         assertTrue(millis < 2000, "accept ended " + millis + " ms after the close; expected within a moment");
+    }
+
+    /**
+     * Closing a listener stops it accepting and leaves every connection it accepted as it was, as closing a listening
+     * socket does: the endpoint {@code accept} handed out still sends, the connection it never handed out still has its
+     * one-sided reads and writes served, a new connect to its address is refused and {@code accept} answers
+     * {@code CLOSED}. The endpoints belong to the domain: closing it ends both connections (the clients' endpoints move
+     * to ERROR) without an error. If this fails, check that the listener's close leaves its accepted endpoints (taken
+     * or not) to the domain instead of closing them.
+     */
+    @Test
+    @Timeout(60)
+    void res_listenerCloseKeepsAcceptedConnections() {
+        connect();
+        Endpoint taken = accepted(); // the server's side of `endpoint`
+        Endpoint untaken = clientDomain.connect(listener.uri().withRegion(REGION_NAME), EndpointConfig.of(queue));
+        FabricUri address = listener.uri();
+        listener.close();
+
+        FabricException again = assertThrows(FabricException.class, () -> listener.accept(Duration.ofMillis(100)));
+        assertEquals(ErrorCode.CLOSED, again.code(), () -> "accept after close: " + again);
+        FabricException refused = assertThrows(FabricException.class,
+                () -> clientDomain.connect(address.withRegion(REGION_NAME), EndpointConfig.of(queue)),
+                "a connect to a closed listener's address");
+        assertEquals(ErrorCode.CONNECTION_REFUSED, refused.code(), () -> "a connect to a closed listener's address: " + refused);
+
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300)); // a teardown the close started would be under way by now
+        long id = 1;
+        for (Endpoint e : List.of(endpoint, untaken)) {
+            String which = e == endpoint ? "the connection accept handed out" : "the connection accept never handed out";
+            assertEquals(EndpointState.CONNECTED, e.state(), which + " is still connected after the listener closed");
+            pattern(local.segment(), 0, 64, (int) id);
+            assertEquals(PostStatus.OK, e.write(id, local, 0, 64, remote, 0), which + ": write");
+            assertEquals(Status.SUCCESS, await(1).get(0).status(), which + ": the write completes");
+            local.segment().asSlice(0, 64).fill((byte) 0);
+            assertEquals(PostStatus.OK, e.read(id + 1, local, 0, 64, remote, 0), which + ": read");
+            assertEquals(Status.SUCCESS, await(1).get(0).status(), which + ": the read completes");
+            assertPattern(local.segment(), 0, 64, (int) id);
+            id += 2;
+        }
+        assertEquals(EndpointState.CONNECTED, taken.state(), "the endpoint accept handed out is still connected");
+        local.segment().asSlice(128, 32).fill((byte) 0);
+        assertEquals(PostStatus.OK, endpoint.receive(id, local, 128, 32), "posting a receive for the handed-out endpoint's send");
+        pattern(target.segment(), 256, 32, 77);
+        assertEquals(PostStatus.OK, taken.send(id + 1, target, 256, 32), "the handed-out endpoint sends after the listener closed");
+        assertEquals(Status.SUCCESS, await(serverQueue, 1).get(0).status(), "the handed-out endpoint's send completes");
+        Completion received = await(1).get(0);
+        assertEquals(Status.SUCCESS, received.status(), () -> "the send arrives: " + received);
+        assertEquals(32, received.byteCount(), () -> "the send arrives whole: " + received);
+        assertPattern(local.segment(), 128, 32, 77);
+
+        serverDomain.close(); // owns both server-side endpoints
+        awaitErrorState(endpoint, "closing the domain that owns the handed-out endpoint's peer");
+        awaitErrorState(untaken, "closing the domain that owns the never handed-out endpoint's peer");
     }
 
     /**

@@ -183,6 +183,84 @@ class VerbsOnRxeTest {
         }
     }
 
+    /**
+     * A listener closed while connects to it are under way (0 to 30 ms into each) keeps every connection it accepted,
+     * also those whose set-up it had begun (accepted, not yet established): each connect either fails or returns an
+     * endpoint that stays connected and whose reads of the listener's published region are served after the listener
+     * has gone. No queue pair is left beyond the connected pairs', and closing the listener's domain then ends them all
+     * without an error.
+     */
+    @Test
+    void aListenerClosedDuringConnectsKeepsWhatItAccepted() throws Exception {
+        int connects = 60;
+        String addr = Testbed.address();
+        int before = queuePairs();
+        try (Fabric server = Fabrics.open("verbs://" + addr + ":0"); Fabric client = Fabrics.open("verbs://" + addr + ":0");
+             Arena arena = Arena.ofShared()) {
+            Domain sd = server.openDomain();
+            CompletionQueue sq = sd.openCompletionQueue(4096);
+            MemoryRegion config = sd.register(arena.allocate(4096, 4096), Access.REMOTE_READ);
+            config.segment().fill((byte) 0x3C);
+            Domain cd = client.openDomain();
+            CompletionQueue q = cd.openCompletionQueue(4096);
+            MemoryRegion local = cd.register(arena.allocate(4096, 4096), client.info().limits().readSinkAccess());
+            java.util.List<Endpoint> kept = new java.util.ArrayList<>();
+            for (int i = 0; i < connects; i++) {
+                Listener listener = sd.listen(EndpointConfig.of(sq).withSendQueueDepth(4).withReceiveQueueDepth(4));
+                listener.publish("config", config);
+                java.util.concurrent.CompletableFuture<Object> connecting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return cd.connect(listener.uri().withRegion("config"),
+                                EndpointConfig.of(q).withSendQueueDepth(4).withReceiveQueueDepth(4));
+                    } catch (FabricException e) {
+                        return e;
+                    }
+                });
+                long until = System.nanoTime() + i * 500_000L; // 0 to 30 ms into the connect, half a millisecond apart
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+                listener.close();
+                Object outcome = connecting.get(30, TimeUnit.SECONDS);
+                if (outcome instanceof Endpoint e) {
+                    kept.add(e);
+                }
+            }
+            assertTrue(kept.size() < connects, "some connects came after their listener closed (none of " + connects + " failed)");
+            assertTrue(kept.size() > 0, "some connects completed before their listener closed (none of " + connects + " did)");
+            System.out.println(kept.size() + " of " + connects + " connects kept after their listener closed");
+            Thread.sleep(500); // a connection the closing listener dropped would be torn down by now
+            CompletionBatch batch = new CompletionBatch(4);
+            for (int i = 0; i < kept.size(); i++) {
+                Endpoint e = kept.get(i);
+                assertEquals(dev.weft.EndpointState.CONNECTED, e.state(), "connection " + i + " of " + kept.size()
+                        + " kept after its listener closed: " + e);
+                local.segment().fill((byte) 0);
+                assertEquals(PostStatus.OK, e.read(i, local, 0, 64, e.wellKnownRegion().orElseThrow(), 0));
+                assertEquals(1, q.await(batch, 10, TimeUnit.SECONDS), "the read of connection " + i + " completes");
+                assertEquals(Status.SUCCESS, batch.get(0).status(), () -> "the read is served: " + batch.get(0));
+                assertEquals((byte) 0x3C, local.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 63));
+            }
+            int expected = before + 2 * kept.size();
+            int now = queuePairs();
+            for (int i = 0; i < 150 && now != expected; i++) {
+                Thread.sleep(100);
+                now = queuePairs();
+            }
+            assertEquals(expected, now, "queue pairs: " + before + " before, " + kept.size() + " connections kept of " + connects
+                    + " connects; a connect that failed left one behind, or a kept one lost its listener-side pair");
+            sd.close(); // owns the listener-side endpoints: a close that fails BUSY missed one
+            for (Endpoint e : kept) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (e.state() == dev.weft.EndpointState.CONNECTED && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertEquals(dev.weft.EndpointState.ERROR, e.state(), "closing the listener's domain ends the connection: " + e);
+            }
+        }
+        assertTrue(queuePairs() <= before, "closing the fabrics destroys every queue pair");
+    }
+
     private static int queuePairs() throws Exception {
         Process p = new ProcessBuilder("rdma", "res", "show", "qp").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -26,8 +26,11 @@ import java.util.concurrent.LinkedBlockingQueue;
  * the connection manager's thread, without the application: the requested well-known region is
  * looked up, a queue pair is created with the listener's {@link EndpointConfig} and the request
  * is accepted with the region's descriptor as private data (or rejected with a Weft reason if the
- * name is unknown). Established endpoints wait in a queue for {@link #accept(Duration)}.
- * Thread-safe; closing stops listening and closes endpoints not yet taken.
+ * name is unknown). Established endpoints belong to the domain and wait in a queue for
+ * {@link #accept(Duration)}. Thread-safe. Closing stops listening and leaves every connection it
+ * accepted open, handed out or not, as {@link Listener} promises: a peer's one-sided operations go
+ * on being served until the endpoint's domain closes. A connection still being set up when the
+ * listener closes is completed and kept the same way.
  */
 final class VerbsListener implements Listener {
     private final VerbsDomain domain;
@@ -128,11 +131,12 @@ final class VerbsListener implements Listener {
         }
     }
 
-    /** A pending endpoint's connection is up, on the connection manager's thread: it waits for {@link #accept}. */
+    /**
+     * A pending endpoint's connection is up, on the connection manager's thread: it waits for {@link #accept}, or, if the
+     * listener closed meanwhile (which gave it to the domain already), serves its peer until the domain closes.
+     */
     private synchronized void established(VerbsEndpoint endpoint) {
-        pending.remove(endpoint);
-        if (!open) {
-            endpoint.close();
+        if (!pending.remove(endpoint) || !open) {
             return;
         }
         try {
@@ -214,17 +218,21 @@ final class VerbsListener implements Listener {
                 return;
             }
             open = false;
+            // Connections still being set up become the domain's now, as established ones are: each ends as its
+            // connection does (setupFailed, or kept by established) or with the domain. A closing domain refuses them
+            // (adopt closes the endpoint), and a refused one is forgotten here so that setupFailed closes nothing twice.
+            for (VerbsEndpoint e : pending) {
+                try {
+                    domain.adopt(e);
+                } catch (FabricException closing) {
+                    pending.remove(e);
+                }
+            }
         }
         VerbsFabric fabric = domain.verbsFabric();
         fabric.cm().unregister(id.address());
-        RdmaCm.destroyId(id);
-        for (VerbsEndpoint e : pending) {
-            e.close();
-        }
-        VerbsEndpoint e;
-        while ((e = accepted.poll()) != null) {
-            e.close();
-        }
+        RdmaCm.destroyId(id); // the connections it accepted have ids of their own, which stay
+        accepted.clear(); // taken by nobody now; each stays open as a child of the domain
         domain.forget(this);
     }
 }
