@@ -43,8 +43,12 @@ import java.util.TreeSet;
 public final class FabricUri {
     /** Port value of a URI without a port. */
     public static final int NO_PORT = -1;
-    /** Longest accepted region name. */
-    public static final int MAX_REGION_NAME = 64;
+    /**
+     * Longest region name, in characters, on every provider: a connect carries the name to the listener, and the
+     * smallest place it travels in is an InfiniBand connect request's 56 bytes of private data, of which Weft's
+     * header takes 6.
+     */
+    public static final int MAX_REGION_NAME = 50;
     /** Longest accepted URI, in characters. */
     public static final int MAX_LENGTH = 2048;
 
@@ -155,17 +159,9 @@ public final class FabricUri {
             if (region.isEmpty()) {
                 throw bad(text, "the region name after '/' is empty; drop the '/' or name a region, as in /config");
             }
-            if (region.length() > MAX_REGION_NAME) {
-                throw bad(text, "region name is " + region.length() + " characters, the limit is " + MAX_REGION_NAME);
-            }
-            for (int i = 0; i < region.length(); i++) {
-                char c = region.charAt(i);
-                if (c == '/') {
-                    throw bad(text, "region \"" + region + "\" contains '/'; a region is a single name such as /config");
-                }
-                if (!isNameChar(c)) {
-                    throw bad(text, "region name \"" + region + "\" contains " + character(region, i) + "; allowed are letters, digits, '.', '_' and '-'");
-                }
+            String problem = regionNameProblem(region);
+            if (problem != null) {
+                throw bad(text, problem);
             }
         }
         Map<String, String> parameters = new LinkedHashMap<>();
@@ -252,6 +248,45 @@ public final class FabricUri {
      */
     public String parameter(String key) {
         return parameters.get(key);
+    }
+
+    /**
+     * Checks a well-known region's name as {@link Listener#publish} and the URI's path take it: 1 to
+     * {@value #MAX_REGION_NAME} letters, digits, '.', '_' or '-'. Providers call it so that every fabric takes the
+     * same names.
+     *
+     * @param name the name
+     * @return {@code name}
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT}, naming what is wrong, if the name is not valid
+     */
+    public static String requireRegionName(String name) {
+        String problem = name == null ? "a region name is required, e.g. \"config\"" : regionNameProblem(name);
+        if (problem != null) {
+            throw FabricException.invalid(printable(problem));
+        }
+        return name;
+    }
+
+    /** @return what is wrong with a region name, or {@code null} if it is valid */
+    private static String regionNameProblem(String region) {
+        if (region.isEmpty()) {
+            return "the region name is empty; name a region of 1 to " + MAX_REGION_NAME + " characters, e.g. \"config\"";
+        }
+        if (region.length() > MAX_REGION_NAME) {
+            return "region name \"" + region.substring(0, 20) + "...\" is " + region.length() + " characters, the limit is "
+                    + MAX_REGION_NAME + " (a connect carries it to the listener; InfiniBand's connect request has room for "
+                    + MAX_REGION_NAME + ")";
+        }
+        for (int i = 0; i < region.length(); i++) {
+            char c = region.charAt(i);
+            if (c == '/') {
+                return "region \"" + region + "\" contains '/'; a region is a single name such as /config";
+            }
+            if (!isNameChar(c)) {
+                return "region name \"" + region + "\" contains " + character(region, i) + "; allowed are letters, digits, '.', '_' and '-'";
+            }
+        }
+        return null;
     }
 
     /**

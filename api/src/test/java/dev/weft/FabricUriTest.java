@@ -135,7 +135,7 @@ class FabricUriTest {
         String longUri = "tcp://h:1?a=" + "x".repeat(FabricUri.MAX_LENGTH);
         assertTrue(assertThrows(FabricException.class, () -> FabricUri.parse(longUri)).getMessage().contains("limit"));
         String longRegion = "tcp://h:1/" + "r".repeat(FabricUri.MAX_REGION_NAME + 1);
-        assertTrue(assertThrows(FabricException.class, () -> FabricUri.parse(longRegion)).getMessage().contains("limit is 64"));
+        assertTrue(assertThrows(FabricException.class, () -> FabricUri.parse(longRegion)).getMessage().contains("limit is 50"));
         FabricUri.parse("tcp://h:1/" + "r".repeat(FabricUri.MAX_REGION_NAME));
     }
 

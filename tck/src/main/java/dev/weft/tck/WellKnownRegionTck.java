@@ -8,9 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.weft.Capability;
 import dev.weft.EndpointConfig;
 import dev.weft.FabricException;
+import dev.weft.FabricUri;
 import dev.weft.PostStatus;
 import dev.weft.RemoteRegion;
 import dev.weft.Status;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Area 8: well-known regions (the patent's configuration location). */
@@ -66,6 +70,40 @@ public abstract class WellKnownRegionTck extends TckBase {
         RemoteRegion r = clientDomain.connect(listener.uri().withRegion(REGION_NAME), EndpointConfig.of(queue)).wellKnownRegion()
                 .orElseThrow();
         assertEquals(target.remoteKey(), r.key(), "the listener still serves its open region");
+    }
+
+    /**
+     * Every provider takes the same region names: one of exactly {@link FabricUri#MAX_REGION_NAME} characters is
+     * published and a connect naming it knows the region; a longer one, an empty one, one with '/' or a character
+     * outside letters, digits, '.', '_' and '-', and {@code null} are refused by {@code publish} with
+     * {@code INVALID_ARGUMENT} and a message that says what is allowed, and publish nothing. If this fails, check that
+     * publish validates names with {@link FabricUri#requireRegionName}.
+     */
+    @Test
+    void wk_regionNameLimits() {
+        require(Capability.WELL_KNOWN_REGION);
+        connect();
+        String longest = "L" + "0123456789".repeat(5).substring(0, FabricUri.MAX_REGION_NAME - 1);
+        listener.publish(longest, target);
+        RemoteRegion r = clientDomain.connect(listener.uri().withRegion(longest), EndpointConfig.of(queue)).wellKnownRegion()
+                .orElseThrow(() -> new AssertionError("a connect naming a " + FabricUri.MAX_REGION_NAME + "-character region knows it"));
+        assertEquals(target.remoteKey(), r.key());
+        Set<String> before = listener.published();
+        Map<String, String> refused = new LinkedHashMap<>();
+        refused.put(longest + "x", "limit is " + FabricUri.MAX_REGION_NAME);
+        refused.put("", "empty");
+        refused.put("a/b", "'/'");
+        refused.put("caf\u00e9", "allowed are letters, digits");
+        refused.put("tab\there", "allowed are letters, digits");
+        refused.put(null, "required");
+        refused.forEach((name, says) -> {
+            FabricException e = assertThrows(FabricException.class, () -> listener.publish(name, target), () -> "publish(\"" + name + "\")");
+            assertEquals(dev.weft.ErrorCode.INVALID_ARGUMENT, e.code(), e::toString);
+            assertTrue(e.getMessage().contains(says), () -> "publish(\"" + name + "\") should say \"" + says + "\": " + e.getMessage());
+            assertTrue(e.getMessage().chars().noneMatch(Character::isISOControl), () -> "the message carries a control character: "
+                    + e.getMessage());
+        });
+        assertEquals(before, listener.published(), "a refused name publishes nothing");
     }
 
     /** An unpublished name stops resolving; a connect without a name knows no region. If this fails, check unpublish. */

@@ -129,11 +129,7 @@ final class TcpListener implements Listener {
         if (!open) {
             throw FabricException.closed("tcp listener " + uri);
         }
-        if (name == null || name.isEmpty() || name.length() > FabricUri.MAX_REGION_NAME || !name.matches("[A-Za-z0-9._-]+")) {
-            throw FabricException.invalid((name == null ? "a region name is required" : "region name \"" + name + "\" is not valid")
-                    + ": use 1 to " + FabricUri.MAX_REGION_NAME
-                    + " letters, digits, '.', '_' or '-', as in \"config\"");
-        }
+        FabricUri.requireRegionName(name);
         if (!(region instanceof TcpMemoryRegion r) || r.tcpDomain() != domain) {
             throw FabricException.invalid("only a region registered in this listener's domain can be published");
         }

@@ -24,7 +24,7 @@ final class PrivateData {
 
     static final int MAGIC = 0x57465431; // "WFT1"
     static final int VERSION = 1;
-    /** Longest region name a connect request carries. */
+    /** Longest region name a connect request carries: what InfiniBand's 56 bytes of private data leave after the 6-byte header. */
     static final int MAX_NAME = 50;
     /** Reject reason: the request names no region the listener publishes. */
     static final int REJECT_NO_SUCH_REGION = 1;

@@ -167,12 +167,7 @@ final class VerbsListener implements Listener {
         if (!open) {
             throw FabricException.closed("listener");
         }
-        if (name == null || name.isEmpty() || name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > PrivateData.MAX_NAME
-                || !name.matches("[A-Za-z0-9._-]+")) {
-            throw FabricException.invalid((name == null ? "a region name is required" : "region name \"" + name + "\" is not valid")
-                    + ": it must be 1.." + PrivateData.MAX_NAME
-                    + " characters of A-Z a-z 0-9 . _ -, e.g. \"config\"");
-        }
+        FabricUri.requireRegionName(name);
         if (!(region instanceof VerbsMemoryRegion r) || r.verbsDomain() != domain || !r.isOpen()) {
             throw FabricException.invalid("publish needs an open region of the listener's domain");
         }

@@ -20,7 +20,10 @@ class PrivateDataTest {
         assertTrue(r.length <= 56, "fits a connect request");
         assertEquals("config", PrivateData.requestedRegion(Arrays.copyOf(r, 56)), "rdma_cm may pad with zeros");
         assertEquals("", PrivateData.requestedRegion(PrivateData.request(null)));
-        assertEquals("x".repeat(50), PrivateData.requestedRegion(PrivateData.request("x".repeat(50))));
+        String longest = "x".repeat(dev.weft.FabricUri.MAX_REGION_NAME); // every name the API takes fits InfiniBand's 56 bytes
+        byte[] full = PrivateData.request(longest);
+        assertTrue(full.length <= 56, "the longest name the API takes fits a connect request: " + full.length + " bytes");
+        assertEquals(longest, PrivateData.requestedRegion(full));
     }
 
     @Test
