@@ -106,6 +106,35 @@ public abstract class WellKnownRegionTck extends TckBase {
         assertEquals(before, listener.published(), "a refused name publishes nothing");
     }
 
+    /**
+     * {@code publish} refuses a region it cannot offer, with {@code INVALID_ARGUMENT} and a message that says what is
+     * wrong: {@code null}, a region of another domain, a closed region; nothing is published. A closed listener
+     * answers {@code CLOSED}. If this fails, check that publish makes the checks of
+     * {@link dev.weft.spi.PublishChecks#require}.
+     */
+    @Test
+    void wk_publishRefusesForeignAndClosedRegions() {
+        require(Capability.WELL_KNOWN_REGION);
+        connect();
+        var closed = serverDomain.register(arena.allocate(64, 8), dev.weft.Access.REMOTE_READ);
+        closed.close();
+        Set<String> before = listener.published();
+        Map<String, dev.weft.MemoryRegion> refused = new LinkedHashMap<>();
+        refused.put("null", null);
+        refused.put("another domain", local);
+        refused.put("closed", closed);
+        refused.forEach((says, region) -> {
+            FabricException e = assertThrows(FabricException.class, () -> listener.publish("x", region), () -> "publishing a " + says
+                    + " region");
+            assertEquals(dev.weft.ErrorCode.INVALID_ARGUMENT, e.code(), e::toString);
+            assertTrue(e.getMessage().contains(says), () -> "the message should say \"" + says + "\": " + e.getMessage());
+        });
+        assertEquals(before, listener.published(), "a refused region publishes nothing");
+        listener.close();
+        FabricException e = assertThrows(FabricException.class, () -> listener.publish("x", target), "publish on a closed listener");
+        assertEquals(dev.weft.ErrorCode.CLOSED, e.code(), e::toString);
+    }
+
     /** An unpublished name stops resolving; a connect without a name knows no region. If this fails, check unpublish. */
     @Test
     void wk_unpublishAndNoName() {

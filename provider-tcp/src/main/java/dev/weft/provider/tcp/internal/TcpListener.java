@@ -8,6 +8,7 @@ import dev.weft.FabricUri;
 import dev.weft.Listener;
 import dev.weft.MemoryRegion;
 import dev.weft.RemoteRegion;
+import dev.weft.spi.PublishChecks;
 import dev.weft.spi.Waits;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -129,14 +130,8 @@ final class TcpListener implements Listener {
         if (!open) {
             throw FabricException.closed("tcp listener " + uri);
         }
-        FabricUri.requireRegionName(name);
-        if (!(region instanceof TcpMemoryRegion r) || r.tcpDomain() != domain) {
-            throw FabricException.invalid("only a region registered in this listener's domain can be published");
-        }
-        if (!r.isOpen()) {
-            throw FabricException.closed("memory region " + r);
-        }
-        published.put(name, r);
+        PublishChecks.require(name, region, region instanceof TcpMemoryRegion r && r.tcpDomain() == domain);
+        published.put(name, (TcpMemoryRegion) region);
     }
 
     @Override

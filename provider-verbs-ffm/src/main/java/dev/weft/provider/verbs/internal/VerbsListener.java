@@ -11,6 +11,7 @@ import dev.weft.RemoteRegion;
 import dev.weft.provider.verbs.internal.nat.C;
 import dev.weft.provider.verbs.internal.nat.RdmaCm;
 import dev.weft.provider.verbs.internal.nat.Structs;
+import dev.weft.spi.PublishChecks;
 import dev.weft.spi.Waits;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -167,10 +168,7 @@ final class VerbsListener implements Listener {
         if (!open) {
             throw FabricException.closed("listener");
         }
-        FabricUri.requireRegionName(name);
-        if (!(region instanceof VerbsMemoryRegion r) || r.verbsDomain() != domain || !r.isOpen()) {
-            throw FabricException.invalid("publish needs an open region of the listener's domain");
-        }
+        PublishChecks.require(name, region, region instanceof VerbsMemoryRegion r && r.verbsDomain() == domain);
         published.put(name, region);
     }
 
