@@ -27,7 +27,7 @@ public interface Domain extends AutoCloseable {
      * @param access the rights to grant; {@link Access#REMOTE_WRITE} and {@link Access#REMOTE_ATOMIC} need {@link Access#LOCAL_WRITE}
      * @return the region
      * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a heap or confined segment, a bad access set, a
-     *         read-only segment with a right to write it, or a size over {@link Limits#maxRegionSize()};
+     *         read-only segment with a right to write it, a zero-length segment, or a size over {@link Limits#maxRegionSize()};
      *         {@link ErrorCode#CLOSED} for a segment whose arena is closed; {@link ErrorCode#RESOURCE_EXHAUSTED} past the
      *         registration limit
      */
@@ -61,7 +61,10 @@ public interface Domain extends AutoCloseable {
      *
      * @param config how accepted endpoints are created
      * @return the listener
-     * @throws FabricException if the address is in use or not local
+     * @throws FabricException {@link ErrorCode#BUSY} if another listener holds the address and port,
+     *         {@link ErrorCode#INVALID_ARGUMENT} for a configuration whose queues are of another domain or whose depths
+     *         exceed {@link Limits#maxQueueDepth()}, {@link ErrorCode#CLOSED} if the domain or a queue is closed; an address
+     *         that is not local fails with the provider's code and a message naming it
      */
     Listener listen(EndpointConfig config);
 
@@ -70,11 +73,14 @@ public interface Domain extends AutoCloseable {
      * already knows it ({@link Endpoint#wellKnownRegion()}).
      *
      * @param peer the peer's URI, same scheme as this fabric
-     * @param config queues and depths of the new endpoint
+     * @param config queues and depths of the new endpoint, checked as for {@link #listen}
      * @return the connected endpoint
-     * @throws FabricException {@link ErrorCode#CONNECTION_REFUSED}, {@link ErrorCode#TIMEOUT},
-     *         {@link ErrorCode#AUTHENTICATION_FAILED}, {@link ErrorCode#INVALID_ARGUMENT} for an unknown region name, or
-     *         {@link ErrorCode#CLOSED} if the domain is closed, also while the connect runs
+     * @throws FabricException {@link ErrorCode#INVALID_URI} for a missing peer, another scheme, no port or port 0,
+     *         {@link ErrorCode#CONNECTION_REFUSED} (nobody listens there, or the listener refused),
+     *         {@link ErrorCode#TIMEOUT} (also when the calling thread is interrupted; its interrupt flag stays set),
+     *         {@link ErrorCode#AUTHENTICATION_FAILED},
+     *         {@link ErrorCode#INVALID_ARGUMENT} for an unknown region name or a bad configuration, or
+     *         {@link ErrorCode#CLOSED} if the domain or a queue is closed, also while the connect runs
      */
     Endpoint connect(FabricUri peer, EndpointConfig config);
 

@@ -12,8 +12,10 @@ import java.util.Optional;
  * {@link ScatterGatherList}. Posting never throws for expected outcomes and never allocates;
  * it returns a {@link PostStatus}. A request accepted with {@link PostStatus#OK} produces
  * exactly one completion on the endpoint's send queue (receives: on its receive queue), with
- * {@link Status#SUCCESS} or an error status. Errors of the operation itself (bad remote key,
- * out of bounds, local buffer outside its region) arrive as completions, as on verbs.
+ * {@link Status#SUCCESS} or an error status. A local buffer that can never work (outside its
+ * region, a region of another domain or closed) is refused at the post with
+ * {@link PostStatus#INVALID}; errors found at the target (bad remote key, remote range out of
+ * bounds, missing remote rights) arrive as completions, as on verbs.
  *
  * <p>Remote memory is addressed by a remote address and key, usually taken from a
  * {@link RemoteRegion}: byte {@code i} of the region is {@code region.address() + i}

@@ -16,7 +16,8 @@ public enum PostStatus {
     CLOSED,
     /**
      * The request itself is malformed and can never succeed as given: a negative length or one
-     * above {@link Limits#maxMessageSize()}, a null region, gather list or remote region, a local region of another domain or already closed, more scatter-gather entries than the
+     * above {@link Limits#maxMessageSize()}, a null region, gather list or remote region, a local region of another domain or already closed,
+     * a local range outside its region, more scatter-gather entries than the
      * endpoint allows, or an operation the provider does not support. Nothing was queued.
      */
     INVALID;

@@ -35,6 +35,19 @@ public final class SegmentChecks {
     }
 
     /**
+     * Refuses a zero-length segment: a region holds at least one byte on every provider (a device would still map and
+     * grant a whole page for it, which a peer holding the key could reach).
+     *
+     * @param segment a native segment about to be registered
+     * @throws FabricException with {@link dev.weft.ErrorCode#INVALID_ARGUMENT}
+     */
+    public static void requireNonEmpty(MemorySegment segment) {
+        if (segment.byteSize() == 0) {
+            throw FabricException.invalid("a zero-length segment cannot be registered; register at least one byte");
+        }
+    }
+
+    /**
      * Refuses a segment whose arena is already closed: the memory is gone, and a provider that
      * registered it would fail (or worse, touch freed memory) at the first access.
      *

@@ -14,8 +14,10 @@ import dev.weft.ErrorCode;
 import dev.weft.Fabric;
 import dev.weft.FabricException;
 import dev.weft.FabricUri;
+import dev.weft.Listener;
 import dev.weft.Fabrics;
 import dev.weft.PostStatus;
+import dev.weft.ScatterGatherList;
 import dev.weft.Status;
 import java.io.File;
 import java.lang.foreign.MemorySegment;
@@ -125,6 +127,71 @@ public abstract class ResourcesTck extends TckBase {
         assertTrue(c.getMessage().contains("EndpointConfig"), c.getMessage());
         FabricException l = org.junit.jupiter.api.Assertions.assertThrows(FabricException.class, () -> serverDomain.listen(null));
         assertEquals(ErrorCode.INVALID_ARGUMENT, l.code(), l::toString);
+    }
+
+    /**
+     * Every provider answers the same set-up mistakes with the same code: a configuration whose completion queue is of
+     * another domain of the same fabric is INVALID_ARGUMENT (for connect and listen), one whose queue is closed CLOSED,
+     * one deeper than {@code Limits.maxQueueDepth()} INVALID_ARGUMENT; a {@code maxScatterGather} above
+     * {@code Limits.maxScatterGather()} is lowered to it (a list one entry longer than the limit is INVALID at the post);
+     * a peer URI of another scheme is INVALID_URI; a second listener on a held address and port is BUSY; a connect to a
+     * listener whose endpoint configuration's queue was closed is CONNECTION_REFUSED. If this fails, check that connect
+     * and listen use {@code ConfigChecks} and the codes the {@code Domain} javadoc names.
+     */
+    @Test
+    void res_setupMistakesHaveOneCodeEverywhere() {
+        connect();
+        var otherDomain = clientFabric.openDomain();
+        var foreign = otherDomain.openCompletionQueue(16);
+        FabricUri peer = listener.uri().withRegion(REGION_NAME);
+        FabricException e = assertThrows(FabricException.class, () -> clientDomain.connect(peer, EndpointConfig.of(foreign)),
+                "connect with a queue of another domain");
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code(), e::toString);
+        e = assertThrows(FabricException.class, () -> clientDomain.listen(EndpointConfig.of(foreign)), "listen with a queue of another domain");
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code(), e::toString);
+        otherDomain.close(); // nothing of it was used: closes cleanly
+
+        var closedQueue = clientDomain.openCompletionQueue(16);
+        closedQueue.close();
+        e = assertThrows(FabricException.class, () -> clientDomain.connect(peer, EndpointConfig.of(closedQueue)), "a closed queue");
+        assertEquals(ErrorCode.CLOSED, e.code(), e::toString);
+        int deepest = info().limits().maxQueueDepth();
+        requireThat(deepest < Integer.MAX_VALUE, "the provider declares no queue depth limit");
+        e = assertThrows(FabricException.class, () -> clientDomain.connect(peer, EndpointConfig.of(queue).withSendQueueDepth(deepest + 1)),
+                "a send queue deeper than Limits.maxQueueDepth()");
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code(), e::toString);
+
+        int widest = info().limits().maxScatterGather();
+        Endpoint wide = clientDomain.connect(peer, EndpointConfig.of(queue).withMaxScatterGather(widest + 1));
+        ScatterGatherList list = new ScatterGatherList(widest + 1);
+        for (int i = 0; i <= widest; i++) {
+            list.add(local, i, 1);
+        }
+        assertEquals(PostStatus.INVALID, wide.write(1, list, remote.address(), remote.key()),
+                "maxScatterGather is lowered to Limits.maxScatterGather() (" + widest + "): a list of " + (widest + 1) + " is refused");
+        list.clear().add(local, 0, 8);
+        assertEquals(PostStatus.OK, wide.write(2, list, remote.address(), remote.key()));
+        assertEquals(Status.SUCCESS, await(1).get(0).status());
+
+        FabricUri otherScheme = FabricUri.parse("weft-none://127.0.0.1:1/" + REGION_NAME);
+        e = assertThrows(FabricException.class, () -> clientDomain.connect(otherScheme, EndpointConfig.of(queue)), "another scheme");
+        assertEquals(ErrorCode.INVALID_URI, e.code(), e::toString);
+
+        try (Fabric again = Fabrics.open(FabricUri.parse(provider().fabricUri()).withPort(listener.uri().port()))) {
+            var d = again.openDomain();
+            var q = d.openCompletionQueue(16);
+            e = assertThrows(FabricException.class, () -> d.listen(EndpointConfig.of(q)), "a second listener on " + listener.uri());
+            assertEquals(ErrorCode.BUSY, e.code(), e::toString);
+        }
+
+        var listenerQueue = serverDomain.openCompletionQueue(16);
+        Listener orphaned = serverDomain.listen(EndpointConfig.of(listenerQueue));
+        orphaned.publish(REGION_NAME, target);
+        listenerQueue.close();
+        e = assertThrows(FabricException.class, () -> clientDomain.connect(orphaned.uri().withRegion(REGION_NAME), EndpointConfig.of(queue)),
+                "a connect to a listener whose queue was closed");
+        assertEquals(ErrorCode.CONNECTION_REFUSED, e.code(), e::toString);
+        orphaned.close();
     }
 
     /**
@@ -252,45 +319,73 @@ public abstract class ResourcesTck extends TckBase {
     @Test
     @Timeout(180)
     void res_closeEndsAWaitingConnect() throws Exception {
+        endAWaitingConnect(List.of("the domain", "the fabric"));
+    }
+
+    /**
+     * A thread inside {@code connect} that is interrupted while the peer has not answered returns with {@code TIMEOUT}
+     * (as {@code Domain.connect} says), well before the connect's own timeout, with its interrupt flag still set; the
+     * domain and fabric then close without an error and leave no file descriptor behind. The peer is a stopped second
+     * JVM, as in {@code res_closeEndsAWaitingConnect}. If this fails, check how the connect's waits answer an interrupt.
+     */
+    @Test
+    @Timeout(120)
+    void res_interruptEndsAWaitingConnect() throws Exception {
+        endAWaitingConnect(List.of("an interrupt"));
+    }
+
+    /** Ends a connect to a stopped peer in each of the given ways ("the domain", "the fabric": closing it; "an interrupt"). */
+    private void endAWaitingConnect(List<String> ways) throws Exception {
         connect();
         try (Child child = startChild()) {
             child.signal("STOP");
-            for (boolean wholeFabric : new boolean[] {false, true}) {
-                String closed = wholeFabric ? "the fabric" : "the domain";
+            for (String way : ways) {
+                boolean interrupt = way.equals("an interrupt");
+                ErrorCode expected = interrupt ? ErrorCode.TIMEOUT : ErrorCode.CLOSED;
                 int files = fds();
                 Fabric f = Fabrics.open(provider().fabricUri());
                 try {
                     var d = f.openDomain();
                     var q = d.openCompletionQueue(16);
-                    CompletableFuture<Object> connecting = CompletableFuture.supplyAsync(() -> {
+                    CompletableFuture<Object> connecting = new CompletableFuture<>();
+                    Thread thread = Thread.ofPlatform().name("tck-connect").start(() -> {
                         try {
-                            return d.connect(child.uri().withRegion(REGION_NAME), EndpointConfig.of(q).withConnectTimeout(Duration.ofSeconds(60)));
+                            connecting.complete(d.connect(child.uri().withRegion(REGION_NAME),
+                                    EndpointConfig.of(q).withConnectTimeout(Duration.ofSeconds(60))));
                         } catch (FabricException e) {
-                            return e;
+                            connecting.complete(Thread.currentThread().isInterrupted() ? new Object[] {e, "interrupted"} : e);
+                        } catch (RuntimeException | Error e) {
+                            connecting.complete(e);
                         }
                     });
                     Thread.sleep(1000);
                     assertFalse(connecting.isDone(), "connect waits while the stopped peer does not answer: "
                             + (connecting.isDone() ? connecting.get() : ""));
                     long start = System.nanoTime();
-                    if (wholeFabric) {
-                        f.close();
-                    } else {
-                        d.close();
+                    switch (way) {
+                        case "the fabric" -> f.close();
+                        case "the domain" -> d.close();
+                        default -> thread.interrupt();
                     }
                     Object outcome = connecting.get(30, TimeUnit.SECONDS);
                     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-                    assertTrue(outcome instanceof FabricException e && e.code() == ErrorCode.CLOSED,
-                            "a connect ended by closing " + closed + " ends with CLOSED: " + outcome);
+                    boolean flagKept = outcome instanceof Object[];
+                    Object thrown = flagKept ? ((Object[]) outcome)[0] : outcome;
+                    assertTrue(thrown instanceof FabricException e && e.code() == expected,
+                            "a connect ended by " + (interrupt ? "" : "closing ") + way + " ends with " + expected + ": " + thrown);
+                    if (interrupt) {
+                        assertTrue(flagKept, "the connecting thread's interrupt flag is still set when connect returns");
+                    }
                     // well before the connect's own timeout; not at once everywhere: an iWARP kernel (iw_cm) lets a connection
                     // request it has sent finish before the id can go (siw: about 10 s from the connect's start)
-                    assertTrue(millis < 20_000, "connect ended " + millis + " ms after closing " + closed
+                    assertTrue(millis < 20_000, "connect ended " + millis + " ms after " + (interrupt ? "" : "closing ") + way
                             + "; expected well before its own 60 s timeout");
+                    thread.join(5000);
                 } finally {
                     f.close();
                 }
                 assertTrue(settle(ResourcesTck::fds, files) <= files, "file descriptors did not return to baseline " + files
-                        + " after closing " + closed + " during a connect");
+                        + " after " + (interrupt ? "" : "closing ") + way + " during a connect");
             }
         }
     }

@@ -88,7 +88,7 @@ class TcpSecurityTest {
             dev.weft.FabricException e = org.junit.jupiter.api.Assertions.assertThrows(dev.weft.FabricException.class,
                     () -> p.listener.publish(null, p.target));
             assertEquals(dev.weft.ErrorCode.INVALID_ARGUMENT, e.code());
-            assertTrue(e.getMessage().startsWith("a region name is required: use 1 to 64"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("a region name is required"), e.getMessage());
             MemoryRegion brief = p.serverDomain.register(p.arena.allocate(64), Access.REMOTE_READ);
             p.listener.publish("brief", brief);
             assertTrue(p.listener.published().contains("brief"));

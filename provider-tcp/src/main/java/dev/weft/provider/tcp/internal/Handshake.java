@@ -34,6 +34,8 @@ final class Handshake {
     static final int ST_AUTH_MISMATCH = 2;
     static final int ST_BUSY = 3;
     static final int ST_AUTH_FAILED = 4;
+    /** The listener is closing, or can make no endpoint (its endpoint configuration's completion queue was closed). */
+    static final int ST_NOT_ACCEPTING = 5;
     static final int REGION_NONE = 0;
     static final int REGION_FOUND = 1;
     static final int REGION_UNKNOWN = 2;
@@ -90,6 +92,9 @@ final class Handshake {
                     + " has no shared secret configured, but this side has one; configure the same secret on both sides");
             case ST_BUSY -> throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, peer.withoutParameters()
                     + " refused the connection: it has reached its max_connections");
+            case ST_NOT_ACCEPTING -> throw new FabricException(ErrorCode.CONNECTION_REFUSED, peer.withoutParameters()
+                    + " refused the connection: its listener is closing, or can make no endpoint because the completion queue"
+                    + " of its endpoint configuration was closed");
             default -> throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters() + " answered handshake status " + status);
         }
         boolean serverAuth = (welcome[4] & 1) != 0;
@@ -128,9 +133,12 @@ final class Handshake {
 
     /**
      * The server side. Returns the negotiated maximum message size, or throws after telling the
-     * client why (version, authentication, capacity, unknown region).
+     * client why (version, authentication, capacity, a listener not accepting, unknown region).
+     *
+     * @param refusal {@link #ST_OK}, or the status that refuses this client: {@link #ST_BUSY} (no capacity) or
+     *                {@link #ST_NOT_ACCEPTING}
      */
-    static int server(Socket socket, TcpConfig config, boolean capacity, RegionLookup lookup) throws IOException {
+    static int server(Socket socket, TcpConfig config, int refusal, RegionLookup lookup) throws IOException {
         InputStream in = socket.getInputStream();
         OutputStream out = socket.getOutputStream();
         FabricUri who = FabricUri.parse("tcp://" + hostOf(socket) + ":" + socket.getPort());
@@ -147,8 +155,8 @@ final class Handshake {
             status = ST_VERSION;
         } else if ((hello[4] & 1) != 0 && config.secret() == null) {
             status = ST_AUTH_MISMATCH;
-        } else if (!capacity) {
-            status = ST_BUSY;
+        } else {
+            status = refusal;
         }
         int nameLength = hello[5] & 0xff;
         int clientMax = Wire.getInt(hello, 8);

@@ -40,12 +40,22 @@ final class TcpCompletionQueue implements CompletionQueue {
         }
     }
 
+    TcpDomain domainOf() {
+        return domain;
+    }
+
     TcpFabric fabricOf() {
         return fabric;
     }
 
+    /** Counts an endpoint that reports here; refused once the queue is closed (close refuses while any is counted). */
     void attach() {
-        users.incrementAndGet();
+        synchronized (lock) {
+            if (!open) {
+                throw FabricException.closed("completion queue (closed before the endpoint was made)");
+            }
+            users.incrementAndGet();
+        }
     }
 
     void detach() {
@@ -109,10 +119,11 @@ final class TcpCompletionQueue implements CompletionQueue {
     @Override
     public int await(CompletionBatch batch, long timeout, TimeUnit unit) {
         batch.clear();
+        long nanos = unit.toNanos(Math.max(0, timeout)); // a null unit throws, open or closed (CompletionQueue.await)
         if (!open) {
             return -1;
         }
-        long deadline = System.nanoTime() + unit.toNanos(Math.max(0, timeout));
+        long deadline = System.nanoTime() + nanos;
         while (true) {
             if (fabric.manualProgress()) {
                 fabric.progress(0);
@@ -167,14 +178,14 @@ final class TcpCompletionQueue implements CompletionQueue {
 
     @Override
     public void close() {
-        if (!open) {
-            return;
-        }
-        if (users.get() > 0) {
-            throw new FabricException(ErrorCode.BUSY, "completion queue is still used by " + users.get()
-                    + " open endpoint(s); close them (or the listener's endpoints) first");
-        }
-        synchronized (lock) {
+        synchronized (lock) { // with attach: an endpoint is either counted before this looks, or refused
+            if (!open) {
+                return;
+            }
+            if (users.get() > 0) {
+                throw new FabricException(ErrorCode.BUSY, "completion queue is still used by " + users.get()
+                        + " open endpoint(s); close them (or the listener's endpoints) first");
+            }
             open = false;
             count = 0;
             lock.notifyAll();

@@ -13,6 +13,7 @@ import dev.weft.Listener;
 import dev.weft.MemoryRegion;
 import dev.weft.spi.ChildResources;
 import dev.weft.spi.SegmentChecks;
+import dev.weft.spi.ConfigChecks;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
@@ -73,6 +74,7 @@ final class TcpDomain implements Domain {
         SegmentChecks.requireAccessibleFromAnyThread(segment);
         Access.validate(access);
         SegmentChecks.requireWritableIfWritten(segment, access);
+        SegmentChecks.requireNonEmpty(segment);
         TcpMemoryRegion region = new TcpMemoryRegion(this, segment, access, fabric.newKey());
         regions.add(region);
         try {
@@ -115,32 +117,13 @@ final class TcpDomain implements Domain {
     }
 
     void checkConfig(EndpointConfig config) {
-        if (config == null) {
-            throw FabricException.invalid("endpoint config is null; use EndpointConfig.of(completionQueue)");
-        }
-        for (CompletionQueue q : new CompletionQueue[] {config.sendQueue(), config.receiveQueue()}) {
-            if (!(q instanceof TcpCompletionQueue t) || fabric != t.fabricOf()) {
-                throw FabricException.invalid("the endpoint's completion queue belongs to another provider or fabric; "
-                        + "open it with this domain's openCompletionQueue");
-            }
-            if (!q.isOpen()) {
-                throw FabricException.closed("completion queue");
-            }
-        }
-        if (config.sendQueueDepth() > MAX_QUEUE_DEPTH || config.receiveQueueDepth() > MAX_QUEUE_DEPTH) {
-            throw FabricException.invalid("queue depths " + config.sendQueueDepth() + "/" + config.receiveQueueDepth()
-                    + " exceed the TCP provider's limit of " + MAX_QUEUE_DEPTH);
-        }
-        if (config.maxScatterGather() > TcpConfig.MAX_SGE) {
-            throw FabricException.invalid("maxScatterGather " + config.maxScatterGather() + " exceeds the TCP provider's limit of "
-                    + TcpConfig.MAX_SGE);
-        }
+        ConfigChecks.require(config, q -> q instanceof TcpCompletionQueue t && t.domainOf() == this, fabric.info().limits(),
+                "the endpoint's");
     }
 
     @Override
     public Endpoint connect(FabricUri peer, EndpointConfig config) {
         checkOpen();
-        checkConfig(config);
         if (peer == null) {
             throw new FabricException(ErrorCode.INVALID_URI, "connect needs the peer's URI, e.g. tcp://127.0.0.1:7471/config; got none");
         }
@@ -153,6 +136,7 @@ final class TcpDomain implements Domain {
             throw new FabricException(ErrorCode.INVALID_URI, "cannot connect to port 0 of \"" + peer.safeText()
                     + "\"; name the port the peer listens on, for example tcp://127.0.0.1:7471");
         }
+        checkConfig(config);
         fabric.reserveConnection();
         Socket socket;
         try {
@@ -224,7 +208,7 @@ final class TcpDomain implements Domain {
 
     /** A connect that the caller's interrupt ended: the interrupt closed the socket (the thread stays interrupted). */
     private static FabricException interrupted(FabricUri peer, IOException e) {
-        return new FabricException(ErrorCode.IO_ERROR, "connecting to " + peer.withoutParameters() + " was interrupted: the thread's"
+        return new FabricException(ErrorCode.TIMEOUT, "connecting to " + peer.withoutParameters() + " was interrupted: the thread's"
                 + " interrupt closed the socket, and no endpoint was made", e);
     }
 

@@ -9,6 +9,7 @@ import dev.weft.PostStatus;
 import dev.weft.RemoteRegion;
 import dev.weft.ScatterGatherList;
 import dev.weft.Status;
+import dev.weft.spi.ConfigChecks;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -203,7 +204,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
         this.sendQueue = (TcpCompletionQueue) config.sendQueue();
         this.receiveQueue = (TcpCompletionQueue) config.receiveQueue();
-        this.maxSge = config.maxScatterGather();
+        this.maxSge = ConfigChecks.scatterGather(config, domain.tcpFabric().info().limits());
         this.maxMessage = handshake.maxMessage();
         this.peer = peer;
         this.wellKnown = Optional.ofNullable(handshake.region());
@@ -217,9 +218,22 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
         this.answers = new AnswerQueue(Math.max(config.sendQueueDepth(), config.receiveQueueDepth()));
         channel.configureBlocking(false);
-        domain.addChild(this);
+        // The queues first: one closed meanwhile refuses (CLOSED), so no endpoint reports into a closed queue, and
+        // nothing is left attached or registered with the domain when any step refuses.
         sendQueue.attach();
-        receiveQueue.attach();
+        try {
+            receiveQueue.attach();
+        } catch (RuntimeException e) {
+            sendQueue.detach();
+            throw e;
+        }
+        try {
+            domain.addChild(this);
+        } catch (RuntimeException e) {
+            sendQueue.detach();
+            receiveQueue.detach();
+            throw e;
+        }
         fabric.addEndpoint(this);
         if (this.config.manualProgress()) {
             reader = null;

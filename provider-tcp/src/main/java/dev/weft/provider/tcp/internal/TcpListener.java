@@ -55,8 +55,9 @@ final class TcpListener implements Listener {
             server.setReuseAddress(true);
             server.bind(address, 1024);
         } catch (IOException e) {
-            throw new FabricException(ErrorCode.IO_ERROR, "cannot listen on " + local.withoutParameters() + ": " + IoText.of(e)
-                    + "; choose a free port (or port 0 for any) on an address of this host", e);
+            boolean inUse = e instanceof java.net.BindException && String.valueOf(e.getMessage()).contains("in use");
+            throw new FabricException(inUse ? ErrorCode.BUSY : ErrorCode.IO_ERROR, "cannot listen on " + local.withoutParameters()
+                    + ": " + IoText.of(e) + "; choose a free port (or port 0 for any) on an address of this host", e);
         }
         uri = local.withoutParameters().withPort(server.getLocalPort());
         acceptThread = Thread.ofPlatform().daemon().name(fabric.name() + "-accept-" + uri.port()).start(this::acceptLoop);
@@ -86,7 +87,9 @@ final class TcpListener implements Listener {
             } catch (FabricException full) {
                 reserved = false;
             }
-            int maxMessage = Handshake.server(socket, fabric.config(), reserved && open, this::lookup);
+            int refusal = !open || !config.sendQueue().isOpen() || !config.receiveQueue().isOpen() ? Handshake.ST_NOT_ACCEPTING
+                    : reserved ? Handshake.ST_OK : Handshake.ST_BUSY;
+            int maxMessage = Handshake.server(socket, fabric.config(), refusal, this::lookup);
             FabricUri peer = FabricUri.parse("tcp://" + hostText(socket) + ":" + socket.getPort());
             TcpEndpoint endpoint = new TcpEndpoint(domain, socket, config, peer, new Handshake.Result(maxMessage, null));
             done = true;

@@ -99,13 +99,10 @@ final class VerbsDomain implements Domain {
         SegmentChecks.requireAccessibleFromAnyThread(segment);
         Access.validate(access);
         SegmentChecks.requireWritableIfWritten(segment, access);
-        if (segment.byteSize() == 0) {
-            throw FabricException.invalid("a zero-length segment cannot be registered with verbs (the device would still grant a page);"
-                    + " register at least one byte");
-        }
+        SegmentChecks.requireNonEmpty(segment);
         if (segment.byteSize() > fabric.device().maxRegionSize()) {
-            throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, "a region of " + segment.byteSize() + " bytes exceeds the device's"
-                    + " largest, " + fabric.device().maxRegionSize());
+            throw FabricException.invalid("a region of " + segment.byteSize() + " bytes exceeds the device's largest, "
+                    + fabric.device().maxRegionSize() + " bytes (Limits.maxRegionSize()); register it in parts of at most that size");
         }
         // A key of a closed region must never open another: register again while the device repeats a key this fabric
         // has handed out (siw draws STag indices at random), then release the duplicates. Only keys that grant remote
@@ -154,7 +151,8 @@ final class VerbsDomain implements Domain {
             throw new FabricException(ErrorCode.INVALID_URI, "connect needs the peer's URI, e.g. verbs://192.0.2.1:7471/config; got none");
         }
         if (!"verbs".equals(peer.scheme())) {
-            throw FabricException.invalid("a verbs domain connects to verbs:// peers, not \"" + peer.safeText() + "\"; e.g. verbs://192.0.2.1:7471/config");
+            throw new FabricException(ErrorCode.INVALID_URI, "a verbs domain connects to verbs:// peers, not \"" + peer.safeText()
+                    + "\"; e.g. verbs://192.0.2.1:7471/config");
         }
         VerbsEndpoint.checkConfig(this, config, "the endpoint's"); // before any native work; the endpoint checks again
         return VerbsEndpoint.connect(this, peer, config);

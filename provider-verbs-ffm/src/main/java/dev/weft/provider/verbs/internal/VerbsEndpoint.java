@@ -24,6 +24,7 @@ import dev.weft.RemoteRegion;
 import dev.weft.ScatterGatherList;
 import dev.weft.Status;
 import dev.weft.provider.verbs.internal.nat.C;
+import dev.weft.spi.ConfigChecks;
 import dev.weft.provider.verbs.internal.nat.Errno;
 import dev.weft.provider.verbs.internal.nat.Ibv;
 import dev.weft.provider.verbs.internal.nat.Raw;
@@ -181,7 +182,7 @@ final class VerbsEndpoint implements Endpoint {
         this.recvCq = (VerbsCompletionQueue) config.receiveQueue();
         this.id = id;
         // lowered to the limit the fabric declares, not refused: iWARP devices allow one entry, below the default of 4
-        this.maxSge = Math.min(config.maxScatterGather(), device.scatterGatherLimit());
+        this.maxSge = ConfigChecks.scatterGather(config, fabric.info().limits());
         this.maxMessage = device.maxMessageSize();
         MemorySegment init = arena.allocate(IBV_QP_INIT_ATTR);
         init.set(C.PTR, offset(IBV_QP_INIT_ATTR, "send_cq"), sendCq.cq());
@@ -252,21 +253,8 @@ final class VerbsEndpoint implements Endpoint {
      * @throws FabricException INVALID_ARGUMENT or CLOSED naming what to change
      */
     static void checkConfig(VerbsDomain domain, EndpointConfig config, String whose) {
-        if (config == null) {
-            throw FabricException.invalid("endpoint config is null; use EndpointConfig.of(completionQueue)");
-        }
-        Device device = domain.verbsFabric().device();
-        if (!(config.sendQueue() instanceof VerbsCompletionQueue s) || !(config.receiveQueue() instanceof VerbsCompletionQueue r)
-                || s.verbsDomain() != domain || r.verbsDomain() != domain) {
-            throw FabricException.invalid(whose + " completion queues must be opened by the same verbs domain");
-        }
-        if (!s.isOpen() || !r.isOpen()) {
-            throw FabricException.closed(whose + " completion queue");
-        }
-        if (config.sendQueueDepth() > device.maxQueueDepth() || config.receiveQueueDepth() > device.maxQueueDepth()) {
-            throw FabricException.invalid(whose + " queue depths " + config.sendQueueDepth() + "/" + config.receiveQueueDepth()
-                    + " exceed " + device.name() + "'s limit of " + device.maxQueueDepth());
-        }
+        ConfigChecks.require(config, q -> q instanceof VerbsCompletionQueue v && v.verbsDomain() == domain,
+                domain.verbsFabric().info().limits(), whose);
     }
 
     /** @return whether this endpoint's send or receive completions go to the device queue at {@code cqAddress} */

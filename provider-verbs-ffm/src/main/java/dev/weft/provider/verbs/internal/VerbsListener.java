@@ -187,6 +187,7 @@ final class VerbsListener implements Listener {
         if (!open) {
             throw FabricException.closed("listener");
         }
+        Waits.nanos(timeout, "the accept timeout"); // a null timeout is refused whether or not an endpoint is waiting
         try {
             VerbsEndpoint next = accepted.poll();
             if (next == null && domain.verbsFabric().cm().sawDeviceRemoval()) {
