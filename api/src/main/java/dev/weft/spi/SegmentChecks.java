@@ -18,6 +18,39 @@ public final class SegmentChecks {
     }
 
     /**
+     * Every check {@code Domain.register} makes before the provider registers anything, in one order, so that a bad
+     * call gets the same code and message on every fabric: a null segment or access set, a heap segment, a segment
+     * whose arena is closed ({@code CLOSED}), one confined to a thread, an access set {@link Access#validate} refuses, a
+     * read-only segment with a right to write it, a zero-length segment, a segment longer than {@code maxRegionSize}.
+     *
+     * @param segment the caller's segment
+     * @param access the caller's rights
+     * @param maxRegionSize the provider's {@code Limits.maxRegionSize()}
+     * @throws FabricException with {@link dev.weft.ErrorCode#INVALID_ARGUMENT}, or {@link dev.weft.ErrorCode#CLOSED}
+     *         for a closed arena, naming what is wrong and what would do
+     */
+    public static void requireRegistrable(MemorySegment segment, Set<Access> access, long maxRegionSize) {
+        if (segment == null || access == null) {
+            throw FabricException.invalid("register needs a segment and an access set, got " + segment + " and " + access
+                    + "; e.g. register(Arena.ofShared().allocate(4096, 4096), Access.LOCAL_WRITE)");
+        }
+        if (!segment.isNative()) {
+            throw FabricException.invalid("cannot register a heap segment (" + segment.byteSize() + " bytes backed by a Java array):"
+                    + " RDMA needs memory at a fixed native address, and the garbage collector moves heap arrays; allocate it from"
+                    + " an Arena, e.g. Arena.ofShared().allocate(" + segment.byteSize() + ", 4096)");
+        }
+        requireAlive(segment);
+        requireAccessibleFromAnyThread(segment);
+        Access.validate(access);
+        requireWritableIfWritten(segment, access);
+        requireNonEmpty(segment);
+        if (segment.byteSize() > maxRegionSize) {
+            throw FabricException.invalid("a region of " + segment.byteSize() + " bytes exceeds the largest this fabric registers, "
+                    + maxRegionSize + " bytes (Limits.maxRegionSize()); register it in parts of at most that size");
+        }
+    }
+
+    /**
      * Refuses a segment confined to one thread ({@code Arena.ofConfined()}): providers read and
      * write registered memory from their own threads (the tcp provider's readers, as a NIC would),
      * and a program that registers confined memory on one fabric must fail on every fabric, at

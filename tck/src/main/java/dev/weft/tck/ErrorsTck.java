@@ -43,7 +43,8 @@ public abstract class ErrorsTck extends TckBase {
     /**
      * A local buffer that can never work is refused when it is posted, with nothing queued, and the endpoint goes on
      * working: a negative offset, a range beyond the region's end (also one whose end overflows), a closed region and a
-     * region of another domain, for writes, reads and receives (PostStatus.INVALID). Had the request been queued and
+     * region of another domain, for writes, reads and receives, and a sink (of a read, an atomic, a receive) in a region
+     * registered without LOCAL_WRITE (PostStatus.INVALID). Had the request been queued and
      * failed later, the endpoint would move to ERROR and flush requests posted before it that already executed. If this
      * fails, check the post path's checks of the local side before a slot is taken.
      */
@@ -53,6 +54,7 @@ public abstract class ErrorsTck extends TckBase {
         MemoryRegion closed = clientDomain.register(arena.allocate(64, 8), Access.LOCAL_WRITE);
         closed.close();
         MemoryRegion foreign = clientFabric.openDomain().register(arena.allocate(64, 8), Access.LOCAL_WRITE);
+        MemoryRegion readOnly = clientDomain.register(arena.allocate(64, 8), java.util.EnumSet.noneOf(Access.class));
         long end = local.length();
         assertEquals(PostStatus.INVALID, endpoint.write(1, local, -1, 8, remote, 0), "a negative local offset");
         assertEquals(PostStatus.INVALID, endpoint.write(2, local, end - 4, 8, remote, 0), "a range beyond the local region's end");
@@ -62,10 +64,15 @@ public abstract class ErrorsTck extends TckBase {
         if (info().capabilities().contains(Capability.RMA_READ)) {
             assertEquals(PostStatus.INVALID, endpoint.read(6, local, end - 4, 8, remote, 0), "a read sink beyond its region's end");
             assertEquals(PostStatus.INVALID, endpoint.read(7, foreign, 0, 8, remote, 0), "a read sink of another domain");
+            assertEquals(PostStatus.INVALID, endpoint.read(11, readOnly, 0, 8, remote, 0), "a read sink without LOCAL_WRITE");
+        }
+        if (info().capabilities().contains(Capability.ATOMIC_FETCH_ADD)) {
+            assertEquals(PostStatus.INVALID, endpoint.fetchAndAdd(12, readOnly, 0, remote, 0, 1), "an atomic's result without LOCAL_WRITE");
         }
         if (info().capabilities().contains(Capability.SEND_RECV)) {
             assertEquals(PostStatus.INVALID, endpoint.receive(8, local, end - 4, 8), "a receive buffer beyond its region's end");
             assertEquals(PostStatus.INVALID, endpoint.receive(9, closed, 0, 8), "a receive buffer in a closed region");
+            assertEquals(PostStatus.INVALID, endpoint.receive(13, readOnly, 0, 8), "a receive buffer without LOCAL_WRITE");
         }
         assertRefusedPostsLeftItWorking(10);
     }

@@ -63,18 +63,7 @@ final class TcpDomain implements Domain {
     @Override
     public MemoryRegion register(MemorySegment segment, Set<Access> access) {
         checkOpen();
-        if (segment == null || access == null) {
-            throw FabricException.invalid("register needs a segment and an access set, got " + segment + " and " + access);
-        }
-        if (!segment.isNative()) {
-            throw FabricException.invalid("cannot register a heap segment (" + segment.byteSize() + " bytes backed by a Java array): "
-                    + "RDMA needs memory at a fixed native address; allocate it from an Arena, e.g. Arena.ofShared().allocate(size)");
-        }
-        SegmentChecks.requireAlive(segment);
-        SegmentChecks.requireAccessibleFromAnyThread(segment);
-        Access.validate(access);
-        SegmentChecks.requireWritableIfWritten(segment, access);
-        SegmentChecks.requireNonEmpty(segment);
+        SegmentChecks.requireRegistrable(segment, access, fabric.info().limits().maxRegionSize());
         TcpMemoryRegion region = new TcpMemoryRegion(this, segment, access, fabric.newKey());
         regions.add(region);
         try {

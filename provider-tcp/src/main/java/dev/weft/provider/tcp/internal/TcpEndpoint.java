@@ -218,20 +218,20 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
         this.answers = new AnswerQueue(Math.max(config.sendQueueDepth(), config.receiveQueueDepth()));
         channel.configureBlocking(false);
-        // The queues first: one closed meanwhile refuses (CLOSED), so no endpoint reports into a closed queue, and
-        // nothing is left attached or registered with the domain when any step refuses.
-        sendQueue.attach();
+        // The domain first: a domain closing meanwhile refuses the endpoint before any queue counts it (counted first, it
+        // would make the closing domain's queues refuse to close). A queue closed meanwhile refuses too (CLOSED), so no
+        // endpoint reports into a closed queue; nothing stays attached or registered when a step refuses.
+        domain.addChild(this);
         try {
-            receiveQueue.attach();
+            sendQueue.attach();
+            try {
+                receiveQueue.attach();
+            } catch (RuntimeException e) {
+                sendQueue.detach();
+                throw e;
+            }
         } catch (RuntimeException e) {
-            sendQueue.detach();
-            throw e;
-        }
-        try {
-            domain.addChild(this);
-        } catch (RuntimeException e) {
-            sendQueue.detach();
-            receiveQueue.detach();
+            domain.removeChild(this);
             throw e;
         }
         fabric.addEndpoint(this);

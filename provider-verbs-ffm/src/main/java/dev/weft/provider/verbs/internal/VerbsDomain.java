@@ -88,22 +88,7 @@ final class VerbsDomain implements Domain {
     @Override
     public MemoryRegion register(MemorySegment segment, Set<Access> access) {
         checkOpen();
-        if (segment == null) {
-            throw FabricException.invalid("segment is null; register a native segment, e.g. Arena.ofShared().allocate(size, 4096)");
-        }
-        if (!segment.isNative()) {
-            throw FabricException.invalid("a heap segment cannot be registered: the device reads and writes it directly, and the garbage"
-                    + " collector moves heap arrays; allocate native memory, e.g. Arena.ofShared().allocate(" + segment.byteSize() + ", 4096)");
-        }
-        SegmentChecks.requireAlive(segment);
-        SegmentChecks.requireAccessibleFromAnyThread(segment);
-        Access.validate(access);
-        SegmentChecks.requireWritableIfWritten(segment, access);
-        SegmentChecks.requireNonEmpty(segment);
-        if (segment.byteSize() > fabric.device().maxRegionSize()) {
-            throw FabricException.invalid("a region of " + segment.byteSize() + " bytes exceeds the device's largest, "
-                    + fabric.device().maxRegionSize() + " bytes (Limits.maxRegionSize()); register it in parts of at most that size");
-        }
+        SegmentChecks.requireRegistrable(segment, access, fabric.device().maxRegionSize());
         // A key of a closed region must never open another: register again while the device repeats a key this fabric
         // has handed out (siw draws STag indices at random), then release the duplicates. Only keys that grant remote
         // rights count (rxe gives every local-only region the key 0).

@@ -719,12 +719,17 @@ final class VerbsEndpoint implements Endpoint {
     // The gather lists and work requests are written through Raw: the caller holds the queue's lock and checked that
     // the endpoint is not released, which frees them under the same lock.
 
-    /** Writes one {@code ibv_sge} at address {@code sge}; returns 1, 0 for an empty range, or {@link #NOT_OK}. */
-    private int fillAt(long sge, MemoryRegion region, long offset, int length) {
+    /**
+     * Writes one {@code ibv_sge} at address {@code sge}; returns 1, 0 for an empty range, or {@link #NOT_OK} for a
+     * buffer that can never work: a region of another domain, closed, the range outside it, or a sink (of a read, an
+     * atomic or a receive) without LOCAL_WRITE, which the device would fail with a local protection error and the
+     * endpoint with it (refused here, as on every provider).
+     */
+    private int fillAt(long sge, MemoryRegion region, long offset, int length, boolean sink) {
         if (!(region instanceof VerbsMemoryRegion r) || r.verbsDomain() != domain) {
             return NOT_OK;
         }
-        if (!r.isOpen()) {
+        if (!r.isOpen() || (sink && !r.localWrite())) {
             return NOT_OK;
         }
         if (offset < 0 || length < 0 || offset > r.length() - length) {
@@ -739,14 +744,14 @@ final class VerbsEndpoint implements Endpoint {
         return 1;
     }
 
-    private int fillList(long sges, ScatterGatherList list) {
+    private int fillList(long sges, ScatterGatherList list, boolean sink) {
         int n = list.size();
         if (n > maxSge) {
             return NOT_OK;
         }
         int k = 0;
         for (int i = 0; i < n; i++) {
-            int rc = fillAt(sges + k * SGE_SIZE, list.region(i), list.offset(i), list.length(i));
+            int rc = fillAt(sges + k * SGE_SIZE, list.region(i), list.offset(i), list.length(i), sink);
             if (rc < 0) {
                 return rc;
             }
@@ -893,7 +898,8 @@ final class VerbsEndpoint implements Endpoint {
      */
     private PostStatus gatherAndPostLocked(long wrId, Opcode opcode, int ibvOpcode, MemoryRegion local, long localOffset, int length,
                                            ScatterGatherList list) {
-        int sges = list == null ? fillAt(sendSgesAddress, local, localOffset, length) : fillList(sendSgesAddress, list);
+        boolean sink = ibvOpcode == Ibv.WR_RDMA_READ;
+        int sges = list == null ? fillAt(sendSgesAddress, local, localOffset, length, sink) : fillList(sendSgesAddress, list, sink);
         if (sges < 0) {
             return PostStatus.INVALID;
         }
@@ -931,7 +937,7 @@ final class VerbsEndpoint implements Endpoint {
             if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
-            int sges = fillAt(sendSgesAddress, result, resultOffset, 8);
+            int sges = fillAt(sendSgesAddress, result, resultOffset, 8, true);
             if (sges < 0) {
                 return PostStatus.INVALID;
             }
@@ -957,7 +963,7 @@ final class VerbsEndpoint implements Endpoint {
             if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
-            int sges = list == null ? fillAt(recvSgesAddress, local, localOffset, length) : fillList(recvSgesAddress, list);
+            int sges = list == null ? fillAt(recvSgesAddress, local, localOffset, length, true) : fillList(recvSgesAddress, list, true);
             if (sges < 0) {
                 return PostStatus.INVALID;
             }

@@ -34,6 +34,7 @@ final class VerbsMemoryRegion implements MemoryRegion {
     private final MemorySegment mr;
     private final int lkey;
     private final int rkey;
+    private final boolean localWrite;
     private volatile boolean open = true;
 
     VerbsMemoryRegion(VerbsDomain domain, MemorySegment segment, Set<Access> access) {
@@ -42,6 +43,7 @@ final class VerbsMemoryRegion implements MemoryRegion {
         this.address = segment.address();
         this.length = segment.byteSize();
         this.access = Collections.unmodifiableSet(access.isEmpty() ? EnumSet.noneOf(Access.class) : EnumSet.copyOf(access));
+        this.localWrite = access.contains(Access.LOCAL_WRITE);
         this.mr = register(domain, segment, access).reinterpret(IBV_MR.byteSize());
         this.lkey = mr.get(C.INT, LKEY);
         this.rkey = mr.get(C.INT, RKEY);
@@ -103,6 +105,11 @@ final class VerbsMemoryRegion implements MemoryRegion {
     @Override
     public Set<Access> access() {
         return access;
+    }
+
+    /** @return whether the device may write this region on the local side: the sink of a read, an atomic or a receive */
+    boolean localWrite() {
+        return localWrite;
     }
 
     @Override
