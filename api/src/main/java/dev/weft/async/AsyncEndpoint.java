@@ -11,9 +11,14 @@ import dev.weft.PostStatus;
 import dev.weft.RemoteRegion;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 
@@ -21,55 +26,95 @@ import java.util.function.LongFunction;
  * A {@link CompletableFuture} layer over an {@link Endpoint}, for callers that do not need the
  * last microsecond. It is built only on the public post/poll primitives.
  *
- * <p>The endpoint's send and receive completions must both go to the one
- * {@link CompletionQueue} given here, and nobody else may poll that queue: a daemon thread of
- * this object polls it (blocking, not spinning) and completes the futures. Each future
- * completes normally with a private copy of the {@link Completion} on {@code SUCCESS}, or
- * exceptionally with an {@link OperationFailedException} carrying the error status, or with a
- * {@link FabricException} if the request could not be posted.
+ * <p><b>The queue.</b> The endpoint's send and receive completions must both go to the one
+ * {@link CompletionQueue} given here. One daemon thread per queue polls it (blocking, not
+ * spinning) and hands each completion to the {@code AsyncEndpoint} of the endpoint that
+ * reported it ({@link Completion#endpointId()}), so several endpoints, each wrapped once, may
+ * share a queue (a listener's accepted endpoints do). Nobody else may poll that queue, and
+ * nobody may post on a wrapped endpoint directly: a completion no future waits for is dropped.
  *
- * <p>Requests that find the endpoint's queue full ({@link PostStatus#AGAIN}) wait here and are
- * posted, in order, as completions free the queue; later requests queue behind them, so the
- * posted order is the call order.
+ * <p><b>Results.</b> Each future completes normally with a private copy of the {@link Completion}
+ * on {@code SUCCESS}, or exceptionally with an {@link OperationFailedException} carrying the
+ * error status (for example {@code FLUSHED} once the endpoint is closed or failed), or with a
+ * {@link FabricException} if the request could not be posted ({@code CLOSED}, or
+ * {@code INVALID_ARGUMENT} for a request {@link PostStatus#INVALID} refuses). The atomics' futures
+ * fail with the same exceptions, unwrapped, as the others'.
  *
- * <p><b>Buffers.</b> The memory of a request must stay untouched until its future completes.
- * <b>Threading.</b> Thread-safe; futures complete on the polling thread, so keep dependent
- * actions short or use the {@code ...Async} variants of {@link CompletableFuture}.
- * <b>Lifetime.</b> {@link #close()} stops the polling thread and fails pending futures with
- * {@link ErrorCode#CLOSED}; it does not close the endpoint or the queue.
+ * <p><b>Full queues.</b> A request that finds the endpoint's send or receive queue full
+ * ({@link PostStatus#AGAIN}) waits here and is posted, in order, as completions free that queue;
+ * later requests of the same kind queue behind it, so the posted order of the initiator requests
+ * (write, read, send, atomics) is their call order, and likewise for receives. The two kinds wait
+ * apart: a full receive queue never holds back a send.
+ *
+ * <p><b>Buffers.</b> The memory of a request must stay untouched until its future completes, and
+ * after {@link #close()} until the endpoint is closed too: close fails the futures still pending
+ * without taking their requests back from the endpoint.
+ *
+ * <p><b>Threading.</b> Thread-safe. Futures complete on the queue's polling thread, or on the
+ * {@link Executor} given to the constructor; a request refused at post fails before the call
+ * returns, on the caller's thread, and {@link #close()} fails the pending ones on the closing
+ * thread. A dependent action that runs on the polling thread must not block on another future of
+ * this layer (nothing would complete it): give an executor, or use the {@code ...Async} methods
+ * of {@link CompletableFuture}.
+ *
+ * <p><b>Lifetime.</b> {@link #close()} fails pending futures with {@link ErrorCode#CLOSED} and
+ * stops the queue's polling thread once no {@code AsyncEndpoint} uses the queue; it closes neither
+ * the endpoint nor the queue. If the queue is closed first, every future waiting on it fails with
+ * {@code CLOSED}.
  */
 public final class AsyncEndpoint implements AutoCloseable {
+    /** The running pollers, one per queue; guarded by itself. */
+    private static final Map<CompletionQueue, Poller> POLLERS = new IdentityHashMap<>();
+
     private final Endpoint endpoint;
-    private final CompletionQueue queue;
+    private final Executor callbacks;
+    private final Poller poller;
     private final Map<Long, CompletableFuture<Completion>> pending = new ConcurrentHashMap<>();
-    private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Waiting> waitingSends = new ArrayDeque<>();
+    private final ArrayDeque<Waiting> waitingReceives = new ArrayDeque<>();
     private final Object postLock = new Object();
-    private final Thread poller;
-    private volatile boolean running = true;
-    private long nextId = 1;
+    private volatile boolean running = true; // written under postLock
+    private long nextId = 1; // under postLock
 
     private record Waiting(long id, LongFunction<PostStatus> post) {
     }
 
+    private record Failure(CompletableFuture<Completion> future, Throwable cause) {
+    }
+
     /**
-     * Starts polling {@code queue} on a daemon thread.
+     * Wraps {@code endpoint}; futures complete on the queue's polling thread.
      *
      * @param endpoint the endpoint whose operations this object posts
-     * @param queue the endpoint's only completion queue, polled by nobody else
-     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a null endpoint or queue
+     * @param queue the endpoint's completion queue, for both its sends and its receives, polled by nobody else
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a null endpoint or queue, {@link ErrorCode#BUSY}
+     *         if the endpoint is already wrapped on that queue
      */
     public AsyncEndpoint(Endpoint endpoint, CompletionQueue queue) {
+        this(endpoint, queue, null);
+    }
+
+    /**
+     * Wraps {@code endpoint}; futures complete on {@code callbacks} (where a dependent action may block).
+     *
+     * @param endpoint the endpoint whose operations this object posts
+     * @param queue the endpoint's completion queue, for both its sends and its receives, polled by nobody else
+     * @param callbacks where futures complete, or {@code null} for the polling thread; one that refuses a task gets the
+     *                  future completed on the polling thread instead
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a null endpoint or queue, {@link ErrorCode#BUSY}
+     *         if the endpoint is already wrapped on that queue
+     */
+    public AsyncEndpoint(Endpoint endpoint, CompletionQueue queue, Executor callbacks) {
         if (endpoint == null || queue == null) {
             throw FabricException.invalid("an async endpoint needs an endpoint and its completion queue; got "
                     + (endpoint == null ? "no endpoint" : "no queue"));
         }
         this.endpoint = endpoint;
-        this.queue = queue;
-        this.poller = Thread.ofPlatform().daemon().name("weft-async-" + endpoint.id()).unstarted(this::pollLoop);
-        poller.start();
+        this.callbacks = callbacks;
+        this.poller = Poller.join(queue, this);
     }
 
-    /** @return the endpoint */
+    /** @return the endpoint (post nothing on it directly: see the class comment) */
     public Endpoint endpoint() {
         return endpoint;
     }
@@ -85,7 +130,7 @@ public final class AsyncEndpoint implements AutoCloseable {
      * @return the future completion
      */
     public CompletableFuture<Completion> write(MemoryRegion local, long localOffset, int length, RemoteRegion remote, long remoteOffset) {
-        return submit(id -> endpoint.write(id, local, localOffset, length, remote, remoteOffset));
+        return submit(false, id -> endpoint.write(id, local, localOffset, length, remote, remoteOffset));
     }
 
     /**
@@ -99,7 +144,7 @@ public final class AsyncEndpoint implements AutoCloseable {
      * @return the future completion
      */
     public CompletableFuture<Completion> read(MemoryRegion local, long localOffset, int length, RemoteRegion remote, long remoteOffset) {
-        return submit(id -> endpoint.read(id, local, localOffset, length, remote, remoteOffset));
+        return submit(false, id -> endpoint.read(id, local, localOffset, length, remote, remoteOffset));
     }
 
     /**
@@ -111,7 +156,7 @@ public final class AsyncEndpoint implements AutoCloseable {
      * @return the future completion
      */
     public CompletableFuture<Completion> send(MemoryRegion local, long localOffset, int length) {
-        return submit(id -> endpoint.send(id, local, localOffset, length));
+        return submit(false, id -> endpoint.send(id, local, localOffset, length));
     }
 
     /**
@@ -123,7 +168,7 @@ public final class AsyncEndpoint implements AutoCloseable {
      * @return the future completion ({@link Completion#byteCount()} is the received size)
      */
     public CompletableFuture<Completion> receive(MemoryRegion local, long localOffset, int length) {
-        return submit(id -> endpoint.receive(id, local, localOffset, length));
+        return submit(true, id -> endpoint.receive(id, local, localOffset, length));
     }
 
     /**
@@ -137,8 +182,8 @@ public final class AsyncEndpoint implements AutoCloseable {
      * @return the future previous value
      */
     public CompletableFuture<Long> fetchAndAdd(MemoryRegion result, long resultOffset, RemoteRegion remote, long remoteOffset, long add) {
-        return submit(id -> endpoint.fetchAndAdd(id, result, resultOffset, remote, remoteOffset, add))
-                .thenApply(c -> result.segment().get(ValueLayout.JAVA_LONG_UNALIGNED, resultOffset));
+        return previousValue(submit(false, id -> endpoint.fetchAndAdd(id, result, resultOffset, remote, remoteOffset, add)),
+                result, resultOffset);
     }
 
     /**
@@ -154,113 +199,233 @@ public final class AsyncEndpoint implements AutoCloseable {
      */
     public CompletableFuture<Long> compareAndSwap(MemoryRegion result, long resultOffset, RemoteRegion remote, long remoteOffset,
                                                   long expected, long desired) {
-        return submit(id -> endpoint.compareAndSwap(id, result, resultOffset, remote, remoteOffset, expected, desired))
-                .thenApply(c -> result.segment().get(ValueLayout.JAVA_LONG_UNALIGNED, resultOffset));
+        return previousValue(submit(false, id -> endpoint.compareAndSwap(id, result, resultOffset, remote, remoteOffset, expected,
+                desired)), result, resultOffset);
     }
 
-    private CompletableFuture<Completion> submit(LongFunction<PostStatus> post) {
+    /** The word an atomic left in {@code result}; a failure passes through as it is (thenApply would wrap it). */
+    private static CompletableFuture<Long> previousValue(CompletableFuture<Completion> done, MemoryRegion result, long resultOffset) {
+        CompletableFuture<Long> value = new CompletableFuture<>();
+        done.whenComplete((c, failure) -> {
+            if (failure != null) {
+                value.completeExceptionally(failure);
+            } else {
+                value.complete(result.segment().get(ValueLayout.JAVA_LONG_UNALIGNED, resultOffset));
+            }
+        });
+        return value;
+    }
+
+    private CompletableFuture<Completion> submit(boolean receive, LongFunction<PostStatus> post) {
         CompletableFuture<Completion> future = new CompletableFuture<>();
+        Failure failure;
         synchronized (postLock) {
             if (!running) {
-                future.completeExceptionally(FabricException.closed("async endpoint"));
-                return future;
-            }
-            long id = nextId++;
-            pending.put(id, future);
-            if (waiting.isEmpty()) {
-                PostStatus status = post.apply(id);
-                if (status == PostStatus.AGAIN) {
-                    waiting.add(new Waiting(id, post));
-                } else if (status != PostStatus.OK) {
-                    fail(id, status);
-                }
+                failure = new Failure(future, FabricException.closed("async endpoint of endpoint " + endpoint.id()));
             } else {
-                waiting.add(new Waiting(id, post));
+                long id = nextId++;
+                pending.put(id, future);
+                ArrayDeque<Waiting> waiting = receive ? waitingReceives : waitingSends;
+                if (!waiting.isEmpty()) {
+                    waiting.add(new Waiting(id, post));
+                    return future;
+                }
+                failure = tryPost(new Waiting(id, post), waiting, false);
             }
+        }
+        if (failure != null) {
+            failure.future().completeExceptionally(failure.cause());
         }
         return future;
     }
 
-    private void fail(long id, PostStatus status) {
-        CompletableFuture<Completion> future = pending.remove(id);
-        if (future != null) {
-            future.completeExceptionally(status == PostStatus.CLOSED
-                    ? FabricException.closed("endpoint " + endpoint.id())
-                    : new FabricException(ErrorCode.INVALID_ARGUMENT, "the request was rejected at post time (" + status
-                    + "): check lengths, offsets, regions and the provider's capabilities"));
-        }
-    }
-
-    private void retryWaiting() {
-        synchronized (postLock) {
-            while (!waiting.isEmpty()) {
-                Waiting w = waiting.peek();
-                PostStatus status = w.post().apply(w.id());
-                if (status == PostStatus.AGAIN) {
-                    return;
-                }
-                waiting.poll();
-                if (status != PostStatus.OK) {
-                    fail(w.id(), status);
-                }
-            }
-        }
-    }
-
-    private void pollLoop() {
+    /**
+     * Posts {@code w}, or files it in {@code waiting} on AGAIN (unless it is already there); the caller holds postLock.
+     *
+     * @return the failure to report once the lock is released, or {@code null} if it was posted or waits
+     */
+    private Failure tryPost(Waiting w, ArrayDeque<Waiting> waiting, boolean queued) {
+        PostStatus status;
         try {
-            pollUntilClosed();
-        } finally {
-            failAll(); // also after an unforeseen failure: no future is left waiting for a thread that has ended
+            status = w.post().apply(w.id());
+        } catch (RuntimeException e) { // the data path returns codes; a provider that throws fails this request alone
+            if (queued) {
+                waiting.poll();
+            }
+            return failure(w.id(), e);
+        }
+        if (status == PostStatus.AGAIN) {
+            if (!queued) {
+                waiting.add(w);
+            }
+            return null;
+        }
+        if (queued) {
+            waiting.poll();
+        }
+        if (status == PostStatus.OK) {
+            return null;
+        }
+        return failure(w.id(), status == PostStatus.CLOSED ? FabricException.closed("endpoint " + endpoint.id())
+                : new FabricException(ErrorCode.INVALID_ARGUMENT, "the request was rejected at post time (" + status
+                + "): check lengths, offsets, regions, the local region's rights and the provider's capabilities"));
+    }
+
+    private Failure failure(long id, Throwable cause) {
+        CompletableFuture<Completion> future = pending.remove(id);
+        return future == null ? null : new Failure(future, cause);
+    }
+
+    /** Posts what waits for room, on the polling thread after completions freed some; failures complete after the lock. */
+    private void retryWaiting() {
+        List<Failure> failures = null;
+        synchronized (postLock) {
+            for (ArrayDeque<Waiting> waiting : List.of(waitingSends, waitingReceives)) {
+                while (!waiting.isEmpty()) {
+                    int before = waiting.size();
+                    Failure f = tryPost(waiting.peek(), waiting, true);
+                    if (f != null) {
+                        failures = failures == null ? new ArrayList<>() : failures;
+                        failures.add(f);
+                    }
+                    if (waiting.size() == before) {
+                        break; // AGAIN: still no room for this kind
+                    }
+                }
+            }
+        }
+        if (failures != null) {
+            failures.forEach(f -> f.future().completeExceptionally(f.cause()));
         }
     }
 
-    private void pollUntilClosed() {
-        CompletionBatch batch = new CompletionBatch(64);
-        while (running) {
-            int n = queue.await(batch, 50, TimeUnit.MILLISECONDS);
-            if (n < 0) {
-                break;
-            }
-            for (int i = 0; i < n; i++) {
-                Completion c = batch.get(i);
-                CompletableFuture<Completion> future = pending.remove(c.workRequestId());
-                if (future == null) {
-                    continue;
-                }
-                Completion copy = c.copy();
-                if (copy.status().isSuccess()) {
-                    future.complete(copy);
-                } else {
-                    future.completeExceptionally(new OperationFailedException(copy));
-                }
-            }
-            retryWaiting();
+    /** A completion of this endpoint, on the polling thread. */
+    private void completed(Completion c) {
+        CompletableFuture<Completion> future = pending.remove(c.workRequestId());
+        if (future == null) {
+            return; // not a request of this layer's (see the class comment), or its future was failed by close
+        }
+        Completion copy = c.copy();
+        Runnable finish = copy.status().isSuccess() ? () -> future.complete(copy)
+                : () -> future.completeExceptionally(new OperationFailedException(copy));
+        if (callbacks == null) {
+            finish.run();
+            return;
+        }
+        try {
+            callbacks.execute(finish);
+        } catch (RejectedExecutionException e) {
+            finish.run();
         }
     }
 
-    private void failAll() {
+    /** Fails every pending and waiting request with CLOSED and refuses later ones; on the caller's thread. */
+    private void failAll(String why) {
         synchronized (postLock) {
             running = false;
-            waiting.clear();
+            waitingSends.clear();
+            waitingReceives.clear();
         }
         for (Long id : pending.keySet()) {
             CompletableFuture<Completion> future = pending.remove(id);
             if (future != null) {
-                future.completeExceptionally(FabricException.closed("async endpoint"));
+                future.completeExceptionally(FabricException.closed(why));
             }
         }
     }
 
-    /** Stops the polling thread and fails pending futures. Idempotent. */
+    /**
+     * Fails the pending futures with {@code CLOSED} and refuses later requests; the queue's polling thread stops once
+     * no {@code AsyncEndpoint} uses the queue (it is not waited for when this runs on that thread). Idempotent.
+     */
     @Override
     public void close() {
-        running = false;
-        try {
-            poller.join(TimeUnit.SECONDS.toMillis(5));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        poller.leave(this);
+        failAll("async endpoint of endpoint " + endpoint.id() + " (closed)");
+    }
+
+    /** The polling thread of one completion queue and the async endpoints it serves, by endpoint id. */
+    private static final class Poller {
+        private final CompletionQueue queue;
+        private final Map<Long, AsyncEndpoint> served = new ConcurrentHashMap<>();
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        private Poller(CompletionQueue queue) {
+            this.queue = queue;
+            this.thread = Thread.ofPlatform().daemon().name("weft-async-poller").unstarted(this::loop);
         }
-        failAll();
+
+        /** The queue's poller, started if needed, with {@code a} added. */
+        static Poller join(CompletionQueue queue, AsyncEndpoint a) {
+            synchronized (POLLERS) {
+                Poller p = POLLERS.get(queue);
+                if (p == null || !p.running) {
+                    p = new Poller(queue);
+                    POLLERS.put(queue, p);
+                    p.thread.start();
+                }
+                if (p.served.putIfAbsent(a.endpoint.id(), a) != null) {
+                    throw new FabricException(ErrorCode.BUSY, "endpoint " + a.endpoint.id() + " already has an AsyncEndpoint on this"
+                            + " queue; use that one (two would take each other's completions)");
+                }
+                return p;
+            }
+        }
+
+        void leave(AsyncEndpoint a) {
+            boolean last;
+            synchronized (POLLERS) {
+                if (!served.remove(a.endpoint.id(), a)) {
+                    return;
+                }
+                last = served.isEmpty();
+                if (last) {
+                    running = false;
+                    POLLERS.remove(queue, this);
+                }
+            }
+            if (last && Thread.currentThread() != thread) {
+                try {
+                    thread.join(TimeUnit.SECONDS.toMillis(5));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        private void loop() {
+            String why = "async endpoint (its polling thread stopped)";
+            try {
+                CompletionBatch batch = new CompletionBatch(64);
+                while (running) {
+                    Thread.interrupted(); // a dependent action that restored an interrupt would make every await return at once
+                    int n = queue.await(batch, 50, TimeUnit.MILLISECONDS);
+                    if (n < 0) {
+                        why = "async endpoint (its completion queue was closed)";
+                        break;
+                    }
+                    for (int i = 0; i < n; i++) {
+                        Completion c = batch.get(i);
+                        AsyncEndpoint a = served.get(c.endpointId());
+                        if (a != null) {
+                            a.completed(c);
+                        }
+                    }
+                    for (AsyncEndpoint a : served.values()) {
+                        a.retryWaiting();
+                    }
+                }
+            } finally {
+                // also after an unforeseen failure: no future is left waiting for a thread that has ended
+                synchronized (POLLERS) {
+                    running = false;
+                    POLLERS.remove(queue, this);
+                }
+                for (AsyncEndpoint a : served.values()) {
+                    a.failAll(why);
+                }
+            }
+        }
     }
 }

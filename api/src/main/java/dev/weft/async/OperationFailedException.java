@@ -13,6 +13,7 @@ public final class OperationFailedException extends FabricException {
     private static final long serialVersionUID = 1L;
 
     private final transient Completion completion;
+    private final Status status; // kept apart: it survives serialization, the completion does not
 
     /**
      * @param completion a private copy of the failed completion
@@ -21,6 +22,7 @@ public final class OperationFailedException extends FabricException {
     public OperationFailedException(Completion completion) {
         super(ErrorCode.OPERATION_FAILED, describe(completion));
         this.completion = completion;
+        this.status = completion.status();
     }
 
     private static String describe(Completion completion) {
@@ -32,11 +34,11 @@ public final class OperationFailedException extends FabricException {
 
     /** @return the completion status */
     public Status status() {
-        return completion.status();
+        return status;
     }
 
-    /** @return a copy of the failed completion */
+    /** @return a copy of the failed completion, or {@code null} in a copy of this exception made by deserialization */
     public Completion completion() {
-        return completion.copy();
+        return completion == null ? null : completion.copy();
     }
 }

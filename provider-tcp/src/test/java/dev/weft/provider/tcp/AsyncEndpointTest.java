@@ -33,8 +33,12 @@ class AsyncEndpointTest {
     /** A connection of its own from the pair's client domain: its completion queue, its endpoint, the published region. */
     private record Link(CompletionQueue queue, Endpoint endpoint, RemoteRegion remote) {
         static Link open(Pair p, int queueDepth, int sendDepth) {
-            CompletionQueue q = p.clientDomain.openCompletionQueue(queueDepth);
-            Endpoint e = p.clientDomain.connect(p.listener.uri().withRegion("target"), EndpointConfig.of(q).withSendQueueDepth(sendDepth));
+            return open(p, p.clientDomain.openCompletionQueue(queueDepth), sendDepth, EndpointConfig.DEFAULT_QUEUE_DEPTH);
+        }
+
+        static Link open(Pair p, CompletionQueue q, int sendDepth, int receiveDepth) {
+            Endpoint e = p.clientDomain.connect(p.listener.uri().withRegion("target"),
+                    EndpointConfig.of(q).withSendQueueDepth(sendDepth).withReceiveQueueDepth(receiveDepth));
             return new Link(q, e, e.wellKnownRegion().orElseThrow());
         }
 
@@ -153,6 +157,127 @@ class AsyncEndpointTest {
                     assertEquals(16, got.byteCount());
                     assertTrue(Pair.allEqual(buffer.segment(), 0, 16, (byte) 3));
                 }
+            }
+        }
+    }
+
+    /** A receive waiting for room in a full receive queue holds back no write: the two kinds of request wait apart. */
+    @Test
+    void aFullReceiveQueueHoldsBackNoWrite() throws Exception {
+        try (Pair p = new Pair()) {
+            Link link = Link.open(p, p.clientDomain.openCompletionQueue(64), 16, 2);
+            try (AsyncEndpoint async = link.async()) {
+                List<CompletableFuture<Completion>> receives = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    receives.add(async.receive(p.local, 8192 + 64L * i, 64)); // the third finds the receive queue full and waits
+                }
+                assertEquals(Status.SUCCESS, get(async.write(p.local, 0, 8, link.remote(), 0)).status(),
+                        "a write behind a receive that waits for room");
+                assertTrue(receives.stream().noneMatch(CompletableFuture::isDone), "no message came, so no receive completed");
+            }
+        }
+    }
+
+    /**
+     * Endpoints that share a completion queue, each wrapped once, get their own completions although their work request
+     * ids are the same; a second wrapper of one endpoint on the queue is refused.
+     */
+    @Test
+    void endpointsSharingAQueueGetTheirOwnCompletions() throws Exception {
+        try (Pair p = new Pair()) {
+            CompletionQueue shared = p.clientDomain.openCompletionQueue(256);
+            Link a = Link.open(p, shared, 16, 16);
+            Link b = Link.open(p, shared, 16, 16);
+            try (AsyncEndpoint asyncA = a.async(); AsyncEndpoint asyncB = b.async()) {
+                FabricException twice = assertThrows(FabricException.class, () -> new AsyncEndpoint(a.endpoint(), shared));
+                assertEquals(ErrorCode.BUSY, twice.code(), twice.getMessage());
+                List<CompletableFuture<Completion>> fa = new ArrayList<>();
+                List<CompletableFuture<Completion>> fb = new ArrayList<>();
+                for (int i = 0; i < 200; i++) {
+                    fa.add(asyncA.write(p.local, 0, 8, a.remote(), 8));
+                    fb.add(asyncB.read(p.local, 64, 8, b.remote(), 16));
+                }
+                for (int i = 0; i < 200; i++) {
+                    Completion ca = get(fa.get(i));
+                    Completion cb = get(fb.get(i));
+                    assertEquals(a.endpoint().id(), ca.endpointId(), "A's future got A's completion");
+                    assertEquals(Opcode.WRITE, ca.opcode());
+                    assertEquals(b.endpoint().id(), cb.endpointId(), "B's future got B's completion");
+                    assertEquals(Opcode.READ, cb.opcode());
+                }
+            }
+        }
+    }
+
+    /**
+     * With an executor, a dependent action may block on another future of the layer; an atomic's failure reaches
+     * dependent actions unwrapped, as a write's does; close from a dependent action on the polling thread returns at
+     * once; an interrupt left on the polling thread by a dependent action does not make it spin.
+     */
+    @Test
+    void dependentActionsMayBlockCloseOrInterrupt() throws Exception {
+        try (Pair p = new Pair()) {
+            Link link = Link.open(p, 64, 16);
+            RemoteRegion remote = link.remote();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
+            try (AsyncEndpoint async = new AsyncEndpoint(link.endpoint(), link.queue(), pool)) {
+                Completion chained = get(async.read(p.local, 0, 8, remote, 0)
+                        .thenApply(c -> async.write(p.local, 0, 8, remote, 64).join()));
+                assertEquals(Opcode.WRITE, chained.opcode(), "a dependent action blocked on a write and got it");
+                RemoteRegion wrongKey = new RemoteRegion(remote.address(), remote.length(), remote.key() ^ 0x55, remote.access());
+                CompletableFuture<Throwable> seen = new CompletableFuture<>();
+                async.fetchAndAdd(p.local, 2048, wrongKey, 512, 1).whenComplete((v, t) -> seen.complete(t));
+                assertInstanceOf(OperationFailedException.class, get(seen), "the atomic's failure as the dependent action sees it");
+            } finally {
+                pool.shutdown();
+            }
+            p.accepted(); // the pair's own connection
+            p.accepted(); // the executor link's
+            Link other = Link.open(p, 64, 16);
+            Endpoint otherServer = p.accepted();
+            AsyncEndpoint async = other.async();
+            CompletableFuture<Thread> ranOn = new CompletableFuture<>();
+            CompletableFuture<Long> closedAfter = new CompletableFuture<>();
+            // a receive: its future cannot be complete yet, so the dependent action runs where the completion arrives
+            async.receive(p.local, 0, 64).whenComplete((c, t) -> {
+                ranOn.complete(Thread.currentThread());
+                long start = System.nanoTime();
+                async.close();
+                closedAfter.complete(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            });
+            assertEquals(dev.weft.PostStatus.OK, otherServer.send(1, p.target, 0, 8));
+            assertEquals("weft-async-poller", get(ranOn).getName(), "dependent actions run on the polling thread");
+            assertTrue(get(closedAfter) < 1000, "close on the polling thread took " + get(closedAfter) + " ms");
+
+            Link third = Link.open(p, 64, 16);
+            Endpoint thirdServer = p.accepted();
+            try (AsyncEndpoint again = third.async()) {
+                CompletableFuture<Thread> interrupted = new CompletableFuture<>();
+                again.receive(p.local, 0, 64).whenComplete((c, t) -> {
+                    Thread.currentThread().interrupt(); // as a dependent action that restores an InterruptedException's flag
+                    interrupted.complete(Thread.currentThread());
+                });
+                assertEquals(dev.weft.PostStatus.OK, thirdServer.send(1, p.target, 0, 8));
+                Thread poller = get(interrupted);
+                Thread.sleep(300); // the poller's next round: had it kept the flag, every await would return at once
+                assertTrue(!poller.isInterrupted(), "the polling thread cleared the interrupt a dependent action left (else each"
+                        + " await returns at once and it spins)");
+                assertEquals(Status.SUCCESS, get(again.read(p.local, 0, 8, third.remote(), 0)).status(), "and still completes");
+            }
+        }
+    }
+
+    /** Closing the endpoint under the layer fails its waiting receive with FLUSHED, as an OperationFailedException. */
+    @Test
+    void closingTheEndpointFlushesItsFutures() throws Exception {
+        try (Pair p = new Pair()) {
+            Link link = Link.open(p, 64, 16);
+            try (AsyncEndpoint async = link.async()) {
+                CompletableFuture<Completion> receive = async.receive(p.local, 0, 64);
+                link.endpoint().close();
+                OperationFailedException flushed = assertInstanceOf(OperationFailedException.class, failure(receive));
+                assertEquals(Status.FLUSHED, flushed.status());
+                assertEquals(Opcode.RECEIVE, flushed.completion().opcode());
             }
         }
     }
