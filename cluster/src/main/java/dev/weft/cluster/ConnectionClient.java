@@ -10,7 +10,11 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Both nodes must register a client of the same name; the managers check that through the
  * client directories in their configuration regions. Link callbacks come from manager threads,
- * one per interconnect: implementations must be thread-safe.
+ * one per interconnect: implementations must be thread-safe, and a callback must return quickly
+ * (while it runs, that interconnect's manager neither watches its session nor serves its
+ * partner's state changes). A link whose endpoint breaks while the interconnect stays up ends
+ * its session: every client gets {@code linkDown}, then a new link once the session is formed
+ * again.
  */
 public interface ConnectionClient {
     /** @return 1 to 32 characters of letters, digits, '-' or '_'; the same on both nodes */

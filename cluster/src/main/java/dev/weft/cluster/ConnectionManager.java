@@ -7,6 +7,7 @@ import dev.weft.Domain;
 import dev.weft.Endpoint;
 import dev.weft.EndpointConfig;
 import dev.weft.EndpointState;
+import dev.weft.ErrorCode;
 import dev.weft.Fabric;
 import dev.weft.FabricException;
 import dev.weft.FabricUri;
@@ -174,9 +175,10 @@ public final class ConnectionManager implements AutoCloseable {
     private volatile int servedCount;
     private final Thread thread;
     private volatile boolean running = true;
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private Endpoint endpoint;
     private RemoteRegion partnerConfig;
-    private long partnerIncarnation;
+    private volatile long partnerIncarnation; // written by the manager's thread, read by partnerIncarnation()
     private long wrIds;
     /** Why the last {@link #rdma}, {@link #readPartner} or {@link #writeInbox} failed, for the transition's detail (manager thread only). */
     private String lastProblem = "";
@@ -321,14 +323,14 @@ public final class ConnectionManager implements AutoCloseable {
                 String why = e instanceof FabricException && e.getMessage() != null ? e.getMessage() : e.toString();
                 log.accept("interconnect " + index + ": " + why);
                 SlamState s = machine.state();
-                if (s == SlamState.ERROR) {
-                    sleepNanos(backoff);
-                } else if (SlamStateMachine.next(s, SlamEvent.WRITE_FAILED) != null) {
+                if (SlamStateMachine.next(s, SlamEvent.WRITE_FAILED) != null) {
                     machine.fire(SlamEvent.WRITE_FAILED, why);
                 } else if (SlamStateMachine.next(s, SlamEvent.READ_FAILED) != null) {
                     machine.fire(SlamEvent.READ_FAILED, why);
-                } else {
+                } else if (SlamStateMachine.next(s, SlamEvent.TIMEOUT) != null) {
                     machine.fire(SlamEvent.TIMEOUT, why);
+                } else {
+                    sleepNanos(backoff); // ERROR or INITIAL: no failure event leaves them; the step is tried again after a pause
                 }
             }
         }
@@ -361,9 +363,16 @@ public final class ConnectionManager implements AutoCloseable {
 
     private void writeAgainAndWait() {
         publish(SlamState.ATTEMPTING_WRITE_AGAIN, partnerIncarnation, 0);
-        if (endpoint == null && connectAndRead() == null) {
-            machine.fire(SlamEvent.WRITE_FAILED, "cannot reach the partner for the second write");
-            return;
+        if (endpoint == null) { // from Waiting on partner: the partner wrote state 5 into our region; reach it again
+            ConfigRecord partner = connectAndRead();
+            if (partner == null) {
+                machine.fire(SlamEvent.WRITE_FAILED, "cannot reach the partner for the second write: " + lastProblem);
+                return;
+            }
+            if (partner.incarnation() != partnerIncarnation) {
+                machine.fire(SlamEvent.WRITE_FAILED, "the partner restarted since it wrote state 5 into our region");
+                return;
+            }
         }
         if (!writeInbox(SlamState.ATTEMPTING_WRITE_AGAIN, 0)) {
             machine.fire(SlamEvent.WRITE_FAILED, "second write failed: " + lastProblem);
@@ -415,9 +424,21 @@ public final class ConnectionManager implements AutoCloseable {
                 continue;
             }
             CompletionQueue cq = domain.openCompletionQueue(256);
-            Endpoint e = domain.connect(settings.partnerUri().withRegion("client." + c.name()),
-                    EndpointConfig.of(cq).withConnectTimeout(settings.operationTimeout()));
-            links.add(new ClientLink(index, e, cq, e.wellKnownRegion().orElseThrow(), clientRegions.get(i)[0], clientRegions.get(i)[1]));
+            Endpoint e = null;
+            try {
+                e = domain.connect(settings.partnerUri().withRegion("client." + c.name()),
+                        EndpointConfig.of(cq).withConnectTimeout(settings.operationTimeout()));
+                RemoteRegion region = e.wellKnownRegion().orElseThrow(() -> new FabricException(ErrorCode.PROTOCOL_ERROR,
+                        "the partner's listener answered without client " + c.name() + "'s region"));
+                links.add(new ClientLink(index, e, cq, region, clientRegions.get(i)[0], clientRegions.get(i)[1]));
+            } catch (RuntimeException failed) {
+                // neither the endpoint nor its queue is in links yet, so dropSession would not close them
+                if (e != null) {
+                    e.close();
+                }
+                cq.close();
+                throw failed;
+            }
         }
         publish(SlamState.CONNECTED, partnerIncarnation, ConfigRecord.FLAG_READY);
         if (!writeInbox(SlamState.CONNECTED, ConfigRecord.FLAG_READY)) {
@@ -437,6 +458,15 @@ public final class ConnectionManager implements AutoCloseable {
                 for (ClientLink link : links) {
                     log.accept("interconnect " + index + ": client " + clientName(link) + " connected");
                     clientOf(link).linkUp(link);
+                }
+            }
+            for (ClientLink link : links) {
+                if (link.endpoint().state() != EndpointState.CONNECTED) {
+                    // the clients lost this link while the configuration endpoint still works: a new session gives them new
+                    // links (otherwise the heartbeat would stay without a link here while the partner's still works)
+                    machine.fire(SlamEvent.READ_FAILED, "client " + clientName(link) + "'s link broke (" + link.endpoint().state()
+                            + "): forming a new session");
+                    return;
                 }
             }
             partner = readPartner();
@@ -676,24 +706,45 @@ public final class ConnectionManager implements AutoCloseable {
         }
     }
 
-    /** Stops the manager: links go down, the fabric closes. Idempotent. */
+    /**
+     * Stops the manager: links go down, the fabric closes. Idempotent; concurrent calls close once. The manager's thread
+     * is given 5 s to end (a connect it is inside ends when the fabric closes); the links are handed to the clients'
+     * {@code linkDown} only once that thread has ended, since it alone changes them.
+     */
     @Override
     public void close() {
-        if (!running) {
+        if (!closing.compareAndSet(false, true)) {
             return;
         }
         running = false;
         thread.interrupt();
+        boolean ended = awaitThread();
+        try {
+            if (ended) {
+                for (ClientLink link : links) {
+                    try {
+                        clientOf(link).linkDown(link);
+                    } catch (RuntimeException e) {
+                        log.accept("client " + clientName(link) + " failed in linkDown: " + e);
+                    }
+                }
+                links.clear();
+            }
+            fabric.close();
+            if (!ended && !awaitThread()) {
+                log.accept("interconnect " + index + ": the manager's thread did not end within 10 s of close");
+            }
+        } finally {
+            arena.close();
+        }
+    }
+
+    private boolean awaitThread() {
         try {
             thread.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (ClientLink link : links) {
-            clientOf(link).linkDown(link);
-        }
-        links.clear();
-        fabric.close();
-        arena.close();
+        return !thread.isAlive();
     }
 }

@@ -36,6 +36,7 @@ import java.util.function.BiConsumer;
  */
 public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private static final System.Logger LOG = System.getLogger(HeartbeatMonitor.class.getName());
 
     private final Duration interval;
     private final int missed;
@@ -56,7 +57,9 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
      * @param interval time between heartbeats
      * @param missed consecutive checks without a heartbeat (with an interconnect up) before the
      *        partner is declared failed
-     * @param onChange called on every change of {@link #state()} with a reason
+     * @param onChange called on every change of {@link #state()} with a reason, on the monitor's thread: it must
+     *        return quickly (no heartbeat goes out while it runs; hand a takeover to another thread), and an exception it
+     *        throws is logged ({@link System.Logger}, {@code WARNING}) without stopping the monitor
      * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT} if the interval is not positive or
      *         {@code missed} is below 1
      */
@@ -136,7 +139,11 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
             PartnerState next = watch.check(received(), !links.isEmpty(), linksLost.get(), System.nanoTime());
             if (next != state) {
                 state = next;
-                onChange.accept(next, watch.reason());
+                try {
+                    onChange.accept(next, watch.reason());
+                } catch (RuntimeException e) { // the callback's failure must not end the heartbeats (the partner would see this node fail)
+                    LOG.log(System.Logger.Level.WARNING, "the heartbeat monitor's onChange failed on " + next, e);
+                }
             }
             try {
                 Thread.sleep(interval);
@@ -146,6 +153,12 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
         }
     }
 
+    /**
+     * Sends one heartbeat over the first link that takes it. A link whose endpoint failed is dropped (the manager forms a
+     * new session and hands a new link); one that is only slow (the write not completed in time, its queue full) is
+     * kept, and this beat goes over the next link: dropping it would leave this node without a link, and so without
+     * heartbeats, while the partner's link still works and its monitor would declare this node failed.
+     */
     private void beat(CompletionBatch batch) {
         for (ClientLink link : links.snapshot()) {
             if (link.endpoint().state() != EndpointState.CONNECTED) {
@@ -158,15 +171,41 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
             }
             outbound.set(ValueLayout.JAVA_LONG, 0, next);
             outbound.set(ValueLayout.JAVA_LONG, 8, System.currentTimeMillis());
-            if (link.endpoint().write(next, link.sendMemory(), 0, 16, link.partnerRegion(), 0) == PostStatus.OK
-                    && link.queue().await(batch, interval.toMillis() * 2 + 100, TimeUnit.MILLISECONDS) > 0
-                    && batch.get(0).workRequestId() == next && batch.get(0).status().isSuccess()) {
+            PostStatus posted = link.endpoint().write(next, link.sendMemory(), 0, 16, link.partnerRegion(), 0);
+            if (posted == PostStatus.OK && awaitWrite(link, batch, next)) {
                 synchronized (this) {
                     sent = next;
                 }
                 return;
             }
-            lose(link); // this interconnect failed: fail over to the next one
+            if (posted == PostStatus.CLOSED || posted == PostStatus.INVALID || link.endpoint().state() != EndpointState.CONNECTED) {
+                lose(link); // this interconnect failed: fail over to the next one
+            }
+        }
+    }
+
+    /**
+     * Waits up to two intervals (and 100 ms) for write {@code id} on {@code link}; late completions of earlier writes
+     * are passed over.
+     *
+     * @return whether write {@code id} completed successfully in time
+     */
+    private boolean awaitWrite(ClientLink link, CompletionBatch batch, long id) {
+        long deadline = System.nanoTime() + interval.toNanos() * 2 + TimeUnit.MILLISECONDS.toNanos(100);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            int n = link.queue().await(batch, left, TimeUnit.NANOSECONDS);
+            if (n < 0) {
+                return false;
+            }
+            for (int i = 0; i < n; i++) {
+                if (batch.get(i).workRequestId() == id) {
+                    return batch.get(i).status().isSuccess();
+                }
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.weft.cluster;
 
 import dev.weft.CompletionBatch;
+import dev.weft.EndpointState;
 import dev.weft.ErrorCode;
 import dev.weft.FabricException;
 import dev.weft.PostStatus;
@@ -43,6 +44,8 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     private final MemorySegment outbound;
     private final byte[][] log;
     private final LinkList links = new LinkList();
+    /** Notified when a link comes up; append waits on it for one (without the mirror's own monitor). */
+    private final Object linkArrived = new Object();
     private final CompletionBatch batch = new CompletionBatch(16);
     private long appended;
     private long confirmed;
@@ -87,8 +90,8 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     @Override
     public void linkUp(ClientLink link) {
         links.add(link);
-        synchronized (this) {
-            notifyAll();
+        synchronized (linkArrived) { // not the mirror's own monitor: append holds that while it sends (the manager must not wait)
+            linkArrived.notifyAll();
         }
     }
 
@@ -113,20 +116,28 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (confirmed < seq) {
             ClientLink link = links.first();
-            if (link == null) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new FabricException(ErrorCode.TIMEOUT, "record " + seq + " could not be mirrored: no interconnect reaches the partner");
+            if (link != null) {
+                if (send(link, confirmed + 1, seq)) {
+                    continue;
                 }
-                try {
-                    wait(20);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new FabricException(ErrorCode.TIMEOUT, "interrupted while mirroring record " + seq);
+                if (link.endpoint().state() != EndpointState.CONNECTED) {
+                    links.remove(link); // fail over: re-send everything unconfirmed on the next interconnect
+                    continue;
                 }
-                continue;
+                // only slow: the link stays (dropping it would leave the mirror without one while the interconnect is up),
+                // and what it has not confirmed is sent again after a pause, until the deadline
             }
-            if (!send(link, confirmed + 1, seq)) {
-                links.remove(link); // fail over: re-send everything unconfirmed on the next interconnect
+            if (System.nanoTime() - deadline > 0) {
+                throw new FabricException(ErrorCode.TIMEOUT, "record " + seq + " could not be mirrored within " + timeout.toMillis()
+                        + " ms: " + (link == null ? "no interconnect reaches the partner" : "the partner did not confirm it"));
+            }
+            try {
+                synchronized (linkArrived) {
+                    linkArrived.wait(20);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FabricException(ErrorCode.TIMEOUT, "interrupted while mirroring record " + seq);
             }
         }
         return seq;
@@ -143,7 +154,7 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
             long slot = HEADER + (s % capacity) * SLOT;
             if (link.endpoint().write(++wrIds, link.sendMemory(), HEADER, 12 + record.length, link.partnerRegion(), slot) != PostStatus.OK
                     || link.endpoint().write(++wrIds, link.sendMemory(), 0, 8, link.partnerRegion(), 0) != PostStatus.OK
-                    || !await(link, 2)) {
+                    || !await(link, wrIds)) {
                 return false;
             }
             confirmed = s;
@@ -151,22 +162,28 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
         return true;
     }
 
-    private boolean await(ClientLink link, int n) {
+    /**
+     * Waits up to 10 s for the completion of write {@code last}, the header write that ends a record (a link's writes
+     * complete in order); completions of earlier attempts that arrive late are passed over.
+     *
+     * @return whether it completed successfully, with no failed write before it
+     */
+    private boolean await(ClientLink link, long last) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        int got = 0;
-        while (got < n) {
+        while (true) {
             int k = link.queue().await(batch, 100, TimeUnit.MILLISECONDS);
             for (int i = 0; i < k; i++) {
                 if (!batch.get(i).status().isSuccess()) {
                     return false;
                 }
+                if (batch.get(i).workRequestId() == last) {
+                    return true;
+                }
             }
-            got += Math.max(0, k);
             if (k < 0 || System.nanoTime() - deadline > 0) {
                 return false;
             }
         }
-        return true;
     }
 
     /** @return records appended on this node */

@@ -63,7 +63,8 @@ public final class SlamStateMachine {
     @FunctionalInterface
     public interface Listener {
         /**
-         * Called after every transition.
+         * Called after every transition, on the thread that fired it (a manager's own thread): it must not block. An
+         * exception it throws is logged ({@link System.Logger}, {@code WARNING}) and changes nothing.
          *
          * @param from the state before
          * @param event what happened
@@ -72,6 +73,8 @@ public final class SlamStateMachine {
          */
         void transition(SlamState from, SlamEvent event, SlamState to, String detail);
     }
+
+    private static final System.Logger LOG = System.getLogger(SlamStateMachine.class.getName());
 
     private final String name;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -138,7 +141,13 @@ public final class SlamStateMachine {
             jfr.commit();
         }
         for (Listener l : listeners) {
-            l.transition(from, event, to, detail);
+            try {
+                l.transition(from, event, to, detail);
+            } catch (RuntimeException e) {
+                // a listener's failure is its own: the transition happened, and the driver must not take it for one of the
+                // interconnect (a session dropped, or the manager's thread ended by a transition the table lacks)
+                LOG.log(System.Logger.Level.WARNING, name + ": a transition listener failed on " + from + " --" + event + "--> " + to, e);
+            }
         }
         return to;
     }

@@ -77,6 +77,89 @@ class ClusterOnTcpTest extends ClusterScenarios {
     }
 
 
+    /** A client that records the links it is given; both nodes register one of the same name. */
+    private static final class Probe implements ConnectionClient {
+        private final Arena arena = Arena.ofShared();
+        private final java.lang.foreign.MemorySegment partner = arena.allocate(64, 64);
+        private final java.lang.foreign.MemorySegment send = arena.allocate(64, 64);
+        final List<ClientLink> up = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<ClientLink> down = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public String name() {
+            return "probe";
+        }
+
+        @Override
+        public java.lang.foreign.MemorySegment partnerMemory() {
+            return partner;
+        }
+
+        @Override
+        public java.lang.foreign.MemorySegment sendMemory() {
+            return send;
+        }
+
+        @Override
+        public void linkUp(ClientLink link) {
+            up.add(link);
+        }
+
+        @Override
+        public void linkDown(ClientLink link) {
+            down.add(link);
+        }
+    }
+
+    /**
+     * A client link that breaks while its interconnect stays up (here: its endpoint closed under it) ends the session:
+     * both nodes form a new one and every client gets a new link, and neither heartbeat monitor ever says FAILED
+     * (before, the heartbeat dropped the link for good, sent nothing more, and the partner declared this live node
+     * failed). Node A's transition listener and heartbeat callback throw on every call: neither stops A's manager or
+     * its heartbeats (before, a throwing listener could end the manager's thread, a throwing callback the heartbeats).
+     */
+    @Test
+    void aBrokenClientLinkFormsANewSessionAndThrowingCallbacksStopNothing() throws Exception {
+        int a0 = port();
+        int b0 = port();
+        Probe probeA = new Probe();
+        Probe probeB = new Probe();
+        List<PartnerState> seenA = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<PartnerState> seenB = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HeartbeatMonitor hbA = new HeartbeatMonitor(Duration.ofMillis(50), 6, (state, why) -> {
+            seenA.add(state);
+            throw new IllegalStateException("a failing onChange (test)");
+        });
+        HeartbeatMonitor hbB = new HeartbeatMonitor(Duration.ofMillis(50), 6, (state, why) -> seenB.add(state));
+        try (ClusterNode a = new ClusterNode(1, List.of(new ClusterNode.Interconnect(uri(a0) + params(), uri(b0))), List.of(hbA, probeA),
+                s -> s.withWaitTimeout(Duration.ofSeconds(2)), (ic, from, event, to, detail) -> {
+                    throw new IllegalStateException("a failing transition listener (test)");
+                }, line -> { });
+             ClusterNode b = new ClusterNode(2, List.of(new ClusterNode.Interconnect(uri(b0) + params(), uri(a0))), List.of(hbB, probeB),
+                     s -> s.withWaitTimeout(Duration.ofSeconds(2)), (ic, from, event, to, detail) -> { }, line -> { })) {
+            waitFor(() -> probeA.up.size() == 1 && probeB.up.size() == 1, 15_000, "both probes linked although A's listener throws");
+            waitFor(() -> hbA.state() == PartnerState.ALIVE && hbB.state() == PartnerState.ALIVE, 5000, "heartbeats both ways");
+            long sentBefore = hbA.sent();
+            Thread.sleep(300);
+            assertTrue(hbA.sent() > sentBefore, "A's heartbeats go on although its onChange threw: " + sentBefore + " then " + hbA.sent());
+
+            probeA.up.get(0).endpoint().close(); // the client link breaks; the interconnect's configuration endpoint does not
+            waitFor(() -> probeA.down.size() == 1 && probeA.up.size() == 2 && probeB.up.size() == 2, 15_000,
+                    "a new session gives both probes a new link");
+            assertTrue(probeA.up.get(1).endpoint().state() == dev.weft.EndpointState.CONNECTED, "the new link works");
+            waitFor(() -> a.connected() && b.connected(), 5000, "both nodes connected in the new session");
+            waitFor(() -> hbA.state() == PartnerState.ALIVE && hbB.state() == PartnerState.ALIVE, 5000, "heartbeats both ways again");
+            Thread.sleep(600); // more than 6 heartbeat intervals
+            assertFalse(seenA.contains(PartnerState.FAILED), "A never declared B failed: " + seenA);
+            assertFalse(seenB.contains(PartnerState.FAILED), "B never declared the live A failed: " + seenB);
+        } finally {
+            hbA.release();
+            hbB.release();
+            probeA.arena.close();
+            probeB.arena.close();
+        }
+    }
+
     /**
      * One side loses the session while the other still sees it up (a one-way cut shorter than the
      * other side's detection): the side that stayed Connected notices that its partner left and
