@@ -2,8 +2,9 @@
 # Prints the home of a JDK 22 or later, for ./mvnw and ./weft.
 # Weft compiles with --release 22 (the Foreign Function & Memory API is final there), and
 # Maven's own JVM must read such class files (the jar tool writes module descriptors), so
-# both Maven and the weft command run on a JDK 22+. Order: $WEFT_JAVA_HOME, $JAVA_HOME,
-# then the newest JDK under /usr/lib/jvm, /opt/java, /usr/local/lib/jvm and ~/.sdkman.
+# both Maven and the weft command run on a JDK 22+. Order: $WEFT_JAVA_HOME, $JAVA_HOME, the
+# javac on PATH, then the newest JDK under /usr/lib/jvm, /opt/java, /usr/local/lib/jvm, ~/.sdkman
+# and macOS's /Library/Java/JavaVirtualMachines.
 # Exits 1 with an explanation if there is none.
 set -eu
 min=22
@@ -24,12 +25,17 @@ usable() { # JDK home -> success if it has java and javac of version >= min
   [ -n "$v" ] && [ "$v" -ge "$min" ]
 }
 
-for candidate in "${WEFT_JAVA_HOME-}" "${JAVA_HOME-}"; do
+on_path=""
+if javac_path=$(command -v javac 2>/dev/null); then
+  on_path=$(dirname "$(dirname "$(readlink -f "$javac_path" 2>/dev/null || echo "$javac_path")")")
+fi
+for candidate in "${WEFT_JAVA_HOME-}" "${JAVA_HOME-}" "$on_path"; do
   if usable "$candidate"; then echo "$candidate"; exit 0; fi
 done
 
 best=""; best_v=0
-for dir in /usr/lib/jvm/* /opt/java/* /usr/local/lib/jvm/* "${HOME:-/nonexistent}"/.sdkman/candidates/java/*; do
+for dir in /usr/lib/jvm/* /opt/java/* /usr/local/lib/jvm/* "${HOME:-/nonexistent}"/.sdkman/candidates/java/* \
+           /Library/Java/JavaVirtualMachines/*/Contents/Home; do
   [ -d "$dir" ] || continue
   usable "$dir" || continue
   v=$(major_of "$dir")
@@ -39,8 +45,8 @@ if [ -n "$best" ]; then echo "$best"; exit 0; fi
 
 cat >&2 <<MSG
 Weft needs a JDK $min or later (the Foreign Function & Memory API is final in Java 22),
-but none was found: JAVA_HOME is "${JAVA_HOME-}" and /usr/lib/jvm, /opt/java and
-~/.sdkman hold no JDK $min+.
+but none was found: JAVA_HOME is "${JAVA_HOME-}", the javac on PATH is "${on_path:-none}", and
+/usr/lib/jvm, /opt/java, /usr/local/lib/jvm, ~/.sdkman and /Library/Java hold no JDK $min+.
 Fix: install one (for example a Temurin JDK 25 under /usr/lib/jvm, or your distribution's
 openjdk-25-jdk package) or point WEFT_JAVA_HOME or JAVA_HOME at it, then run again.
 MSG

@@ -54,7 +54,8 @@ final class PerfCommand {
                      the CPU to the provider's threads and the kernel (tcp in either progress mode; a
                      verbs server on a soft device). In manual progress await keeps driving progress.
                      --json prints one JSON line per size:
-                     {"provider","op","size","iterations","p50_us","p99_us","avg_us","mb_per_s","ops_per_s"}
+                     {"provider","op","size","iterations","p50_us","p99_us","avg_us","mb_per_s","ops_per_s",
+                      "bandwidth"} (in bandwidth mode the percentiles are each request's post to completion)
             Latency: write and send are half a ping-pong round trip (as ib_write_lat); read and atomics
             are post to completion (as ib_read_lat); one clock read per iteration, as perftest takes.
             MB/s are 10^6 bytes per second.
@@ -100,20 +101,23 @@ final class PerfCommand {
             listener.publish(REGION, data);
             out.println("weft perf server listening on " + listener.uri().withoutParameters() + " (region /" + REGION + ")");
             out.flush();
+            boolean failed;
             do {
                 Endpoint endpoint;
                 while ((endpoint = listener.accept(Duration.ofSeconds(1))) == null) {
                     // keep waiting for a client
                 }
+                failed = false;
                 try (Endpoint e = endpoint) {
                     serve(new PerfSession(e, queue, data, control, block), out);
                 } catch (FabricException ex) {
+                    failed = true;
                     err.println("weft perf server: client session ended: " + ex.getMessage());
                 }
                 drain(queue);
             } while (!once);
+            return failed ? 1 : 0; // with --once, the exit code says how the one session went
         }
-        return 0;
     }
 
     private static Set<Access> dataAccess(Fabric fabric) {
@@ -141,7 +145,12 @@ final class PerfCommand {
             if (type != PerfSession.RUN) {
                 throw new FabricException(ErrorCode.PROTOCOL_ERROR, "expected RUN or BYE, got message type " + type);
             }
-            PerfOp op = PerfOp.values()[s.controlOp()];
+            int opIndex = s.controlOp();
+            if (opIndex < 0 || opIndex >= PerfOp.values().length) {
+                throw new FabricException(ErrorCode.PROTOCOL_ERROR, "the client asked for operation " + opIndex + ", which this server"
+                        + " does not know (0.." + (PerfOp.values().length - 1) + "); are both sides the same Weft version?");
+            }
+            PerfOp op = PerfOp.values()[opIndex];
             int size = s.controlSize();
             long total = s.controlIterations();
             RemoteRegion client = s.controlRegion();
@@ -257,6 +266,7 @@ final class PerfCommand {
         }
         boolean json = args.flag("json");
         int maxSize = sizes.stream().mapToInt(Integer::intValue).max().orElse(8);
+        requireHeapFor(iterations, warmup, bandwidth); // before connecting: a run that cannot hold its time stamps fails at once
 
         try (Fabric fabric = openClientFabric(local, args.option("local", null) == null); Arena arena = Arena.ofShared()) {
             if (!fabric.info().supports(op.capability)) {
@@ -296,6 +306,21 @@ final class PerfCommand {
             endpoint.close();
         }
         return 0;
+    }
+
+    /**
+     * Refuses a run whose per-iteration time stamps would not fit this JVM's heap: 8 bytes per measured iteration, and
+     * in bandwidth mode 16 more per iteration and warm-up (post and completion times).
+     */
+    static void requireHeapFor(long iterations, long warmup, boolean bandwidth) {
+        long needed = 8 * Math.max(iterations, WARMUP_PASS) + (bandwidth ? 16 * (iterations + warmup) : 0);
+        long budget = Runtime.getRuntime().maxMemory() * 3 / 4;
+        if (needed > budget) {
+            throw new UsageException("--iterations " + iterations + (bandwidth ? " with --bandwidth" : "") + " needs about "
+                    + (needed >> 20) + " MiB of heap for its time stamps, more than this JVM can spare (" + (budget >> 20)
+                    + " MiB of " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB); measure fewer iterations, or give the JVM"
+                    + " more heap (WEFT_JAVA_OPTS=-Xmx8g ./weft perf ...)");
+        }
     }
 
     private static Map<String, Object> runOne(PerfSession s, RemoteRegion remote, String provider, PerfOp op, int size,
@@ -559,7 +584,7 @@ final class PerfCommand {
         private final PrintStream err;
         private final int size;
         private final long total;
-        private final boolean terminal = System.console() != null;
+        private final boolean terminal = System.console() != null && System.console().isTerminal(); // JDK 22-24 give a console also when redirected
         private final long start = System.nanoTime();
         private long lastPrint;
         private boolean printed;

@@ -193,7 +193,9 @@ final class PerfSession {
         long deadlineNanos = System.nanoTime() + timeoutNanos;
         while (!controlArrived) {
             if (reapOrWait() == 0) {
-                if (endpoint.state() != dev.weft.EndpointState.CONNECTED) {
+                // one more look once the endpoint left CONNECTED: a peer that sends BYE and closes at once may have had its
+                // message completed between the poll above and the state read (the server then took a clean end for a loss)
+                if (endpoint.state() != dev.weft.EndpointState.CONNECTED && reap() == 0 && !controlArrived) {
                     throw new FabricException(ErrorCode.CONNECTION_LOST, "the peer went away (endpoint " + endpoint.state() + ")");
                 }
                 if (timeoutNanos >= 0) {

@@ -29,7 +29,8 @@ final class SocketBaseline {
                                            [--warmup N] [--bandwidth] [--json]
 
             The baseline for the TCP provider: a plain blocking Java socket (TCP_NODELAY) ping-pong,
-            or with --bandwidth a one-way stream, between two processes. Same output as perf client.""";
+            or with --bandwidth a one-way stream, between two processes. The columns and JSON keys of perf
+            client, with op ping-pong or stream, and in JSON also rtt_p50_us (the whole round trip).""";
 
     private static final int PING = 1;
     private static final int STREAM = 2;
@@ -104,7 +105,8 @@ final class SocketBaseline {
 
     static int client(List<String> argv, PrintStream out) {
         Args args = Args.parse(argv, Set.of("port", "host", "size", "iterations", "warmup"), Set.of("bandwidth", "json"));
-        int port = (int) args.longOption("port", -1, 1, 65535);
+        args.required("port"); // the server's port: there is no default to guess
+        int port = (int) args.longOption("port", 0, 1, 65535);
         String host = args.option("host", "127.0.0.1");
         long iterations = args.longOption("iterations", 1000, 1, 100_000_000);
         long warmup = args.longOption("warmup", 100, 0, 100_000_000);

@@ -21,7 +21,8 @@ final class TestbedCommand {
             info   prints what the testbed would use: the host's rdma_rxe, or a throwaway QEMU VM
                    (kernel package, cache directory, devices, missing packages)
             exec   runs COMMAND inside the soft RDMA environment in the current directory and prints
-                   its output; the exit code is the command's. --device picks the devices (default rxe):
+                   its output; the exit code is the command's, or 125 if the testbed itself failed (no QEMU,
+                   the VM did not boot, the timeout passed), 2 for wrong arguments. --device picks the devices (default rxe):
                    rxe is Soft-RoCE rxe0 on dummy0, 192.0.2.1/24; siw is Soft-iWARP siw0 on siwnet,
                    203.0.113.1/24 (its module is built once from linux-source-6.1 and linux-headers of
                    the guest kernel, which must be installed). The first run downloads and caches the
@@ -29,6 +30,12 @@ final class TestbedCommand {
                    missing and kept after the run; the command sees it at the same path and may write
                    there (the rest of the host is read-only in the VM), and finds it in
                    $WEFT_TESTBED_SHARE.""";
+
+    /**
+     * The exit code of a testbed that failed itself, apart from the command's own codes and from 2 (wrong arguments); 125
+     * as {@code docker run} answers when the container could not run.
+     */
+    static final int TESTBED_FAILED = 125;
 
     /** The environment variable that gives the command the {@code --share} directory. */
     static final String SHARE_VARIABLE = "WEFT_TESTBED_SHARE";
@@ -135,8 +142,8 @@ final class TestbedCommand {
                 } catch (NumberFormatException e) {
                     throw new UsageException("--timeout needs whole seconds, e.g. --timeout 300; got \"" + args.get(i + 1) + "\"");
                 }
-                if (timeout.isNegative() || timeout.isZero()) {
-                    throw new UsageException("--timeout must be positive, got " + timeout.toSeconds());
+                if (timeout.isNegative() || timeout.isZero() || timeout.toSeconds() > 86_400) {
+                    throw new UsageException("--timeout must be 1 to 86400 seconds (a day), got " + timeout.toSeconds());
                 }
                 i += 2;
             } else if (args.get(i).equals("--share") && i + 1 < args.size()) {
@@ -158,7 +165,7 @@ final class TestbedCommand {
             return r.exitCode();
         } catch (FabricException e) {
             err.println("weft testbed: " + e.getMessage());
-            return 2;
+            return TESTBED_FAILED;
         }
     }
 }

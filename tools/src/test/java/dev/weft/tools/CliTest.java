@@ -70,6 +70,29 @@ class CliTest {
         assertEquals(2, weft("info", "extra").code());
     }
 
+    /**
+     * Inputs that used to end in a stack trace or in a run that failed after connecting are usage errors before
+     * anything is opened: socket-client without --port, a scale --size that an int cast wrapped (4G read as 0), a run
+     * whose time stamps would not fit the heap, a testbed timeout beyond a day.
+     */
+    @Test
+    void inputsThatCrashedAreUsageErrors() {
+        Result noPort = weft("perf", "socket-client", "--size", "8");
+        assertEquals(2, noPort.code(), noPort.err());
+        assertTrue(noPort.err().contains("--port is required"), noPort.err());
+        Result wrapped = weft("perf", "scale", "--uri", "tcp://127.0.0.1:1", "--size", "4G");
+        assertEquals(2, wrapped.code(), wrapped.err());
+        assertTrue(wrapped.err().contains("--size 4G is out of range"), wrapped.err());
+        long tooMany = Runtime.getRuntime().maxMemory() / 8; // 8 bytes per iteration: the whole heap
+        UsageException heap = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class,
+                () -> PerfCommand.requireHeapFor(tooMany, 0, false));
+        assertTrue(heap.getMessage().contains("MiB of heap"), heap.getMessage());
+        PerfCommand.requireHeapFor(100_000, 100, true); // a usual run fits
+        Result longTimeout = weft("testbed", "exec", "--timeout", "10000000000", "--", "true");
+        assertEquals(2, longTimeout.code(), longTimeout.err());
+        assertTrue(longTimeout.err().contains("1 to 86400 seconds"), longTimeout.err());
+    }
+
     @Test
     void testbedShareMustBeADirectory(@TempDir Path tmp) throws IOException {
         Path file = Files.writeString(tmp.resolve("a-file"), "x");

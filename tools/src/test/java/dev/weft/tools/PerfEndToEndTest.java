@@ -135,7 +135,8 @@ class PerfEndToEndTest {
             assertEquals("true", rows.get(0)[8]);
             assertTrue(Double.parseDouble(rows.get(1)[6]) > 1, "MB/s of 1 MiB writes");
             assertTrue(server.waitFor(20, TimeUnit.SECONDS), "the --once server exits after its client");
-            assertEquals(0, server.exitValue());
+            String rest = new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, server.exitValue(), () -> "the --once server's one session went well; it said: " + rest);
         } finally {
             server.destroyForcibly();
         }

@@ -398,18 +398,27 @@ public final class Testbed {
             ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
             pb.environment().putAll(env);
             Process p = pb.start();
-            StringBuilder all = new StringBuilder();
-            try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    sink.accept(line);
-                    all.append(line).append('\n');
+            StringBuffer all = new StringBuffer();
+            // the output is read on a thread of its own, so that the timeout counts while the command still writes (or
+            // holds its output open without writing); the deadline ends the command and everything it started
+            Thread reader = Thread.ofVirtual().name("testbed-output").start(() -> {
+                try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        sink.accept(line);
+                        all.append(line).append('\n');
+                    }
+                } catch (IOException ignored) {
+                    // the process was ended: its output is closed
                 }
-            }
+            });
             if (!p.waitFor(options.timeout().toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
+                reader.join(java.util.concurrent.TimeUnit.SECONDS.toMillis(5));
                 throw new FabricException(ErrorCode.TIMEOUT, "the command did not finish within " + options.timeout().toSeconds() + " s");
             }
+            reader.join(java.util.concurrent.TimeUnit.SECONDS.toMillis(5)); // the rest of what it wrote (a child it left running may hold the pipe)
             return new Result(p.exitValue(), all.toString(), "host", Duration.ofNanos(System.nanoTime() - start));
         } catch (IOException e) {
             throw new FabricException(ErrorCode.IO_ERROR, "cannot run " + command.get(0) + ": " + e.getMessage(), e);
