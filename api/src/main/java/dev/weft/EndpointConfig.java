@@ -11,7 +11,8 @@ import java.time.Duration;
  * @param sendQueueDepth most outstanding initiator requests; a further post returns {@link PostStatus#AGAIN}
  * @param receiveQueueDepth most outstanding posted receives
  * @param maxScatterGather most entries in one {@link ScatterGatherList}
- * @param connectTimeout how long {@link Domain#connect} waits for the peer
+ * @param connectTimeout how long {@link Domain#connect} waits for the peer; in a listener's configuration, how long
+ *        a connection the listener answered may take to be established before the listener gives it up
  */
 public record EndpointConfig(CompletionQueue sendQueue, CompletionQueue receiveQueue, int sendQueueDepth,
                              int receiveQueueDepth, int maxScatterGather, Duration connectTimeout) {

@@ -170,7 +170,9 @@ class VerbsOnRxeTest {
             }
             assertTrue(abandoned > 0, "some connects were ended part-way by the close");
             Endpoint done;
+            List<String> taken = new java.util.ArrayList<>();
             while ((done = listener.accept(Duration.ofMillis(500))) != null) {
+                taken.add(done.id() + " " + done.state());
                 done.close();
             }
             int left = queuePairs();
@@ -178,8 +180,10 @@ class VerbsOnRxeTest {
                 Thread.sleep(100);
                 left = queuePairs();
             }
+            String list = queuePairList();
             assertTrue(left <= before, left + " queue pairs left with the listener still open (" + before + " before, " + abandoned
-                    + " of " + connects + " connects abandoned part-way): the listener keeps endpoints whose connection failed before it was established");
+                    + " of " + connects + " connects abandoned part-way): the listener keeps endpoints whose connection failed before it"
+                    + " was established; accepted and closed by the test: " + taken + "; listed:" + list);
         }
     }
 
@@ -262,10 +266,20 @@ class VerbsOnRxeTest {
     }
 
     private static int queuePairs() throws Exception {
+        return (int) queuePairLines().count();
+    }
+
+    /** @return the RC queue pairs {@code rdma res show qp} lists (number, state, process), for counts and failure messages */
+    private static java.util.stream.Stream<String> queuePairLines() throws Exception {
         Process p = new ProcessBuilder("rdma", "res", "show", "qp").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
-        return (int) out.lines().filter(l -> l.contains("lqpn") && !l.contains("type GSI") && !l.contains("type SMI")).count();
+        return out.lines().filter(l -> l.contains("lqpn") && !l.contains("type GSI") && !l.contains("type SMI")).map(String::strip);
+    }
+
+    /** @return what {@link #queuePairLines} lists, one per line, for a failure message */
+    private static String queuePairList() throws Exception {
+        return queuePairLines().collect(java.util.stream.Collectors.joining("\n  ", "\n  ", ""));
     }
 
     /**

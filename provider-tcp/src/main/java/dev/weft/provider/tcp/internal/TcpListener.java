@@ -23,12 +23,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Listens at the fabric's address. A platform thread accepts sockets; each handshake (version,
- * authentication, well-known region) runs on its own virtual thread with a 10 s limit, so a
+ * authentication, well-known region) runs on its own virtual thread, limited to the connect timeout of the listener's configuration (default 10 s), so a
  * slow or hostile client cannot stall others. Accepted endpoints start serving one-sided
  * operations at once and wait in a queue for {@link #accept(Duration)}. Thread-safe.
  */
 final class TcpListener implements Listener {
-    private static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
 
     private final TcpDomain domain;
     private final TcpFabric fabric;
@@ -80,7 +79,7 @@ final class TcpListener implements Listener {
         boolean done = false;
         try {
             socket.setTcpNoDelay(true);
-            socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+            socket.setSoTimeout((int) config.connectTimeout().toMillis()); // at most a day (EndpointConfig.MAX_CONNECT_TIMEOUT)
             try {
                 fabric.reserveConnection();
                 reserved = true;

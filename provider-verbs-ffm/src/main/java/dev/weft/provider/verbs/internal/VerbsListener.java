@@ -19,8 +19,10 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Listens with rdma_cm at the fabric's address and port. Connection requests are answered on
@@ -111,6 +113,10 @@ final class VerbsListener implements Listener {
             pending.add(endpoint);
             endpoint.whenEstablished(this::established);
             endpoint.whenSetupFails(this::setupFailed);
+            // a client that vanishes between our answer and its confirmation without its connection manager telling ours
+            // (seen on rxe) would hold this queue pair until ours gives up resending the answer, about a minute: the
+            // listener gives up after the connect timeout of its configuration, as a TCP listener drops a SYN-RECV entry
+            CompletableFuture.delayedExecutor(config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS).execute(() -> expire(endpoint));
             int rc;
             try (Arena scratch = Arena.ofConfined()) {
                 rc = RdmaCm.accept(newId, endpoint.connParam(scratch, PrivateData.accept(region)));
@@ -130,6 +136,16 @@ final class VerbsListener implements Listener {
         if (pending.remove(endpoint)) {
             endpoint.close();
         }
+    }
+
+    /** A pending endpoint still not established after the connect timeout: released (outside the lock: close may wait for the CM thread). */
+    private void expire(VerbsEndpoint endpoint) {
+        synchronized (this) {
+            if (!pending.remove(endpoint)) {
+                return; // established, failed or refused meanwhile
+            }
+        }
+        endpoint.close();
     }
 
     /**
