@@ -16,6 +16,7 @@ import dev.weft.spi.Waits;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -33,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  * {@link #accept(Duration)}. Thread-safe. Closing stops listening and leaves every connection it
  * accepted open, handed out or not, as {@link Listener} promises: a peer's one-sided operations go
  * on being served until the endpoint's domain closes. A connection still being set up when the
- * listener closes is completed and kept the same way.
+ * listener closes is completed and kept the same way. One answered but not established within the
+ * connect timeout of the listener's configuration is given up.
  */
 final class VerbsListener implements Listener {
     private final VerbsDomain domain;
@@ -223,20 +225,24 @@ final class VerbsListener implements Listener {
 
     @Override
     public void close() {
+        List<VerbsEndpoint> settingUp;
         synchronized (this) { // see onRequest: after this no endpoint enters pending or accepted
             if (!open) {
                 return;
             }
             open = false;
-            // Connections still being set up become the domain's now, as established ones are: each ends as its
-            // connection does (setupFailed, or kept by established) or with the domain. A closing domain refuses them
-            // (adopt closes the endpoint), and a refused one is forgotten here so that setupFailed closes nothing twice.
-            for (VerbsEndpoint e : pending) {
-                try {
-                    domain.adopt(e);
-                } catch (FabricException closing) {
-                    pending.remove(e);
-                }
+            settingUp = List.copyOf(pending);
+        }
+        // Connections still being set up become the domain's now, as established ones are: each then ends as its
+        // connection does (setupFailed, expire, or kept: established does nothing more once the listener is closed) or
+        // with the domain. A closing domain refuses them and adopt closes the endpoint: outside the listener's lock, which
+        // the connection manager's thread takes for every event of a pending endpoint, so that it never waits on native
+        // teardown.
+        for (VerbsEndpoint e : settingUp) {
+            try {
+                domain.adopt(e);
+            } catch (FabricException closing) {
+                pending.remove(e);
             }
         }
         VerbsFabric fabric = domain.verbsFabric();
