@@ -304,6 +304,7 @@ public final class Testbed {
         KernelImage kernel = KernelImage.locate(options.cache());
         Path run = null;
         Process vm = null;
+        Thread cleanup = null;
         try {
             run = share != null ? share : Files.createTempDirectory("weft-testbed-");
             Files.createDirectories(run);
@@ -319,6 +320,20 @@ public final class Testbed {
                     "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
                     "-virtfs", "local,path=" + run + ",mount_tag=share,security_model=none", "-nic", "none");
             vm = new ProcessBuilder(qemu).redirectErrorStream(true).redirectOutput(run.resolve("qemu.log").toFile()).start();
+            // Ctrl-C or SIGTERM on this JVM skips the finally below: the hook ends the VM and removes a temporary run folder
+            Process started = vm;
+            Path folder = share == null ? run : null;
+            cleanup = new Thread(() -> {
+                started.destroyForcibly();
+                if (folder != null) {
+                    try {
+                        KernelImage.deleteTree(folder);
+                    } catch (IOException ignored) {
+                        // the JVM is ending; a temporary folder left behind is harmless
+                    }
+                }
+            }, "weft-testbed-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
             long deadline = start + options.timeout().toNanos();
             Path log = run.resolve("output.log");
             long seen = 0;
@@ -350,6 +365,13 @@ public final class Testbed {
             Thread.currentThread().interrupt();
             throw new FabricException(ErrorCode.TIMEOUT, "interrupted while the testbed VM ran", e);
         } finally {
+            if (cleanup != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs (or ran) anyway
+                }
+            }
             if (vm != null && vm.isAlive()) {
                 vm.destroyForcibly();
             }
