@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * authority  = name [ ":" port ] / "[" ipv6-address "]" [ ":" port ]
  * name       = 1*( ALPHA / DIGIT / "." / "_" / "-" )              ; host name, IPv4 address, device or netdev name
  * port       = 1*5DIGIT                                            ; 0 to 65535
- * region     = 1*64( ALPHA / DIGIT / "." / "_" / "-" )            ; a well-known region published by a listener
+ * region     = 1*50( ALPHA / DIGIT / "." / "_" / "-" )            ; a well-known region published by a listener
  * parameter  = key "=" value
  * key        = ALPHA *( ALPHA / DIGIT / "." / "_" / "-" )          ; unique within the URI
  * value      = *( unreserved / pct-encoded )                        ; percent-decoded
