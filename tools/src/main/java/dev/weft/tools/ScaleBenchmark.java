@@ -75,12 +75,7 @@ final class ScaleBenchmark {
         FabricUri local = args.option("local", null) != null ? FabricUri.parse(args.option("local", null))
                 : server.withRegion(null).withPort(0);
         int endpoints = (int) args.longOption("endpoints", 1000, 1, 100_000);
-        long parsedSize = Args.parseSize("size", args.option("size", "8")); // checked as a long: 4G must not wrap to 0
-        if (parsedSize < 8 || parsedSize > (1 << 20)) {
-            throw new UsageException("--size " + args.option("size", "8") + " is out of range 8..1M (each write carries an 8-byte"
-                    + " sequence number)");
-        }
-        int size = (int) parsedSize;
+        int size = (int) args.longOption("size", 8, 8, 1 << 20); // at least 8: each write carries an 8-byte sequence number
         int window = (int) args.longOption("window", 1, 1, 64);
         Duration duration = Duration.ofSeconds(args.longOption("seconds", 10, 1, 3600));
         Map<String, Object> result = new ScaleBenchmark(server, local, endpoints, size, window, duration).measure();

@@ -72,9 +72,10 @@ public final class Weft {
             return 1;
         } catch (RuntimeException | OutOfMemoryError e) {
             // a defect of the tool's, not of the caller's input: one line, and the stack trace where asked for
-            err.println("weft " + command + ": unexpected " + e + (System.getenv("WEFT_DEBUG") == null
-                    ? " (run with WEFT_DEBUG=1 for the stack trace, and please report it)" : ""));
-            if (System.getenv("WEFT_DEBUG") != null) {
+            boolean debug = System.getenv("WEFT_DEBUG") != null;
+            err.println("weft " + command + ": unexpected " + e + (debug ? "" : " (run with WEFT_DEBUG=1 for the stack trace, and please"
+                    + " report it)"));
+            if (debug) {
                 e.printStackTrace(err);
             }
             return 1;

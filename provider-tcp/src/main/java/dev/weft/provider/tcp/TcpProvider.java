@@ -44,7 +44,7 @@ public final class TcpProvider implements FabricProvider {
     private static ProviderInfo info(int maxMessage, int maxConnections, Duration peerTimeout) {
         // A dead peer is declared after `timeout` of silence; the check runs every timeout/4.
         Duration detection = peerTimeout.plus(peerTimeout.dividedBy(2));
-        Limits limits = new Limits(maxMessage, TcpConfig.MAX_SGE, 0, 16384, 1 << 20, maxConnections, Long.MAX_VALUE, detection, false, false);
+        Limits limits = new Limits(maxMessage, TcpConfig.MAX_SGE, 0, TcpConfig.MAX_QUEUE_DEPTH, 1 << 20, maxConnections, Long.MAX_VALUE, detection, false, false);
         return new ProviderInfo("Weft TCP", "tcp", VERSION,
                 "RDMA semantics emulated over TCP; runs on every host",
                 EnumSet.of(Transport.TCP),

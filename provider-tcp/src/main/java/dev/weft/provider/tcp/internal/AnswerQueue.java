@@ -9,7 +9,7 @@ package dev.weft.provider.tcp.internal;
  * and writes, between request frames. Every answer belongs to a request the peer still holds
  * outstanding, so the queue never holds more than the peer's send queue depth: it starts at the
  * local depth and doubles when full (an allocation only while a peer's depth is first exceeded),
- * up to {@link TcpDomain#MAX_QUEUE_DEPTH}, the most any peer can have outstanding. A peer beyond
+ * up to {@link TcpConfig#MAX_QUEUE_DEPTH}, the most any peer can have outstanding. A peer beyond
  * that breaks the protocol ({@link #add} answers {@code false}).
  *
  * <p>Thread-safe: adds and takes synchronize on the queue; {@link #isEmpty()} reads a volatile
@@ -48,7 +48,7 @@ final class AnswerQueue {
     private volatile int size;
 
     AnswerQueue(int initialCapacity) {
-        ring = new Answer[Math.max(16, Math.min(initialCapacity, TcpDomain.MAX_QUEUE_DEPTH))];
+        ring = new Answer[Math.max(16, Math.min(initialCapacity, TcpConfig.MAX_QUEUE_DEPTH))];
         for (int i = 0; i < ring.length; i++) {
             ring[i] = new Answer();
         }
@@ -57,11 +57,11 @@ final class AnswerQueue {
     /**
      * Queues an answer; {@code region}, {@code offset} and {@code length} name a READ response's
      * source. Returns {@code false}, queuing nothing, if the peer already has
-     * {@link TcpDomain#MAX_QUEUE_DEPTH} answers waiting.
+     * {@link TcpConfig#MAX_QUEUE_DEPTH} answers waiting.
      */
     synchronized boolean add(byte op, int status, long seq, long value, TcpMemoryRegion region, long offset, int length) {
         if (count == ring.length) {
-            if (ring.length >= TcpDomain.MAX_QUEUE_DEPTH) {
+            if (ring.length >= TcpConfig.MAX_QUEUE_DEPTH) {
                 return false;
             }
             grow();
@@ -102,7 +102,7 @@ final class AnswerQueue {
     }
 
     private void grow() {
-        Answer[] next = new Answer[Math.min(ring.length * 2, TcpDomain.MAX_QUEUE_DEPTH)];
+        Answer[] next = new Answer[Math.min(ring.length * 2, TcpConfig.MAX_QUEUE_DEPTH)];
         for (int i = 0; i < count; i++) {
             next[i] = ring[(head + i) % ring.length];
         }

@@ -43,6 +43,12 @@ public record TcpConfig(String progress, String secret, Duration peerTimeout, in
     /** Most scatter-gather entries per request. */
     public static final int MAX_SGE = 16;
 
+    /**
+     * The deepest send or receive queue an endpoint may have ({@code Limits.maxQueueDepth()}, which connect and listen
+     * enforce); so also the most requests a peer can have outstanding, which bounds the answers an endpoint keeps.
+     */
+    public static final int MAX_QUEUE_DEPTH = 16384;
+
     /** Default largest message. */
     public static final int DEFAULT_MAX_MESSAGE = 16 << 20;
 

@@ -23,9 +23,6 @@ import java.util.Set;
 
 /** A protection domain of the TCP provider: its regions (by remote key), queues, listeners and endpoints. Thread-safe. */
 final class TcpDomain implements Domain {
-    /** The deepest send or receive queue an endpoint may have; so also the most requests a peer can have outstanding. */
-    static final int MAX_QUEUE_DEPTH = 16384;
-
     private final TcpFabric fabric;
     private final ChildResources children = new ChildResources();
     private final RegionTable regions = new RegionTable();

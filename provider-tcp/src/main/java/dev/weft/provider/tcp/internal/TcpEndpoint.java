@@ -204,7 +204,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
         this.sendQueue = (TcpCompletionQueue) config.sendQueue();
         this.receiveQueue = (TcpCompletionQueue) config.receiveQueue();
-        this.maxSge = ConfigChecks.scatterGather(config, domain.tcpFabric().info().limits());
+        this.maxSge = ConfigChecks.scatterGather(config, fabric.info().limits());
         this.maxMessage = handshake.maxMessage();
         this.peer = peer;
         this.wellKnown = Optional.ofNullable(handshake.region());
@@ -711,7 +711,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     /** Queues an answer of the target side (see {@link AnswerQueue}); the caller is the input side. */
     private void owe(byte op, int status, long seq, long value, TcpMemoryRegion region, long offset, int length) throws ProtocolViolation {
         if (!answers.add(op, status, seq, value, region, offset, length)) {
-            throw new ProtocolViolation("the peer has more than " + TcpDomain.MAX_QUEUE_DEPTH
+            throw new ProtocolViolation("the peer has more than " + TcpConfig.MAX_QUEUE_DEPTH
                     + " requests unanswered, more than any send queue holds");
         }
     }

@@ -105,7 +105,7 @@ class MalformedPeerTest {
                 // the victim ended the connection, as expected
             }
         });
-        assertTrue(victim.contains("more than " + TcpDomain.MAX_QUEUE_DEPTH + " requests unanswered"), victim);
+        assertTrue(victim.contains("more than " + TcpConfig.MAX_QUEUE_DEPTH + " requests unanswered"), victim);
     }
 
     @Test
