@@ -313,12 +313,13 @@ public final class Testbed {
             Files.writeString(run.resolve("guest.sh"), Guest.script(command, workDir, env, options.devices(),
                     options.devices().contains(Device.SIW) ? SiwModule.of(kernel) : null));
             Path console = run.resolve("console.log");
-            List<String> qemu = List.of(Host.which("qemu-system-x86_64").toString(), "-accel", ACCEL, "-cpu", CPU,
+            List<String> qemu = new ArrayList<>(reapedWithThisJvm());
+            qemu.addAll(List.of(Host.which("qemu-system-x86_64").toString(), "-accel", ACCEL, "-cpu", CPU,
                     "-m", Integer.toString(options.memoryMiB()), "-smp", Integer.toString(options.cpus()), "-display", "none",
                     "-monitor", "none", "-serial", "file:" + console, "-no-reboot", "-kernel", kernel.vmlinuz.toString(), "-initrd",
                     kernel.initrd.toString(), "-append", KERNEL_COMMAND_LINE + " weft.share=" + run,
                     "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
-                    "-virtfs", "local,path=" + run + ",mount_tag=share,security_model=none", "-nic", "none");
+                    "-virtfs", "local,path=" + run + ",mount_tag=share,security_model=none", "-nic", "none"));
             vm = new ProcessBuilder(qemu).redirectErrorStream(true).redirectOutput(run.resolve("qemu.log").toFile()).start();
             // Ctrl-C or SIGTERM on this JVM skips the finally below: the hook ends the VM and removes a temporary run folder
             Process started = vm;
@@ -405,6 +406,19 @@ public final class Testbed {
             }
             return seen + b.length;
         }
+    }
+
+    /**
+     * The prefix that makes the kernel kill the VM when this JVM dies without running its shutdown hooks
+     * (SIGKILL, a crash): util-linux's {@code setpriv --pdeathsig}, which sets the signal and then
+     * executes QEMU. The signal follows the thread that started the process; {@link #exec} starts the VM
+     * on its caller's thread and stays in it until the VM has ended, so only the JVM's death sends it.
+     *
+     * @return {@code setpriv --pdeathsig KILL}, or nothing where {@code setpriv} is not installed
+     */
+    private static List<String> reapedWithThisJvm() {
+        Path setpriv = Host.which("setpriv");
+        return setpriv == null ? List.of() : List.of(setpriv.toString(), "--pdeathsig", "KILL");
     }
 
     private static String tail(Path p) {
