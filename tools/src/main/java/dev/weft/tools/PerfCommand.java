@@ -6,6 +6,7 @@ import dev.weft.CompletionQueue;
 import dev.weft.Domain;
 import dev.weft.Endpoint;
 import dev.weft.EndpointConfig;
+import dev.weft.EndpointState;
 import dev.weft.ErrorCode;
 import dev.weft.Fabric;
 import dev.weft.FabricException;
@@ -103,20 +104,46 @@ final class PerfCommand {
             out.flush();
             boolean failed;
             do {
-                Endpoint endpoint;
-                while ((endpoint = listener.accept(Duration.ofSeconds(1))) == null) {
-                    // keep waiting for a client
-                }
+                Endpoint endpoint = nextLiveConnection(listener, out);
                 failed = false;
-                try (Endpoint e = endpoint) {
-                    serve(new PerfSession(e, queue, data, control, block), out);
+                PerfSession session = new PerfSession(endpoint, queue, data, control, block);
+                try (endpoint) {
+                    serve(session, out);
                 } catch (FabricException ex) {
                     failed = true;
-                    err.println("weft perf server: client session ended: " + ex.getMessage());
+                    if (ex.code() == ErrorCode.CONNECTION_LOST && !session.heardFromPeer()) {
+                        // perf scale and other one-sided peers connect, write into the published region and leave
+                        err.println("weft perf server: a peer left without asking for a run (a one-sided peer such as perf scale)");
+                    } else {
+                        err.println("weft perf server: client session ended: " + ex.getMessage());
+                    }
                 }
                 drain(queue);
             } while (!once);
             return failed ? 1 : 0; // with --once, the exit code says how the one session went
+        }
+    }
+
+    /**
+     * Waits for the next connection whose peer is still there. A peer that works only one-sided (a {@code perf scale}
+     * client's thousand endpoints) never asks for a run; its connections wait in the listener until this loop reaches
+     * them, by then mostly closed by the peer: they are closed here and counted in one line, not served one by one.
+     */
+    private static Endpoint nextLiveConnection(Listener listener, PrintStream out) {
+        int gone = 0;
+        while (true) {
+            Endpoint endpoint = listener.accept(Duration.ofSeconds(1));
+            if (endpoint != null && endpoint.state() == EndpointState.CONNECTED) {
+                if (gone > 0) {
+                    out.println("weft perf server: closed " + gone + " connection(s) whose peers had left before they were served");
+                    out.flush();
+                }
+                return endpoint;
+            }
+            if (endpoint != null) {
+                endpoint.close();
+                gone++;
+            }
         }
     }
 

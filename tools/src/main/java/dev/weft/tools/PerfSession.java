@@ -10,6 +10,7 @@ import dev.weft.MemoryRegion;
 import dev.weft.Opcode;
 import dev.weft.PostStatus;
 import dev.weft.RemoteRegion;
+import dev.weft.Status;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -57,7 +58,9 @@ final class PerfSession {
     long received;
     /** Set when the control receive completed; cleared by {@link #takeControl()}. */
     private boolean controlArrived;
+    private boolean heardFromPeer;
     private int controlBytes;
+    private boolean controlSendFlushed;
     /** Where {@link #reap()} records completion times of data operations, indexed by work request id; may be null. */
     long[] completionTimes;
 
@@ -130,10 +133,21 @@ final class PerfSession {
         }
         for (int i = 0; i < n; i++) {
             Completion c = batch.get(i);
+            long id = c.workRequestId();
+            if (id == CONTROL_SEND_ID && c.status() == Status.FLUSHED) {
+                // the connection has ended: a message is flushed when its acknowledgement did not come back, which a
+                // peer that got our last message (RESULT) and then sent BYE and closed at once can cause; whether the
+                // session ended well shows in the messages that arrived, so awaitControl decides
+                controlSendFlushed = true;
+                continue;
+            }
+            if (id == CONTROL_RECEIVE_ID && c.status() == Status.FLUSHED) {
+                throw new FabricException(ErrorCode.CONNECTION_LOST, "the peer went away (the control receive was flushed"
+                        + (controlSendFlushed ? ", and a control message sent to it" : "") + ")");
+            }
             if (!c.status().isSuccess()) {
                 throw new FabricException(ErrorCode.OPERATION_FAILED, describe(c) + " failed with " + c.status());
             }
-            long id = c.workRequestId();
             if (id == CONTROL_RECEIVE_ID) {
                 controlArrived = true;
                 controlBytes = c.byteCount();
@@ -196,7 +210,8 @@ final class PerfSession {
                 // one more look once the endpoint left CONNECTED: a peer that sends BYE and closes at once may have had its
                 // message completed between the poll above and the state read (the server then took a clean end for a loss)
                 if (endpoint.state() != dev.weft.EndpointState.CONNECTED && reap() == 0 && !controlArrived) {
-                    throw new FabricException(ErrorCode.CONNECTION_LOST, "the peer went away (endpoint " + endpoint.state() + ")");
+                    throw new FabricException(ErrorCode.CONNECTION_LOST, "the peer went away (endpoint " + endpoint.state()
+                            + (controlSendFlushed ? "; a control message sent to it was flushed" : "") + ")");
                 }
                 if (timeoutNanos >= 0) {
                     checkDeadline(deadlineNanos, "waiting for the peer's control message");
@@ -207,8 +222,14 @@ final class PerfSession {
         return takeControl();
     }
 
+    /** @return whether the peer has sent at least one control message on this session */
+    boolean heardFromPeer() {
+        return heardFromPeer;
+    }
+
     private int takeControl() {
         controlArrived = false;
+        heardFromPeer = true;
         MemorySegment m = control.segment();
         if (controlBytes != CONTROL_SIZE || m.get(INT_BE, 0) != MAGIC) {
             throw new FabricException(ErrorCode.PROTOCOL_ERROR, "the peer sent a " + controlBytes

@@ -1,6 +1,7 @@
 package dev.weft.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -11,6 +12,8 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -139,6 +142,47 @@ class PerfEndToEndTest {
             assertEquals(0, server.exitValue(), () -> "the --once server's one session went well; it said: " + rest);
         } finally {
             server.destroyForcibly();
+        }
+    }
+
+    /**
+     * A server that outlives a {@code perf scale} run (whose endpoints only write one-sided and never ask for a run)
+     * serves the next client at once: each scale connection is either the one it was waiting on when the peer left
+     * (one line) or closed unserved and counted, never a "session ended" error per endpoint.
+     */
+    @Test
+    @Timeout(120)
+    void aServerAfterAScaleRunServesTheNextClient() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Path log = Files.createTempFile("weft-perf-server", ".log");
+        Process server = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Weft.class.getName(), "perf", "server", "--uri", "tcp://127.0.0.1:0", "--buffer", "1M").redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        try {
+            String uri = null;
+            for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20); uri == null && System.nanoTime() < end; Thread.sleep(50)) {
+                Matcher listening = LISTENING.matcher(Files.readString(log));
+                uri = listening.find() ? listening.group(1) : null;
+            }
+            assertTrue(uri != null, () -> "the server did not say where it listens");
+            int endpoints = 50;
+            CliTest.Result scale = CliTest.weft("perf", "scale", "--uri", uri, "--endpoints", Integer.toString(endpoints), "--seconds", "1");
+            assertEquals(0, scale.code(), scale.err());
+            List<String[]> rows = runClient(uri, "--op", "write", "--size", "8");
+            assertEquals(1, rows.size());
+            String said = Files.readString(log);
+            assertFalse(said.contains("client session ended"), said);
+            int left = said.split("a peer left without asking for a run", -1).length - 1;
+            Matcher closed = Pattern.compile("closed (\\d+) connection\\(s\\) whose peers had left").matcher(said);
+            int closedCount = 0;
+            while (closed.find()) {
+                closedCount += Integer.parseInt(closed.group(1));
+            }
+            assertEquals(endpoints, left + closedCount, said);
+            assertTrue(left <= 3, () -> "most scale connections were gone before the server reached them: " + said);
+        } finally {
+            server.destroyForcibly().waitFor();
+            Files.deleteIfExists(log);
         }
     }
 
