@@ -9,10 +9,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -62,8 +64,7 @@ final class Handshake {
     private Handshake() {
     }
 
-    static Result client(Socket socket, TcpConfig config, FabricUri peer) throws IOException {
-        InputStream in = socket.getInputStream();
+    static Result client(Socket socket, TcpConfig config, FabricUri peer, long deadlineNanos) throws IOException {
         OutputStream out = socket.getOutputStream();
         byte[] nonceC = nonce();
         byte[] hello = new byte[HELLO_SIZE];
@@ -79,7 +80,7 @@ final class Handshake {
         out.write(hello);
         out.flush();
 
-        byte[] welcome = readFully(in, WELCOME_SIZE, peer);
+        byte[] welcome = readFully(socket, WELCOME_SIZE, peer, deadlineNanos);
         if (Wire.getShort(welcome, 0) != (MAGIC & 0xffff)) {
             throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters() + " is not a Weft tcp listener (bad handshake magic)");
         }
@@ -99,6 +100,10 @@ final class Handshake {
         }
         boolean serverAuth = (welcome[4] & 1) != 0;
         int maxMessage = Wire.getInt(welcome, 8);
+        if (maxMessage < 1 || maxMessage > config.maxMessage()) {
+            throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters() + " answered a max_message of " + maxMessage
+                    + " bytes; the handshake takes the smaller of both sides' limits, so it must be 1.." + config.maxMessage());
+        }
         byte[] nonceS = java.util.Arrays.copyOfRange(welcome, 16, 32);
         if (serverAuth) {
             if (config.secret() == null) {
@@ -107,7 +112,7 @@ final class Handshake {
             }
             out.write(proof(config.secret(), "weft-tcp-client", nonceS, nonceC));
             out.flush();
-            byte[] result = readFully(in, 1 + PROOF_SIZE, peer);
+            byte[] result = readFully(socket, 1 + PROOF_SIZE, peer, deadlineNanos);
             if (result[0] != ST_OK) {
                 throw new FabricException(ErrorCode.AUTHENTICATION_FAILED, peer.withoutParameters()
                         + " rejected our proof: the shared secrets differ");
@@ -118,7 +123,7 @@ final class Handshake {
                         + " could not prove knowledge of the shared secret; it is not the peer you configured");
             }
         }
-        byte[] region = readFully(in, REGION_SIZE, peer);
+        byte[] region = readFully(socket, REGION_SIZE, peer, deadlineNanos);
         return switch (region[0]) {
             case REGION_NONE -> new Result(maxMessage, null);
             case REGION_FOUND -> new Result(maxMessage, RemoteRegion.decode(java.util.Arrays.copyOfRange(region, 4, 36)));
@@ -137,12 +142,13 @@ final class Handshake {
      *
      * @param refusal {@link #ST_OK}, or the status that refuses this client: {@link #ST_BUSY} (no capacity) or
      *                {@link #ST_NOT_ACCEPTING}
+     * @param deadlineNanos {@link System#nanoTime()} by which the whole handshake must be done
+     * @throws SocketTimeoutException if it is not
      */
-    static int server(Socket socket, TcpConfig config, int refusal, RegionLookup lookup) throws IOException {
-        InputStream in = socket.getInputStream();
+    static int server(Socket socket, TcpConfig config, int refusal, RegionLookup lookup, long deadlineNanos) throws IOException {
         OutputStream out = socket.getOutputStream();
         FabricUri who = FabricUri.parse("tcp://" + hostOf(socket) + ":" + socket.getPort());
-        byte[] hello = readFully(in, HELLO_SIZE, who);
+        byte[] hello = readFully(socket, HELLO_SIZE, who, deadlineNanos);
         byte[] welcome = new byte[WELCOME_SIZE];
         Wire.putShort(welcome, 0, MAGIC);
         if (Wire.getShort(hello, 0) != (MAGIC & 0xffff)) {
@@ -177,7 +183,7 @@ final class Handshake {
             throw new FabricException(ErrorCode.CONNECTION_REFUSED, "refused " + who + ": handshake status " + status);
         }
         if (config.secret() != null) {
-            byte[] proof = readFully(in, PROOF_SIZE, who);
+            byte[] proof = readFully(socket, PROOF_SIZE, who, deadlineNanos);
             boolean good = MessageDigest.isEqual(proof, proof(config.secret(), "weft-tcp-client", nonceS, nonceC));
             byte[] result = new byte[1 + PROOF_SIZE];
             result[0] = (byte) (good ? ST_OK : ST_AUTH_FAILED);
@@ -235,10 +241,21 @@ final class Handshake {
         }
     }
 
-    private static byte[] readFully(InputStream in, int n, FabricUri peer) throws IOException {
+    /**
+     * Reads exactly {@code n} bytes by the handshake's deadline. The deadline bounds the whole handshake, not each read
+     * (a socket timeout alone restarts with every byte, and a peer sending one byte at a time would hold the connection,
+     * and a listener's connection slot, for as long as it liked).
+     */
+    private static byte[] readFully(Socket socket, int n, FabricUri peer, long deadlineNanos) throws IOException {
+        InputStream in = socket.getInputStream();
         byte[] b = new byte[n];
         int off = 0;
         while (off < n) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                throw new SocketTimeoutException(peer.withoutParameters() + " did not complete the handshake in time");
+            }
+            socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
             int r = in.read(b, off, n - off);
             if (r < 0) {
                 throw new EOFException(peer.withoutParameters() + " closed the connection during the handshake");

@@ -161,6 +161,7 @@ final class TcpDomain implements Domain {
     private TcpEndpoint connectOn(Socket socket, FabricUri peer, EndpointConfig config) {
         try {
             socket.setTcpNoDelay(true);
+            long deadline = System.nanoTime() + config.connectTimeout().toNanos(); // connect and handshake together
             int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, config.connectTimeout().toMillis()));
             InetSocketAddress address = new InetSocketAddress(peer.host(), peer.port());
             if (address.isUnresolved()) {
@@ -178,8 +179,7 @@ final class TcpDomain implements Domain {
                 throw new FabricException(ErrorCode.CONNECTION_REFUSED, "cannot connect to " + peer.withoutParameters() + ": "
                         + IoText.of(e) + "; is a tcp listener running there?", e);
             }
-            socket.setSoTimeout(timeoutMillis);
-            Handshake.Result result = Handshake.client(socket, fabric.config(), peer);
+            Handshake.Result result = Handshake.client(socket, fabric.config(), peer, deadline);
             return new TcpEndpoint(this, socket, config, peer.withoutParameters(), result);
         } catch (SocketTimeoutException e) {
             throw new FabricException(ErrorCode.TIMEOUT, peer.withoutParameters() + " accepted the connection but did not complete the handshake within "

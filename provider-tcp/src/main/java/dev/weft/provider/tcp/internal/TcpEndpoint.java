@@ -79,6 +79,8 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         long operand2;
         int rnrAttempts;
         boolean localFailure;
+        /** A READ's data has arrived (READ_DATA); its ACK may then complete it, and a second READ_DATA is a violation. */
+        boolean dataArrived;
 
         WorkRequest(int maxSge) {
             regions = new TcpMemoryRegion[maxSge];
@@ -367,6 +369,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             wr.operand2 = operand2;
             wr.rnrAttempts = 0;
             wr.localFailure = false;
+            wr.dataArrived = false;
             wr.total = (int) total;
             // checked above; a region closed since then is found where the payload is copied, as for any request in flight
             if (sgl == null) {
@@ -428,6 +431,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         boolean payload = wr.wireOp == Wire.OP_WRITE || wr.wireOp == Wire.OP_WRITE_IMM || wr.wireOp == Wire.OP_SEND;
         Wire.header(frame, 0, wr.wireOp, 0, payload ? wr.total : 0, wr.immediate, wr.seq, wr.address, wr.key, wr.operand1, wr.operand2);
         wr.localFailure = false;
+        wr.dataArrived = false;
         frameOpen = true;
         try {
             stageHeader();
@@ -811,7 +815,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private boolean serveArrived() {
         try {
             boolean any = false;
-            while (state == EndpointState.CONNECTED && inputPending()) {
+            while (state == EndpointState.CONNECTED && headerArrived()) {
                 readFrame();
                 any = true;
             }
@@ -870,18 +874,23 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         readAheadBytes = readAhead.remaining();
     }
 
-    /** @return whether input is waiting, read ahead or in the socket (read ahead now, without waiting) */
-    private boolean inputPending() throws IOException {
-        if (readAhead.hasRemaining()) {
+    /**
+     * Manual progress: whether a whole frame header has arrived, reading ahead what the socket has without waiting. The
+     * bytes of a header begun stay read ahead for the next poll: a poll never waits for a peer to finish a header (one
+     * that sent half of one and stopped would otherwise hold every poll of the fabric).
+     */
+    private boolean headerArrived() throws IOException {
+        if (readAhead.remaining() >= Wire.HEADER_SIZE) {
             return true;
         }
-        readAhead.clear();
+        readAhead.compact();
         try {
-            return readAvailable() > 0;
+            readAvailable();
         } finally {
             readAhead.flip();
             readAheadBytes = readAhead.remaining();
         }
+        return readAhead.remaining() >= Wire.HEADER_SIZE;
     }
 
     private void skip(long n) throws IOException {
@@ -994,6 +1003,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             onReceiverNotReady(wr);
         } else if (status != Wire.ST_OK) {
             failAt(seq, Wire.toStatus(status), "the peer answered " + wr.opcode + " with " + Wire.toStatus(status));
+        } else if (isAtomic(wr.wireOp)) {
+            throw new ProtocolViolation("ACK for " + wr.opcode + " " + seq + ", which only ATOMIC_RESULT answers");
+        } else if (wr.wireOp == Wire.OP_READ && !wr.dataArrived) {
+            throw new ProtocolViolation("ACK for READ " + seq + " before its READ_DATA");
         } else if (wr.localFailure) {
             failAt(seq, Status.LOCAL_PROTECTION_ERROR, "a local region of " + wr.opcode + " was closed while the request was in flight");
         } else {
@@ -1001,11 +1014,19 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
     }
 
+    private static boolean isAtomic(byte wireOp) {
+        return wireOp == Wire.OP_FETCH_ADD || wireOp == Wire.OP_CMP_SWAP;
+    }
+
     private void onReadData(long seq, int payload) throws IOException, ProtocolViolation {
         WorkRequest wr = head(seq, "READ_DATA");
         if (wr.wireOp != Wire.OP_READ || payload != wr.total) {
             throw new ProtocolViolation("READ_DATA of " + payload + " bytes for a " + wr.opcode + " of " + wr.total);
         }
+        if (wr.dataArrived) {
+            throw new ProtocolViolation("a second READ_DATA for READ " + seq);
+        }
+        wr.dataArrived = true;
         if (!receiveInto(wr.regions, wr.offsets, wr.lengths, wr.sgeCount, payload)) {
             wr.localFailure = true;
         }
@@ -1013,6 +1034,9 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     private void onAtomicResult(long seq, int status, long previous) throws ProtocolViolation {
         WorkRequest wr = head(seq, "ATOMIC_RESULT");
+        if (!isAtomic(wr.wireOp)) {
+            throw new ProtocolViolation("ATOMIC_RESULT for " + wr.opcode + " " + seq);
+        }
         if (status != Wire.ST_OK) {
             failAt(seq, Wire.toStatus(status), "the peer answered " + wr.opcode + " with " + Wire.toStatus(status));
             return;
@@ -1037,7 +1061,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             return;
         }
         rewinding = true; // not under writeLock: the input side never waits for a poster
-        fabric.timer().schedule(this::retransmit, config.rnrDelay().toNanos(), TimeUnit.NANOSECONDS);
+        // the timer thread only starts it: a retransmit waits for room in the socket, which a peer that stopped reading
+        // never gives, and the one timer thread also sends every endpoint's keepalives and finds silent peers
+        fabric.timer().schedule(() -> Thread.ofVirtual().name(fabric.name() + "-retransmit-" + id).start(this::retransmit),
+                config.rnrDelay().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Go-back-N after "receiver not ready": sends every outstanding request again, oldest first. */
@@ -1354,8 +1381,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
         if (now - lastReceived > timeout) {
             try {
-                if (config.manualProgress() && (readAheadBytes > 0 || in.available() > 0)) {
-                    return; // the peer talks; nobody has polled yet
+                // a whole header read ahead, or bytes in the socket: the peer talks and nobody has polled yet; the start of a
+                // header, or a poll that waits for the rest of a payload, is a peer that stopped talking
+                if (config.manualProgress() && (readAheadBytes >= Wire.HEADER_SIZE || in.available() > 0)) {
+                    return;
                 }
             } catch (IOException e) {
                 // fall through: the socket is broken too

@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
  * operations at once and wait in a queue for {@link #accept(Duration)}. Thread-safe.
  */
 final class TcpListener implements Listener {
+    /** How long the accept thread waits after a failed accept of an open listener before it tries again. */
+    private static final long ACCEPT_BACKOFF_MILLIS = 100;
 
     private final TcpDomain domain;
     private final TcpFabric fabric;
@@ -68,7 +70,17 @@ final class TcpListener implements Listener {
             try {
                 socket = server.accept();
             } catch (IOException e) {
-                return; // closed
+                if (!open || server.isClosed()) {
+                    return; // closed
+                }
+                // a passing failure (no file descriptors left, a connection reset before it was taken) must not end
+                // accepting for good while the listener stays open: wait a little and take the next one
+                try {
+                    Thread.sleep(ACCEPT_BACKOFF_MILLIS);
+                } catch (InterruptedException stop) {
+                    return;
+                }
+                continue;
             }
             Thread.ofVirtual().name(fabric.name() + "-handshake").start(() -> handshake(socket));
         }
@@ -79,7 +91,7 @@ final class TcpListener implements Listener {
         boolean done = false;
         try {
             socket.setTcpNoDelay(true);
-            socket.setSoTimeout((int) config.connectTimeout().toMillis()); // at most a day (EndpointConfig.MAX_CONNECT_TIMEOUT)
+            long deadline = System.nanoTime() + config.connectTimeout().toNanos(); // at most a day (EndpointConfig.MAX_CONNECT_TIMEOUT)
             try {
                 fabric.reserveConnection();
                 reserved = true;
@@ -88,7 +100,7 @@ final class TcpListener implements Listener {
             }
             int refusal = !open || !config.sendQueue().isOpen() || !config.receiveQueue().isOpen() ? Handshake.ST_NOT_ACCEPTING
                     : reserved ? Handshake.ST_OK : Handshake.ST_BUSY;
-            int maxMessage = Handshake.server(socket, fabric.config(), refusal, this::lookup);
+            int maxMessage = Handshake.server(socket, fabric.config(), refusal, this::lookup, deadline);
             FabricUri peer = FabricUri.parse("tcp://" + hostText(socket) + ":" + socket.getPort());
             TcpEndpoint endpoint = new TcpEndpoint(domain, socket, config, peer, new Handshake.Result(maxMessage, null));
             done = true;

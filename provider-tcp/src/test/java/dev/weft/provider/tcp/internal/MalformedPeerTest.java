@@ -49,7 +49,7 @@ class MalformedPeerTest {
             FabricUri uri = listener.uri().withRegion("t");
             try (Socket raw = new Socket("127.0.0.1", uri.port())) {
                 raw.setSoTimeout(5000);
-                Handshake.Result hs = Handshake.client(raw, TcpConfig.from(FabricUri.parse("tcp://127.0.0.1:0")), uri);
+                Handshake.Result hs = Handshake.client(raw, TcpConfig.from(FabricUri.parse("tcp://127.0.0.1:0")), uri, System.nanoTime() + 10_000_000_000L);
                 Endpoint victim = listener.accept(Duration.ofSeconds(5));
                 attack.send(raw.getOutputStream(), hs.region());
                 raw.getOutputStream().flush();

@@ -1,0 +1,340 @@
+package dev.weft.provider.tcp.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.Access;
+import dev.weft.CompletionBatch;
+import dev.weft.CompletionQueue;
+import dev.weft.Domain;
+import dev.weft.Endpoint;
+import dev.weft.EndpointConfig;
+import dev.weft.EndpointState;
+import dev.weft.ErrorCode;
+import dev.weft.Fabric;
+import dev.weft.FabricException;
+import dev.weft.FabricUri;
+import dev.weft.Fabrics;
+import dev.weft.Listener;
+import dev.weft.MemoryRegion;
+import dev.weft.PostStatus;
+import dev.weft.Status;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Hostile peers seen from the side that posts (the initiator) and from a listener's handshake: a raw server that
+ * completes the handshake and then answers requests wrongly, a server that announces an impossible message limit, a
+ * client that sends its handshake a byte at a time, and a peer that stops in the middle of a frame header under
+ * manual progress. {@link MalformedPeerTest} covers hostile requests at the target.
+ */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a defect here hangs a poll or a post: fail, never hang the build
+class HostilePeerOfTheInitiatorTest {
+
+    /** What a raw server does after the handshake; it gets the victim's streams. */
+    private interface Script {
+        void run(InputStream in, OutputStream out) throws Exception;
+    }
+
+    /** A loopback server that completes a Weft handshake (or, with {@code welcomeMax} set, a forged one) and runs a script. */
+    private static final class RawServer implements AutoCloseable {
+        private final ServerSocket server;
+        private final Thread thread;
+        private volatile Socket socket;
+
+        RawServer(Integer welcomeMax, Script script) throws IOException {
+            server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+            thread = Thread.ofPlatform().daemon().start(() -> {
+                try (Socket s = server.accept()) {
+                    socket = s;
+                    if (welcomeMax == null) {
+                        Handshake.server(s, TcpConfig.from(FabricUri.parse("tcp://127.0.0.1:0")), Handshake.ST_OK, name -> null,
+                                System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+                    } else {
+                        forgedWelcome(s, welcomeMax);
+                    }
+                    script.run(s.getInputStream(), s.getOutputStream());
+                } catch (Exception ended) {
+                    // the victim closed the connection, or the test is over
+                }
+            });
+        }
+
+        private static void forgedWelcome(Socket s, int maxMessage) throws IOException {
+            s.getInputStream().readNBytes(Handshake.HELLO_SIZE);
+            byte[] welcome = new byte[Handshake.WELCOME_SIZE];
+            Wire.putShort(welcome, 0, Handshake.MAGIC);
+            welcome[2] = Wire.VERSION;
+            welcome[3] = (byte) Handshake.ST_OK;
+            Wire.putInt(welcome, 8, maxMessage);
+            s.getOutputStream().write(welcome);
+            s.getOutputStream().write(new byte[Handshake.REGION_SIZE]); // REGION_NONE
+            s.getOutputStream().flush();
+        }
+
+        String uri() {
+            return "tcp://127.0.0.1:" + server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            thread.interrupt();
+            Socket s = socket;
+            if (s != null) {
+                s.close();
+            }
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Reads one request frame (header and payload) and returns its header. */
+    private static byte[] readRequest(InputStream in) throws IOException {
+        byte[] h = in.readNBytes(Wire.HEADER_SIZE);
+        in.readNBytes(Wire.getInt(h, 8));
+        return h;
+    }
+
+    private static byte[] answer(byte op, int status, long seq, long operand1) {
+        byte[] f = new byte[Wire.HEADER_SIZE];
+        Wire.header(f, 0, op, status, 0, 0, seq, 0, 0, operand1, 0);
+        return f;
+    }
+
+    /** Posts one request through {@code post} to a raw server running {@code script}; returns its completion. */
+    private static void attack(Script script, Arena arena, Poster post, Checker check) throws Exception {
+        try (RawServer server = new RawServer(null, script); Fabric fabric = Fabrics.open("tcp://127.0.0.1:0")) {
+            Domain domain = fabric.openDomain();
+            CompletionQueue queue = domain.openCompletionQueue(8);
+            Endpoint victim = domain.connect(FabricUri.parse(server.uri()), EndpointConfig.of(queue));
+            assertEquals(PostStatus.OK, post.post(victim, domain));
+            CompletionBatch batch = new CompletionBatch(4);
+            assertEquals(1, queue.await(batch, 10, TimeUnit.SECONDS), "the request completed");
+            check.check(batch.get(0).status(), victim);
+        }
+    }
+
+    private interface Poster {
+        PostStatus post(Endpoint victim, Domain domain);
+    }
+
+    private interface Checker {
+        void check(Status status, Endpoint victim) throws Exception;
+    }
+
+    @Test
+    void anAtomicResultForAWriteTouchesNoLocalMemory() throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            var source = arena.allocate(8, 8);
+            source.fill((byte) 0x22);
+            attack((in, out) -> {
+                byte[] h = readRequest(in);
+                out.write(answer(Wire.OP_ATOMIC_RESULT, Wire.ST_OK, Wire.getLong(h, 16), 0x4141414141414141L));
+                out.flush();
+                in.read(); // until the victim closes
+            }, arena, (victim, domain) -> victim.write(1, domain.register(source, EnumSet.noneOf(Access.class)), 0, 8, 0, 1),
+                    (status, victim) -> {
+                        assertNotEquals(Status.SUCCESS, status);
+                        assertEquals(0x2222222222222222L, source.get(ValueLayout.JAVA_LONG, 0), "the write's source was not written");
+                        assertEquals(EndpointState.ERROR, victim.state());
+                        assertTrue(victim.toString().contains("ATOMIC_RESULT for WRITE 1"), victim.toString());
+                    });
+        }
+    }
+
+    @Test
+    void anAckWithoutItsDataDoesNotCompleteARead() throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            var sink = arena.allocate(32, 8);
+            sink.fill((byte) 0x11);
+            attack((in, out) -> {
+                byte[] h = readRequest(in);
+                out.write(answer(Wire.OP_ACK, Wire.ST_OK, Wire.getLong(h, 16), 0));
+                out.flush();
+                in.read();
+            }, arena, (victim, domain) -> victim.read(1, domain.register(sink, Access.LOCAL_WRITE), 0, 32, 0, 1),
+                    (status, victim) -> {
+                        assertNotEquals(Status.SUCCESS, status, "a READ whose data never came");
+                        assertTrue(victim.toString().contains("before its READ_DATA"), victim.toString());
+                    });
+        }
+    }
+
+    @Test
+    void aSecondReadDataForOneReadIsAViolation() throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            var sink = arena.allocate(8, 8);
+            attack((in, out) -> {
+                byte[] h = readRequest(in);
+                byte[] data = new byte[Wire.HEADER_SIZE];
+                Wire.header(data, 0, Wire.OP_READ_DATA, 0, 8, 0, Wire.getLong(h, 16), 0, 0, 0, 0);
+                out.write(data);
+                out.write(new byte[8]);
+                out.write(data);
+                out.write(new byte[8]);
+                out.flush();
+                in.read();
+            }, arena, (victim, domain) -> victim.read(1, domain.register(sink, Access.LOCAL_WRITE), 0, 8, 0, 1),
+                    (status, victim) -> {
+                        assertNotEquals(Status.SUCCESS, status);
+                        assertTrue(victim.toString().contains("a second READ_DATA"), victim.toString());
+                    });
+        }
+    }
+
+    @Test
+    void anAckDoesNotCompleteAnAtomic() throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            var result = arena.allocate(8, 8);
+            attack((in, out) -> {
+                byte[] h = readRequest(in);
+                out.write(answer(Wire.OP_ACK, Wire.ST_OK, Wire.getLong(h, 16), 0));
+                out.flush();
+                in.read();
+            }, arena, (victim, domain) -> victim.fetchAndAdd(1, domain.register(result, Access.LOCAL_WRITE), 0, 0, 1, 1),
+                    (status, victim) -> {
+                        assertNotEquals(Status.SUCCESS, status, "an atomic that no ATOMIC_RESULT answered");
+                        assertTrue(victim.toString().contains("which only ATOMIC_RESULT answers"), victim.toString());
+                    });
+        }
+    }
+
+    @Test
+    void aServerAnnouncingALimitOutsideTheClientsIsRefused() throws Exception {
+        for (int announced : new int[] {Integer.MAX_VALUE, 0, -1, 2048}) {
+            try (RawServer server = new RawServer(announced, (in, out) -> in.read());
+                 Fabric fabric = Fabrics.open("tcp://127.0.0.1:0?max_message=1024")) {
+                Domain domain = fabric.openDomain();
+                FabricException e = assertThrows(FabricException.class,
+                        () -> domain.connect(FabricUri.parse(server.uri()), EndpointConfig.of(domain.openCompletionQueue(4))));
+                assertEquals(ErrorCode.PROTOCOL_ERROR, e.code(), e.getMessage());
+                assertTrue(e.getMessage().contains("max_message of " + announced + " bytes") && e.getMessage().contains("1..1024"),
+                        e.getMessage());
+            }
+        }
+    }
+
+    /** The connect timeout bounds the whole handshake: a client that sends its hello a byte at a time is cut off. */
+    @Test
+    void aHandshakeSentAByteAtATimeEndsAtTheConnectTimeout() throws Exception {
+        try (Fabric fabric = Fabrics.open("tcp://127.0.0.1:0?max_connections=1")) {
+            Domain domain = fabric.openDomain();
+            Listener listener = domain.listen(EndpointConfig.of(domain.openCompletionQueue(4)).withConnectTimeout(Duration.ofSeconds(1)));
+            byte[] hello = new byte[Handshake.HELLO_SIZE];
+            Wire.putShort(hello, 0, Handshake.MAGIC);
+            long start = System.nanoTime();
+            int sent = 0;
+            try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), listener.uri().port())) {
+                raw.setSoTimeout(100);
+                try {
+                    for (; sent < hello.length; sent++) {
+                        raw.getOutputStream().write(hello[sent]);
+                        raw.getOutputStream().flush();
+                        try {
+                            if (raw.getInputStream().read() < 0) {
+                                break; // the listener closed the connection
+                            }
+                        } catch (java.net.SocketTimeoutException stillOpen) {
+                            Thread.sleep(200);
+                        }
+                    }
+                } catch (IOException reset) {
+                    // also an end
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(sent < hello.length && seconds < 3, "the listener ended the handshake after " + seconds + " s and "
+                    + sent + " of " + hello.length + " bytes");
+            // the slot it held is free again: a real client connects
+            try (Fabric client = Fabrics.open("tcp://127.0.0.1:0")) {
+                Domain cd = client.openDomain();
+                Endpoint e = cd.connect(listener.uri(), EndpointConfig.of(cd.openCompletionQueue(4)));
+                assertEquals(EndpointState.CONNECTED, e.state());
+            }
+        }
+    }
+
+    /**
+     * Under manual progress a peer that sends half a frame header and stops holds no poll: each poll returns at once,
+     * and the endpoint ends when the peer has been silent for the fabric's timeout.
+     */
+    @Test
+    void halfAHeaderHoldsNoPollUnderManualProgress() throws Exception {
+        try (Fabric fabric = Fabrics.open("tcp://127.0.0.1:0?progress=manual&timeout=1000")) {
+            Domain domain = fabric.openDomain();
+            CompletionQueue queue = domain.openCompletionQueue(8);
+            Listener listener = domain.listen(EndpointConfig.of(queue));
+            try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), listener.uri().port())) {
+                Handshake.client(raw, TcpConfig.from(FabricUri.parse("tcp://127.0.0.1:0")), listener.uri(),
+                        System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+                Endpoint victim = listener.accept(Duration.ofSeconds(5));
+                byte[] f = new byte[Wire.HEADER_SIZE];
+                Wire.header(f, 0, Wire.OP_WRITE, 0, 8, 0, 1, 0, 0, 0, 0);
+                raw.getOutputStream().write(f, 0, 20);
+                raw.getOutputStream().flush();
+                CompletionBatch batch = new CompletionBatch(4);
+                long longestPoll = 0;
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (victim.state() == EndpointState.CONNECTED && System.nanoTime() < end) {
+                    long t = System.nanoTime();
+                    queue.poll(batch);
+                    longestPoll = Math.max(longestPoll, System.nanoTime() - t);
+                    Thread.sleep(5);
+                }
+                assertEquals(EndpointState.ERROR, victim.state(), "the endpoint of a peer silent in mid-header ends");
+                assertTrue(victim.toString().contains("silent"), victim.toString());
+                assertTrue(longestPoll < TimeUnit.MILLISECONDS.toNanos(500), "longest poll " + longestPoll / 1_000_000 + " ms");
+            }
+        }
+    }
+
+    /**
+     * A peer that answers "receiver not ready" and then stops reading leaves a retransmit waiting for room in the socket;
+     * that wait must not hold the fabric's timer, which sends every endpoint's keepalives and finds silent peers.
+     */
+    @Test
+    void aStuckRetransmitHoldsNoOtherEndpointsKeepalives() throws Exception {
+        try (Fabric honest = Fabrics.open("tcp://127.0.0.1:0?timeout=1000");
+             RawServer server = new RawServer(null, (in, out) -> {
+                 byte[] h = readRequest(in);
+                 out.write(answer(Wire.OP_ACK, Wire.ST_RNR, Wire.getLong(h, 16), 0));
+                 out.flush();
+                 Thread.sleep(60_000); // and never read again (close interrupts it)
+             });
+             Fabric fabric = Fabrics.open("tcp://127.0.0.1:0?timeout=2000&rnr_delay=500");
+             Arena arena = Arena.ofShared()) {
+            Domain hd = honest.openDomain();
+            Listener listener = hd.listen(EndpointConfig.of(hd.openCompletionQueue(4)));
+            Domain domain = fabric.openDomain();
+            CompletionQueue queue = domain.openCompletionQueue(16);
+            Endpoint bystander = domain.connect(listener.uri(), EndpointConfig.of(queue));
+            Endpoint victim = domain.connect(FabricUri.parse(server.uri()), EndpointConfig.of(queue));
+            MemoryRegion big = domain.register(arena.allocate(32 << 20, 8), Access.LOCAL_WRITE);
+            assertEquals(PostStatus.OK, victim.send(1, big, 0, 8));
+            Thread.sleep(150); // the answer "not ready" has come: later requests wait for the retransmit, which sends them all
+            assertEquals(PostStatus.OK, victim.write(2, big, 0, 16 << 20, 0, 1));
+            assertEquals(PostStatus.OK, victim.write(3, big, 16 << 20, 16 << 20, 0, 1));
+            Thread.sleep(4500); // the retransmit fills the socket at 0.5 s; the victim's peer is silent from 0 s (timeout 2 s),
+            // the bystander's peer waits at most 1 s for our keepalives
+            assertEquals(EndpointState.CONNECTED, bystander.state(), "the bystander's peer still heard our keepalives: " + bystander);
+            assertEquals(EndpointState.ERROR, victim.state(), "the silent peer was found: " + victim);
+        }
+    }
+}
