@@ -43,12 +43,16 @@ public final class ClusterNode implements AutoCloseable {
             throw dev.weft.FabricException.invalid("a cluster node needs at least one interconnect, e.g. new ClusterNode.Interconnect("
                     + "\"tcp://127.0.0.1:7001\", \"tcp://127.0.0.1:7002\"); got " + interconnects);
         }
+        // every interconnect's settings are checked before the first manager opens its fabric and starts slamming
+        List<ConnectionManager.Settings> checked = new ArrayList<>();
+        for (Interconnect ic : interconnects) {
+            checked.add(settings.apply(ConnectionManager.Settings.of(nodeId, incarnation, ic.localUri(), ic.partnerUri())));
+        }
         try {
-            for (int i = 0; i < interconnects.size(); i++) {
-                Interconnect ic = interconnects.get(i);
+            for (int i = 0; i < checked.size(); i++) {
                 int index = i;
-                ConnectionManager.Settings s = settings.apply(ConnectionManager.Settings.of(nodeId, incarnation, ic.localUri(), ic.partnerUri()));
-                managers.add(new ConnectionManager(s, i, clients, (from, event, to, detail) -> listener.transition(index, from, event, to, detail), log));
+                managers.add(new ConnectionManager(checked.get(i), i, clients,
+                        (from, event, to, detail) -> listener.transition(index, from, event, to, detail), log));
             }
         } catch (RuntimeException e) {
             close();

@@ -66,6 +66,16 @@ class SettingsTest {
                 "at least one interconnect");
     }
 
+    /** A bad second interconnect is refused before the first one opens anything: its state machine never starts. */
+    @Test
+    void aNodeChecksEveryInterconnectBeforeItOpensOne() {
+        List<String> transitions = new java.util.concurrent.CopyOnWriteArrayList<>();
+        refused(() -> new ClusterNode(1, List.of(new ClusterNode.Interconnect("tcp://127.0.0.1:0", "tcp://127.0.0.1:7002"),
+                new ClusterNode.Interconnect("tcp://127.0.0.1:7003", "tcp://127.0.0.1")), List.of(), s -> s,
+                (i, f, e, t, d) -> transitions.add(i + ": " + f + " " + e + " " + t), l -> { }), "lacks the port");
+        assertEquals(List.of(), transitions, "no interconnect started");
+    }
+
     @Test
     void clientsRefuseSizesAndTimingsTheyCannotWorkWith() {
         refused(() -> new LogMirror(0, Duration.ofSeconds(1)), "a log mirror of 0 records; expected 1..1048576");
