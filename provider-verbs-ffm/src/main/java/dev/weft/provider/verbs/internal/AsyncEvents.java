@@ -9,6 +9,7 @@ import dev.weft.provider.verbs.internal.nat.FdWaiter;
 import dev.weft.provider.verbs.internal.nat.Ibv;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -97,26 +98,30 @@ final class AsyncEvents {
                 long qp = event.get(C.PTR, offset(IBV_ASYNC_EVENT, "element.qp")).address();
                 long cq = event.get(C.PTR, offset(IBV_ASYNC_EVENT, "element.cq")).address();
                 String what = Ibv.eventTypeString(type);
-                Ibv.ackAsyncEvent(event);
-                switch (type) {
+                // the endpoints are found before the event is acknowledged: destroying a queue pair or completion queue
+                // waits for the acknowledgement of its reported events, so until then no other one can have its address
+                List<VerbsEndpoint> affected = switch (type) {
                     case QP_FATAL, QP_REQ_ERR, QP_ACCESS_ERR -> {
                         VerbsEndpoint e = byQp.get(qp);
-                        if (e != null) {
-                            e.fail("asynchronous event: " + what);
-                        }
+                        yield e == null ? List.of() : List.of(e);
                     }
-                    case CQ_ERR -> byQp.values().stream().filter(e -> e.usesCompletionQueue(cq)).forEach(e -> e.failWithCompletionsLost(
-                            "asynchronous event: " + what + ": its completion queue overflowed and the device dropped completions;"
-                                    + " open the queue with a depth of at least the requests its endpoints can have outstanding"
-                                    + " together (the sum of their queue depths is always enough)"));
-                    case PORT_ERR -> byQp.values().forEach(e -> e.fail("asynchronous event: " + what));
-                    case DEVICE_FATAL -> {
-                        byQp.values().forEach(e -> e.fail("asynchronous event: " + what));
-                        return; // the kernel's last event for this context (device removed or failed)
+                    case CQ_ERR -> byQp.values().stream().filter(e -> e.usesCompletionQueue(cq)).toList();
+                    case PORT_ERR, DEVICE_FATAL -> List.copyOf(byQp.values());
+                    default -> List.of(); // informational (port active, LID change, ...) or objects Weft does not use
+                };
+                Ibv.ackAsyncEvent(event);
+                // failing an endpoint may destroy its queue pair, which waits for the acknowledgement above
+                for (VerbsEndpoint e : affected) {
+                    if (type == CQ_ERR) {
+                        e.failWithCompletionsLost("asynchronous event: " + what + ": its completion queue overflowed and the device"
+                                + " dropped completions; open the queue with a depth of at least the requests its endpoints can"
+                                + " have outstanding together (the sum of their queue depths is always enough)");
+                    } else {
+                        e.fail("asynchronous event: " + what);
                     }
-                    default -> {
-                        // informational (port active, LID change, ...) or events for objects Weft does not use
-                    }
+                }
+                if (type == DEVICE_FATAL) {
+                    return; // the kernel's last event for this context (device removed or failed)
                 }
             }
         } finally {

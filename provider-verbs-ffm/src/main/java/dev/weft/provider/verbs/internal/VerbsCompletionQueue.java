@@ -108,11 +108,17 @@ final class VerbsCompletionQueue implements CompletionQueue {
         return domain;
     }
 
+    /**
+     * Adds an endpoint being made, under the lock {@link #close} takes to check its users: either the close sees the
+     * endpoint (and answers {@code BUSY}), or this refuses it; never an endpoint added to a queue whose close has passed.
+     */
     void attach(VerbsEndpoint endpoint) {
-        if (!open) {
-            throw FabricException.closed("completion queue");
+        synchronized (pollLock) {
+            if (!open) {
+                throw FabricException.closed("completion queue");
+            }
+            users.add(endpoint);
         }
-        users.add(endpoint);
     }
 
     void detach(VerbsEndpoint endpoint) {
@@ -272,7 +278,7 @@ final class VerbsCompletionQueue implements CompletionQueue {
             open = false;
         }
         for (VerbsEndpoint e : users) {
-            e.release();
+            e.releaseAtQueueClose(this);
         }
         users.clear();
         domain.forget(this);

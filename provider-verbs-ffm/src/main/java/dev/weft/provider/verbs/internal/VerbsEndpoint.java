@@ -116,6 +116,8 @@ final class VerbsEndpoint implements Endpoint {
     private final MemorySegment badRecvWr;
     private final long badSendWrAddress;
     private final long badRecvWrAddress;
+    private final MemorySegment inlineStage; // an inline payload is copied here, through its segment, before post_send
+    private final long inlineStageAddress;
     private final MemorySegment qpAttr;
     private final MemorySegment queryInitAttr;
 
@@ -151,6 +153,8 @@ final class VerbsEndpoint implements Endpoint {
     private volatile long recvHanded;
     private long sendFlushedHere; // send completions made by completeStranded (under the send CQ's poll lock)
     private long sendScan; // every send request below this index has completed (completeStranded's starting point)
+    private long recvFlushedHere; // the same two for receives (under the receive CQ's poll lock)
+    private long recvScan;
     // Completions dropped as second reports of one request (see owes). The send and the receive queue may be two
     // queues polled by two threads at once, so the count is atomic; it moves only on a duplicate.
     private final AtomicLong duplicates = new AtomicLong();
@@ -160,6 +164,9 @@ final class VerbsEndpoint implements Endpoint {
     // completions when its completion queue overflowed (IBV_EVENT_CQ_ERR). The endpoint then completes those requests itself.
     private volatile boolean deviceSilent;
     private volatile boolean completionsLost;
+    // One of the endpoint's two queues closed while the other still waited for some of its completions: the queue pair
+    // is gone, and the other queue's polls report those requests (see releaseAtQueueClose).
+    private volatile boolean orphaned;
 
     private final ConnectAttempt attempt; // the active side's set-up events; null on the passive side
     private volatile boolean established;
@@ -212,7 +219,7 @@ final class VerbsEndpoint implements Endpoint {
         this.qpNum = Integer.toUnsignedLong(qp.get(C.INT, offset(IBV_QP, "qp_num")));
         this.postSendFn = Device.opsPointer(device.context(), "post_send");
         this.postRecvFn = Device.opsPointer(device.context(), "post_recv");
-        HotBlock hot = HotBlock.allocate(arena, maxSge); // every post's structures on as few pages as they fit, wired
+        HotBlock hot = HotBlock.allocate(arena, maxSge, inlineMax); // every post's structures on as few pages as they fit, wired
         this.qpAddress = qp.address();
         this.sendWrAddress = hot.sendWr().address();
         this.recvWrAddress = hot.recvWr().address();
@@ -222,6 +229,8 @@ final class VerbsEndpoint implements Endpoint {
         this.badRecvWr = hot.badRecvWr();
         this.badSendWrAddress = badSendWr.address();
         this.badRecvWrAddress = badRecvWr.address();
+        this.inlineStage = hot.inline();
+        this.inlineStageAddress = inlineStage.address();
         this.qpAttr = arena.allocate(IBV_QP_ATTR);
         this.queryInitAttr = arena.allocate(IBV_QP_INIT_ATTR);
         this.sendRing = config.sendQueueDepth();
@@ -230,12 +239,18 @@ final class VerbsEndpoint implements Endpoint {
         this.recvRing = config.receiveQueueDepth();
         this.recvMask = slotMask(recvRing);
         this.recvSlots = new long[2 * (recvMask + 1)];
-        int slot;
+        int slot = -1;
         try {
             slot = fabric.endpoints().add(this);
             sendCq.attach(this);
             recvCq.attach(this);
         } catch (FabricException e) {
+            // undo all of it: a queue or table left holding this endpoint would answer BUSY for it forever
+            sendCq.detach(this);
+            recvCq.detach(this);
+            if (slot >= 0) {
+                fabric.endpoints().remove(slot, this);
+            }
             RdmaCm.destroyQp(id);
             arena.close();
             throw e;
@@ -530,12 +545,12 @@ final class VerbsEndpoint implements Endpoint {
      * @return how many completions were added to {@code batch}
      */
     int completeStranded(VerbsCompletionQueue cq, dev.weft.CompletionBatch batch) {
-        if (failedAtNanos == 0 || released.get()) {
-            return 0;
+        if (!orphaned && (failedAtNanos == 0 || released.get())) {
+            return 0; // (an orphan has no queue pair left: deviceSilent, nothing below touches native memory)
         }
         boolean sends = cq == sendCq;
         boolean receives = cq == recvCq;
-        boolean deviceOwes = (sends && sendDone - sendFlushedHere < sendHanded) || (receives && recvDone < recvHanded);
+        boolean deviceOwes = (sends && sendDone - sendFlushedHere < sendHanded) || (receives && recvDone - recvFlushedHere < recvHanded);
         if (deviceOwes && !deviceSilent) {
             long now = System.nanoTime();
             if (now - failedAtNanos < STRANDED_GRACE_NANOS || now - lastStateQueryNanos < 100_000_000L) {
@@ -546,7 +561,7 @@ final class VerbsEndpoint implements Endpoint {
                 // after a dropped completion the device completes nothing more it owes: what it still held was flushed
                 // within the grace
                 deviceSilent = completionsLost || (!released.get() && Ibv.queryQpState(qp, qpAttr, queryInitAttr) == Ibv.QPS_RESET);
-                if (!deviceSilent && !released.get() && receives && recvDone < recvHanded) {
+                if (!deviceSilent && !released.get() && receives && recvDone - recvFlushedHere < recvHanded) {
                     // Receives that reached the device's queue after its flush (posted while the device failed the QP
                     // by itself, before this endpoint saw it): rxe flushes its receive queue only when the QP enters
                     // the error state, so enter it again (error to error is a valid transition; its answer is moot).
@@ -558,11 +573,7 @@ final class VerbsEndpoint implements Endpoint {
             }
         }
         int n = sends ? completeStrandedSends(batch) : 0;
-        while (receives && !batch.isFull() && recvDone < recvPosted && (deviceSilent || recvDone >= recvHanded)) {
-            completeReceive((int) recvDone & recvMask, Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
-            n++;
-        }
-        return n;
+        return receives ? n + completeStrandedReceives(batch) : n;
     }
 
     /**
@@ -590,9 +601,33 @@ final class VerbsEndpoint implements Endpoint {
         return n;
     }
 
+    /**
+     * The receive side of {@link #completeStranded}, as {@link #completeStrandedSends}: completes the busy slots in posted
+     * order and stops at one the device still owes. Slots, not the count of completions, say which receives are left:
+     * after a completion queue overflow the device's completions need not be the oldest ones (some dropped, later ones
+     * stored), so the receives owed are not simply the ones from the count on.
+     */
+    private int completeStrandedReceives(dev.weft.CompletionBatch batch) {
+        int n = 0;
+        long posted = recvPosted;
+        for (long i = Math.max(recvScan, posted - (recvMask + 1)); i < posted && !batch.isFull(); i++) {
+            int slot = (int) i & recvMask;
+            if (recvSlots[2 * slot + 1] != FREE) {
+                if (!deviceSilent && i < recvHanded) {
+                    break;
+                }
+                completeReceive(slot, Ibv.WC_WR_FLUSH_ERR, 0, 0, 0, false, 0, batch.next());
+                recvFlushedHere++;
+                n++;
+            }
+            recvScan = i + 1;
+        }
+        return n;
+    }
+
     /** @return whether {@code cq} has nothing more to complete for this endpoint (a later post watches again) */
     boolean strandedDoneOn(VerbsCompletionQueue cq) {
-        return released.get() || ((cq != sendCq || sendDone >= sendPosted) && (cq != recvCq || recvDone >= recvPosted));
+        return (released.get() && !orphaned) || ((cq != sendCq || sendDone >= sendPosted) && (cq != recvCq || recvDone >= recvPosted));
     }
 
     /** Undoes a half-made connection. */
@@ -688,29 +723,79 @@ final class VerbsEndpoint implements Endpoint {
         return status;
     }
 
-    /** Destroys the QP and the id and frees the endpoint's memory, once; after the last completion or at queue close. */
+    /**
+     * Destroys the QP and the id and frees the endpoint's memory (once), and forgets the endpoint everywhere; after the
+     * last completion, at queue close, or when an orphan's last completion was reported.
+     */
     void release() {
         synchronized (sendLock) {
             synchronized (recvLock) {
                 synchronized (nativeLock) {
-                    if (!released.compareAndSet(false, true)) {
-                        return;
-                    }
-                    fabric.cm().unregister(id.address());
-                    AsyncEvents.of(fabric.device().context()).unregister(qp);
-                    // not while librdmacm takes an event of this id: it may be changing the queue pair (see CmChannel)
-                    fabric.cm().withoutEventInFlight(() -> {
-                        RdmaCm.destroyQp(id);
-                        RdmaCm.destroyId(id);
-                    });
+                    releaseNativeLocked();
                     fabric.endpoints().remove(index, this);
                     sendCq.detach(this);
                     recvCq.detach(this);
                     sendCq.unwatchStranded(this);
                     recvCq.unwatchStranded(this);
-                    arena.close();
                 }
             }
+        }
+    }
+
+    /** The native half of {@link #release}, once. Caller holds sendLock, recvLock and nativeLock. */
+    private void releaseNativeLocked() {
+        if (!released.compareAndSet(false, true)) {
+            return;
+        }
+        fabric.cm().unregister(id.address());
+        AsyncEvents.of(fabric.device().context()).unregister(qp);
+        // not while librdmacm takes an event of this id: it may be changing the queue pair (see CmChannel)
+        fabric.cm().withoutEventInFlight(() -> {
+            RdmaCm.destroyQp(id);
+            RdmaCm.destroyId(id);
+        });
+        arena.close();
+    }
+
+    /**
+     * Releases the endpoint because {@code closing}, one of its completion queues, closes (a queue closes only under
+     * closed endpoints). The queue pair must go first, since a completion queue cannot be destroyed under one. When the
+     * endpoint's other queue stays open and still waits for some of its completions (a closed endpoint's receives, on a
+     * receive queue it shares with others), the endpoint stays known to that queue as an orphan: its polls report what
+     * the device completed before, then the rest {@code FLUSHED}, and the last one forgets the endpoint. The requests
+     * of the closing queue's side complete nowhere: nobody can poll that queue any more.
+     */
+    void releaseAtQueueClose(VerbsCompletionQueue closing) {
+        VerbsCompletionQueue other = closing == sendCq ? recvCq : sendCq;
+        boolean owedOnOther = other != closing && other.isOpen() && (other == recvCq ? recvPosted > recvDone : sendPosted > sendDone);
+        if (!owedOnOther) {
+            release();
+            return;
+        }
+        synchronized (sendLock) {
+            synchronized (recvLock) {
+                synchronized (nativeLock) {
+                    orphaned = true;
+                    deviceSilent = true;
+                    if (closing == sendCq) {
+                        abandon(sendSlots);
+                        sendDone = sendPosted;
+                    } else {
+                        abandon(recvSlots);
+                        recvDone = recvPosted;
+                    }
+                    releaseNativeLocked();
+                    closing.detach(this);
+                    closing.unwatchStranded(this);
+                }
+            }
+        }
+        other.watchStranded(this);
+    }
+
+    private static void abandon(long[] slots) {
+        for (int i = 1; i < slots.length; i += 2) {
+            slots[i] = FREE;
         }
     }
 
@@ -907,7 +992,41 @@ final class VerbsEndpoint implements Endpoint {
         if (total < 0 || total > maxMessage) {
             return PostStatus.INVALID; // longer than the port's max_msg_sz (which also keeps a list's total within an int)
         }
+        if (!sink && total > 0 && total <= inlineMax) { // postSendLocked posts exactly these inline
+            if (!stageInline(local, localOffset, (int) total, list)) {
+                return PostStatus.INVALID;
+            }
+            sges = 1;
+        }
         return postSendLocked(wrId, opcode, ibvOpcode, sges, (int) total);
+    }
+
+    /**
+     * Copies an inline payload into the endpoint's staging buffer through the application's segments and points the
+     * first gather entry at it. The driver copies an inline payload in user space during {@code post_send}; from the
+     * application's own addresses it would read unmapped memory, and crash the JVM, if another thread closed the
+     * region's arena after the post's checks. A segment copy either completes before such a close or fails, and the
+     * post is then refused ({@code INVALID}, as for a region closed before the post). The regions were checked by
+     * {@link #fillAt}. Caller holds {@link #sendLock}.
+     */
+    private boolean stageInline(MemoryRegion local, long localOffset, int total, ScatterGatherList list) {
+        try {
+            if (list == null) {
+                MemorySegment.copy(((VerbsMemoryRegion) local).segment(), localOffset, inlineStage, 0, total);
+            } else {
+                long at = 0;
+                for (int i = 0, n = list.size(); i < n; i++) {
+                    int len = list.length(i);
+                    MemorySegment.copy(((VerbsMemoryRegion) list.region(i)).segment(), list.offset(i), inlineStage, at, len);
+                    at += len;
+                }
+            }
+        } catch (IllegalStateException closedMeanwhile) {
+            return false;
+        }
+        Raw.putLong(sendSgesAddress + SGE_ADDR, inlineStageAddress);
+        Raw.putInt(sendSgesAddress + SGE_LENGTH, total); // the key stays the first entry's: a driver ignores it for inline data
+        return true;
     }
 
     private PostStatus rma(long wrId, Opcode opcode, int ibvOpcode, MemoryRegion local, long localOffset, int length,
@@ -972,6 +1091,9 @@ final class VerbsEndpoint implements Endpoint {
                 return PostStatus.AGAIN;
             }
             int slot = (int) posted & recvMask;
+            if (recvSlots[2 * slot + 1] != FREE) {
+                return PostStatus.AGAIN; // its request, a ring back, has not completed (its completion was dropped or is late)
+            }
             recvSlots[2 * slot] = wrId;
             recvSlots[2 * slot + 1] = RECEIVE_BUSY;
             if (recvHanded != posted || failedAtNanos != 0) {
