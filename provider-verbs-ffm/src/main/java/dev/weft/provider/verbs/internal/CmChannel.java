@@ -154,9 +154,12 @@ final class CmChannel implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        RdmaCm.destroyEventChannel(channel);
-        if (!thread.isAlive()) {
-            waiter.close(); // a thread still in a handler after 5 s keeps it: closing could hand its number to another file
+        if (thread.isAlive()) {
+            // a thread still in a handler after 5 s may yet call librdmacm on this channel's ids: the channel and its
+            // descriptor stay (a leak, where freeing them could hand their memory and number to something else)
+            return;
         }
+        RdmaCm.destroyEventChannel(channel);
+        waiter.close();
     }
 }

@@ -31,6 +31,8 @@ import dev.weft.provider.verbs.internal.nat.RdmaCm;
 import dev.weft.spi.ConfigChecks;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -87,6 +89,10 @@ final class VerbsEndpoint implements Endpoint {
     private static final int NOT_OK = -1;
     // states of a ring slot (see sendSlots)
     private static final long FREE = 0;
+    // A poll frees a slot with a release store after reading its request id, and a post finds it free with an acquire
+    // load before writing a new id: on a CPU that may reorder a load after a later store (ARM), a plain pair could let
+    // the poll read the new request's id for the old one's completion. Plain moves on x86.
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
     private static final long RECEIVE_BUSY = 1;
     private static final long SEND_BUSY = 1L << 40;
 
@@ -677,7 +683,7 @@ final class VerbsEndpoint implements Endpoint {
         long wrId = sendSlots[2 * slot];
         long sent = sendSlots[2 * slot + 1];
         Opcode opcode = OPCODES[(int) (sent >>> 32) & 0xff];
-        sendSlots[2 * slot + 1] = FREE;
+        SLOT.setRelease(sendSlots, 2 * slot + 1, FREE);
         sendDone = sendDone + 1; // volatile write after the slot is freed: a poster that sees it sees the slot free
         if (ibvStatus == Ibv.WC_SUCCESS) {
             out.set(wrId, opcode, Status.SUCCESS, (int) sent, 0, false, qpNum, 0);
@@ -693,7 +699,7 @@ final class VerbsEndpoint implements Endpoint {
     void completeReceive(int slot, int ibvStatus, int ibvOpcode, int byteLen, int immediate, boolean hasImmediate, int vendorErr,
                          Completion out) {
         long wrId = recvSlots[2 * slot];
-        recvSlots[2 * slot + 1] = FREE;
+        SLOT.setRelease(recvSlots, 2 * slot + 1, FREE);
         recvDone = recvDone + 1;
         if (ibvStatus == Ibv.WC_SUCCESS) {
             Opcode opcode = ibvOpcode == Ibv.WC_RECV_RDMA_WITH_IMM ? Opcode.RECEIVE_WRITE_WITH_IMMEDIATE : Opcode.RECEIVE;
@@ -869,7 +875,7 @@ final class VerbsEndpoint implements Endpoint {
             return PostStatus.AGAIN;
         }
         int slot = (int) posted & sendMask;
-        if (sendSlots[2 * slot + 1] != FREE) {
+        if ((long) SLOT.getAcquire(sendSlots, 2 * slot + 1) != FREE) {
             return PostStatus.AGAIN; // the request that held this slot, a slot count back, has not completed yet (out-of-order completion)
         }
         sendSlots[2 * slot] = wrId;
@@ -927,6 +933,10 @@ final class VerbsEndpoint implements Endpoint {
 
     /** Posts the send work request as filled; the caller holds {@link #sendLock}. @return the driver's answer, 0 or an errno */
     private int postSendDowncall() {
+        // the cell names the request again before each post: a driver that refuses a post before it writes the cell (or
+        // after writing NULL, as rxe's does when it finds no queue) must not leave a NULL behind that deviceKept would
+        // read as "taken", which would hold the request's slot forever
+        Raw.putLong(badSendWrAddress, sendWrAddress);
         try {
             return (int) Ibv.POST_SEND.invokeExact(postSendFn, qpAddress, sendWrAddress, badSendWrAddress);
         } catch (Throwable t) {
@@ -963,8 +973,8 @@ final class VerbsEndpoint implements Endpoint {
      * posted: answering it refused would free its slot for the next request, and the device's
      * completion for the first would be reported as the second's.
      *
-     * @param badWr the cell the driver was given as {@code bad_wr}; it holds the request's address
-     *              until a driver writes it (rxe writes NULL at the start of every post, siw of every send)
+     * @param badWr the cell the driver was given as {@code bad_wr}; it holds the request's address (written before
+     *              each post) until a driver writes it (rxe writes NULL at the start of every post, siw of every send)
      * @return whether the cell is NULL
      */
     static boolean deviceKept(MemorySegment badWr) {
@@ -1091,7 +1101,7 @@ final class VerbsEndpoint implements Endpoint {
                 return PostStatus.AGAIN;
             }
             int slot = (int) posted & recvMask;
-            if (recvSlots[2 * slot + 1] != FREE) {
+            if ((long) SLOT.getAcquire(recvSlots, 2 * slot + 1) != FREE) {
                 return PostStatus.AGAIN; // its request, a ring back, has not completed (its completion was dropped or is late)
             }
             recvSlots[2 * slot] = wrId;
@@ -1107,6 +1117,7 @@ final class VerbsEndpoint implements Endpoint {
             }
             Raw.putLong(recvWrAddress + RECV_WR_ID, ((long) index << 32) | 0x8000_0000L | slot);
             Raw.putInt(recvWrAddress + RECV_NUM_SGE, sges);
+            Raw.putLong(badRecvWrAddress, recvWrAddress); // as in postSendDowncall (rxe answers EINVAL after writing NULL for a QP in RESET)
             int rc;
             try {
                 rc = (int) Ibv.POST_RECV.invokeExact(postRecvFn, qpAddress, recvWrAddress, badRecvWrAddress);
