@@ -241,15 +241,19 @@ public abstract class ResourcesTck extends TckBase {
         }
         assertEquals(64, posted, "a send queue of depth 64 takes 64 writes");
         Thread.sleep(200); // let every write complete while nobody polls
-        List<dev.weft.Completion> got = await(q, posted);
-        Set<Long> ids = new TreeSet<>();
-        boolean allSucceeded = true;
-        for (dev.weft.Completion c : got) {
-            assertTrue(ids.add(c.workRequestId()), "write " + c.workRequestId() + " completed twice");
-            allSucceeded &= c.status() == dev.weft.Status.SUCCESS;
-        }
+        List<Completion> got = await(q, posted);
+        assertEachOnce(got, "write");
+        boolean allSucceeded = got.stream().allMatch(c -> c.status() == Status.SUCCESS);
         if (!allSucceeded) {
             assertEquals(dev.weft.EndpointState.ERROR, e.state(), "requests failed, so the overflow must have moved the endpoint to ERROR");
+        }
+    }
+
+    /** Fails if one request completed twice among {@code got}. */
+    private static void assertEachOnce(List<Completion> got, String what) {
+        Set<Long> ids = new TreeSet<>();
+        for (Completion c : got) {
+            assertTrue(ids.add(c.workRequestId()), what + " " + c.workRequestId() + " completed twice: " + summary(got));
         }
     }
 
@@ -283,11 +287,7 @@ public abstract class ResourcesTck extends TckBase {
             serverQueue.poll(serverBatch); // the sender's queue only: the receiver's overflows
         }
         Thread.sleep(200); // let the sends arrive while nobody polls the receiver's queue
-        List<dev.weft.Completion> got = await(rq, 64);
-        Set<Long> ids = new TreeSet<>();
-        for (dev.weft.Completion c : got) {
-            assertTrue(ids.add(c.workRequestId()), "receive " + c.workRequestId() + " completed twice: " + summary(got));
-        }
+        assertEachOnce(await(rq, 64), "receive");
         e.close();
     }
 
@@ -310,11 +310,10 @@ public abstract class ResourcesTck extends TckBase {
         }
         e.close();
         sq.close();
-        List<dev.weft.Completion> got = await(rq, 32);
-        Set<Long> ids = new TreeSet<>();
-        for (dev.weft.Completion c : got) {
-            assertTrue(ids.add(c.workRequestId()), "receive " + c.workRequestId() + " completed twice: " + summary(got));
-            assertEquals(dev.weft.Status.FLUSHED, c.status(), "a receive of a closed endpoint: " + c);
+        List<Completion> got = await(rq, 32);
+        assertEachOnce(got, "receive");
+        for (Completion c : got) {
+            assertEquals(Status.FLUSHED, c.status(), "a receive of a closed endpoint: " + c);
         }
         rq.close();
     }
