@@ -104,7 +104,7 @@ final class PerfCommand {
             out.flush();
             boolean failed;
             do {
-                Endpoint endpoint = nextLiveConnection(listener, out);
+                Endpoint endpoint = nextConnection(listener, once, out);
                 failed = false;
                 PerfSession session = new PerfSession(endpoint, queue, data, control, block);
                 try (endpoint) {
@@ -125,15 +125,17 @@ final class PerfCommand {
     }
 
     /**
-     * Waits for the next connection whose peer is still there. A peer that works only one-sided (a {@code perf scale}
-     * client's thousand endpoints) never asks for a run; its connections wait in the listener until this loop reaches
-     * them, by then mostly closed by the peer: they are closed here and counted in one line, not served one by one.
+     * Waits for the next connection, and unless {@code first}, for one whose peer is still there. A peer that works
+     * only one-sided (a {@code perf scale} client's thousand endpoints) never asks for a run; its connections wait in
+     * the listener until this loop reaches them, by then mostly closed by the peer: they are closed here and counted
+     * in one line, not served one by one. A {@code --once} server takes the first connection, whatever it is, and ends
+     * with it.
      */
-    private static Endpoint nextLiveConnection(Listener listener, PrintStream out) {
+    private static Endpoint nextConnection(Listener listener, boolean first, PrintStream out) {
         int gone = 0;
         while (true) {
             Endpoint endpoint = listener.accept(Duration.ofSeconds(1));
-            if (endpoint != null && endpoint.state() == EndpointState.CONNECTED) {
+            if (endpoint != null && (first || endpoint.state() == EndpointState.CONNECTED)) {
                 if (gone > 0) {
                     out.println("weft perf server: closed " + gone + " connection(s) whose peers had left before they were served");
                     out.flush();

@@ -259,9 +259,9 @@ class HostilePeerOfTheInitiatorTest {
                     // also an end
                 }
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            assertTrue(sent < hello.length && seconds < 3, "the listener ended the handshake after " + seconds + " s and "
-                    + sent + " of " + hello.length + " bytes");
+            // a byte every 300 ms: the whole hello would take about 29 s, the limit is 1 s
+            assertTrue(sent < hello.length, "the listener ended the handshake after " + (System.nanoTime() - start) / 1_000_000
+                    + " ms and " + sent + " of " + hello.length + " bytes");
             // the slot it held is free again: a real client connects
             try (Fabric client = Fabrics.open("tcp://127.0.0.1:0")) {
                 Domain cd = client.openDomain();
@@ -272,12 +272,13 @@ class HostilePeerOfTheInitiatorTest {
     }
 
     /**
-     * Under manual progress a peer that sends half a frame header and stops holds no poll: each poll returns at once,
-     * and the endpoint ends when the peer has been silent for the fabric's timeout.
+     * Under manual progress a peer that sends half a frame header and stops holds no poll: a poll returns while the
+     * peer is still within the fabric's timeout (a poll that waited for the rest of the header would return only when
+     * the timeout ended the endpoint), and the endpoint ends when the peer has been silent that long.
      */
     @Test
     void halfAHeaderHoldsNoPollUnderManualProgress() throws Exception {
-        try (Fabric fabric = Fabrics.open("tcp://127.0.0.1:0?progress=manual&timeout=1000")) {
+        try (Fabric fabric = Fabrics.open("tcp://127.0.0.1:0?progress=manual&timeout=5000")) {
             Domain domain = fabric.openDomain();
             CompletionQueue queue = domain.openCompletionQueue(8);
             Listener listener = domain.listen(EndpointConfig.of(queue));
@@ -290,17 +291,16 @@ class HostilePeerOfTheInitiatorTest {
                 raw.getOutputStream().write(f, 0, 20);
                 raw.getOutputStream().flush();
                 CompletionBatch batch = new CompletionBatch(4);
-                long longestPoll = 0;
-                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                Thread.sleep(100); // the half header has arrived
+                assertEquals(0, queue.poll(batch));
+                assertEquals(EndpointState.CONNECTED, victim.state(), "the poll returned before the peer's timeout: " + victim);
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                 while (victim.state() == EndpointState.CONNECTED && System.nanoTime() < end) {
-                    long t = System.nanoTime();
                     queue.poll(batch);
-                    longestPoll = Math.max(longestPoll, System.nanoTime() - t);
                     Thread.sleep(5);
                 }
                 assertEquals(EndpointState.ERROR, victim.state(), "the endpoint of a peer silent in mid-header ends");
                 assertTrue(victim.toString().contains("silent"), victim.toString());
-                assertTrue(longestPoll < TimeUnit.MILLISECONDS.toNanos(500), "longest poll " + longestPoll / 1_000_000 + " ms");
             }
         }
     }

@@ -29,7 +29,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Thread-safe: polls are serialised on the queue. Closing fails with BUSY while an open
  * endpoint still uses the queue; endpoints that were closed but still had completions to report
- * are released here.
+ * lose their queue pairs here, and one whose other queue stays open and still owes completions
+ * stays known to that queue until its polls have reported them (see
+ * {@code VerbsEndpoint.releaseAtQueueClose}).
  */
 final class VerbsCompletionQueue implements CompletionQueue {
     private static final int WC_BATCH = 32;

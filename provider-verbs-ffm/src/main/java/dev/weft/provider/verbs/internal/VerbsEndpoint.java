@@ -208,18 +208,31 @@ final class VerbsEndpoint implements Endpoint {
         init.set(C.INT, offset(IBV_QP_INIT_ATTR, "qp_type"), Ibv.QPT_RC);
         // Every request of the application is posted IBV_SEND_SIGNALED; only the provider's own nudge is not.
         init.set(C.INT, offset(IBV_QP_INIT_ATTR, "sq_sig_all"), 0);
+        // Known to the table and both queues before the queue pair names the queues: a queue's close then either sees
+        // this endpoint (BUSY) or has already refused it here, never destroys a queue the new queue pair uses.
+        int slot = -1;
         try {
-            RdmaCm.createQp(id, domain.pd(), init, "creating the queue pair of an endpoint");
-        } catch (FabricException e) {
-            // some devices grant no inline data: retry without
-            init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_inline_data"), 0);
+            slot = fabric.endpoints().add(this);
+            sendCq.attach(this);
+            recvCq.attach(this);
             try {
                 RdmaCm.createQp(id, domain.pd(), init, "creating the queue pair of an endpoint");
-            } catch (FabricException again) {
-                arena.close();
-                throw again;
+            } catch (FabricException e) {
+                // some devices grant no inline data: retry without
+                init.set(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_inline_data"), 0);
+                RdmaCm.createQp(id, domain.pd(), init, "creating the queue pair of an endpoint");
             }
+        } catch (FabricException e) {
+            // undo all of it: a queue or table left holding this endpoint would answer BUSY for it forever
+            sendCq.detach(this);
+            recvCq.detach(this);
+            if (slot >= 0) {
+                fabric.endpoints().remove(slot, this);
+            }
+            arena.close();
+            throw e;
         }
+        this.index = slot;
         this.inlineMax = init.get(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_inline_data"));
         this.qp = id.get(C.PTR, offset(RDMA_CM_ID, "qp")).reinterpret(IBV_QP.byteSize());
         this.qpNum = Integer.toUnsignedLong(qp.get(C.INT, offset(IBV_QP, "qp_num")));
@@ -245,23 +258,6 @@ final class VerbsEndpoint implements Endpoint {
         this.recvRing = config.receiveQueueDepth();
         this.recvMask = slotMask(recvRing);
         this.recvSlots = new long[2 * (recvMask + 1)];
-        int slot = -1;
-        try {
-            slot = fabric.endpoints().add(this);
-            sendCq.attach(this);
-            recvCq.attach(this);
-        } catch (FabricException e) {
-            // undo all of it: a queue or table left holding this endpoint would answer BUSY for it forever
-            sendCq.detach(this);
-            recvCq.detach(this);
-            if (slot >= 0) {
-                fabric.endpoints().remove(slot, this);
-            }
-            RdmaCm.destroyQp(id);
-            arena.close();
-            throw e;
-        }
-        this.index = slot;
         fabric.cm().register(id.address(), this::onCmEvent);
         AsyncEvents.of(device.context()).register(qp, this);
     }
@@ -566,8 +562,11 @@ final class VerbsEndpoint implements Endpoint {
             synchronized (nativeLock) {
                 // after a dropped completion the device completes nothing more it owes: what it still held was flushed
                 // within the grace
-                deviceSilent = completionsLost || (!released.get() && Ibv.queryQpState(qp, qpAttr, queryInitAttr) == Ibv.QPS_RESET);
-                if (!deviceSilent && !released.get() && receives && recvDone - recvFlushedHere < recvHanded) {
+                // the flag is only ever raised: an orphan (released, no queue pair) raised it before this thread got the lock
+                if (completionsLost || released.get() || Ibv.queryQpState(qp, qpAttr, queryInitAttr) == Ibv.QPS_RESET) {
+                    deviceSilent = true;
+                }
+                if (!deviceSilent && receives && recvDone - recvFlushedHere < recvHanded) {
                     // Receives that reached the device's queue after its flush (posted while the device failed the QP
                     // by itself, before this endpoint saw it): rxe flushes its receive queue only when the QP enters
                     // the error state, so enter it again (error to error is a valid transition; its answer is moot).
@@ -778,11 +777,10 @@ final class VerbsEndpoint implements Endpoint {
             release();
             return;
         }
+        boolean done;
         synchronized (sendLock) {
             synchronized (recvLock) {
                 synchronized (nativeLock) {
-                    orphaned = true;
-                    deviceSilent = true;
                     if (closing == sendCq) {
                         abandon(sendSlots);
                         sendDone = sendPosted;
@@ -791,12 +789,21 @@ final class VerbsEndpoint implements Endpoint {
                         recvDone = recvPosted;
                     }
                     releaseNativeLocked();
+                    // published once the queue pair is gone: the device adds nothing more to the other queue, whose
+                    // polls read what it holds before they complete the rest
+                    deviceSilent = true;
+                    orphaned = true;
                     closing.detach(this);
                     closing.unwatchStranded(this);
+                    done = outstanding() == 0; // the other queue's poll may have reported the last one meanwhile
                 }
             }
         }
-        other.watchStranded(this);
+        if (done) {
+            release();
+        } else {
+            other.watchStranded(this);
+        }
     }
 
     private static void abandon(long[] slots) {
