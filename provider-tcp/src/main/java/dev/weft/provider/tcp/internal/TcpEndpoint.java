@@ -343,7 +343,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         if (entries > maxSge || total < 0 || total > maxMessage || (sgl == null && region == null)) {
             return PostStatus.INVALID;
         }
-        boolean sink = wireOp == Wire.OP_READ || wireOp == Wire.OP_FETCH_ADD || wireOp == Wire.OP_CMP_SWAP;
+        boolean sink = wireOp == Wire.OP_READ || Wire.isAtomic(wireOp);
         // a local buffer that can never work (another domain, closed, out of bounds, a sink without LOCAL_WRITE) is refused
         // here, with nothing queued: failing it later would move the endpoint to ERROR and flush requests already executed
         if (!localsUsable(region, offset, length, sgl, sink)) {
@@ -1003,7 +1003,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             onReceiverNotReady(wr);
         } else if (status != Wire.ST_OK) {
             failAt(seq, Wire.toStatus(status), "the peer answered " + wr.opcode + " with " + Wire.toStatus(status));
-        } else if (isAtomic(wr.wireOp)) {
+        } else if (Wire.isAtomic(wr.wireOp)) {
             throw new ProtocolViolation("ACK for " + wr.opcode + " " + seq + ", which only ATOMIC_RESULT answers");
         } else if (wr.wireOp == Wire.OP_READ && !wr.dataArrived) {
             throw new ProtocolViolation("ACK for READ " + seq + " before its READ_DATA");
@@ -1012,10 +1012,6 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         } else {
             completeHead(seq, Status.SUCCESS, wr.total);
         }
-    }
-
-    private static boolean isAtomic(byte wireOp) {
-        return wireOp == Wire.OP_FETCH_ADD || wireOp == Wire.OP_CMP_SWAP;
     }
 
     private void onReadData(long seq, int payload) throws IOException, ProtocolViolation {
@@ -1034,7 +1030,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     private void onAtomicResult(long seq, int status, long previous) throws ProtocolViolation {
         WorkRequest wr = head(seq, "ATOMIC_RESULT");
-        if (!isAtomic(wr.wireOp)) {
+        if (!Wire.isAtomic(wr.wireOp)) {
             throw new ProtocolViolation("ATOMIC_RESULT for " + wr.opcode + " " + seq);
         }
         if (status != Wire.ST_OK) {

@@ -47,6 +47,11 @@ final class Wire {
         return opcode >= OP_WRITE && opcode <= OP_CMP_SWAP;
     }
 
+    /** @return whether a request of {@code opcode} is an atomic, which ATOMIC_RESULT answers */
+    static boolean isAtomic(int opcode) {
+        return opcode == OP_FETCH_ADD || opcode == OP_CMP_SWAP;
+    }
+
     static boolean isKnown(int opcode) {
         return isRequest(opcode) || opcode == OP_ACK || opcode == OP_READ_DATA || opcode == OP_ATOMIC_RESULT
                 || opcode == OP_KEEPALIVE || opcode == OP_DISCONNECT;

@@ -874,9 +874,11 @@ final class VerbsEndpoint implements Endpoint {
 
     /**
      * Posts the send work request prepared at {@link #sendWrAddress}; the caller holds {@link #sendLock}
-     * and has checked {@link #closedForPosting()} (close and release take the same lock).
+     * and has checked {@link #closedForPosting()} (close and release take the same lock). {@code inline}: the
+     * payload was staged by {@link #stageInline} and is posted {@code IBV_SEND_INLINE}, decided in one place,
+     * {@link #gatherAndPostLocked}.
      */
-    private PostStatus postSendLocked(long wrId, Opcode opcode, int ibvOpcode, int sges, int length) {
+    private PostStatus postSendLocked(long wrId, Opcode opcode, int ibvOpcode, int sges, int length, boolean inline) {
         long posted = sendPosted;
         if (posted - sendDone >= sendRing) {
             return PostStatus.AGAIN;
@@ -894,8 +896,6 @@ final class VerbsEndpoint implements Endpoint {
         Raw.putLong(sendWrAddress + SEND_WR_ID, ((long) index << 32) | slot);
         Raw.putInt(sendWrAddress + SEND_NUM_SGE, sges);
         Raw.putInt(sendWrAddress + SEND_OPCODE, ibvOpcode);
-        boolean inline = length > 0 && length <= inlineMax
-                && (ibvOpcode == Ibv.WR_SEND || ibvOpcode == Ibv.WR_RDMA_WRITE || ibvOpcode == Ibv.WR_RDMA_WRITE_WITH_IMM);
         Raw.putInt(sendWrAddress + SEND_FLAGS, Ibv.SEND_SIGNALED | (inline ? Ibv.SEND_INLINE : 0));
         int rc = postSendDowncall();
         if (rc == 0 || deviceKept(badSendWr)) {
@@ -1009,13 +1009,14 @@ final class VerbsEndpoint implements Endpoint {
         if (total < 0 || total > maxMessage) {
             return PostStatus.INVALID; // longer than the port's max_msg_sz (which also keeps a list's total within an int)
         }
-        if (!sink && total > 0 && total <= inlineMax) { // postSendLocked posts exactly these inline
+        boolean inline = !sink && total > 0 && total <= inlineMax; // a write, write with immediate or send that fits
+        if (inline) {
             if (!stageInline(local, localOffset, (int) total, list)) {
                 return PostStatus.INVALID;
             }
             sges = 1;
         }
-        return postSendLocked(wrId, opcode, ibvOpcode, sges, (int) total);
+        return postSendLocked(wrId, opcode, ibvOpcode, sges, (int) total, inline);
     }
 
     /**
@@ -1081,7 +1082,7 @@ final class VerbsEndpoint implements Endpoint {
             Raw.putLong(sendWrAddress + ATOMIC_COMPARE_ADD, compareAdd);
             Raw.putLong(sendWrAddress + ATOMIC_SWAP, swap);
             Raw.putInt(sendWrAddress + ATOMIC_RKEY, (int) remoteKey);
-            return postSendLocked(wrId, opcode, ibvOpcode, sges, 8);
+            return postSendLocked(wrId, opcode, ibvOpcode, sges, 8, false);
         }
     }
 
