@@ -249,6 +249,19 @@ public abstract class ResourcesTck extends TckBase {
         }
     }
 
+    /**
+     * Connects a second client endpoint with a send queue {@code sq} and a receive queue {@code rq} of its own and posts
+     * {@code receives} 64-byte receives into {@link #local}, ids 0 up, its receive queue's depth.
+     */
+    private Endpoint connectWithReceives(dev.weft.CompletionQueue sq, dev.weft.CompletionQueue rq, int receives) {
+        Endpoint e = clientDomain.connect(listener.uri().withRegion(REGION_NAME),
+                EndpointConfig.of(sq).withReceiveQueue(rq).withSendQueueDepth(8).withReceiveQueueDepth(receives));
+        for (int i = 0; i < receives; i++) {
+            assertEquals(PostStatus.OK, e.receive(i, local, 64L * i, 64), "receive " + i);
+        }
+        return e;
+    }
+
     /** Fails if one request completed twice among {@code got}. */
     private static void assertEachOnce(List<Completion> got, String what) {
         Set<Long> ids = new TreeSet<>();
@@ -269,11 +282,7 @@ public abstract class ResourcesTck extends TckBase {
         connect();
         var sq = clientDomain.openCompletionQueue(64);
         var rq = clientDomain.openCompletionQueue(4);
-        var e = clientDomain.connect(listener.uri().withRegion(REGION_NAME),
-                EndpointConfig.of(sq).withReceiveQueue(rq).withSendQueueDepth(8).withReceiveQueueDepth(64));
-        for (int i = 0; i < 64; i++) {
-            assertEquals(PostStatus.OK, e.receive(i, local, 64L * i, 64), "receive " + i);
-        }
+        Endpoint e = connectWithReceives(sq, rq, 64);
         accepted(); // the server's side of the fixture's own endpoint, connected first
         Endpoint server = accepted();
         var serverSource = serverDomain.register(arena.allocate(64, 64), Access.LOCAL_WRITE);
@@ -303,11 +312,7 @@ public abstract class ResourcesTck extends TckBase {
         connect();
         var sq = clientDomain.openCompletionQueue(16);
         var rq = clientDomain.openCompletionQueue(64);
-        var e = clientDomain.connect(listener.uri().withRegion(REGION_NAME),
-                EndpointConfig.of(sq).withReceiveQueue(rq).withSendQueueDepth(8).withReceiveQueueDepth(32));
-        for (int i = 0; i < 32; i++) {
-            assertEquals(PostStatus.OK, e.receive(i, local, 64L * i, 64), "receive " + i);
-        }
+        Endpoint e = connectWithReceives(sq, rq, 32);
         e.close();
         sq.close();
         List<Completion> got = await(rq, 32);

@@ -118,8 +118,18 @@ class HostilePeerOfTheInitiatorTest {
         return f;
     }
 
-    /** Posts one request through {@code post} to a raw server running {@code script}; returns its completion. */
-    private static void attack(Script script, Arena arena, Poster post, Checker check) throws Exception {
+    /** A raw server's script: answers the first request with one frame of {@code op} (status 0), then waits for the close. */
+    private static Script answerFirstWith(byte op, long operand1) {
+        return (in, out) -> {
+            byte[] h = readRequest(in);
+            out.write(answer(op, Wire.ST_OK, Wire.getLong(h, 16), operand1));
+            out.flush();
+            in.read(); // until the victim closes
+        };
+    }
+
+    /** Posts one request through {@code post} to a raw server running {@code script} and checks its completion's status. */
+    private static void attack(Script script, Poster post, Checker check) throws Exception {
         try (RawServer server = new RawServer(null, script); Fabric fabric = Fabrics.open("tcp://127.0.0.1:0")) {
             Domain domain = fabric.openDomain();
             CompletionQueue queue = domain.openCompletionQueue(8);
@@ -144,12 +154,7 @@ class HostilePeerOfTheInitiatorTest {
         try (Arena arena = Arena.ofShared()) {
             var source = arena.allocate(8, 8);
             source.fill((byte) 0x22);
-            attack((in, out) -> {
-                byte[] h = readRequest(in);
-                out.write(answer(Wire.OP_ATOMIC_RESULT, Wire.ST_OK, Wire.getLong(h, 16), 0x4141414141414141L));
-                out.flush();
-                in.read(); // until the victim closes
-            }, arena, (victim, domain) -> victim.write(1, domain.register(source, EnumSet.noneOf(Access.class)), 0, 8, 0, 1),
+            attack(answerFirstWith(Wire.OP_ATOMIC_RESULT, 0x4141414141414141L), (victim, domain) -> victim.write(1, domain.register(source, EnumSet.noneOf(Access.class)), 0, 8, 0, 1),
                     (status, victim) -> {
                         assertNotEquals(Status.SUCCESS, status);
                         assertEquals(0x2222222222222222L, source.get(ValueLayout.JAVA_LONG, 0), "the write's source was not written");
@@ -164,12 +169,7 @@ class HostilePeerOfTheInitiatorTest {
         try (Arena arena = Arena.ofShared()) {
             var sink = arena.allocate(32, 8);
             sink.fill((byte) 0x11);
-            attack((in, out) -> {
-                byte[] h = readRequest(in);
-                out.write(answer(Wire.OP_ACK, Wire.ST_OK, Wire.getLong(h, 16), 0));
-                out.flush();
-                in.read();
-            }, arena, (victim, domain) -> victim.read(1, domain.register(sink, Access.LOCAL_WRITE), 0, 32, 0, 1),
+            attack(answerFirstWith(Wire.OP_ACK, 0), (victim, domain) -> victim.read(1, domain.register(sink, Access.LOCAL_WRITE), 0, 32, 0, 1),
                     (status, victim) -> {
                         assertNotEquals(Status.SUCCESS, status, "a READ whose data never came");
                         assertTrue(victim.toString().contains("before its READ_DATA"), victim.toString());
@@ -191,7 +191,7 @@ class HostilePeerOfTheInitiatorTest {
                 out.write(new byte[8]);
                 out.flush();
                 in.read();
-            }, arena, (victim, domain) -> victim.read(1, domain.register(sink, Access.LOCAL_WRITE), 0, 8, 0, 1),
+            }, (victim, domain) -> victim.read(1, domain.register(sink, Access.LOCAL_WRITE), 0, 8, 0, 1),
                     (status, victim) -> {
                         assertNotEquals(Status.SUCCESS, status);
                         assertTrue(victim.toString().contains("a second READ_DATA"), victim.toString());
@@ -203,12 +203,7 @@ class HostilePeerOfTheInitiatorTest {
     void anAckDoesNotCompleteAnAtomic() throws Exception {
         try (Arena arena = Arena.ofShared()) {
             var result = arena.allocate(8, 8);
-            attack((in, out) -> {
-                byte[] h = readRequest(in);
-                out.write(answer(Wire.OP_ACK, Wire.ST_OK, Wire.getLong(h, 16), 0));
-                out.flush();
-                in.read();
-            }, arena, (victim, domain) -> victim.fetchAndAdd(1, domain.register(result, Access.LOCAL_WRITE), 0, 0, 1, 1),
+            attack(answerFirstWith(Wire.OP_ACK, 0), (victim, domain) -> victim.fetchAndAdd(1, domain.register(result, Access.LOCAL_WRITE), 0, 0, 1, 1),
                     (status, victim) -> {
                         assertNotEquals(Status.SUCCESS, status, "an atomic that no ATOMIC_RESULT answered");
                         assertTrue(victim.toString().contains("which only ATOMIC_RESULT answers"), victim.toString());
