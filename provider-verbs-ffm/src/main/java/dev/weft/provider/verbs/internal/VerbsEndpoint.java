@@ -223,43 +223,64 @@ final class VerbsEndpoint implements Endpoint {
                 RdmaCm.createQp(id, domain.pd(), init, "creating the queue pair of an endpoint");
             }
         } catch (FabricException e) {
-            // undo all of it: a queue or table left holding this endpoint would answer BUSY for it forever
-            sendCq.detach(this);
-            recvCq.detach(this);
-            if (slot >= 0) {
-                fabric.endpoints().remove(slot, this);
-            }
-            arena.close();
+            undoConstruction(slot, false);
             throw e;
         }
-        this.index = slot;
-        this.inlineMax = init.get(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_inline_data"));
-        this.qp = id.get(C.PTR, offset(RDMA_CM_ID, "qp")).reinterpret(IBV_QP.byteSize());
-        this.qpNum = Integer.toUnsignedLong(qp.get(C.INT, offset(IBV_QP, "qp_num")));
-        this.postSendFn = Device.opsPointer(device.context(), "post_send");
-        this.postRecvFn = Device.opsPointer(device.context(), "post_recv");
-        HotBlock hot = HotBlock.allocate(arena, maxSge, inlineMax); // every post's structures on as few pages as they fit, wired
-        this.qpAddress = qp.address();
-        this.sendWrAddress = hot.sendWr().address();
-        this.recvWrAddress = hot.recvWr().address();
-        this.sendSgesAddress = hot.sendSges().address();
-        this.recvSgesAddress = hot.recvSges().address();
-        this.badSendWr = hot.badSendWr();
-        this.badRecvWr = hot.badRecvWr();
-        this.badSendWrAddress = badSendWr.address();
-        this.badRecvWrAddress = badRecvWr.address();
-        this.inlineStage = hot.inline();
-        this.inlineStageAddress = inlineStage.address();
-        this.qpAttr = arena.allocate(IBV_QP_ATTR);
-        this.queryInitAttr = arena.allocate(IBV_QP_INIT_ATTR);
-        this.sendRing = config.sendQueueDepth();
-        this.sendMask = slotMask(sendRing);
-        this.sendSlots = new long[2 * (sendMask + 1)];
-        this.recvRing = config.receiveQueueDepth();
-        this.recvMask = slotMask(recvRing);
-        this.recvSlots = new long[2 * (recvMask + 1)];
-        fabric.cm().register(id.address(), this::onCmEvent);
-        AsyncEvents.of(device.context()).register(qp, this);
+        try {
+            this.index = slot;
+            this.inlineMax = init.get(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_inline_data"));
+            this.qp = id.get(C.PTR, offset(RDMA_CM_ID, "qp")).reinterpret(IBV_QP.byteSize());
+            this.qpNum = Integer.toUnsignedLong(qp.get(C.INT, offset(IBV_QP, "qp_num")));
+            this.postSendFn = Device.opsPointer(device.context(), "post_send");
+            this.postRecvFn = Device.opsPointer(device.context(), "post_recv");
+            HotBlock hot = HotBlock.allocate(arena, maxSge, inlineMax); // every post's structures on as few pages as they fit, wired
+            this.qpAddress = qp.address();
+            this.sendWrAddress = hot.sendWr().address();
+            this.recvWrAddress = hot.recvWr().address();
+            this.sendSgesAddress = hot.sendSges().address();
+            this.recvSgesAddress = hot.recvSges().address();
+            this.badSendWr = hot.badSendWr();
+            this.badRecvWr = hot.badRecvWr();
+            this.badSendWrAddress = badSendWr.address();
+            this.badRecvWrAddress = badRecvWr.address();
+            this.inlineStage = hot.inline();
+            this.inlineStageAddress = inlineStage.address();
+            this.qpAttr = arena.allocate(IBV_QP_ATTR);
+            this.queryInitAttr = arena.allocate(IBV_QP_INIT_ATTR);
+            this.sendRing = config.sendQueueDepth();
+            this.sendMask = slotMask(sendRing);
+            this.sendSlots = new long[2 * (sendMask + 1)];
+            this.recvRing = config.receiveQueueDepth();
+            this.recvMask = slotMask(recvRing);
+            this.recvSlots = new long[2 * (recvMask + 1)];
+            fabric.cm().register(id.address(), this::onCmEvent);
+            AsyncEvents.of(device.context()).register(qp, this);
+        } catch (RuntimeException | Error e) {
+            // out of memory, in practice: a queue pair left behind would outlive the id its caller destroys
+            undoConstruction(slot, true);
+            throw e;
+        }
+    }
+
+    /**
+     * Undoes a constructor that failed: a queue or table left holding this endpoint would answer BUSY for it forever.
+     * The caller destroys the id and drops its connection-manager handler.
+     *
+     * @param slot the endpoint's table slot, or -1 if it got none
+     * @param qpCreated whether {@code rdma_create_qp} succeeded on the id
+     */
+    private void undoConstruction(int slot, boolean qpCreated) {
+        if (qpCreated) {
+            MemorySegment createdQp = id.get(C.PTR, offset(RDMA_CM_ID, "qp"));
+            AsyncEvents.of(fabric.device().context()).unregister(createdQp);
+            fabric.cm().withoutEventInFlight(() -> RdmaCm.destroyQp(id));
+        }
+        sendCq.detach(this);
+        recvCq.detach(this);
+        if (slot >= 0) {
+            fabric.endpoints().remove(slot, this);
+        }
+        arena.close();
     }
 
     /**
