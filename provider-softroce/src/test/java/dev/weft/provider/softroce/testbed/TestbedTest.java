@@ -67,6 +67,29 @@ class TestbedTest {
     }
 
     @Test
+    void runFoldersOfAGoneJvmAreRemovedAndOthersKept(@TempDir Path tmp) throws Exception {
+        ProcessHandle self = ProcessHandle.current();
+        Path live = Files.createDirectory(tmp.resolve(Testbed.RUN_FOLDER_PREFIX + "live"));
+        Files.writeString(live.resolve(Testbed.OWNER_FILE), Testbed.ownerRecord(self));
+        Path goneProcess = Files.createDirectory(tmp.resolve(Testbed.RUN_FOLDER_PREFIX + "gone"));
+        Files.writeString(goneProcess.resolve(Testbed.OWNER_FILE), Long.MAX_VALUE + " 2026-01-01T00:00:00Z\n");
+        Files.writeString(goneProcess.resolve("console.log"), "left by a JVM killed with SIGKILL");
+        Path reusedPid = Files.createDirectory(tmp.resolve(Testbed.RUN_FOLDER_PREFIX + "reused"));
+        Files.writeString(reusedPid.resolve(Testbed.OWNER_FILE), self.pid() + " 1970-01-01T00:00:00Z\n");
+        Path noRecord = Files.createDirectory(tmp.resolve(Testbed.RUN_FOLDER_PREFIX + "older-version"));
+        Path notOurs = Files.createDirectory(tmp.resolve("someone-else"));
+        Files.writeString(notOurs.resolve(Testbed.OWNER_FILE), Long.MAX_VALUE + " x\n");
+
+        assertEquals(2, Testbed.removeOrphanedRunFolders(tmp));
+        assertTrue(Files.isDirectory(live), "a running JVM's folder is kept");
+        assertFalse(Files.exists(goneProcess), "a folder whose process has gone is removed, with its content");
+        assertFalse(Files.exists(reusedPid), "a pid now used by another process (other start instant) does not keep a folder");
+        assertTrue(Files.isDirectory(noRecord), "a folder without an owner record is not touched");
+        assertTrue(Files.isDirectory(notOurs), "only weft-testbed-* folders are looked at");
+        assertEquals(0, Testbed.removeOrphanedRunFolders(tmp.resolve("no-such-directory")));
+    }
+
+    @Test
     void emptyCommandIsRefused() {
         FabricException e = assertThrows(FabricException.class, () -> Testbed.create().exec(List.of(), Path.of("."), Map.of(), null, null));
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
