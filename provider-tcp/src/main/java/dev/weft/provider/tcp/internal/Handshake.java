@@ -30,6 +30,8 @@ final class Handshake {
     static final int WELCOME_SIZE = 32;
     static final int PROOF_SIZE = 32;
     static final int REGION_SIZE = 36;
+    /** The longest region name a HELLO can carry. */
+    static final int MAX_NAME = 64;
 
     static final int ST_OK = 0;
     static final int ST_VERSION = 1;
@@ -38,6 +40,8 @@ final class Handshake {
     static final int ST_AUTH_FAILED = 4;
     /** The listener is closing, or can make no endpoint (its endpoint configuration's completion queue was closed). */
     static final int ST_NOT_ACCEPTING = 5;
+    /** The client's HELLO has a field out of its range (region name length above 64, largest payload below 1). */
+    static final int ST_MALFORMED = 6;
     static final int REGION_NONE = 0;
     static final int REGION_FOUND = 1;
     static final int REGION_UNKNOWN = 2;
@@ -96,6 +100,9 @@ final class Handshake {
             case ST_NOT_ACCEPTING -> throw new FabricException(ErrorCode.CONNECTION_REFUSED, peer.withoutParameters()
                     + " refused the connection: its listener is closing, or can make no endpoint because the completion queue"
                     + " of its endpoint configuration was closed");
+            case ST_MALFORMED -> throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters()
+                    + " refused our handshake as malformed (a region name longer than " + MAX_NAME
+                    + " bytes, or a largest payload below 1): a defect of this client's implementation of docs/wire-tcp.md");
             default -> throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters() + " answered handshake status " + status);
         }
         boolean serverAuth = (welcome[4] & 1) != 0;
@@ -166,10 +173,12 @@ final class Handshake {
         }
         int nameLength = hello[5] & 0xff;
         int clientMax = Wire.getInt(hello, 8);
-        if (nameLength > 64 || clientMax < 1) {
-            throw new FabricException(ErrorCode.PROTOCOL_ERROR, who + " sent a malformed handshake");
+        String malformed = nameLength > MAX_NAME ? "a region name length of " + nameLength + " (at most " + MAX_NAME + ")"
+                : clientMax < 1 ? "a largest payload of " + clientMax + " (at least 1)" : null;
+        if (malformed != null) {
+            status = ST_MALFORMED;
         }
-        int maxMessage = Math.min(clientMax, config.maxMessage());
+        int maxMessage = malformed != null ? config.maxMessage() : Math.min(clientMax, config.maxMessage());
         byte[] nonceC = java.util.Arrays.copyOfRange(hello, 16, 32);
         byte[] nonceS = nonce();
         welcome[2] = Wire.VERSION;
@@ -179,6 +188,9 @@ final class Handshake {
         System.arraycopy(nonceS, 0, welcome, 16, 16);
         out.write(welcome);
         out.flush();
+        if (malformed != null) {
+            throw new FabricException(ErrorCode.PROTOCOL_ERROR, who + " sent a malformed handshake: " + malformed);
+        }
         if (status != ST_OK) {
             throw new FabricException(ErrorCode.CONNECTION_REFUSED, "refused " + who + ": handshake status " + status);
         }

@@ -56,6 +56,11 @@ class HostilePeerOfTheInitiatorTest {
         private volatile Socket socket;
 
         RawServer(Integer welcomeMax, Script script) throws IOException {
+            this(welcomeMax, Handshake.ST_OK, script);
+        }
+
+        /** @param welcomeStatus the status of the forged WELCOME (with {@code welcomeMax} set) */
+        RawServer(Integer welcomeMax, int welcomeStatus, Script script) throws IOException {
             server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
             thread = Thread.ofPlatform().daemon().start(() -> {
                 try (Socket s = server.accept()) {
@@ -64,7 +69,7 @@ class HostilePeerOfTheInitiatorTest {
                         Handshake.server(s, TcpConfig.from(FabricUri.parse("tcp://127.0.0.1:0")), Handshake.ST_OK, name -> null,
                                 System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
                     } else {
-                        forgedWelcome(s, welcomeMax);
+                        forgedWelcome(s, welcomeMax, welcomeStatus);
                     }
                     script.run(s.getInputStream(), s.getOutputStream());
                 } catch (Exception ended) {
@@ -73,12 +78,12 @@ class HostilePeerOfTheInitiatorTest {
             });
         }
 
-        private static void forgedWelcome(Socket s, int maxMessage) throws IOException {
+        private static void forgedWelcome(Socket s, int maxMessage, int status) throws IOException {
             s.getInputStream().readNBytes(Handshake.HELLO_SIZE);
             byte[] welcome = new byte[Handshake.WELCOME_SIZE];
             Wire.putShort(welcome, 0, Handshake.MAGIC);
             welcome[2] = Wire.VERSION;
-            welcome[3] = (byte) Handshake.ST_OK;
+            welcome[3] = (byte) status;
             Wire.putInt(welcome, 8, maxMessage);
             s.getOutputStream().write(welcome);
             s.getOutputStream().write(new byte[Handshake.REGION_SIZE]); // REGION_NONE
@@ -223,6 +228,19 @@ class HostilePeerOfTheInitiatorTest {
                 assertTrue(e.getMessage().contains("max_message of " + announced + " bytes") && e.getMessage().contains("1..1024"),
                         e.getMessage());
             }
+        }
+    }
+
+    /** A server that calls our HELLO malformed is named as such; our own HELLO never is, so it names the client's defect. */
+    @Test
+    void aServerRefusingTheHelloAsMalformedIsNamed() throws Exception {
+        try (RawServer server = new RawServer(1024, Handshake.ST_MALFORMED, (in, out) -> in.read());
+             Fabric fabric = Fabrics.open("tcp://127.0.0.1:0")) {
+            Domain domain = fabric.openDomain();
+            FabricException e = assertThrows(FabricException.class,
+                    () -> domain.connect(FabricUri.parse(server.uri()), EndpointConfig.of(domain.openCompletionQueue(4))));
+            assertEquals(ErrorCode.PROTOCOL_ERROR, e.code(), e.getMessage());
+            assertTrue(e.getMessage().contains("refused our handshake as malformed"), e.getMessage());
         }
     }
 

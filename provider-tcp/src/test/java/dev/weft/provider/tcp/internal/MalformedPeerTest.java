@@ -108,6 +108,44 @@ class MalformedPeerTest {
         assertTrue(victim.contains("more than " + TcpConfig.MAX_QUEUE_DEPTH + " requests unanswered"), victim);
     }
 
+    /**
+     * A HELLO with a field out of range is answered with a WELCOME of status 6 (malformed) before the close, so that the
+     * author of another implementation of the wire protocol sees why; the listener goes on serving.
+     */
+    @Test
+    void aMalformedHelloIsAnsweredWithItsStatusBeforeTheClose() throws Exception {
+        try (Fabric fabric = Fabrics.open("tcp://127.0.0.1:0")) {
+            Domain domain = fabric.openDomain();
+            var queue = domain.openCompletionQueue(8);
+            Listener listener = domain.listen(EndpointConfig.of(queue));
+            int port = listener.uri().port();
+            int[][] cases = {{Handshake.MAX_NAME + 1, 4096}, {255, 4096}, {0, 0}, {0, -1}};
+            for (int[] c : cases) {
+                byte[] hello = new byte[Handshake.HELLO_SIZE];
+                Wire.putShort(hello, 0, Handshake.MAGIC);
+                hello[2] = Wire.VERSION;
+                hello[3] = Wire.VERSION;
+                hello[5] = (byte) c[0];
+                Wire.putInt(hello, 8, c[1]);
+                try (Socket raw = new Socket("127.0.0.1", port)) {
+                    raw.setSoTimeout(5000);
+                    raw.getOutputStream().write(hello);
+                    byte[] welcome = raw.getInputStream().readNBytes(Handshake.WELCOME_SIZE);
+                    String what = "name length " + c[0] + ", largest payload " + c[1];
+                    assertEquals(Handshake.WELCOME_SIZE, welcome.length, what + ": a whole WELCOME before the close");
+                    assertEquals(Handshake.MAGIC & 0xffff, Wire.getShort(welcome, 0), what);
+                    assertEquals(Handshake.ST_MALFORMED, welcome[3], what);
+                    assertEquals(-1, raw.getInputStream().read(), what + ": then the server closes");
+                }
+            }
+            try (Fabric client = Fabrics.open("tcp://127.0.0.1:0")) {
+                Domain cd = client.openDomain();
+                Endpoint ok = cd.connect(listener.uri(), EndpointConfig.of(cd.openCompletionQueue(8)));
+                assertEquals(EndpointState.CONNECTED, ok.state(), "the listener still serves well-formed clients");
+            }
+        }
+    }
+
     @Test
     void badMagic() throws Exception {
         survive((out, r) -> {
