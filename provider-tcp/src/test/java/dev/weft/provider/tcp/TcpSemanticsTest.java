@@ -20,6 +20,7 @@ import dev.weft.Fabrics;
 import dev.weft.MemoryRegion;
 import dev.weft.Opcode;
 import dev.weft.PostStatus;
+import dev.weft.RemoteRegion;
 import dev.weft.ScatterGatherList;
 import dev.weft.Status;
 import java.lang.foreign.Arena;
@@ -324,6 +325,50 @@ class TcpSemanticsTest {
             p.endpoint.send(1, p.local, 0, 9);
             assertEquals(Status.LOCAL_LENGTH_ERROR, p.await(p.serverQueue, 1).get(0).status());
             assertEquals(Status.REMOTE_INVALID_REQUEST, p.await(1).get(0).status());
+        }
+    }
+
+    /**
+     * A target that refuses a request says which of its checks failed (operand 1 of its ACK), and the initiator's
+     * endpoint, in ERROR, names it; so does the target's own endpoint.
+     */
+    @Test
+    void bothEndpointsNameTheCheckTheTargetRefusedARequestFor() throws Exception {
+        record Case(String expected, java.util.function.BiFunction<Pair, Endpoint, PostStatus> post) { }
+        List<Case> cases = List.of(
+                new Case("no region of the target's domain has the request's remote key", (p, server) -> p.endpoint.read(1, p.local, 0,
+                        8, new RemoteRegion(p.remote.address(), p.remote.length(), p.remote.key() + 977, p.remote.access()), 0)),
+                new Case("(not registered there, or closed)", (p, server) -> {
+                    MemoryRegion gone = p.serverDomain.register(p.arena.allocate(64), Access.REMOTE_READ);
+                    RemoteRegion descriptor = gone.toRemote();
+                    gone.close();
+                    return p.endpoint.read(1, p.local, 0, 8, descriptor, 0);
+                }),
+                new Case("does not grant the remote right", (p, server) -> p.endpoint.write(1, p.local, 0, 8,
+                        p.serverDomain.register(p.arena.allocate(64), Access.REMOTE_READ).toRemote(), 0)),
+                new Case("reaches outside the target's region", (p, server) -> p.endpoint.read(1, p.local, 0, 8,
+                        new RemoteRegion(p.remote.address(), p.remote.length() * 2, p.remote.key(), p.remote.access()),
+                        p.remote.length())),
+                new Case("longer than the receive posted at the target", (p, server) -> {
+                    MemoryRegion rbuf = p.serverDomain.register(p.arena.allocate(64), Access.LOCAL_WRITE);
+                    server.receive(7, rbuf, 0, 8);
+                    return p.endpoint.send(1, p.local, 0, 9);
+                }));
+        for (Case c : cases) {
+            try (Pair p = new Pair()) {
+                Endpoint server = p.accepted();
+                assertEquals(PostStatus.OK, c.post().apply(p, server), c.expected());
+                Completion done = p.await(1).get(0);
+                assertTrue(done.status() == Status.REMOTE_ACCESS_ERROR || done.status() == Status.REMOTE_INVALID_REQUEST,
+                        c.expected() + ": " + done);
+                String initiator = p.endpoint.toString();
+                assertTrue(initiator.contains("ERROR") && initiator.contains(c.expected()), initiator);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (server.state() == EndpointState.CONNECTED && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertTrue(server.toString().contains("ERROR") && server.toString().contains(c.expected()), server.toString());
+            }
         }
     }
 

@@ -9,6 +9,7 @@ import dev.weft.PostStatus;
 import dev.weft.RemoteRegion;
 import dev.weft.ScatterGatherList;
 import dev.weft.Status;
+import dev.weft.provider.tcp.internal.Wire.Refusal;
 import dev.weft.spi.ConfigChecks;
 import java.io.EOFException;
 import java.io.IOException;
@@ -649,7 +650,8 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 if (room() < Wire.HEADER_SIZE) {
                     return staged;
                 }
-                Wire.header(frame, 0, Wire.OP_ACK, answerIntact ? Wire.ST_OK : Wire.ST_REMOTE_ACCESS, 0, 0, answer.seq, 0, 0, 0, 0);
+                Wire.header(frame, 0, Wire.OP_ACK, answerIntact ? Wire.ST_OK : Refusal.REGION_CLOSED.status, 0, 0, answer.seq, 0, 0,
+                        answerIntact ? 0 : Refusal.REGION_CLOSED.code, 0);
                 if (!answerIntact) {
                     errorAfterOutput = "a region was closed while a remote read of it was answered";
                 }
@@ -854,7 +856,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         int immediate = Wire.getInt(header, 12);
         long seq = Wire.getLong(header, 16);
         switch (op) {
-            case Wire.OP_ACK -> onAck(seq, status);
+            case Wire.OP_ACK -> onAck(seq, status, Wire.getLong(header, 40));
             case Wire.OP_READ_DATA -> onReadData(seq, payload);
             case Wire.OP_ATOMIC_RESULT -> onAtomicResult(seq, status, Wire.getLong(header, 40));
             case Wire.OP_KEEPALIVE -> { }
@@ -997,12 +999,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
     }
 
-    private void onAck(long seq, int status) throws ProtocolViolation {
+    /** @param refusal operand 1: why the target refused the request, for an error status (see {@link Refusal}) */
+    private void onAck(long seq, int status, long refusal) throws ProtocolViolation {
         WorkRequest wr = head(seq, "ACK");
         if (status == Wire.ST_RNR) {
             onReceiverNotReady(wr);
         } else if (status != Wire.ST_OK) {
-            failAt(seq, Wire.toStatus(status), "the peer answered " + wr.opcode + " with " + Wire.toStatus(status));
+            failAt(seq, Wire.toStatus(status), "the peer answered " + wr.opcode + " with " + Wire.toStatus(status) + Refusal.explain(refusal));
         } else if (Wire.isAtomic(wr.wireOp)) {
             throw new ProtocolViolation("ACK for " + wr.opcode + " " + seq + ", which only ATOMIC_RESULT answers");
         } else if (wr.wireOp == Wire.OP_READ && !wr.dataArrived) {
@@ -1125,10 +1128,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         switch (op) {
             case Wire.OP_WRITE, Wire.OP_WRITE_IMM -> {
                 TcpMemoryRegion region = domain.regions().find(key);
-                int check = check(region, address, payload, Access.WRITE);
-                if (check != Wire.ST_OK) {
+                Refusal refusal = check(region, address, payload, Access.WRITE);
+                if (refusal != null) {
                     skip(payload);
-                    reject(seq, check, "remote write");
+                    reject(seq, refusal, "remote write");
                     return;
                 }
                 if (op == Wire.OP_WRITE_IMM && !receivePosted()) {
@@ -1137,7 +1140,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                     return;
                 }
                 if (!receiveInto(region, address - region.base(), payload)) {
-                    reject(seq, Wire.ST_REMOTE_ACCESS, "remote write into a region closed meanwhile");
+                    reject(seq, Refusal.REGION_CLOSED, "remote write");
                     return;
                 }
                 if (op == Wire.OP_WRITE_IMM) {
@@ -1156,13 +1159,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 if (payload > r.total) {
                     skip(payload);
                     consumeReceive(Opcode.RECEIVE, Status.LOCAL_LENGTH_ERROR, payload, 0, false);
-                    reject(seq, Wire.ST_REMOTE_INVALID, "a " + payload + "-byte send into a " + r.total + "-byte receive");
+                    reject(seq, Refusal.SEND_TOO_LONG, "send of " + payload + " bytes into a " + r.total + "-byte receive");
                     return;
                 }
                 boolean ok = receiveInto(r.regions, r.offsets, r.lengths, r.sgeCount, payload);
                 consumeReceive(Opcode.RECEIVE, ok ? Status.SUCCESS : Status.LOCAL_PROTECTION_ERROR, payload, 0, false);
                 if (!ok) {
-                    reject(seq, Wire.ST_REMOTE_OPERATION, "a send into a receive buffer closed meanwhile");
+                    reject(seq, Refusal.RECEIVE_CLOSED, "send");
                     return;
                 }
                 nextExpectedSeq++;
@@ -1170,13 +1173,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             }
             case Wire.OP_READ -> {
                 if (operand1 < 0 || operand1 > maxMessage) {
-                    reject(seq, Wire.ST_REMOTE_INVALID, "a read of " + operand1 + " bytes");
+                    reject(seq, Refusal.READ_LENGTH, "read of " + operand1 + " bytes");
                     return;
                 }
                 TcpMemoryRegion region = domain.regions().find(key);
-                int check = check(region, address, operand1, Access.READ);
-                if (check != Wire.ST_OK) {
-                    reject(seq, check, "remote read");
+                Refusal refusal = check(region, address, operand1, Access.READ);
+                if (refusal != null) {
+                    reject(seq, refusal, "remote read");
                     return;
                 }
                 nextExpectedSeq++;
@@ -1187,14 +1190,14 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             }
             case Wire.OP_FETCH_ADD, Wire.OP_CMP_SWAP -> {
                 TcpMemoryRegion region = domain.regions().find(key);
-                int check = check(region, address, 8, Access.ATOMIC);
-                if (check != Wire.ST_OK) {
-                    reject(seq, check, "remote atomic");
+                Refusal refusal = check(region, address, 8, Access.ATOMIC);
+                if (refusal != null) {
+                    reject(seq, refusal, "remote atomic");
                     return;
                 }
                 long previous;
                 if (!region.enter()) {
-                    reject(seq, Wire.ST_REMOTE_ACCESS, "remote atomic on a region closed meanwhile");
+                    reject(seq, Refusal.REGION_CLOSED, "remote atomic");
                     return;
                 }
                 try {
@@ -1214,30 +1217,41 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     private enum Access { READ, WRITE, ATOMIC }
 
-    /** The target's checks after the header, in order: key in this domain, region valid, right granted, bounds, alignment. */
-    private static int check(TcpMemoryRegion region, long address, long length, Access access) {
-        if (region == null || !region.isValid()) {
-            return Wire.ST_REMOTE_ACCESS;
+    /**
+     * The target's checks after the header, in order: key in this domain, region valid, right granted, bounds, alignment.
+     *
+     * @return the first check that fails, or null if the request may be applied
+     */
+    private static Refusal check(TcpMemoryRegion region, long address, long length, Access access) {
+        if (region == null) {
+            return Refusal.UNKNOWN_KEY;
+        }
+        if (!region.isValid()) {
+            return Refusal.REGION_CLOSED;
         }
         boolean granted = switch (access) {
             case READ -> region.remoteRead();
             case WRITE -> region.remoteWrite();
             case ATOMIC -> region.remoteAtomic();
         };
-        if (!granted || !Wire.inBounds(region.base(), region.length(), address, length)) {
-            return Wire.ST_REMOTE_ACCESS;
+        if (!granted) {
+            return Refusal.RIGHT_NOT_GRANTED;
+        }
+        if (!Wire.inBounds(region.base(), region.length(), address, length)) {
+            return Refusal.OUT_OF_BOUNDS;
         }
         if (access == Access.ATOMIC && (address & 7) != 0) {
-            return Wire.ST_REMOTE_INVALID;
+            return Refusal.MISALIGNED;
         }
-        return Wire.ST_OK;
+        return null;
     }
 
-    private void reject(long seq, int status, String what) throws ProtocolViolation {
-        owe(Wire.OP_ACK, status, seq, 0, null, 0, 0);
+    /** Answers request {@code seq} with {@code refusal} (its status, its code in operand 1), then ends the connection. */
+    private void reject(long seq, Refusal refusal, String what) throws ProtocolViolation {
+        owe(Wire.OP_ACK, refusal.status, seq, refusal.code, null, 0, 0);
         sendBeforeEnd(1000, (byte) 0); // all that is owed, unless a request frame of this thread is half written
         drainBeforeClose();
-        enterError(null, "refused the peer's " + what + " with " + Wire.toStatus(status));
+        enterError(null, "refused the peer's " + what + " with " + Wire.toStatus(refusal.status) + ": " + refusal.text);
     }
 
     /**

@@ -40,6 +40,46 @@ final class Wire {
     static final int ST_REMOTE_INVALID = 3;
     static final int ST_REMOTE_OPERATION = 4;
 
+    /**
+     * Why a target refused a request, carried in operand 1 of its error ACK so that the initiator can say which check
+     * failed (code 0, as older peers send, says nothing). The code decides the ACK's status.
+     */
+    enum Refusal {
+        UNKNOWN_KEY(1, ST_REMOTE_ACCESS, "no region of the target's domain has the request's remote key"
+                + " (not registered there, or closed)"),
+        REGION_CLOSED(2, ST_REMOTE_ACCESS, "the target's region was closed while the request was served"),
+        RIGHT_NOT_GRANTED(3, ST_REMOTE_ACCESS, "the target's region does not grant the remote right the request needs"
+                + " (REMOTE_WRITE, REMOTE_READ or REMOTE_ATOMIC)"),
+        OUT_OF_BOUNDS(4, ST_REMOTE_ACCESS, "the request reaches outside the target's region"),
+        MISALIGNED(5, ST_REMOTE_INVALID, "the atomic's remote address is not 8-byte aligned"),
+        READ_LENGTH(6, ST_REMOTE_INVALID, "the read's length is negative or above the negotiated largest payload"),
+        SEND_TOO_LONG(7, ST_REMOTE_INVALID, "the message is longer than the receive posted at the target"),
+        RECEIVE_CLOSED(8, ST_REMOTE_OPERATION, "a region of the receive posted at the target was closed");
+
+        final int code;
+        final int status;
+        final String text;
+
+        Refusal(int code, int status, String text) {
+            this.code = code;
+            this.status = status;
+            this.text = text;
+        }
+
+        /** @return ": " and what refusal {@code code} means, "" for 0 (not said), or the unknown code itself */
+        static String explain(long code) {
+            if (code == 0) {
+                return "";
+            }
+            for (Refusal r : values()) {
+                if (r.code == code) {
+                    return ": " + r.text;
+                }
+            }
+            return " (refusal code " + code + ")";
+        }
+    }
+
     private Wire() {
     }
 
