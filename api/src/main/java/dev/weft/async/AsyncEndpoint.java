@@ -58,7 +58,8 @@ import java.util.function.LongFunction;
  * of {@link CompletableFuture}.
  *
  * <p><b>Lifetime.</b> {@link #close()} fails pending futures with {@link ErrorCode#CLOSED} and
- * stops the queue's polling thread once no {@code AsyncEndpoint} uses the queue; it closes neither
+ * stops the queue's polling thread once no {@code AsyncEndpoint} uses the queue (an {@code AsyncEndpoint} made on the
+ * queue while the last one closes keeps that thread instead of starting a second); it closes neither
  * the endpoint nor the queue. If the queue is closed first, every future waiting on it fails with
  * {@code CLOSED}.
  */
@@ -336,7 +337,10 @@ public final class AsyncEndpoint implements AutoCloseable {
 
     /**
      * Fails the pending futures with {@code CLOSED} and refuses later requests; the queue's polling thread stops once
-     * no {@code AsyncEndpoint} uses the queue (it is not waited for when this runs on that thread). Idempotent.
+     * no {@code AsyncEndpoint} uses the queue. The last one's close waits, up to 5 s, until that thread has stopped
+     * taking completions, unless another {@code AsyncEndpoint} of the queue is made meanwhile (it takes the thread over,
+     * so its completions are never taken by a thread that has stopped serving), and does not wait when it runs on that
+     * thread. Idempotent.
      */
     @Override
     public void close() {
@@ -344,61 +348,94 @@ public final class AsyncEndpoint implements AutoCloseable {
         failAll("async endpoint of endpoint " + endpoint.id() + " (closed)");
     }
 
-    /** The polling thread of one completion queue and the async endpoints it serves, by endpoint id. */
+    /**
+     * The polling thread of one completion queue and the async endpoints it serves, by endpoint id. A poller is in
+     * {@link #POLLERS} exactly as long as its thread may still take completions from the queue: it leaves the map only when
+     * its thread decides, under the lock, that nobody is served any more (or when the thread fails or the queue closes).
+     * So a wrapper made while the last one closes joins the thread that is still polling, and no two threads ever poll one
+     * queue (the old one would take, and drop, the new wrapper's completions).
+     */
     private static final class Poller {
         private final CompletionQueue queue;
         private final Map<Long, AsyncEndpoint> served = new ConcurrentHashMap<>();
         private final Thread thread;
-        private volatile boolean running = true;
+        private boolean ended; // under POLLERS: the thread takes no more completions
 
         private Poller(CompletionQueue queue) {
             this.queue = queue;
             this.thread = Thread.ofPlatform().daemon().name("weft-async-poller").unstarted(this::loop);
         }
 
-        /** The queue's poller, started if needed, with {@code a} added. */
+        /** The queue's poller, started if none polls it, with {@code a} added. */
         static Poller join(CompletionQueue queue, AsyncEndpoint a) {
             synchronized (POLLERS) {
                 Poller p = POLLERS.get(queue);
-                if (p == null || !p.running) {
+                boolean fresh = p == null;
+                if (fresh) {
                     p = new Poller(queue);
-                    POLLERS.put(queue, p);
-                    p.thread.start();
                 }
                 if (p.served.putIfAbsent(a.endpoint.id(), a) != null) {
                     throw new FabricException(ErrorCode.BUSY, "endpoint " + a.endpoint.id() + " already has an AsyncEndpoint on this"
                             + " queue; use that one (two would take each other's completions)");
                 }
+                if (fresh) {
+                    POLLERS.put(queue, p);
+                    p.thread.start();
+                } else {
+                    POLLERS.notifyAll(); // a close waiting for this thread to end may return: the thread polls on for a's endpoint
+                }
                 return p;
             }
         }
 
+        /**
+         * Removes {@code a}; if it was the last, waits (up to 5 s, not on the polling thread itself) until the thread has
+         * stopped taking completions or another wrapper has joined it.
+         */
         void leave(AsyncEndpoint a) {
-            boolean last;
             synchronized (POLLERS) {
-                if (!served.remove(a.endpoint.id(), a)) {
+                if (!served.remove(a.endpoint.id(), a) || !served.isEmpty() || Thread.currentThread() == thread) {
                     return;
                 }
-                last = served.isEmpty();
-                if (last) {
-                    running = false;
-                    POLLERS.remove(queue, this);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (!ended && served.isEmpty()) {
+                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    if (left <= 0) {
+                        return;
+                    }
+                    try {
+                        POLLERS.wait(left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
                 }
             }
-            if (last && Thread.currentThread() != thread) {
-                try {
-                    thread.join(TimeUnit.SECONDS.toMillis(5));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+        }
+
+        /** @return {@code true} if nobody is served: the poller is then ended and out of {@link #POLLERS} */
+        private boolean endIfUnused() {
+            synchronized (POLLERS) {
+                if (!served.isEmpty()) {
+                    return false;
                 }
+                end();
+                return true;
             }
+        }
+
+        /** Under POLLERS. */
+        private void end() {
+            ended = true;
+            POLLERS.remove(queue, this);
+            POLLERS.notifyAll();
         }
 
         private void loop() {
             String why = "async endpoint (its polling thread stopped)";
             try {
                 CompletionBatch batch = new CompletionBatch(64);
-                while (running) {
+                while (!endIfUnused()) {
                     Thread.interrupted(); // a dependent action that restored an interrupt would make every await return at once
                     int n = queue.await(batch, 50, TimeUnit.MILLISECONDS);
                     if (n < 0) {
@@ -418,11 +455,12 @@ public final class AsyncEndpoint implements AutoCloseable {
                 }
             } finally {
                 // also after an unforeseen failure: no future is left waiting for a thread that has ended
+                List<AsyncEndpoint> left;
                 synchronized (POLLERS) {
-                    running = false;
-                    POLLERS.remove(queue, this);
+                    end();
+                    left = new ArrayList<>(served.values());
                 }
-                for (AsyncEndpoint a : served.values()) {
+                for (AsyncEndpoint a : left) {
                     a.failAll(why);
                 }
             }
