@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 
@@ -38,7 +37,8 @@ import java.util.function.LongFunction;
  * error status (for example {@code FLUSHED} once the endpoint is closed or failed), or with a
  * {@link FabricException} if the request could not be posted ({@code CLOSED}, or
  * {@code INVALID_ARGUMENT} for a request {@link PostStatus#INVALID} refuses). The atomics' futures
- * fail with the same exceptions, unwrapped, as the others'.
+ * fail with the same exceptions, unwrapped, as the others'; an atomic whose result memory's arena
+ * was closed before its completion fails with {@code CLOSED} (the atomic did take place).
  *
  * <p><b>Full queues.</b> A request that finds the endpoint's send or receive queue full
  * ({@link PostStatus#AGAIN}) waits here and is posted, in order, as completions free that queue;
@@ -51,9 +51,9 @@ import java.util.function.LongFunction;
  * without taking their requests back from the endpoint.
  *
  * <p><b>Threading.</b> Thread-safe. Futures complete on the queue's polling thread, or on the
- * {@link Executor} given to the constructor; a request refused at post fails before the call
- * returns, on the caller's thread, and {@link #close()} fails the pending ones on the closing
- * thread. A dependent action that runs on the polling thread must not block on another future of
+ * {@link Executor} given to the constructor (on the polling thread when the executor throws on a
+ * task); a request refused at post fails before the call returns, on the caller's thread, and
+ * {@link #close()} fails the pending ones on the closing thread. A dependent action that runs on the polling thread must not block on another future of
  * this layer (nothing would complete it): give an executor, or use the {@code ...Async} methods
  * of {@link CompletableFuture}.
  *
@@ -100,8 +100,8 @@ public final class AsyncEndpoint implements AutoCloseable {
      *
      * @param endpoint the endpoint whose operations this object posts
      * @param queue the endpoint's completion queue, for both its sends and its receives, polled by nobody else
-     * @param callbacks where futures complete, or {@code null} for the polling thread; one that refuses a task gets the
-     *                  future completed on the polling thread instead
+     * @param callbacks where futures complete, or {@code null} for the polling thread; one that throws on a task (it
+     *                  refuses it, or was shut down) gets the future completed on the polling thread instead
      * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a null endpoint or queue, {@link ErrorCode#BUSY}
      *         if the endpoint is already wrapped on that queue
      */
@@ -204,15 +204,27 @@ public final class AsyncEndpoint implements AutoCloseable {
                 desired)), result, resultOffset);
     }
 
-    /** The word an atomic left in {@code result}; a failure passes through as it is (thenApply would wrap it). */
+    /**
+     * The word an atomic left in {@code result}; a failure passes through as it is (thenApply would wrap it). If the word
+     * cannot be read (the result memory's arena was closed before the completion), the future fails with {@code CLOSED}.
+     */
     private static CompletableFuture<Long> previousValue(CompletableFuture<Completion> done, MemoryRegion result, long resultOffset) {
         CompletableFuture<Long> value = new CompletableFuture<>();
         done.whenComplete((c, failure) -> {
             if (failure != null) {
                 value.completeExceptionally(failure);
-            } else {
-                value.complete(result.segment().get(ValueLayout.JAVA_LONG_UNALIGNED, resultOffset));
+                return;
             }
+            long previous;
+            try {
+                previous = result.segment().get(ValueLayout.JAVA_LONG_UNALIGNED, resultOffset);
+            } catch (RuntimeException e) { // its arena closed (IllegalStateException), or a region that no longer answers
+                value.completeExceptionally(new FabricException(ErrorCode.CLOSED, "the atomic took place at the target, but its"
+                        + " previous value cannot be read from the result memory (" + e.getMessage() + "); keep the result region's"
+                        + " arena open until the atomic's future completes", e));
+                return;
+            }
+            value.complete(previous);
         });
         return value;
     }
@@ -315,7 +327,7 @@ public final class AsyncEndpoint implements AutoCloseable {
         }
         try {
             callbacks.execute(finish);
-        } catch (RejectedExecutionException e) {
+        } catch (RuntimeException e) { // rejected, shut down by hand, or broken: the future is no longer pending, so finish here
             finish.run();
         }
     }

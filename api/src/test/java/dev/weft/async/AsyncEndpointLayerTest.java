@@ -187,4 +187,56 @@ class AsyncEndpointLayerTest {
             queue.close();
         }
     }
+
+    /**
+     * An executor that throws something other than RejectedExecutionException (one shut down by hand, say) gets the
+     * future completed on the polling thread, which keeps serving the other endpoints of the queue.
+     */
+    @Test
+    void anExecutorThatThrowsLosesNoFutureAndStopsNoEndpoint() throws Exception {
+        HandFedQueue queue = new HandFedQueue();
+        FakeEndpoint e1 = new FakeEndpoint(1);
+        FakeEndpoint e2 = new FakeEndpoint(2);
+        MemoryRegion local = region(Arena.global().allocate(64));
+        Executor broken = task -> {
+            throw new IllegalStateException("executor is shut down");
+        };
+        try (AsyncEndpoint withExecutor = new AsyncEndpoint(e1.endpoint, queue, broken);
+             AsyncEndpoint other = new AsyncEndpoint(e2.endpoint, queue)) {
+            CompletableFuture<Completion> write = withExecutor.write(local, 0, 8, REMOTE, 0);
+            queue.feed(e1, Opcode.WRITE, Status.SUCCESS);
+            assertEquals(1, write.get(WAIT, TimeUnit.SECONDS).endpointId(), "completed on the polling thread instead");
+            CompletableFuture<Completion> failed = withExecutor.write(local, 0, 8, REMOTE, 0);
+            queue.feed(e1, Opcode.WRITE, Status.REMOTE_ACCESS_ERROR);
+            assertEquals(Status.REMOTE_ACCESS_ERROR, assertInstanceOf(OperationFailedException.class, failure(failed)).status());
+            CompletableFuture<Completion> elsewhere = other.write(local, 0, 8, REMOTE, 0);
+            queue.feed(e2, Opcode.WRITE, Status.SUCCESS);
+            assertEquals(2, elsewhere.get(WAIT, TimeUnit.SECONDS).endpointId(), "the other endpoint on the queue still works");
+        } finally {
+            queue.close();
+        }
+    }
+
+    /**
+     * An atomic whose result memory was freed before its completion arrived cannot report the previous value: its
+     * future fails with CLOSED, naming that the atomic did take place, rather than never completing.
+     */
+    @Test
+    void anAtomicWhoseResultMemoryIsGoneFailsItsFuture() throws Exception {
+        HandFedQueue queue = new HandFedQueue();
+        FakeEndpoint e = new FakeEndpoint(1);
+        Arena arena = Arena.ofShared();
+        MemoryRegion result = region(arena.allocate(64));
+        try (AsyncEndpoint async = new AsyncEndpoint(e.endpoint, queue)) {
+            CompletableFuture<Long> previous = async.fetchAndAdd(result, 0, REMOTE, 0, 1);
+            arena.close();
+            queue.feed(e, Opcode.FETCH_AND_ADD, Status.SUCCESS);
+            FabricException gone = assertInstanceOf(FabricException.class, failure(previous));
+            assertEquals(ErrorCode.CLOSED, gone.code(), gone.getMessage());
+            assertTrue(gone.getMessage().contains("took place"), gone.getMessage());
+            assertSame(IllegalStateException.class, gone.getCause().getClass());
+        } finally {
+            queue.close();
+        }
+    }
 }

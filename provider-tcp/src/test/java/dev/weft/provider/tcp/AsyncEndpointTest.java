@@ -267,6 +267,30 @@ class AsyncEndpointTest {
         }
     }
 
+    /**
+     * An executor that throws on a task, not with RejectedExecutionException (one shut down by hand, say), gets its
+     * futures completed on the polling thread; the thread keeps serving another endpoint of the queue, which was not
+     * closed and must not refuse requests as if it were.
+     */
+    @Test
+    void anExecutorThatThrowsLosesNoFutureAndStopsNoOtherEndpoint() throws Exception {
+        try (Pair p = new Pair()) {
+            CompletionQueue shared = p.clientDomain.openCompletionQueue(256);
+            Link a = Link.open(p, shared, 16, 16);
+            Link b = Link.open(p, shared, 16, 16);
+            java.util.concurrent.Executor shutDown = task -> {
+                throw new IllegalStateException("executor is shut down");
+            };
+            try (AsyncEndpoint withExecutor = new AsyncEndpoint(a.endpoint(), shared, shutDown); AsyncEndpoint other = b.async()) {
+                Completion first = get(withExecutor.write(p.local, 0, 8, a.remote(), 0));
+                assertEquals(a.endpoint().id(), first.endpointId(), "the future completed although the executor threw");
+                Completion elsewhere = get(other.write(p.local, 0, 8, b.remote(), 8));
+                assertEquals(Status.SUCCESS, elsewhere.status(), "the other endpoint on the queue still works");
+                assertEquals(Status.SUCCESS, get(withExecutor.read(p.local, 64, 8, a.remote(), 0)).status());
+            }
+        }
+    }
+
     /** Closing the endpoint under the layer fails its waiting receive with FLUSHED, as an OperationFailedException. */
     @Test
     void closingTheEndpointFlushesItsFutures() throws Exception {
