@@ -83,7 +83,14 @@ public final class FabricUri {
             throw new FabricException(ErrorCode.INVALID_URI, "fabric URI is null; expected for example " + GENERIC_EXAMPLE);
         }
         if (text.length() > MAX_LENGTH) {
-            throw bad(text.substring(0, 40) + "...", "it is " + text.length() + " characters long, the limit is " + MAX_LENGTH);
+            throw bad(text, "it is " + text.length() + " characters long, the limit is " + MAX_LENGTH);
+        }
+        int at = text.indexOf('@');
+        if (at >= 0) {
+            // no part of the grammar holds an '@': refuse it before any other check could echo a name or password
+            int query = firstOf(text, 0, text.length(), '?');
+            throw bad(text, at < firstOf(text, 0, query, '#') ? USER_INFORMATION
+                    : "it holds an '@' after '?' or '#'; " + USER_INFORMATION + ", and an '@' in a parameter value is written %40");
         }
         int sep = text.indexOf("://");
         if (sep < 0) {
@@ -102,10 +109,6 @@ public final class FabricUri {
         int query = text.indexOf('?', pos);
         int authorityEnd = firstOf(text, pos, query < 0 ? end : query, '/');
         String authority = text.substring(pos, authorityEnd);
-        if (authority.indexOf('@') >= 0) {
-            throw bad(text, "user information (a name or password before \"@\") is not allowed; a provider that authenticates takes"
-                    + " its secret as a parameter, e.g. tcp://127.0.0.1:7471?secret=...");
-        }
         if (authority.isEmpty()) {
             throw bad(text, "the host, address or device name after \"://\" is missing");
         }
@@ -292,12 +295,16 @@ public final class FabricUri {
     /**
      * Returns this URI with another region name (or none).
      *
-     * @param newRegion a region name, or {@code null} for none
+     * @param newRegion a region name as {@link #requireRegionName} takes it, or {@code null} for none
      * @return a new URI
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a name that is not a region name (one with
+     *         '?', '#', '/' or ':' would otherwise change the URI's parameters, fragment, path or port)
      */
     public FabricUri withRegion(String newRegion) {
-        FabricUri candidate = new FabricUri(scheme, host, ipv6, port, newRegion, parameters);
-        return parse(candidate.toString());
+        if (newRegion != null) {
+            requireRegionName(newRegion);
+        }
+        return new FabricUri(scheme, host, ipv6, port, newRegion, parameters);
     }
 
     /**
@@ -373,22 +380,28 @@ public final class FabricUri {
      * @param min the smallest allowed value
      * @param max the largest allowed value
      * @return the value
-     * @throws FabricException with {@link ErrorCode#INVALID_URI} if it is not an integer in range
+     * @throws FabricException with {@link ErrorCode#INVALID_URI} if it is not an integer in range: ASCII digits, with
+     *         '-' before a negative one (no '+', no other script's digits)
      */
     public long longParameter(String key, long defaultValue, long min, long max) {
         String value = parameters.get(key);
         if (value == null) {
             return defaultValue;
         }
+        if (!isInteger(value)) {
+            throw new FabricException(ErrorCode.INVALID_URI, "parameter " + key + "=" + shownValue(value) + " of \"" + safeText()
+                    + "\" is not an integer; expected " + min + ".." + max + " in ASCII digits, with '-' before a negative one");
+        }
         long parsed;
+        boolean fits = true;
         try {
             parsed = Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new FabricException(ErrorCode.INVALID_URI, "parameter " + key + "=" + value + " of \"" + safeText()
-                    + "\" is not an integer; expected " + min + ".." + max);
+        } catch (NumberFormatException e) { // ASCII digits, but more than a long holds
+            parsed = 0;
+            fits = false;
         }
-        if (parsed < min || parsed > max) {
-            throw new FabricException(ErrorCode.INVALID_URI, "parameter " + key + "=" + value + " of \"" + safeText()
+        if (!fits || parsed < min || parsed > max) {
+            throw new FabricException(ErrorCode.INVALID_URI, "parameter " + key + "=" + shownValue(value) + " of \"" + safeText()
                     + "\" is out of range; expected " + min + ".." + max);
         }
         return parsed;
@@ -416,10 +429,26 @@ public final class FabricUri {
      * @param min the shortest allowed duration
      * @param max the longest allowed duration
      * @return the duration
-     * @throws FabricException with {@link ErrorCode#INVALID_URI} if it is not a millisecond count in range
+     * @throws FabricException with {@link ErrorCode#INVALID_URI} if it is not a millisecond count in range, as
+     *         {@link #longParameter}; with {@link ErrorCode#INVALID_ARGUMENT} if {@code defaultValue}, {@code min} or
+     *         {@code max} is null or too long to count in milliseconds (a {@code long})
      */
     public Duration millisParameter(String key, Duration defaultValue, Duration min, Duration max) {
-        return Duration.ofMillis(longParameter(key, defaultValue.toMillis(), min.toMillis(), max.toMillis()));
+        return Duration.ofMillis(longParameter(key, millis(key, "default", defaultValue), millis(key, "least", min),
+                millis(key, "greatest", max)));
+    }
+
+    /** @return {@code d} in milliseconds, for {@link #millisParameter}'s bounds */
+    private static long millis(String key, String which, Duration d) {
+        if (d == null) {
+            throw FabricException.invalid("the " + which + " duration of parameter " + key + " is null; pass a Duration");
+        }
+        try {
+            return d.toMillis();
+        } catch (ArithmeticException e) {
+            throw FabricException.invalid("the " + which + " duration of parameter " + key + ", " + d + ", is too long to count"
+                    + " in milliseconds; pass at most " + Duration.ofMillis(Long.MAX_VALUE));
+        }
     }
 
     /**
@@ -437,7 +466,7 @@ public final class FabricUri {
             return defaultValue;
         }
         if (!allowed.contains(value)) {
-            throw new FabricException(ErrorCode.INVALID_URI, "parameter " + key + "=" + value + " of \"" + safeText()
+            throw new FabricException(ErrorCode.INVALID_URI, "parameter " + key + "=" + shownValue(value) + " of \"" + safeText()
                     + "\" is not allowed; expected one of " + new TreeSet<>(allowed));
         }
         return value;
@@ -512,7 +541,7 @@ public final class FabricUri {
     }
 
     private static FabricException bad(String text, String what) {
-        return new FabricException(ErrorCode.INVALID_URI, "invalid fabric URI \"" + printable(redact(text)) + "\": " + printable(what)
+        return new FabricException(ErrorCode.INVALID_URI, "invalid fabric URI \"" + printable(shortened(redact(text))) + "\": " + printable(what)
                 + ". Expected SCHEME://HOST[:PORT][/REGION][?KEY=VALUE&...], for example " + GENERIC_EXAMPLE);
     }
 
@@ -527,27 +556,65 @@ public final class FabricUri {
     }
 
     /**
+     * @return a parameter value fit for the message of a typed parameter that refuses it (such values name a number or
+     *         a choice, never a secret): at most {@link #SHOWN} characters, control characters as {@code \\uXXXX}
+     */
+    private static String shownValue(String value) {
+        return printable(shortened(value));
+    }
+
+    /** @return {@code true} for {@code -?[0-9]+} in ASCII */
+    private static boolean isInteger(String s) {
+        int start = s.startsWith("-") ? 1 : 0;
+        if (s.length() == start) {
+            return false;
+        }
+        for (int i = start; i < s.length(); i++) {
+            if (!isDigit(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** @return the value of an ASCII hex digit, or -1 (Character.digit would take other scripts' digits) */
+    private static int hexDigit(char c) {
+        if (isDigit(c)) {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    }
+
+    /** @return {@code text} cut to {@link #SHOWN} characters (never inside a surrogate pair), with "..." if cut */
+    private static String shortened(String text) {
+        if (text.length() <= SHOWN) {
+            return text;
+        }
+        int cut = Character.isHighSurrogate(text.charAt(SHOWN - 1)) ? SHOWN - 1 : SHOWN;
+        return text.substring(0, cut) + "...";
+    }
+
+    /**
      * @return the text fit to show in a message: parameters and a fragment replaced by "...", and user information
-     *         (which may hold a password) by "...@"
+     *         (which may hold a password) by "...@"; where an '@' follows a '?' or '#' (a password may hold either), or
+     *         comes before "://", everything after the scheme, since which part is secret cannot be told
      */
     private static String redact(String text) {
-        int cut = text.length();
-        int q = text.indexOf('?');
-        int h = text.indexOf('#');
-        if (q >= 0) {
-            cut = q;
-        }
-        if (h >= 0 && h < cut) {
-            cut = h;
-        }
-        String head = text.substring(0, cut);
-        int sep = head.indexOf("://");
+        int sep = text.indexOf("://");
         int from = sep < 0 ? 0 : sep + 3;
-        int slash = head.indexOf('/', from);
-        int at = head.lastIndexOf('@', slash < 0 ? head.length() - 1 : slash - 1);
-        if (at >= from) {
-            head = head.substring(0, from) + "...@" + head.substring(at + 1);
+        int cut = firstOf(text, from, text.length(), '?');
+        cut = firstOf(text, from, cut, '#');
+        int at = text.lastIndexOf('@');
+        if (at >= cut || (at >= 0 && at < from)) {
+            return (at >= from ? text.substring(0, from) : "") + "...";
         }
+        String head = at >= from ? text.substring(0, from) + "...@" + text.substring(at + 1, cut) : text.substring(0, cut);
         return cut < text.length() ? head + text.charAt(cut) + "..." : head;
     }
 
@@ -705,10 +772,10 @@ public final class FabricUri {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c == '%') {
-                if (i + 2 >= value.length() || Character.digit(value.charAt(i + 1), 16) < 0 || Character.digit(value.charAt(i + 2), 16) < 0) {
-                    throw bad(text, "parameter value has a malformed percent escape; write '%' followed by two hex digits");
+                if (i + 2 >= value.length() || hexDigit(value.charAt(i + 1)) < 0 || hexDigit(value.charAt(i + 2)) < 0) {
+                    throw bad(text, "parameter value has a malformed percent escape; write '%' followed by two hex digits (0-9, A-F)");
                 }
-                out.write(Character.digit(value.charAt(i + 1), 16) * 16 + Character.digit(value.charAt(i + 2), 16));
+                out.write(hexDigit(value.charAt(i + 1)) * 16 + hexDigit(value.charAt(i + 2)));
                 i += 2;
             } else if (isUnreserved(c)) {
                 out.write(c);
@@ -724,6 +791,14 @@ public final class FabricUri {
             throw bad(text, "a parameter value's percent escapes are not UTF-8 (for example %C3 alone); encode the value's UTF-8 bytes");
         }
     }
+
+    /** What a URI with user information is told; the user information itself is never echoed. */
+    private static final String USER_INFORMATION = "user information (a name or password before \"@\") is not supported, and what"
+            + " was given is not shown; a provider that authenticates takes its secret as a parameter, e.g."
+            + " tcp://127.0.0.1:7471?secret=...";
+
+    /** Longest part of a URI or of a parameter value shown in a message. */
+    private static final int SHOWN = 100;
 
     /** The value is not echoed: it may be a secret. */
     private static final String UNENCODED = "a parameter value holds a character other than A-Z a-z 0-9 - . _ ~; percent-encode it"

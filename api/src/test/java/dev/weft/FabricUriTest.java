@@ -109,6 +109,9 @@ class FabricUriTest {
             "tcp://host:1?a=x%2                 | percent escape",
             "tcp://host:1?a=b/c                 | percent-encode",
             "tcp://host:1?a=%FF                 | not UTF-8",
+            "tcp://host:1?a=%\u0663\u0663       | percent escape",
+            "tcp://host:1?a=%\uFF21\uFF21       | percent escape",
+            "tcp://user@host:1/r?a=1            | user information",
     })
     void rejectsMalformedUris(String text, String expectedFragment) {
         FabricException e = assertThrows(FabricException.class, () -> FabricUri.parse(text));
@@ -154,6 +157,79 @@ class FabricUriTest {
         FabricUri uri = FabricUri.parse("tcp://h:1?secret=hunter2&rate=x");
         FabricException p = assertThrows(FabricException.class, () -> uri.longParameter("rate", 1, 0, 10));
         assertFalse(p.getMessage().contains("hunter2"), p.getMessage());
+    }
+
+    /**
+     * User information never reaches a message, wherever a '?', '#' or '/' in the password puts the '@', and however
+     * long the URI is; the message says that user information is not supported and what to do instead.
+     */
+    @Test
+    void userInformationIsNeverEchoed() {
+        String overlong = "tcp://admin:hunter2IsAVeryLongSecretPassword@h:1?x=" + "x".repeat(FabricUri.MAX_LENGTH);
+        for (String leaky : new String[] {"tcp://admin:hunter2@h:1", "tcp://admin:hun/ter2@h:1", "tcp://admin:hunter2/x@h:1",
+                "tcp://admin:hun?ter2@h:1", "tcp://admin:hunter2?x@h:1", "tcp://admin:hunter2#x@h:1", "tcp://admin:hunter2/r#x@h:1",
+                "admin:hunter2@tcp://h:1", overlong}) {
+            FabricException e = assertThrows(FabricException.class, () -> FabricUri.parse(leaky));
+            assertEquals(ErrorCode.INVALID_URI, e.code());
+            for (String secret : new String[] {"hunter2", "hun", "ter2", "admin"}) {
+                assertFalse(e.getMessage().contains(secret), () -> leaky + " -> " + e.getMessage());
+            }
+            if (leaky != overlong) {
+                assertTrue(e.getMessage().contains("user information (a name or password before \"@\") is not supported")
+                        && e.getMessage().contains("?secret="), e.getMessage());
+            }
+        }
+        FabricException l = assertThrows(FabricException.class, () -> FabricUri.parse(overlong));
+        assertTrue(l.getMessage().contains("the limit is " + FabricUri.MAX_LENGTH), l.getMessage());
+        FabricException host = assertThrows(FabricException.class, () -> FabricUri.parse("tcp://" + "h".repeat(FabricUri.MAX_LENGTH)));
+        assertTrue(host.getMessage().length() < 500, "an overlong URI is shown cut: " + host.getMessage().length() + " characters");
+        FabricException value = assertThrows(FabricException.class, () -> FabricUri.parse("tcp://h:1?secret=hunter2@x"));
+        assertTrue(value.getMessage().contains("%40"), value.getMessage());
+        assertFalse(value.getMessage().contains("hunter2"), value.getMessage());
+    }
+
+    /** withRegion takes region names only: one with '?', '#', '/' or ':' would change the URI's parameters, path or port. */
+    @Test
+    void withRegionTakesOnlyRegionNames() {
+        FabricUri base = FabricUri.parse("tcp://127.0.0.1:7471?progress=auto");
+        for (FabricUri uri : new FabricUri[] {base, base.withoutParameters()}) {
+            for (String notAName : new String[] {"x?secret=evil", "a#b", "a:1", "a/b", "", "r".repeat(FabricUri.MAX_REGION_NAME + 1)}) {
+                FabricException e = assertThrows(FabricException.class, () -> uri.withRegion(notAName), notAName);
+                assertEquals(ErrorCode.INVALID_ARGUMENT, e.code(), e.getMessage());
+            }
+        }
+        FabricUri config = base.withRegion("config");
+        assertEquals("config", config.region());
+        assertEquals(Map.of("progress", "auto"), config.parameters());
+        assertEquals("tcp://127.0.0.1:7471/config?progress=auto", config.toString());
+        assertNull(config.withRegion(null).region());
+    }
+
+    /** A typed parameter that refuses a value shows it without control characters and cut; numbers are ASCII only. */
+    @Test
+    void typedParametersShowValuesSafelyAndTakeAsciiIntegersOnly() {
+        FabricUri uri = FabricUri.parse("tcp://h:1?timeout=%0Aevil&arabic=%D9%A3&plus=%2B5&neg=-5&huge=99999999999999999999&long="
+                + "7".repeat(300) + "x");
+        for (FabricException e : new FabricException[] {
+                assertThrows(FabricException.class, () -> uri.longParameter("timeout", 1, 0, 10)),
+                assertThrows(FabricException.class, () -> uri.choiceParameter("timeout", "a", Set.of("a")))}) {
+            assertEquals(ErrorCode.INVALID_URI, e.code());
+            assertTrue(e.getMessage().chars().noneMatch(Character::isISOControl), e.getMessage());
+            assertTrue(e.getMessage().contains("timeout=\\u000Aevil"), e.getMessage());
+        }
+        FabricException arabic = assertThrows(FabricException.class, () -> uri.longParameter("arabic", 1, 0, 10));
+        assertTrue(arabic.getMessage().contains("not an integer"), arabic.getMessage());
+        FabricException plus = assertThrows(FabricException.class, () -> uri.intParameter("plus", 1, 0, 10));
+        assertTrue(plus.getMessage().contains("not an integer"), plus.getMessage());
+        assertEquals(-5, uri.intParameter("neg", 0, -10, 10));
+        FabricException huge = assertThrows(FabricException.class, () -> uri.longParameter("huge", 1, 0, Long.MAX_VALUE));
+        assertTrue(huge.getMessage().contains("out of range"), huge.getMessage());
+        FabricException tooLong = assertThrows(FabricException.class, () -> uri.longParameter("long", 1, 0, 10));
+        assertFalse(tooLong.getMessage().contains("7".repeat(300)), "a long value is shown cut: " + tooLong.getMessage());
+        FabricException bigDefault = assertThrows(FabricException.class,
+                () -> uri.millisParameter("t", Duration.ofDays(365L * 1_000_000_000L), Duration.ZERO, Duration.ofDays(1)));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, bigDefault.code());
+        assertTrue(bigDefault.getMessage().contains("default") && bigDefault.getMessage().contains("milliseconds"), bigDefault.getMessage());
     }
 
     @Test
