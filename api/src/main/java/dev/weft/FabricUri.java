@@ -642,7 +642,8 @@ public final class FabricUri {
         return port;
     }
 
-    private static boolean isScheme(String s) {
+    /** @return {@code true} if {@code s} is a scheme as the grammar has it (in either case) */
+    static boolean isScheme(String s) {
         if (s.isEmpty() || !isAlpha(s.charAt(0))) {
             return false;
         }

@@ -4,6 +4,7 @@ import dev.weft.spi.FabricProvider;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
@@ -19,8 +20,11 @@ import java.util.stream.Collectors;
  * }</pre>
  *
  * <p>Providers are found with {@link ServiceLoader} on the module path and the class path. A
- * provider whose constructor fails is listed as unavailable with the failure as its cause; it
- * never breaks the listing of the others.
+ * provider whose constructor fails, or that describes itself badly (a {@code scheme()} that is
+ * null, not a URI scheme or not in lower case, an {@code info()} or {@code availability()} that
+ * throws or returns null), is listed as unavailable with the reason as its cause, under its
+ * scheme where it gave a usable one; it never breaks the listing or the opening of the others.
+ * Where several providers serve one scheme, the first available one in discovery order is used.
  *
  * <p>Thread-safe; holds no state.
  */
@@ -66,29 +70,32 @@ public final class Fabrics {
     }
 
     /**
-     * Finds the available provider of a scheme.
+     * Finds the available provider of a scheme: the first available one in discovery order if several serve it.
      *
-     * @param scheme a URI scheme such as {@code "tcp"}
+     * @param scheme a URI scheme such as {@code "tcp"}, in any case (schemes are case-insensitive)
      * @return the provider
-     * @throws FabricException {@link ErrorCode#UNKNOWN_SCHEME} or {@link ErrorCode#PROVIDER_UNAVAILABLE}
+     * @throws FabricException {@link ErrorCode#UNKNOWN_SCHEME} if no provider is listed under the scheme, or
+     *         {@link ErrorCode#PROVIDER_UNAVAILABLE} with the cause and hint of each one listed under it if none is available
      */
     public static FabricProvider provider(String scheme) {
         if (scheme == null || scheme.isEmpty()) {
             throw new FabricException(ErrorCode.UNKNOWN_SCHEME, "a scheme is required, e.g. \"tcp\" or \"verbs\"; got "
                     + (scheme == null ? "none" : "an empty one"));
         }
+        String wanted = scheme.toLowerCase(Locale.ROOT);
         List<ProviderStatus> all = providers();
-        for (ProviderStatus status : all) {
-            if (status.provider() != null && status.scheme().equals(scheme)) {
-                if (!status.isAvailable()) {
-                    Availability a = status.availability();
-                    throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "provider \"" + scheme + "\" is installed but unavailable: "
-                            + a.cause() + (a.hint() == null ? "" : ". " + a.hint()));
-                }
+        List<ProviderStatus> serving = all.stream().filter(s -> s.scheme().toLowerCase(Locale.ROOT).equals(wanted)).toList();
+        for (ProviderStatus status : serving) {
+            if (status.isAvailable() && status.provider() != null) {
                 return status.provider();
             }
         }
-        throw new FabricException(ErrorCode.UNKNOWN_SCHEME, "no provider serves scheme \"" + scheme + "\"; installed: "
+        if (!serving.isEmpty()) {
+            throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "provider \"" + wanted + "\" is installed but unavailable: "
+                    + serving.stream().map(s -> (serving.size() > 1 ? s.className() + ": " : "") + s.availability().cause()
+                    + (s.availability().hint() == null ? "" : ". " + s.availability().hint())).collect(Collectors.joining("; ")));
+        }
+        throw new FabricException(ErrorCode.UNKNOWN_SCHEME, "no provider serves scheme \"" + wanted + "\"; installed: "
                 + (all.isEmpty() ? "none (put a provider jar such as weft-provider-tcp on the class or module path)" : describe(all)));
     }
 
@@ -142,17 +149,46 @@ public final class Fabrics {
                     "constructor of " + className + " failed: " + cause, "a provider constructor must not throw; report this to the provider's author"), null);
         }
         String scheme;
-        ProviderInfo info;
-        Availability availability;
         try {
             scheme = provider.scheme();
+        } catch (RuntimeException | LinkageError e) {
+            return broken(className, className, null, provider, "its scheme() threw " + e);
+        }
+        if (scheme == null || scheme.isEmpty()) {
+            return broken(className, className, null, provider, "its scheme() returned " + (scheme == null ? "null" : "an empty name")
+                    + "; a provider names the URI scheme it serves, in lower case, e.g. \"tcp\"");
+        }
+        if (!FabricUri.isScheme(scheme) || !scheme.equals(scheme.toLowerCase(Locale.ROOT))) {
+            return broken(scheme, className, null, provider, "its scheme() returned \"" + scheme + "\", which is not a URI scheme in"
+                    + " lower case (a letter, then letters, digits, '+', '-' or '.'), so no URI could name it; e.g. \""
+                    + scheme.toLowerCase(Locale.ROOT) + "\"");
+        }
+        ProviderInfo info;
+        try {
             info = provider.info();
+        } catch (RuntimeException | LinkageError e) {
+            return broken(scheme, className, null, provider, "its info() threw " + e);
+        }
+        if (info == null) {
+            return broken(scheme, className, null, provider, "its info() returned null");
+        }
+        Availability availability;
+        try {
             availability = provider.availability();
         } catch (RuntimeException | LinkageError e) {
-            return new ProviderStatus(className, className, null, Availability.unavailable(
-                    "provider " + className + " failed to describe itself: " + e, "report this to the provider's author"), null);
+            return broken(scheme, className, info, provider, "its availability() threw " + e);
+        }
+        if (availability == null) {
+            return broken(scheme, className, info, provider, "its availability() returned null; a provider returns"
+                    + " Availability.ofAvailable() or Availability.unavailable(cause, hint)");
         }
         return new ProviderStatus(scheme, className, info, availability, provider);
+    }
+
+    /** @return the status of a provider that broke the SPI: unavailable, with what it did as the cause */
+    private static ProviderStatus broken(String scheme, String className, ProviderInfo info, FabricProvider provider, String what) {
+        return new ProviderStatus(scheme, className, info, Availability.unavailable("provider " + className + " is broken: " + what,
+                "report this to the provider's author"), provider);
     }
 
     private static String describe(List<ProviderStatus> all) {

@@ -15,13 +15,13 @@ import org.junit.jupiter.api.Test;
 class FabricsTest {
 
     private static Map<String, ProviderStatus> byScheme() {
-        return Fabrics.providers().stream().collect(Collectors.toMap(ProviderStatus::scheme, s -> s));
+        return Fabrics.providers().stream().collect(Collectors.toMap(ProviderStatus::scheme, s -> s, (first, second) -> first));
     }
 
     @Test
     void listsEveryInstalledProviderWithAvailability() {
         List<ProviderStatus> all = Fabrics.providers();
-        assertEquals(4, all.size(), all::toString);
+        assertEquals(9, all.size(), all::toString);
         Map<String, ProviderStatus> s = byScheme();
         assertTrue(s.get("good").isAvailable());
         assertEquals("Good", s.get("good").info().name());
@@ -50,9 +50,54 @@ class FabricsTest {
         assertNull(boom.provider());
         assertTrue(boom.availability().cause().contains("boom: native library failed to initialise"), boom.availability().cause());
 
-        ProviderStatus badInfo = byScheme().get("dev.weft.testproviders.BadInfoProvider");
+        ProviderStatus badInfo = byScheme().get("badinfo");
         assertFalse(badInfo.isAvailable());
         assertTrue(badInfo.availability().cause().contains("info not implemented"));
+    }
+
+    /**
+     * A provider that breaks the SPI in how it describes itself (scheme null or not in lower case, availability null,
+     * info throwing) is listed as broken with what it did, under its scheme where it has one, and neither the listing
+     * nor the opening of the other providers suffers: a scheme it serves answers PROVIDER_UNAVAILABLE with the reason.
+     */
+    @Test
+    void aBadlyBehavedProviderIsListedAsBrokenAndBreaksNoOther() {
+        Map<String, ProviderStatus> s = byScheme();
+        ProviderStatus nullScheme = s.get("dev.weft.testproviders.NullSchemeProvider");
+        assertFalse(nullScheme.isAvailable());
+        assertTrue(nullScheme.availability().cause().contains("scheme() returned null"), nullScheme.availability().cause());
+        ProviderStatus upper = s.get("UPPER");
+        assertFalse(upper.isAvailable());
+        assertTrue(upper.availability().cause().contains("lower case"), upper.availability().cause());
+        assertFalse(s.get("nullavail").isAvailable());
+        assertTrue(s.get("nullavail").availability().cause().contains("availability() returned null"));
+
+        FabricException unknown = assertThrows(FabricException.class, () -> Fabrics.open("nope://h"));
+        assertEquals(ErrorCode.UNKNOWN_SCHEME, unknown.code(), unknown.getMessage());
+        assertTrue(unknown.getMessage().contains("nullavail (unavailable: provider dev.weft.testproviders.NullAvailabilityProvider"
+                + " is broken: its availability() returned null"), unknown.getMessage());
+        for (String uri : new String[] {"nullavail://h", "upper://h", "badinfo://h"}) {
+            FabricException e = assertThrows(FabricException.class, () -> Fabrics.open(uri));
+            assertEquals(ErrorCode.PROVIDER_UNAVAILABLE, e.code(), e.getMessage());
+            assertTrue(e.getMessage().contains("is broken"), e.getMessage());
+        }
+        assertTrue(assertThrows(FabricException.class, () -> Fabrics.open("badinfo://h")).getMessage()
+                .contains("info not implemented"));
+        try (Fabric good = Fabrics.open("good://h")) {
+            assertTrue(good.isOpen());
+        }
+        assertEquals("good", Fabrics.provider("GOOD").scheme(), "a scheme is found in any case");
+    }
+
+    /** Of two providers of one scheme, the available one opens it, whatever their discovery order. */
+    @Test
+    void anAvailableProviderIsPreferredToAnUnavailableOneOfTheSameScheme() {
+        List<ProviderStatus> twice = Fabrics.providers().stream().filter(p -> p.scheme().equals("twice")).toList();
+        assertEquals(2, twice.size(), twice::toString);
+        assertFalse(twice.get(0).isAvailable(), "the first listed is the unavailable one");
+        try (Fabric fabric = Fabrics.open("twice://h")) {
+            assertEquals("twice", fabric.uri().scheme());
+        }
     }
 
     @Test
