@@ -1,7 +1,6 @@
 package dev.weft;
 
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * Numeric limits of a provider or device. Data, not prose: the TCK and applications size
@@ -40,13 +39,27 @@ public record Limits(long maxMessageSize, int maxScatterGather, int maxInlineDat
      * @param peerFailureTimeout positive
      * @param readSinkNeedsRemoteWrite the iWARP read-sink rule
      * @param transmitCompletion writes and sends complete before the target checked them
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} naming the first component out of range
      */
     public Limits {
-        Objects.requireNonNull(peerFailureTimeout, "peerFailureTimeout");
-        if (maxMessageSize <= 0 || maxScatterGather <= 0 || maxInlineData < 0 || maxQueueDepth <= 0
-                || maxCompletionQueueDepth <= 0 || maxEndpoints <= 0 || maxRegionSize <= 0) {
-            throw FabricException.invalid("limits must be positive: " + maxMessageSize + ", " + maxScatterGather + ", "
-                    + maxInlineData + ", " + maxQueueDepth + ", " + maxCompletionQueueDepth + ", " + maxEndpoints + ", " + maxRegionSize);
+        positive("maxMessageSize", maxMessageSize);
+        positive("maxScatterGather", maxScatterGather);
+        if (maxInlineData < 0) {
+            throw FabricException.invalid("Limits.maxInlineData must be 0 (no inline data) or more, got " + maxInlineData);
+        }
+        positive("maxQueueDepth", maxQueueDepth);
+        positive("maxCompletionQueueDepth", maxCompletionQueueDepth);
+        positive("maxEndpoints", maxEndpoints);
+        positive("maxRegionSize", maxRegionSize);
+        if (peerFailureTimeout == null || peerFailureTimeout.isNegative() || peerFailureTimeout.isZero()) {
+            throw FabricException.invalid("Limits.peerFailureTimeout must be a positive duration (how long outstanding work takes"
+                    + " to fail after the peer died), got " + peerFailureTimeout);
+        }
+    }
+
+    private static void positive(String name, long value) {
+        if (value <= 0) {
+            throw FabricException.invalid("Limits." + name + " must be positive, got " + value);
         }
     }
 

@@ -33,16 +33,38 @@ public record ProviderInfo(String name, String scheme, String version, String de
      * @param capabilities capabilities
      * @param limits limits
      * @param uriParameters URI parameters
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} naming the first component that is null (or, in
+     *         a set or map, holds a null)
      */
     public ProviderInfo {
-        Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(scheme, "scheme");
-        Objects.requireNonNull(version, "version");
-        Objects.requireNonNull(description, "description");
-        Objects.requireNonNull(limits, "limits");
+        required("name", name);
+        required("scheme", scheme);
+        required("version", version);
+        required("description", description);
+        required("transports (an empty set if none)", transports);
+        required("capabilities (an empty set if none)", capabilities);
+        required("limits", limits);
+        required("uriParameters (an empty map if none)", uriParameters);
+        boolean nullTransport = transports.stream().anyMatch(Objects::isNull); // contains(null) throws on Set.of
+        if (nullTransport || capabilities.stream().anyMatch(Objects::isNull)) {
+            throw FabricException.invalid("ProviderInfo." + (nullTransport ? "transports" : "capabilities")
+                    + " holds a null; list only Transport and Capability values");
+        }
+        uriParameters.forEach((key, text) -> {
+            if (key == null || text == null) {
+                throw FabricException.invalid("ProviderInfo.uriParameters maps " + key + " to " + text
+                        + "; give each parameter a name and a description");
+            }
+        });
         transports = Collections.unmodifiableSet(transports.isEmpty() ? EnumSet.noneOf(Transport.class) : EnumSet.copyOf(transports));
         capabilities = Collections.unmodifiableSet(capabilities.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(capabilities));
         uriParameters = Collections.unmodifiableMap(new LinkedHashMap<>(uriParameters));
+    }
+
+    private static void required(String component, Object value) {
+        if (value == null) {
+            throw FabricException.invalid("ProviderInfo." + component + " is null");
+        }
     }
 
     /**

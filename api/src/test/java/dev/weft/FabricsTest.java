@@ -89,6 +89,31 @@ class FabricsTest {
         assertEquals("good", Fabrics.provider("GOOD").scheme(), "a scheme is found in any case");
     }
 
+    /** A provider's Limits and ProviderInfo refuse a bad component with INVALID_ARGUMENT naming it, never a bare NPE. */
+    @Test
+    void limitsAndProviderInfoNameTheComponentOutOfRange() {
+        java.time.Duration second = java.time.Duration.ofSeconds(1);
+        Map<String, org.junit.jupiter.api.function.Executable> bad = new java.util.LinkedHashMap<>();
+        bad.put("Limits.maxEndpoints must be positive, got 0", () -> new Limits(1, 1, 0, 1, 1, 0, 1, second, false, false));
+        bad.put("Limits.maxScatterGather must be positive, got -1", () -> new Limits(1, -1, 0, 1, 1, 1, 1, second, false, false));
+        bad.put("Limits.maxInlineData must be 0", () -> new Limits(1, 1, -1, 1, 1, 1, 1, second, false, false));
+        bad.put("Limits.peerFailureTimeout must be a positive duration", () -> new Limits(1, 1, 0, 1, 1, 1, 1,
+                java.time.Duration.ofSeconds(-5), false, false));
+        bad.put("Limits.peerFailureTimeout must be a positive duration (", () -> new Limits(1, 1, 0, 1, 1, 1, 1, null, false, false));
+        Limits limits = new Limits(1, 1, 0, 1, 1, 1, 1, second, false, false);
+        bad.put("ProviderInfo.transports (an empty set if none) is null", () -> new ProviderInfo("n", "s", "v", "d", null,
+                java.util.Set.of(), limits, Map.of()));
+        bad.put("ProviderInfo.limits is null", () -> new ProviderInfo("n", "s", "v", "d", java.util.Set.of(), java.util.Set.of(), null,
+                Map.of()));
+        bad.put("ProviderInfo.capabilities holds a null", () -> new ProviderInfo("n", "s", "v", "d", java.util.Set.of(),
+                new java.util.HashSet<>(java.util.Arrays.asList(Capability.RMA_READ, null)), limits, Map.of()));
+        bad.forEach((message, construct) -> {
+            FabricException e = assertThrows(FabricException.class, construct, message);
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.code(), e.getMessage());
+            assertTrue(e.getMessage().contains(message), e.getMessage());
+        });
+    }
+
     /** Of two providers of one scheme, the available one opens it, whatever their discovery order. */
     @Test
     void anAvailableProviderIsPreferredToAnUnavailableOneOfTheSameScheme() {
