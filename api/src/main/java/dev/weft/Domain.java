@@ -26,7 +26,8 @@ public interface Domain extends AutoCloseable {
      *        access registered memory from their own threads
      * @param access the rights to grant; {@link Access#REMOTE_WRITE} and {@link Access#REMOTE_ATOMIC} need {@link Access#LOCAL_WRITE}
      * @return the region
-     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a heap or confined segment, a bad access set, a
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a heap or confined segment, one at address 0
+     *         ({@code MemorySegment.NULL} reinterpreted), a bad access set, a
      *         read-only segment with a right to write it, a zero-length segment, or a size over {@link Limits#maxRegionSize()};
      *         {@link ErrorCode#CLOSED} for a segment whose arena is closed; {@link ErrorCode#RESOURCE_EXHAUSTED} past the
      *         registration limit

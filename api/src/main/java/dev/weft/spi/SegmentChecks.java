@@ -19,8 +19,8 @@ public final class SegmentChecks {
 
     /**
      * Every check {@code Domain.register} makes before the provider registers anything, in one order, so that a bad
-     * call gets the same code and message on every fabric: a null segment or access set, a heap segment, a segment
-     * whose arena is closed ({@code CLOSED}), one confined to a thread, an access set {@link Access#validate} refuses, a
+     * call gets the same code and message on every fabric: a null segment or access set, a heap segment, a native
+     * segment at address 0 ({@code MemorySegment.NULL} reinterpreted to a size), a segment whose arena is closed ({@code CLOSED}), one confined to a thread, an access set {@link Access#validate} refuses, a
      * read-only segment with a right to write it, a zero-length segment, a segment longer than {@code maxRegionSize}.
      *
      * @param segment the caller's segment
@@ -35,9 +35,16 @@ public final class SegmentChecks {
                     + "; e.g. register(Arena.ofShared().allocate(4096, 4096), Access.LOCAL_WRITE)");
         }
         if (!segment.isNative()) {
-            throw FabricException.invalid("cannot register a heap segment (" + segment.byteSize() + " bytes backed by a Java array):"
+            long size = segment.byteSize();
+            throw FabricException.invalid("cannot register a heap segment (" + size + " bytes backed by a Java array):"
                     + " RDMA needs memory at a fixed native address, and the garbage collector moves heap arrays; allocate it from"
-                    + " an Arena, e.g. Arena.ofShared().allocate(" + segment.byteSize() + ", 4096)");
+                    + " an Arena, e.g. Arena.ofShared().allocate(" + (size == 0 ? "4096, 4096) (a region holds at least one byte)"
+                    : size + ", 4096)"));
+        }
+        if (segment.address() == 0) {
+            throw FabricException.invalid("cannot register a segment at address 0 (" + segment.byteSize() + " bytes, such as"
+                    + " MemorySegment.NULL.reinterpret(size)): no memory is there, and the first access would crash the process;"
+                    + " register memory from an Arena, e.g. Arena.ofShared().allocate(4096, 4096)");
         }
         requireAlive(segment);
         requireAccessibleFromAnyThread(segment);

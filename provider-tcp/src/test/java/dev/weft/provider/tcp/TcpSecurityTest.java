@@ -188,11 +188,20 @@ class TcpSecurityTest {
     }
 
     @Test
+    @SuppressWarnings("restricted") // MemorySegment.NULL.reinterpret: a segment at address 0, which register must refuse
     void heapSegmentsAndBadAccessAreRefusedClearly() {
         try (Pair p = new Pair()) {
             FabricException heap = assertThrows(FabricException.class,
                     () -> p.clientDomain.register(java.lang.foreign.MemorySegment.ofArray(new byte[64]), Access.LOCAL_WRITE));
             assertTrue(heap.getMessage().contains("heap segment") && heap.getMessage().contains("Arena"), heap.getMessage());
+            FabricException emptyHeap = assertThrows(FabricException.class,
+                    () -> p.clientDomain.register(java.lang.foreign.MemorySegment.ofArray(new byte[0]), Access.LOCAL_WRITE));
+            assertTrue(emptyHeap.getMessage().contains("allocate(4096, 4096)") && !emptyHeap.getMessage().contains("allocate(0,"),
+                    "the suggested allocation is one register takes: " + emptyHeap.getMessage());
+            FabricException nowhere = assertThrows(FabricException.class,
+                    () -> p.clientDomain.register(java.lang.foreign.MemorySegment.NULL.reinterpret(4096), Access.LOCAL_WRITE));
+            assertEquals(ErrorCode.INVALID_ARGUMENT, nowhere.code(), nowhere.getMessage());
+            assertTrue(nowhere.getMessage().contains("address 0"), nowhere.getMessage());
             try (java.lang.foreign.Arena confined = java.lang.foreign.Arena.ofConfined()) {
                 FabricException one = assertThrows(FabricException.class,
                         () -> p.clientDomain.register(confined.allocate(64), Access.LOCAL_WRITE));
