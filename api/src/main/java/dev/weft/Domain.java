@@ -60,7 +60,8 @@ public interface Domain extends AutoCloseable {
     /**
      * Listens at the fabric's local address.
      *
-     * @param config how accepted endpoints are created
+     * @param config how accepted endpoints are created; a {@link EndpointConfig#maxScatterGather()} above the fabric's
+     *        {@link Limits#maxScatterGather()} is lowered to it, as for {@link #connect}
      * @return the listener
      * @throws FabricException {@link ErrorCode#BUSY} if another listener holds the address and port,
      *         {@link ErrorCode#INVALID_ARGUMENT} for a configuration whose queues are of another domain or whose depths
@@ -74,7 +75,9 @@ public interface Domain extends AutoCloseable {
      * already knows it ({@link Endpoint#wellKnownRegion()}).
      *
      * @param peer the peer's URI, same scheme as this fabric
-     * @param config queues and depths of the new endpoint, checked as for {@link #listen}
+     * @param config queues and depths of the new endpoint, checked as for {@link #listen}; a
+     *        {@link EndpointConfig#maxScatterGather()} above the fabric's {@link Limits#maxScatterGather()} is lowered to it,
+     *        not refused (the granted width is the smaller of the two: see {@link EndpointConfig#withMaxScatterGather})
      * @return the connected endpoint
      * @throws FabricException {@link ErrorCode#INVALID_URI} for a missing peer, another scheme, no port or port 0,
      *         {@link ErrorCode#CONNECTION_REFUSED} (nobody listens there, or the listener refused),

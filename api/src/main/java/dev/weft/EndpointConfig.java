@@ -10,7 +10,9 @@ import java.time.Duration;
  * @param receiveQueue where completions of posted receives arrive (may be {@code sendQueue})
  * @param sendQueueDepth most outstanding initiator requests; a further post returns {@link PostStatus#AGAIN}
  * @param receiveQueueDepth most outstanding posted receives
- * @param maxScatterGather most entries in one {@link ScatterGatherList}
+ * @param maxScatterGather most entries in one {@link ScatterGatherList}; an endpoint takes at most the fabric's
+ *        {@link Limits#maxScatterGather()} and lowers a larger value to it without an error (see
+ *        {@link #withMaxScatterGather})
  * @param connectTimeout how long {@link Domain#connect} waits for the peer; in a listener's configuration, how long
  *        a connection the listener answered may take to be established before the listener gives it up
  */
@@ -89,7 +91,13 @@ public record EndpointConfig(CompletionQueue sendQueue, CompletionQueue receiveQ
     }
 
     /**
-     * @param entries most scatter-gather entries per request
+     * Sets the scatter-gather width. Unlike a queue depth above {@link Limits#maxQueueDepth()}, which {@code connect} and
+     * {@code listen} refuse, a width above the fabric's {@link Limits#maxScatterGather()} is not refused: the endpoint
+     * is created with the limit instead. No accessor reports the width an endpoint was granted; it is
+     * {@code Math.min(entries, domain.fabric().info().limits().maxScatterGather())}, and a {@link ScatterGatherList}
+     * with more entries than that is refused at the post with {@link PostStatus#INVALID}.
+     *
+     * @param entries most scatter-gather entries per request, at least 1
      * @return a copy with that width
      */
     public EndpointConfig withMaxScatterGather(int entries) {
