@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 
 /**
@@ -31,6 +32,8 @@ import java.util.function.LongFunction;
  * reported it ({@link Completion#endpointId()}), so several endpoints, each wrapped once, may
  * share a queue (a listener's accepted endpoints do). Nobody else may poll that queue, and
  * nobody may post on a wrapped endpoint directly: a completion no future waits for is dropped.
+ * An endpoint may be wrapped again after {@link #close()}; completions of requests the earlier
+ * wrapper left posted are then dropped, never matched to the new wrapper's futures.
  *
  * <p><b>Results.</b> Each future completes normally with a private copy of the {@link Completion}
  * on {@code SUCCESS}, or exceptionally with an {@link OperationFailedException} carrying the
@@ -75,7 +78,11 @@ public final class AsyncEndpoint implements AutoCloseable {
     private final ArrayDeque<Waiting> waitingReceives = new ArrayDeque<>();
     private final Object postLock = new Object();
     private volatile boolean running = true; // written under postLock
-    private long nextId = 1; // under postLock
+    /**
+     * Request ids, one sequence for every {@code AsyncEndpoint} of the JVM: an endpoint wrapped again after a close
+     * left requests posted gets ids the old wrapper never used, so their late completions match no new future.
+     */
+    private static final AtomicLong NEXT_ID = new AtomicLong(1);
 
     private record Waiting(long id, LongFunction<PostStatus> post) {
     }
@@ -236,7 +243,7 @@ public final class AsyncEndpoint implements AutoCloseable {
             if (!running) {
                 failure = new Failure(future, FabricException.closed("async endpoint of endpoint " + endpoint.id()));
             } else {
-                long id = nextId++;
+                long id = NEXT_ID.getAndIncrement();
                 pending.put(id, future);
                 ArrayDeque<Waiting> waiting = receive ? waitingReceives : waitingSends;
                 if (!waiting.isEmpty()) {

@@ -161,6 +161,37 @@ class AsyncEndpointTest {
         }
     }
 
+    /**
+     * An endpoint wrapped again after a close that left a receive posted: the old receive's completion, when a message
+     * fills it, belongs to no future of the new wrapper (request ids are never reused); the new receive gets the next one.
+     */
+    @Test
+    void aWrapperMadeAgainIsNotGivenTheEarlierWrappersCompletions() throws Exception {
+        try (Pair p = new Pair()) {
+            Link link = Link.open(p, 64, 16);
+            p.accepted();
+            Endpoint served = p.accepted();
+            MemoryRegion buffer = p.target;
+            try (AsyncEndpoint client = link.async()) {
+                AsyncEndpoint first = new AsyncEndpoint(served, p.serverQueue);
+                CompletableFuture<Completion> abandoned = first.receive(buffer, 0, 128);
+                first.close(); // its receive stays posted on the endpoint
+                assertTrue(abandoned.isCompletedExceptionally());
+                try (AsyncEndpoint second = new AsyncEndpoint(served, p.serverQueue)) {
+                    CompletableFuture<Completion> receive = second.receive(buffer, 256, 128);
+                    p.local.segment().asSlice(0, 16).fill((byte) 1);
+                    assertEquals(Status.SUCCESS, get(client.send(p.local, 0, 16)).status()); // fills the earlier receive
+                    p.local.segment().asSlice(0, 24).fill((byte) 2);
+                    assertEquals(Status.SUCCESS, get(client.send(p.local, 0, 24)).status());
+                    Completion got = get(receive);
+                    assertEquals(24, got.byteCount(), "the new receive completes with the second message, not the first");
+                    assertTrue(Pair.allEqual(buffer.segment(), 256, 24, (byte) 2));
+                    assertTrue(Pair.allEqual(buffer.segment(), 0, 16, (byte) 1));
+                }
+            }
+        }
+    }
+
     /** A receive waiting for room in a full receive queue holds back no write: the two kinds of request wait apart. */
     @Test
     void aFullReceiveQueueHoldsBackNoWrite() throws Exception {
