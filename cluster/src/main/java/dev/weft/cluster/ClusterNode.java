@@ -33,7 +33,8 @@ public final class ClusterNode implements AutoCloseable {
      * @param listener receives every transition, with the interconnect index
      * @param log receives one line per notable event
      * @throws dev.weft.FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for no interconnects or settings that
-     *         {@link ConnectionManager.Settings} refuses, or the error of an interconnect's fabric that cannot open; the
+     *         {@link ConnectionManager.Settings} refuses, a partner URI equal to any of the node's local URIs, or the error
+     *         of an interconnect's fabric that cannot open; the
      *         managers already started are closed first
      */
     public ClusterNode(long nodeId, List<Interconnect> interconnects, List<ConnectionClient> clients,
@@ -47,6 +48,17 @@ public final class ClusterNode implements AutoCloseable {
         List<ConnectionManager.Settings> checked = new ArrayList<>();
         for (Interconnect ic : interconnects) {
             checked.add(settings.apply(ConnectionManager.Settings.of(nodeId, incarnation, ic.localUri(), ic.partnerUri())));
+        }
+        // a partner URI that is one of this node's own local URIs would connect the node to itself (another interconnect's
+        // listener carries the same incarnation); a second name of the same address is caught when the record is read
+        for (int i = 0; i < checked.size(); i++) {
+            for (int j = 0; j < checked.size(); j++) {
+                if (checked.get(i).partnerUri().withoutParameters().equals(checked.get(j).localUri().withoutParameters())) {
+                    throw dev.weft.FabricException.invalid("interconnect " + i + "'s partner URI " + checked.get(i).partnerUri().safeText()
+                            + " is interconnect " + j + "'s local URI: this node would connect to itself; name the partner's address and"
+                            + " port");
+                }
+            }
         }
         try {
             for (int i = 0; i < checked.size(); i++) {

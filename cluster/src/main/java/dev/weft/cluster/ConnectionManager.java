@@ -342,7 +342,7 @@ public final class ConnectionManager implements AutoCloseable {
         long deadline = System.nanoTime() + settings.waitTimeout().toNanos();
         while (running) {
             ConfigRecord inbox = ConfigRecord.read(config.segment(), INBOX);
-            if (inbox != null && inbox.peerIncarnation() == settings.incarnation()) {
+            if (inbox != null && inbox.peerIncarnation() == settings.incarnation() && inbox.incarnation() != settings.incarnation()) {
                 partnerIncarnation = inbox.incarnation();
                 if (inbox.state() == SlamState.ATTEMPTING_WRITE_AGAIN) {
                     machine.fire(SlamEvent.PARTNER_AT_5, "the partner wrote state 5 into our region");
@@ -550,6 +550,9 @@ public final class ConnectionManager implements AutoCloseable {
      * one; a seqlock reader retries) is read again, up to {@value #TORN_READS} times a millisecond
      * apart, before the read counts as failed.
      *
+     * A record that carries this node's own incarnation is not a partner's: the partner URI reaches this node itself
+     * (a second name of its own address, or interconnects wired to each other's local address), and the read fails.
+     *
      * @return the record, or null with {@link #lastProblem} set
      */
     private ConfigRecord readPartner() {
@@ -562,6 +565,13 @@ public final class ConnectionManager implements AutoCloseable {
                 return null;
             }
             ConfigRecord partner = ConfigRecord.read(scratch.segment(), 0);
+            if (partner != null && partner.incarnation() == settings.incarnation()) {
+                // this node's own record (another name of our address, or an interconnect wired to another of our
+                // listeners): it is not a partner, and acting on it would form a session with ourselves
+                lastProblem = "partner URI " + settings.partnerUri().safeText() + " reaches this node itself (the record read there"
+                        + " carries this node's incarnation); name the partner's address and port";
+                return null;
+            }
             if (partner != null) {
                 return partner;
             }

@@ -2,6 +2,7 @@ package dev.weft.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.Access;
@@ -76,6 +77,32 @@ class ClusterOnTcpTest extends ClusterScenarios {
         }
     }
 
+    /**
+     * A partner URI that reaches this node itself is not a partner, however it is spelled: here interconnect 0 names
+     * its own listener as localhost, and interconnects 1 and 2 are wired to each other's listener (which the node's
+     * textual check cannot see either). Each read of a record carrying the node's own incarnation fails with that reason;
+     * before, every interconnect reached Connected with itself and the heartbeat reported the absent partner ALIVE.
+     */
+    @Test
+    void aNodeWhosePartnerUriReachesItselfNeverConnectsToItself() throws Exception {
+        int self = port();
+        int p1 = port();
+        int p2 = port();
+        try (Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(self) + params(), "tcp://localhost:" + self),
+                new ClusterNode.Interconnect(uri(p1) + params(), "tcp://localhost:" + p2),
+                new ClusterNode.Interconnect(uri(p2) + params(), "tcp://localhost:" + p1)), Duration.ofMillis(300))) {
+            for (int ic = 0; ic < 3; ic++) {
+                String prefix = "1:" + ic + ":";
+                waitFor(() -> timeline.stream().filter(e -> e.text().startsWith(prefix) && e.detail().contains("reaches this node itself"))
+                        .count() >= 2, 15_000, "interconnect " + prefix + " refuses its own record twice");
+            }
+            assertTrue(events().stream().noneMatch(e -> e.contains(">CONNECTED:")), "never connected to itself:" + timelineText());
+            for (ConnectionManager m : a.node.managers()) {
+                assertNotEquals(a.node.incarnation(), m.partnerIncarnation(), "its own incarnation is never its partner's");
+            }
+            assertFalse(a.states.contains(PartnerState.ALIVE), "no partner, so never ALIVE: " + a.verdicts);
+        }
+    }
 
     /** A client that records the links it is given; both nodes register one of the same name. */
     private static final class Probe implements ConnectionClient {

@@ -76,6 +76,20 @@ class SettingsTest {
         assertEquals(List.of(), transitions, "no interconnect started");
     }
 
+    /**
+     * Two interconnects wired to each other's local address would connect the node to itself (both managers' records
+     * carry the node's incarnation): refused before anything opens.
+     */
+    @Test
+    void aNodeRefusesAPartnerUriThatIsOneOfItsOwnLocalUris() {
+        List<String> transitions = new java.util.concurrent.CopyOnWriteArrayList<>();
+        refused(() -> new ClusterNode(1, List.of(new ClusterNode.Interconnect("tcp://127.0.0.1:7011", "tcp://127.0.0.1:7012"),
+                new ClusterNode.Interconnect("tcp://127.0.0.1:7012?timeout=500", "tcp://127.0.0.1:7011")), List.of(), s -> s,
+                (i, f, e, t, d) -> transitions.add(i + ": " + f + " " + e + " " + t), l -> { }),
+                "interconnect 0's partner URI tcp://127.0.0.1:7012 is interconnect 1's local URI", "connect to itself");
+        assertEquals(List.of(), transitions, "no interconnect started");
+    }
+
     @Test
     void clientsRefuseSizesAndTimingsTheyCannotWorkWith() {
         refused(() -> new LogMirror(0, Duration.ofSeconds(1)), "a log mirror of 0 records; expected 1..1048576");
