@@ -28,11 +28,12 @@ public final class ClusterNode implements AutoCloseable {
      *
      * @param nodeId this node's id
      * @param interconnects the interconnects, in order of preference
-     * @param clients registered clients
+     * @param clients registered clients, each with its own name (the same names on the partner)
      * @param settings applied to each interconnect's settings (e.g. a shorter wait timeout)
      * @param listener receives every transition, with the interconnect index
      * @param log receives one line per notable event
-     * @throws dev.weft.FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for no interconnects or settings that
+     * @throws dev.weft.FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for no interconnects, clients that
+     *         {@link ConnectionManager} refuses (two of one name, a bad name, too many), settings that
      *         {@link ConnectionManager.Settings} refuses, a partner URI equal to any of the node's local URIs, or the error
      *         of an interconnect's fabric that cannot open; the
      *         managers already started are closed first
@@ -44,6 +45,7 @@ public final class ClusterNode implements AutoCloseable {
             throw dev.weft.FabricException.invalid("a cluster node needs at least one interconnect, e.g. new ClusterNode.Interconnect("
                     + "\"tcp://127.0.0.1:7001\", \"tcp://127.0.0.1:7002\"); got " + interconnects);
         }
+        ConnectionManager.checkClients(clients);
         // every interconnect's settings are checked before the first manager opens its fabric and starts slamming
         List<ConnectionManager.Settings> checked = new ArrayList<>();
         for (Interconnect ic : interconnects) {

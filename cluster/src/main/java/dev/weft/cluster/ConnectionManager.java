@@ -193,12 +193,13 @@ public final class ConnectionManager implements AutoCloseable {
      * @param clients the node's clients (the same list on every interconnect)
      * @param listener notified of every transition
      * @param log receives one line per notable event (client links, session changes)
+     * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT}, before anything opens, for more clients than the
+     *         directory holds, a client name that is not 1 to 32 letters, digits, '-' or '_', or two clients of one name
+     *         (the second would take over the first's published memory); the error of a fabric that cannot open
      */
     public ConnectionManager(Settings settings, int index, List<ConnectionClient> clients, SlamStateMachine.Listener listener,
                              Consumer<String> log) {
-        if (clients.size() > MAX_CLIENTS) {
-            throw FabricException.invalid(clients.size() + " clients registered; at most " + MAX_CLIENTS + " fit in the directory");
-        }
+        checkClients(clients);
         this.settings = settings;
         this.index = index;
         this.clients = List.copyOf(clients);
@@ -653,15 +654,55 @@ public final class ConnectionManager implements AutoCloseable {
         return crc(config.segment().asSlice(DIRECTORY, DIRECTORY_SIZE));
     }
 
+    /**
+     * Checks a node's clients before anything opens: their number, their names, and that no two share a name. Each
+     * client's memory is published as {@code client.NAME}, and a second region published under a name replaces the
+     * first, so a second client of one name would receive the partner's writes meant for the first.
+     *
+     * @param clients the node's clients
+     * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT} naming what is wrong
+     */
+    static void checkClients(List<ConnectionClient> clients) {
+        if (clients == null) {
+            throw FabricException.invalid("the list of clients is null; pass List.of() for a node without clients");
+        }
+        if (clients.size() > MAX_CLIENTS) {
+            throw FabricException.invalid(clients.size() + " clients registered; at most " + MAX_CLIENTS + " fit in the directory");
+        }
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i < clients.size(); i++) {
+            ConnectionClient c = clients.get(i);
+            if (c == null) {
+                throw FabricException.invalid("client " + i + " of the list is null");
+            }
+            String name = requireClientName(c.name());
+            if (!names.add(name)) {
+                throw FabricException.invalid("two clients are named \"" + name + "\"; each client of a node needs its own name, the"
+                        + " same on both nodes (LogMirror and HeartbeatMonitor take one as their first argument, e.g."
+                        + " new LogMirror(\"orders\", 1024, timeout) and new LogMirror(\"audit\", 1024, timeout))");
+            }
+        }
+    }
+
+    /**
+     * @param name a client's name
+     * @return the name, if it is 1 to 32 letters, digits, '-' or '_'
+     * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT} otherwise
+     */
+    static String requireClientName(String name) {
+        if (name == null || !name.matches("[A-Za-z0-9_-]{1,32}")) {
+            throw FabricException.invalid("client name " + (name == null ? "null" : "\"" + name + "\"")
+                    + " must be 1 to 32 letters, digits, '-' or '_', e.g. \"orders-log\"");
+        }
+        return name;
+    }
+
     private void writeDirectory() {
         MemorySegment d = config.segment().asSlice(DIRECTORY, DIRECTORY_SIZE);
         d.fill((byte) 0);
         d.set(INT, 0, clients.size());
         for (int i = 0; i < clients.size(); i++) {
             String name = clients.get(i).name();
-            if (!name.matches("[A-Za-z0-9_-]{1,32}")) {
-                throw FabricException.invalid("client name \"" + name + "\" must be 1 to 32 letters, digits, '-' or '_'");
-            }
             MemorySegment.copy(name.getBytes(StandardCharsets.US_ASCII), 0, d, ValueLayout.JAVA_BYTE, 4 + 40L * i, name.length());
             d.set(LONG, 4 + 40L * i + 32, clients.get(i).partnerMemory().byteSize());
         }

@@ -38,6 +38,10 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final System.Logger LOG = System.getLogger(HeartbeatMonitor.class.getName());
 
+    /** The name of a monitor made without one. */
+    public static final String DEFAULT_NAME = "heartbeat";
+
+    private final String name;
     private final Duration interval;
     private final int missed;
     private final BiConsumer<PartnerState, String> onChange;
@@ -54,6 +58,8 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
     private long sent;
 
     /**
+     * A monitor named {@value #DEFAULT_NAME}.
+     *
      * @param interval time between heartbeats
      * @param missed consecutive checks without a heartbeat (with an interconnect up) before the
      *        partner is declared failed
@@ -64,6 +70,25 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
      *         {@code missed} is below 1
      */
     public HeartbeatMonitor(Duration interval, int missed, BiConsumer<PartnerState, String> onChange) {
+        this(DEFAULT_NAME, interval, missed, onChange);
+    }
+
+    /**
+     * A named monitor, for a node with more than one (each client of a node needs its own name; the partner registers
+     * a monitor of the same name).
+     *
+     * @param name 1 to 32 letters, digits, '-' or '_', unique among the node's clients
+     * @param interval time between heartbeats
+     * @param missed consecutive checks without a heartbeat (with an interconnect up) before the
+     *        partner is declared failed
+     * @param onChange called on every change of {@link #state()} with a reason, on the monitor's thread: it must
+     *        return quickly (no heartbeat goes out while it runs; hand a takeover to another thread), and an exception it
+     *        throws is logged ({@link System.Logger}, {@code WARNING}) without stopping the monitor
+     * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT} for a bad name, an interval that is not positive or
+     *         {@code missed} below 1
+     */
+    public HeartbeatMonitor(String name, Duration interval, int missed, BiConsumer<PartnerState, String> onChange) {
+        this.name = ConnectionManager.requireClientName(name);
         if (interval.isNegative() || interval.isZero() || missed < 1) {
             throw new FabricException(ErrorCode.INVALID_ARGUMENT, "a heartbeat monitor needs a positive interval and at least 1 missed"
                     + " heartbeat before it declares the partner failed, got interval " + interval + " and missed " + missed);
@@ -71,12 +96,12 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
         this.interval = interval;
         this.missed = missed;
         this.onChange = onChange;
-        this.thread = Thread.ofPlatform().daemon().name("weft-heartbeat").start(this::run);
+        this.thread = Thread.ofPlatform().daemon().name("weft-heartbeat-" + name).start(this::run);
     }
 
     @Override
     public String name() {
-        return "heartbeat";
+        return name;
     }
 
     @Override

@@ -37,6 +37,10 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     public static final int MAX_CAPACITY = 1 << 20;
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
+    /** The name of a mirror made without one. */
+    public static final String DEFAULT_NAME = "mirror";
+
+    private final String name;
     private final int capacity;
     private final Duration timeout;
     private final Arena arena = Arena.ofShared();
@@ -52,12 +56,29 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     private long wrIds;
 
     /**
+     * A mirror named {@value #DEFAULT_NAME}: a node with one mirrored log.
+     *
      * @param capacity records kept (in the partner's mirror and locally, for re-sending)
      * @param timeout how long {@link #append} waits for an interconnect
      * @throws FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for a capacity outside 1..{@value #MAX_CAPACITY}
      *         or a timeout that is not positive
      */
     public LogMirror(int capacity, Duration timeout) {
+        this(DEFAULT_NAME, capacity, timeout);
+    }
+
+    /**
+     * A named mirror, so that a node can mirror several logs: each needs its own name, and the partner registers a
+     * mirror of the same name (its memory is published as {@code client.NAME}).
+     *
+     * @param name 1 to 32 letters, digits, '-' or '_', unique among the node's clients
+     * @param capacity records kept (in the partner's mirror and locally, for re-sending)
+     * @param timeout how long {@link #append} waits for an interconnect
+     * @throws FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for a bad name, a capacity outside
+     *         1..{@value #MAX_CAPACITY} or a timeout that is not positive
+     */
+    public LogMirror(String name, int capacity, Duration timeout) {
+        this.name = ConnectionManager.requireClientName(name);
         if (capacity < 1 || capacity > MAX_CAPACITY) {
             throw FabricException.invalid("a log mirror of " + capacity + " records; expected 1.." + MAX_CAPACITY
                     + " (each takes a " + SLOT + "-byte slot in registered memory on both nodes)");
@@ -74,7 +95,7 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
 
     @Override
     public String name() {
-        return "mirror";
+        return name;
     }
 
     @Override

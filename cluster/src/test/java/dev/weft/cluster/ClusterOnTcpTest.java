@@ -104,6 +104,45 @@ class ClusterOnTcpTest extends ClusterScenarios {
         }
     }
 
+    /**
+     * A node mirrors two logs with two named mirrors (and beats with a named monitor): each record lands in the
+     * partner's mirror of the same name, and only there. Before, both mirrors were named "mirror", the second's memory
+     * replaced the first's on the listener, and one's records landed in the other.
+     */
+    @Test
+    void twoNamedMirrorsOnOneNodeKeepTheirLogsApart() throws Exception {
+        int pa = port();
+        int pb = port();
+        LogMirror ordersA = new LogMirror("orders", 16, Duration.ofSeconds(10));
+        LogMirror auditA = new LogMirror("audit", 16, Duration.ofSeconds(10));
+        LogMirror ordersB = new LogMirror("orders", 16, Duration.ofSeconds(10));
+        LogMirror auditB = new LogMirror("audit", 16, Duration.ofSeconds(10));
+        HeartbeatMonitor hbA = new HeartbeatMonitor("beat", Duration.ofMillis(50), 6, (state, why) -> { });
+        HeartbeatMonitor hbB = new HeartbeatMonitor("beat", Duration.ofMillis(50), 6, (state, why) -> { });
+        try (ClusterNode a = new ClusterNode(1, List.of(new ClusterNode.Interconnect(uri(pa) + params(), uri(pb))),
+                List.of(ordersA, hbA, auditA), s -> s.withWaitTimeout(Duration.ofSeconds(2)), (ic, f, e, t, d) -> { }, line -> { });
+             ClusterNode b = new ClusterNode(2, List.of(new ClusterNode.Interconnect(uri(pb) + params(), uri(pa))),
+                     List.of(ordersB, hbB, auditB), s -> s.withWaitTimeout(Duration.ofSeconds(2)), (ic, f, e, t, d) -> { }, line -> { })) {
+            waitFor(() -> a.connected() && b.connected() && hbA.state() == PartnerState.ALIVE && hbB.state() == PartnerState.ALIVE, 15_000,
+                    "connected, heartbeats both ways");
+            assertEquals(1, ordersA.append("order 1".getBytes(StandardCharsets.UTF_8)));
+            assertEquals(1, auditA.append("audit 1".getBytes(StandardCharsets.UTF_8)));
+            assertEquals(2, auditA.append("audit 2".getBytes(StandardCharsets.UTF_8)));
+            assertEquals(1, ordersB.mirroredUpTo());
+            assertEquals("order 1", new String(ordersB.mirrored(1), StandardCharsets.UTF_8));
+            assertEquals(2, auditB.mirroredUpTo());
+            assertEquals("audit 1", new String(auditB.mirrored(1), StandardCharsets.UTF_8));
+            assertEquals("audit 2", new String(auditB.mirrored(2), StandardCharsets.UTF_8));
+            assertEquals(0, ordersA.mirroredUpTo() + auditA.mirroredUpTo(), "B appended nothing");
+        } finally {
+            hbA.release();
+            hbB.release();
+            for (LogMirror m : List.of(ordersA, auditA, ordersB, auditB)) {
+                m.release();
+            }
+        }
+    }
+
     /** A client that records the links it is given; both nodes register one of the same name. */
     private static final class Probe implements ConnectionClient {
         private final Arena arena = Arena.ofShared();

@@ -90,6 +90,32 @@ class SettingsTest {
         assertEquals(List.of(), transitions, "no interconnect started");
     }
 
+    /**
+     * Two clients of one name would share the published name {@code client.NAME}: the second's memory replaced the
+     * first's, and the partner's writes for one landed in the other. Refused before anything opens, as is a bad name.
+     */
+    @Test
+    void aNodeRefusesTwoClientsOfOneNameAndBadNames() {
+        LogMirror first = new LogMirror(4, Duration.ofSeconds(1));
+        LogMirror second = new LogMirror(4, Duration.ofSeconds(1));
+        LogMirror named = new LogMirror("audit", 4, Duration.ofSeconds(1));
+        try {
+            assertEquals("audit", named.name());
+            refused(() -> new ClusterNode(1, List.of(new ClusterNode.Interconnect("tcp://127.0.0.1:0", "tcp://127.0.0.1:7002")),
+                    List.of(first, named, second), s -> s, (i, f, e, t, d) -> { }, l -> { }),
+                    "two clients are named \"mirror\"", "new LogMirror(\"orders\"");
+            refused(() -> new ConnectionManager(ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:0", "tcp://127.0.0.1:7002"),
+                    0, List.of(first, second), (f, e, t, d) -> { }, l -> { }), "two clients are named \"mirror\"");
+            refused(() -> new LogMirror("no spaces", 4, Duration.ofSeconds(1)), "client name \"no spaces\" must be 1 to 32 letters");
+            refused(() -> new LogMirror(null, 4, Duration.ofSeconds(1)), "client name null");
+            refused(() -> new HeartbeatMonitor("x".repeat(33), Duration.ofSeconds(1), 3, (state, why) -> { }), "1 to 32");
+        } finally {
+            first.release();
+            second.release();
+            named.release();
+        }
+    }
+
     @Test
     void clientsRefuseSizesAndTimingsTheyCannotWorkWith() {
         refused(() -> new LogMirror(0, Duration.ofSeconds(1)), "a log mirror of 0 records; expected 1..1048576");
