@@ -404,6 +404,17 @@ public final class ConnectionManager implements AutoCloseable {
     private void connected() {
         connectedAtNanos = System.nanoTime();
         publish(SlamState.CONNECTED, partnerIncarnation, 0);
+        if (endpoint == null) { // from Waiting on partner (3 -> Connected), which dropped the endpoint: reach the partner again
+            ConfigRecord partner = connectAndRead();
+            if (partner == null) {
+                machine.fire(SlamEvent.READ_FAILED, "cannot reach the partner that wrote Connected into our region: " + lastProblem);
+                return;
+            }
+            if (partner.incarnation() != partnerIncarnation) {
+                machine.fire(SlamEvent.READ_FAILED, "the partner restarted since it wrote Connected into our region");
+                return;
+            }
+        }
         if (!writeInbox(SlamState.CONNECTED, 0)) {
             machine.fire(SlamEvent.WRITE_FAILED, "could not tell the partner we are connected: " + lastProblem);
             return;

@@ -6,25 +6,37 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.Access;
+import dev.weft.CompletionBatch;
+import dev.weft.CompletionQueue;
 import dev.weft.Domain;
+import dev.weft.Endpoint;
 import dev.weft.EndpointConfig;
 import dev.weft.Fabric;
+import dev.weft.FabricUri;
 import dev.weft.Fabrics;
 import dev.weft.Listener;
 import dev.weft.MemoryRegion;
+import dev.weft.PostStatus;
 import dev.weft.cluster.demo.FaultProxy;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 
 /** The cluster scenarios on the TCP provider, plus failover between two interconnects through fault proxies. */
 class ClusterOnTcpTest extends ClusterScenarios {
+    private static final ValueLayout.OfInt BIG_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong BIG_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
     @Override
     String uri(int port) {
         return "tcp://127.0.0.1:" + port;
@@ -140,6 +152,106 @@ class ClusterOnTcpTest extends ClusterScenarios {
             for (LogMirror m : List.of(ordersA, auditA, ordersB, auditB)) {
                 m.release();
             }
+        }
+    }
+
+    /**
+     * A partner made by hand, to put a node through paths two real nodes take only by chance: its own fabric at a port,
+     * a configuration region that it publishes as {@code cluster} only when asked (until then a node's read of it fails),
+     * and records it writes into a node's inbox as a partner's manager does.
+     */
+    private final class HandMadePartner implements AutoCloseable {
+        final long incarnation = ConnectionManager.newIncarnation();
+        private final Arena arena = Arena.ofShared();
+        private final Fabric fabric;
+        private final Domain domain;
+        private final CompletionQueue queue;
+        private final MemoryRegion config;
+        private final MemoryRegion staging;
+        private final Listener listener;
+
+        HandMadePartner(int port) {
+            fabric = Fabrics.open(uri(port) + params());
+            domain = fabric.openDomain();
+            queue = domain.openCompletionQueue(16);
+            config = domain.register(arena.allocate(ConnectionManager.CONFIG_SIZE, 64), Access.LOCAL_WRITE, Access.REMOTE_READ,
+                    Access.REMOTE_WRITE);
+            staging = domain.register(arena.allocate(ConfigRecord.SIZE, 64), Access.LOCAL_WRITE);
+            listener = domain.listen(EndpointConfig.of(queue));
+        }
+
+        /**
+         * Publishes a client directory of {@code clients} (each with a published 64-byte region) and this partner's own
+         * record, and the configuration region as {@code cluster}.
+         */
+        void publish(SlamState state, long peer, String... clients) {
+            MemorySegment directory = config.segment().asSlice(ConnectionManager.DIRECTORY, ConnectionManager.DIRECTORY_SIZE);
+            directory.fill((byte) 0);
+            directory.set(BIG_INT, 0, clients.length);
+            for (int i = 0; i < clients.length; i++) {
+                MemorySegment.copy(clients[i].getBytes(StandardCharsets.US_ASCII), 0, directory, ValueLayout.JAVA_BYTE, 4 + 40L * i,
+                        clients[i].length());
+                directory.set(BIG_LONG, 4 + 40L * i + 32, 64);
+                listener.publish("client." + clients[i], domain.register(arena.allocate(64, 64), Access.LOCAL_WRITE, Access.REMOTE_READ,
+                        Access.REMOTE_WRITE));
+            }
+            record(state, peer);
+            listener.publish(ConnectionManager.CONFIG_REGION, config);
+        }
+
+        /** Rewrites this partner's own record, with the checksum of its directory. */
+        void record(SlamState state, long peer) {
+            CRC32C crc = new CRC32C();
+            crc.update(config.segment().asSlice(ConnectionManager.DIRECTORY, ConnectionManager.DIRECTORY_SIZE).asByteBuffer());
+            new ConfigRecord(state, 2, incarnation, 0, peer, 0, (int) crc.getValue()).publish(config.segment(), ConnectionManager.OWN);
+        }
+
+        /** RDMA-writes a record of this partner into the inbox of the node listening at {@code port}. */
+        void writeInbox(int port, SlamState state, long peer) {
+            new ConfigRecord(state, 2, incarnation, 0, peer, 0, 0).writeTo(staging.segment(), 0);
+            try (Endpoint e = domain.connect(FabricUri.parse(uri(port) + "/" + ConnectionManager.CONFIG_REGION), EndpointConfig.of(queue))) {
+                assertEquals(PostStatus.OK, e.write(1, staging, 0, ConfigRecord.SIZE, e.wellKnownRegion().orElseThrow(),
+                        ConnectionManager.INBOX));
+                CompletionBatch batch = new CompletionBatch(4);
+                int n = queue.await(batch, 10, TimeUnit.SECONDS);
+                assertTrue(n > 0 && batch.get(0).status().isSuccess(), "the write into the node's inbox completed");
+            }
+        }
+
+        /** @return what the node wrote into this partner's inbox, null if nothing whole */
+        ConfigRecord inbox() {
+            return ConfigRecord.read(config.segment(), ConnectionManager.INBOX);
+        }
+
+        @Override
+        public void close() {
+            fabric.close();
+            arena.close();
+        }
+    }
+
+    /**
+     * Transition 3 → Connected of the figure: a partner writes Connected (referring to this node's incarnation) into the
+     * inbox of a node that waits in state 3. The node reaches the partner again (state 3 dropped its endpoint), checks
+     * that it is the incarnation that wrote, and completes the session. Before, every such transition failed at once
+     * with "no endpoint to the partner".
+     */
+    @Test
+    void aNodeWaitingInState3JoinsAPartnerThatWritesConnected() throws Exception {
+        int pa = port();
+        int pb = port();
+        try (HandMadePartner b = new HandMadePartner(pb);
+             Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(pa) + params(), uri(pb))), Duration.ofSeconds(30))) {
+            waitFor(() -> a.node.managers().get(0).state() == SlamState.WAITING_ON_PARTNER, 10_000, "A waits in state 3");
+            b.publish(SlamState.CONNECTED, a.node.incarnation());
+            b.writeInbox(pa, SlamState.CONNECTED, a.node.incarnation());
+            waitFor(() -> {
+                ConfigRecord r = b.inbox();
+                return r != null && r.state() == SlamState.CONNECTED && r.ready() && r.peerIncarnation() == b.incarnation;
+            }, 10_000, "A tells the partner that it is connected and ready");
+            assertTrue(events().contains("1:0:WAITING_ON_PARTNER>CONNECTED:PARTNER_CONNECTED"), timelineText());
+            assertFalse(events().stream().anyMatch(e -> e.startsWith("1:0:CONNECTED>")), "the session holds:" + timelineText());
+            assertEquals(b.incarnation, a.node.managers().get(0).partnerIncarnation());
         }
     }
 
