@@ -20,12 +20,15 @@ import java.util.concurrent.TimeUnit;
  * {@link #mirroredUpTo()} to know how far its copy is complete.
  *
  * <p>When an interconnect fails, records not yet confirmed are written again over the next one:
- * a slot written twice holds the same bytes, so nothing is lost or duplicated.
+ * a slot written twice holds the same bytes, so nothing is lost or duplicated. A record whose
+ * {@link #append} timed out stays queued and is shipped by the next append or {@link #flush()};
+ * at most {@code capacity} records wait, and an append beyond that is refused (see {@link #append}).
  *
  * <pre>
  * mirror memory: 0 u64 mirrored-up-to sequence | slots of SLOT bytes: u64 sequence, u32 length, data
  * </pre>
- * Thread-safe ({@link #append} is synchronized).
+ * Thread-safe: {@link #append} and {@link #flush} are synchronized (one ships at a time, and holds the mirror's
+ * monitor for up to its timeout); the link callbacks never wait for them. Memory lives until {@link #release()}.
  */
 public final class LogMirror implements ConnectionClient, AutoCloseable {
     /** Bytes per slot, header included. */
@@ -51,8 +54,10 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     /** Notified when a link comes up; append waits on it for one (without the mirror's own monitor). */
     private final Object linkArrived = new Object();
     private final CompletionBatch batch = new CompletionBatch(16);
-    private long appended;
-    private long confirmed;
+    /** Written under the mirror's monitor, read without it. */
+    private volatile long appended;
+    /** Written under the mirror's monitor, read without it. */
+    private volatile long confirmed;
     private long wrIds;
 
     /**
@@ -124,21 +129,77 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     /**
      * Appends a record and returns once the partner's mirror holds it (and every earlier one).
      *
-     * @param record at most {@value #MAX_RECORD} bytes
+     * <p><b>A record whose append timed out stays queued.</b> It keeps its sequence number and is shipped, in order
+     * and before any later record, by the next {@code append} or by {@link #flush()} once an interconnect reaches the
+     * partner; its writes may even have reached the partner already. A caller that retries calls {@link #flush()}; it
+     * must not append the record again, which would mirror it twice under two sequence numbers.
+     *
+     * <p><b>At most {@code capacity} records wait.</b> The mirror keeps every record the partner has not confirmed
+     * (its slot in the partner's mirror is rewritten after a failover); a new record would take the slot of the oldest
+     * one, so while {@code capacity} records wait, {@code append} first tries, until its timeout, to ship them, and if
+     * it cannot, refuses the record ({@link ErrorCode#RESOURCE_EXHAUSTED}; nothing is appended).
+     *
+     * @param record at most {@value #MAX_RECORD} bytes; copied, so the caller may reuse the array
      * @return the record's sequence number (1, 2, ...)
-     * @throws FabricException {@link ErrorCode#TIMEOUT} if no interconnect could take it in time
+     * @throws FabricException {@link ErrorCode#TIMEOUT} if no interconnect could take it in time (the record stays
+     *         queued, see above); {@link ErrorCode#RESOURCE_EXHAUSTED} if {@code capacity} records still wait for the
+     *         partner after the timeout (the record is not appended); {@link ErrorCode#INVALID_ARGUMENT} for a record
+     *         that is null or too long
      */
     public synchronized long append(byte[] record) {
-        if (record.length > MAX_RECORD) {
-            throw FabricException.invalid("record of " + record.length + " bytes; the mirror's slots hold " + MAX_RECORD);
+        if (record == null || record.length > MAX_RECORD) {
+            throw FabricException.invalid((record == null ? "a null record" : "record of " + record.length + " bytes")
+                    + "; the mirror's slots hold 0 to " + MAX_RECORD + " bytes");
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (appended - confirmed >= capacity) {
+            String why = ship(deadline);
+            if (appended - confirmed >= capacity) { // still full (once one waiting record is shipped, the new one fits)
+                throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, "the mirror is full: " + (appended - confirmed)
+                        + " records wait for the partner (appended " + appended + ", confirmed " + confirmed + ", capacity " + capacity
+                        + "), and a new record would overwrite record " + (confirmed + 1) + " before it is mirrored; they could not"
+                        + " be shipped within " + timeout.toMillis() + " ms (" + why + "). The record was not appended: append it"
+                        + " again once an interconnect reaches the partner (flush() waits for that), or make the mirror larger");
+            }
         }
         long seq = ++appended;
         log[(int) (seq % capacity)] = record.clone();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (confirmed < seq) {
+        String why = ship(deadline);
+        if (why != null) {
+            throw new FabricException(ErrorCode.TIMEOUT, "record " + seq + " could not be mirrored within " + timeout.toMillis() + " ms ("
+                    + why + "); it stays queued as record " + seq + " and is shipped before any later record, by the next append"
+                    + " or by flush(): do not append it again");
+        }
+        return seq;
+    }
+
+    /**
+     * Ships every record whose append timed out, and returns once the partner's mirror holds all appended records.
+     * This is how a caller retries a record whose {@link #append} threw {@link ErrorCode#TIMEOUT}.
+     *
+     * @return the sequence number of the last appended record (0 if none), which the partner's mirror now holds
+     * @throws FabricException {@link ErrorCode#TIMEOUT} if no interconnect could take them within the timeout (they
+     *         stay queued)
+     */
+    public synchronized long flush() {
+        String why = ship(System.nanoTime() + timeout.toNanos());
+        if (why != null) {
+            throw new FabricException(ErrorCode.TIMEOUT, (appended - confirmed) + " records (" + (confirmed + 1) + ".." + appended
+                    + ") could not be mirrored within " + timeout.toMillis() + " ms (" + why + "); they stay queued");
+        }
+        return appended;
+    }
+
+    /**
+     * Ships records {@code confirmed + 1 .. appended}, failing over between links, until the deadline.
+     *
+     * @return null once all are confirmed, or why not by the deadline
+     */
+    private String ship(long deadline) {
+        while (confirmed < appended) {
             ClientLink link = links.first();
             if (link != null) {
-                if (send(link, confirmed + 1, seq)) {
+                if (send(link, confirmed + 1, appended)) {
                     continue;
                 }
                 if (link.endpoint().state() != EndpointState.CONNECTED) {
@@ -149,8 +210,7 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
                 // and what it has not confirmed is sent again after a pause, until the deadline
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new FabricException(ErrorCode.TIMEOUT, "record " + seq + " could not be mirrored within " + timeout.toMillis()
-                        + " ms: " + (link == null ? "no interconnect reaches the partner" : "the partner did not confirm it"));
+                return link == null ? "no interconnect reaches the partner" : "the partner did not confirm it";
             }
             try {
                 synchronized (linkArrived) {
@@ -158,10 +218,10 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new FabricException(ErrorCode.TIMEOUT, "interrupted while mirroring record " + seq);
+                return "interrupted";
             }
         }
-        return seq;
+        return null;
     }
 
     /** Writes records from..to, each followed by the header; returns false if the interconnect failed. */
@@ -207,9 +267,14 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
         }
     }
 
-    /** @return records appended on this node */
-    public synchronized long appended() {
+    /** @return records appended on this node (including those that wait for the partner) */
+    public long appended() {
         return appended;
+    }
+
+    /** @return the highest sequence number the partner's mirror is known to hold, with every record before it */
+    public long confirmed() {
+        return confirmed;
     }
 
     /** @return the highest sequence number of the partner's log that this node's mirror holds completely */
