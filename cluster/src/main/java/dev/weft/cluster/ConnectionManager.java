@@ -442,7 +442,7 @@ public final class ConnectionManager implements AutoCloseable {
                         EndpointConfig.of(cq).withConnectTimeout(settings.operationTimeout()));
                 RemoteRegion region = e.wellKnownRegion().orElseThrow(() -> new FabricException(ErrorCode.PROTOCOL_ERROR,
                         "the partner's listener answered without client " + c.name() + "'s region"));
-                links.add(new ClientLink(index, e, cq, region, clientRegions.get(i)[0], clientRegions.get(i)[1]));
+                links.add(new ClientLink(index, partnerIncarnation, e, cq, region, clientRegions.get(i)[0], clientRegions.get(i)[1]));
             } catch (RuntimeException failed) {
                 // neither the endpoint nor its queue is in links yet, so dropSession would not close them
                 if (e != null) {

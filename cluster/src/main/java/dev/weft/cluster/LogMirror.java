@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
  * a slot written twice holds the same bytes, so nothing is lost or duplicated. A record whose
  * {@link #append} timed out stays queued and is shipped by the next append or {@link #flush()};
  * at most {@code capacity} records wait, and an append beyond that is refused (see {@link #append}).
+ * When the partner restarts (its links carry a new {@link ClientLink#partnerIncarnation()}), its
+ * new mirror holds nothing: the last {@code capacity} records are shipped to it again before the
+ * next one. The header never moves back while the log runs (see {@link #mirroredUpTo()}).
  *
  * <pre>
  * mirror memory: 0 u64 mirrored-up-to sequence | slots of SLOT bytes: u64 sequence, u32 length, data
@@ -56,8 +59,14 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     private final CompletionBatch batch = new CompletionBatch(16);
     /** Written under the mirror's monitor, read without it. */
     private volatile long appended;
-    /** Written under the mirror's monitor, read without it. */
+    /** The highest record the partner's header is known to cover in this session. Written under the mirror's monitor, read without it. */
     private volatile long confirmed;
+    /** The highest record whose slot write completed in this session (at least {@link #confirmed}). */
+    private long written;
+    /** The highest header value posted in this session: the header is never written lower. */
+    private long headerSent;
+    /** The partner incarnation of the session the records were shipped to (0 before the first link). */
+    private long session;
     private long wrIds;
 
     /**
@@ -199,7 +208,10 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
         while (confirmed < appended) {
             ClientLink link = links.first();
             if (link != null) {
-                if (send(link, confirmed + 1, appended)) {
+                if (link.partnerIncarnation() != session) {
+                    startSession(link.partnerIncarnation());
+                }
+                if (send(link, written + 1, appended)) {
                     continue;
                 }
                 if (link.endpoint().state() != EndpointState.CONNECTED) {
@@ -224,21 +236,51 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
         return null;
     }
 
-    /** Writes records from..to, each followed by the header; returns false if the interconnect failed. */
+    /**
+     * A link to a partner session other than the one the records were shipped to: the partner restarted, and its new
+     * mirror holds none of them. The records kept here (the last {@code capacity}) are shipped again, and the header
+     * is first written with the newest of them, so that it never moves back while they are written.
+     */
+    private void startSession(long partnerIncarnation) {
+        session = partnerIncarnation;
+        confirmed = Math.max(0, appended - capacity);
+        written = confirmed;
+        headerSent = appended;
+    }
+
+    /**
+     * Writes records from..to into their slots. The header word follows a record's slot write only from the highest
+     * header value already sent in this session on (so the partner's header never moves back, for example when
+     * records are written again after a failover or for a restarted partner), and always after record {@code to}.
+     * A link completes its writes in order, so a header write's completion confirms every record up to it.
+     *
+     * @return false if the link failed or did not complete a write in time
+     */
     private boolean send(ClientLink link, long from, long to) {
         for (long s = from; s <= to; s++) {
             byte[] record = log[(int) (s % capacity)];
             outbound.set(ValueLayout.JAVA_LONG, HEADER, s);
             outbound.set(ValueLayout.JAVA_INT, HEADER + 8, record.length);
             MemorySegment.copy(record, 0, outbound, ValueLayout.JAVA_BYTE, HEADER + 12, record.length);
-            outbound.set(ValueLayout.JAVA_LONG, 0, s);
             long slot = HEADER + (s % capacity) * SLOT;
-            if (link.endpoint().write(++wrIds, link.sendMemory(), HEADER, 12 + record.length, link.partnerRegion(), slot) != PostStatus.OK
-                    || link.endpoint().write(++wrIds, link.sendMemory(), 0, 8, link.partnerRegion(), 0) != PostStatus.OK
-                    || !await(link, wrIds)) {
+            if (link.endpoint().write(++wrIds, link.sendMemory(), HEADER, 12 + record.length, link.partnerRegion(), slot) != PostStatus.OK) {
                 return false;
             }
-            confirmed = s;
+            boolean header = s >= headerSent;
+            if (header) {
+                outbound.set(ValueLayout.JAVA_LONG, 0, s);
+                if (link.endpoint().write(++wrIds, link.sendMemory(), 0, 8, link.partnerRegion(), 0) != PostStatus.OK) {
+                    return false;
+                }
+                headerSent = s;
+            }
+            if (!await(link, wrIds)) {
+                return false; // the next attempt starts again at record s: the staging bytes it rewrites are the same
+            }
+            written = s;
+            if (header) {
+                confirmed = s;
+            }
         }
         return true;
     }
@@ -277,24 +319,62 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
         return confirmed;
     }
 
-    /** @return the highest sequence number of the partner's log that this node's mirror holds completely */
+    /**
+     * How far this node's mirror of the partner's log is complete. The partner writes it after the records it covers,
+     * and never lowers it while its log runs: a failover, or this node's restart (after which the partner ships the
+     * last {@code capacity} records again), never moves it back. A partner that restarts begins its log again at 1,
+     * and this value follows it.
+     *
+     * @return the highest sequence number N such that this node's mirror holds the partner's records
+     *         {@code max(1, N - capacity + 1)..N}; 0 if none
+     */
     public long mirroredUpTo() {
         return (long) LONG.getVolatile(mirror, 0L);
     }
 
     /**
-     * Reads a record of the partner's log from this node's mirror.
+     * Reads a record of the partner's log from this node's mirror. The partner may be rewriting the slot (with the
+     * record {@code capacity} later) while it is read; the slot's sequence number is checked before and after the
+     * copy, as a seqlock reader does, and the read is tried again up to 3 times before it is refused.
      *
-     * @param sequence a sequence number no higher than {@link #mirroredUpTo()} and within the last {@code capacity}
-     * @return the record's bytes
+     * @param sequence a sequence number from {@code max(1, mirroredUpTo() - capacity + 1)} to {@link #mirroredUpTo()}
+     * @return a copy of the record's bytes
+     * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT} for a sequence number below 1, one not mirrored yet,
+     *         or one whose slot holds a later record (overwritten, also while it was read)
      */
     public byte[] mirrored(long sequence) {
-        long slot = HEADER + (sequence % capacity) * SLOT;
-        if (mirror.get(ValueLayout.JAVA_LONG, slot) != sequence) {
-            throw FabricException.invalid("record " + sequence + " is not in the mirror (overwritten or not yet mirrored)");
+        if (sequence < 1) {
+            throw FabricException.invalid("record " + sequence + ": sequence numbers start at 1 (append returns them)");
         }
-        int length = mirror.get(ValueLayout.JAVA_INT, slot + 8);
-        return mirror.asSlice(slot + 12, length).toArray(ValueLayout.JAVA_BYTE);
+        long slot = HEADER + (sequence % capacity) * SLOT;
+        long held = 0;
+        for (int attempt = 1; ; attempt++) {
+            long upTo = mirroredUpTo();
+            if (sequence > upTo) {
+                throw FabricException.invalid("record " + sequence + " is not mirrored yet: this mirror holds the partner's log up to record "
+                        + upTo);
+            }
+            long oldest = Math.max(1, upTo - capacity + 1);
+            if (sequence < oldest) {
+                throw FabricException.invalid("record " + sequence + " was overwritten: this mirror keeps the partner's last " + capacity
+                        + " records, now " + oldest + ".." + upTo);
+            }
+            held = (long) LONG.getVolatile(mirror, slot);
+            int length = mirror.get(ValueLayout.JAVA_INT, slot + 8);
+            if (held == sequence && length >= 0 && length <= MAX_RECORD) {
+                byte[] copy = mirror.asSlice(slot + 12, length).toArray(ValueLayout.JAVA_BYTE);
+                VarHandle.loadLoadFence(); // the copy's loads happen before the second read of the sequence number
+                held = (long) LONG.getVolatile(mirror, slot);
+                if (held == sequence) {
+                    return copy;
+                }
+            }
+            if (attempt == 3) {
+                throw FabricException.invalid("record " + sequence + " was overwritten while it was read (its slot holds record " + held
+                        + "); this mirror keeps the partner's last " + capacity + " records");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
     }
 
     /** Nothing to stop; memory is released by {@link #release()} after the node is closed. */

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /** The clients' failover list: order, identity, snapshots that stay as they were. */
 class LinkListTest {
     private static ClientLink link(int interconnect) {
-        return new ClientLink(interconnect, null, null, null, null, null);
+        return new ClientLink(interconnect, 1, null, null, null, null, null);
     }
 
     @Test

@@ -17,8 +17,14 @@ import dev.weft.FabricUri;
 import dev.weft.Fabrics;
 import dev.weft.Listener;
 import dev.weft.MemoryRegion;
+import dev.weft.RemoteRegion;
+import java.lang.foreign.ValueLayout;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -62,11 +68,14 @@ class LogMirrorTest {
             sendMemory = domain.register(mirror.sendMemory(), Access.LOCAL_WRITE);
         }
 
-        /** @return a link to {@code reader}'s mirror of that name, as a manager would hand it to {@code linkUp} */
-        ClientLink linkTo(Reader reader, String name) {
+        /**
+         * @return a link to {@code reader}'s mirror of that name in a session with partner incarnation
+         *         {@code incarnation}, as a manager would hand it to {@code linkUp}
+         */
+        ClientLink linkTo(Reader reader, String name, long incarnation) {
             CompletionQueue queue = domain.openCompletionQueue(64);
             Endpoint endpoint = domain.connect(FabricUri.parse(reader.uri + "/client." + name), EndpointConfig.of(queue));
-            return new ClientLink(0, endpoint, queue, endpoint.wellKnownRegion().orElseThrow(), partnerMemory, sendMemory);
+            return new ClientLink(0, incarnation, endpoint, queue, endpoint.wellKnownRegion().orElseThrow(), partnerMemory, sendMemory);
         }
 
         @Override
@@ -88,6 +97,84 @@ class LogMirrorTest {
         return e;
     }
 
+    /** @return {@code link} with an endpoint that notes every header value the mirror writes (a write to offset 0) */
+    private static ClientLink notingHeaders(ClientLink link, List<Long> headers) {
+        Endpoint real = link.endpoint();
+        Endpoint noting = (Endpoint) Proxy.newProxyInstance(Endpoint.class.getClassLoader(), new Class<?>[] {Endpoint.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("write") && args.length == 6 && args[4] instanceof RemoteRegion && (long) args[5] == 0) {
+                        headers.add(((MemoryRegion) args[1]).segment().get(ValueLayout.JAVA_LONG, (long) args[2]));
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        return new ClientLink(link.interconnect(), link.partnerIncarnation(), noting, link.queue(), link.partnerRegion(),
+                link.partnerMemory(), link.sendMemory());
+    }
+
+    /**
+     * A partner that restarted (its link carries a new incarnation) has an empty mirror: the writer ships the records
+     * it keeps again before the next one, so that the new mirror's "mirrored up to" is true, and it writes the header
+     * only from the newest kept record on, so that the header never moves back. A new link in the same session (an
+     * interconnect that came back) ships nothing twice. Before, the writer never learnt of the restart: the new
+     * mirror said "mirrored up to 7" while it held record 7 only.
+     */
+    @Test
+    void aRestartedPartnerGetsTheKeptRecordsAgainAndTheHeaderNeverMovesBack() throws Exception {
+        LogMirror a = new LogMirror(4, Duration.ofSeconds(5));
+        LogMirror before = new LogMirror(4, Duration.ofSeconds(5));
+        LogMirror after = new LogMirror(4, Duration.ofSeconds(5));
+        try (Reader first = new Reader(before); Reader second = new Reader(after); Writer writer = new Writer(a)) {
+            ClientLink old = writer.linkTo(first, "mirror", 11);
+            a.linkUp(old);
+            for (int i = 1; i <= 6; i++) {
+                assertEquals(i, a.append(bytes("r" + i)));
+            }
+            assertEquals(6, before.mirroredUpTo());
+            a.linkDown(old); // the session ends: the partner restarts with incarnation 22 and an empty mirror
+
+            List<Long> headers = new CopyOnWriteArrayList<>();
+            ClientLink restarted = notingHeaders(writer.linkTo(second, "mirror", 22), headers);
+            a.linkUp(restarted);
+            assertEquals(7, a.append(bytes("r7")));
+            assertEquals(7, after.mirroredUpTo());
+            for (int i = 4; i <= 7; i++) {
+                assertArrayEquals(bytes("r" + i), after.mirrored(i), "record " + i);
+            }
+            refused(ErrorCode.INVALID_ARGUMENT, () -> after.mirrored(3), "record 3 was overwritten", "last 4 records, now 4..7");
+            assertEquals(List.of(7L), headers, "records 4..6 go first, the header once, with the newest");
+
+            a.linkDown(restarted);
+            List<Long> again = new CopyOnWriteArrayList<>();
+            a.linkUp(notingHeaders(writer.linkTo(second, "mirror", 22), again));
+            assertEquals(8, a.append(bytes("r8")));
+            assertEquals(List.of(8L), again, "the same session on a new link: only the new record");
+            assertEquals(8, after.mirroredUpTo());
+            assertArrayEquals(bytes("r8"), after.mirrored(8));
+        } finally {
+            a.close();
+            a.release();
+            before.release();
+            after.release();
+        }
+    }
+
+    /** Reading a record that is not in the mirror names what is there instead. */
+    @Test
+    void readingARecordOutsideTheMirrorIsRefusedWithWhatItHolds() {
+        LogMirror b = new LogMirror(4, Duration.ofSeconds(1));
+        try {
+            refused(ErrorCode.INVALID_ARGUMENT, () -> b.mirrored(-1), "record -1: sequence numbers start at 1");
+            refused(ErrorCode.INVALID_ARGUMENT, () -> b.mirrored(0), "record 0: sequence numbers start at 1");
+            refused(ErrorCode.INVALID_ARGUMENT, () -> b.mirrored(1), "record 1 is not mirrored yet", "up to record 0");
+        } finally {
+            b.release();
+        }
+    }
+
     /**
      * Records whose append timed out stay queued under their sequence numbers, and at most {@code capacity} of them
      * wait: a further append is refused instead of overwriting the oldest one's local copy. Before, with capacity 2,
@@ -107,7 +194,7 @@ class LogMirrorTest {
             assertEquals(2, a.appended(), "the refused record was not appended");
             assertEquals(0, a.confirmed());
 
-            a.linkUp(writer.linkTo(reader, "mirror"));
+            a.linkUp(writer.linkTo(reader, "mirror", 1));
             assertEquals(2, a.flush(), "the queued records are shipped");
             assertEquals(2, b.mirroredUpTo());
             assertArrayEquals(bytes("r1"), b.mirrored(1));
