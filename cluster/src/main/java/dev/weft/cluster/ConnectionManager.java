@@ -62,6 +62,12 @@ public final class ConnectionManager implements AutoCloseable {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * The longest timing the cluster module takes (a day): for the manager's settings, a heartbeat interval and a log
+     * mirror's append timeout. Longer ones are refused when they are made; they are a mistake rather than a wish, and
+     * the arithmetic on them (deadlines, doubled back-offs, two intervals) must not overflow.
+     */
+    public static final Duration MAX_DURATION = Duration.ofDays(1);
 
     /**
      * Timings and identity of a node on one interconnect.
@@ -82,7 +88,8 @@ public final class ConnectionManager implements AutoCloseable {
          * Checks the settings.
          *
          * @throws FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for a missing value, a zero incarnation,
-         *         a duration that is not positive, a back-off whose first step exceeds its bound, a partner URI without
+         *         a duration that is not positive or longer than {@link ConnectionManager#MAX_DURATION}, a back-off whose
+         *         first step exceeds its bound, a partner URI without
          *         a port or of another scheme, or a partner URI that is this node's own
          */
         public Settings {
@@ -118,9 +125,7 @@ public final class ConnectionManager implements AutoCloseable {
         }
 
         private static void positive(String name, Duration d) {
-            if (d == null || d.isNegative() || d.isZero()) {
-                throw FabricException.invalid(name + " must be a positive duration, got " + d);
-            }
+            requireTiming(name, d);
         }
 
         /**
@@ -144,6 +149,21 @@ public final class ConnectionManager implements AutoCloseable {
         public Settings withWaitTimeout(Duration timeout) {
             return new Settings(nodeId, incarnation, localUri, partnerUri, timeout, pollInterval, operationTimeout, retryMin, retryMax);
         }
+    }
+
+    /**
+     * Checks a timing of the cluster module.
+     *
+     * @param name what the timing is, as the caller names it (e.g. {@code waitTimeout})
+     * @param d the timing
+     * @return {@code d}
+     * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT} for null, zero, negative, or longer than {@link #MAX_DURATION}
+     */
+    static Duration requireTiming(String name, Duration d) {
+        if (d == null || d.isNegative() || d.isZero() || d.compareTo(MAX_DURATION) > 0) {
+            throw FabricException.invalid(name + " must be a positive duration of at most 1 day (ConnectionManager.MAX_DURATION), got " + d);
+        }
+        return d;
     }
 
     /** @return a random non-zero incarnation number, for a node that starts */

@@ -66,8 +66,8 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
      * @param onChange called on every change of {@link #state()} with a reason, on the monitor's thread: it must
      *        return quickly (no heartbeat goes out while it runs; hand a takeover to another thread), and an exception it
      *        throws is logged ({@link System.Logger}, {@code WARNING}) without stopping the monitor
-     * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT} if the interval is not positive or
-     *         {@code missed} is below 1
+     * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT} if the interval is not positive or longer than
+     *         {@link ConnectionManager#MAX_DURATION}, or {@code missed} is below 1
      */
     public HeartbeatMonitor(Duration interval, int missed, BiConsumer<PartnerState, String> onChange) {
         this(DEFAULT_NAME, interval, missed, onChange);
@@ -85,13 +85,14 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
      *        return quickly (no heartbeat goes out while it runs; hand a takeover to another thread), and an exception it
      *        throws is logged ({@link System.Logger}, {@code WARNING}) without stopping the monitor
      * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT} for a bad name, an interval that is not positive or
-     *         {@code missed} below 1
+     *         longer than {@link ConnectionManager#MAX_DURATION}, or {@code missed} below 1
      */
     public HeartbeatMonitor(String name, Duration interval, int missed, BiConsumer<PartnerState, String> onChange) {
         this.name = ConnectionManager.requireClientName(name);
-        if (interval.isNegative() || interval.isZero() || missed < 1) {
-            throw new FabricException(ErrorCode.INVALID_ARGUMENT, "a heartbeat monitor needs a positive interval and at least 1 missed"
-                    + " heartbeat before it declares the partner failed, got interval " + interval + " and missed " + missed);
+        ConnectionManager.requireTiming("a heartbeat monitor's interval", interval);
+        if (missed < 1) {
+            throw new FabricException(ErrorCode.INVALID_ARGUMENT, "a heartbeat monitor needs at least 1 missed heartbeat before it"
+                    + " declares the partner failed, got missed " + missed);
         }
         this.interval = interval;
         this.missed = missed;

@@ -75,7 +75,7 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
      * @param capacity records kept (in the partner's mirror and locally, for re-sending)
      * @param timeout how long {@link #append} waits for an interconnect
      * @throws FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for a capacity outside 1..{@value #MAX_CAPACITY}
-     *         or a timeout that is not positive
+     *         or a timeout that is not positive or longer than {@link ConnectionManager#MAX_DURATION}
      */
     public LogMirror(int capacity, Duration timeout) {
         this(DEFAULT_NAME, capacity, timeout);
@@ -89,7 +89,7 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
      * @param capacity records kept (in the partner's mirror and locally, for re-sending)
      * @param timeout how long {@link #append} waits for an interconnect
      * @throws FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for a bad name, a capacity outside
-     *         1..{@value #MAX_CAPACITY} or a timeout that is not positive
+     *         1..{@value #MAX_CAPACITY} or a timeout that is not positive or longer than {@link ConnectionManager#MAX_DURATION}
      */
     public LogMirror(String name, int capacity, Duration timeout) {
         this.name = ConnectionManager.requireClientName(name);
@@ -97,9 +97,7 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
             throw FabricException.invalid("a log mirror of " + capacity + " records; expected 1.." + MAX_CAPACITY
                     + " (each takes a " + SLOT + "-byte slot in registered memory on both nodes)");
         }
-        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-            throw FabricException.invalid("a log mirror needs a positive append timeout, got " + timeout);
-        }
+        ConnectionManager.requireTiming("a log mirror's append timeout", timeout);
         this.capacity = capacity;
         this.timeout = timeout;
         this.mirror = arena.allocate(HEADER + (long) capacity * SLOT, 64);

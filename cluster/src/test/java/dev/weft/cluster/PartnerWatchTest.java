@@ -114,6 +114,7 @@ class PartnerWatchTest {
         assertEquals(ErrorCode.INVALID_ARGUMENT, noMissed.code());
         assertTrue(noMissed.getMessage().contains("missed 0"), noMissed.getMessage());
         FabricException noInterval = assertThrows(FabricException.class, () -> new HeartbeatMonitor(Duration.ZERO, 5, (s, why) -> { }));
-        assertTrue(noInterval.getMessage().contains("interval PT0S"), noInterval.getMessage());
+        assertTrue(noInterval.getMessage().contains("interval must be a positive duration"), noInterval.getMessage());
+        assertTrue(noInterval.getMessage().contains("got PT0S"), noInterval.getMessage());
     }
 }

@@ -47,6 +47,30 @@ class SettingsTest {
                 .withWaitTimeout(Duration.ZERO), "waitTimeout");
     }
 
+    /**
+     * A timing above a day is refused where it is made, by the manager's settings and by both clients alike. Before,
+     * Duration.ofSeconds(Long.MAX_VALUE) passed: the manager's thread looped on an ArithmeticException, the heartbeat's
+     * thread died at once without a word, and a log mirror's append threw ArithmeticException.
+     */
+    @Test
+    void timingsLongerThanADayAreRefused() {
+        Duration s1 = Duration.ofSeconds(1);
+        Duration huge = Duration.ofSeconds(Long.MAX_VALUE);
+        Duration day = ConnectionManager.MAX_DURATION;
+        assertEquals(Duration.ofDays(1), day);
+        refused(() -> with(huge, s1, s1, s1, s1), "waitTimeout must be a positive duration of at most 1 day", "got PT");
+        refused(() -> with(s1, day.plusNanos(1), s1, s1, s1), "pollInterval must be a positive duration of at most 1 day");
+        refused(() -> with(s1, s1, huge, s1, s1), "operationTimeout");
+        refused(() -> with(s1, s1, s1, s1, huge), "retryMax");
+        refused(() -> with(s1, s1, s1, huge, huge), "retryMin");
+        assertEquals(day, with(day, day, day, day, day).retryMax(), "a day is taken");
+        refused(() -> new LogMirror(4, huge), "a log mirror's append timeout must be a positive duration of at most 1 day");
+        refused(() -> new HeartbeatMonitor(huge, 3, (state, why) -> { }), "a heartbeat monitor's interval must be a positive duration"
+                + " of at most 1 day");
+        new LogMirror(4, day).release();
+        new HeartbeatMonitor(day, 3, (state, why) -> { }).release();
+    }
+
     @Test
     void badAddressesAreRefused() {
         refused(() -> ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001", "tcp://127.0.0.1"),
@@ -120,7 +144,7 @@ class SettingsTest {
     void clientsRefuseSizesAndTimingsTheyCannotWorkWith() {
         refused(() -> new LogMirror(0, Duration.ofSeconds(1)), "a log mirror of 0 records; expected 1..1048576");
         refused(() -> new LogMirror(LogMirror.MAX_CAPACITY + 1, Duration.ofSeconds(1)), "expected 1..1048576");
-        refused(() -> new LogMirror(8, Duration.ZERO), "positive append timeout");
+        refused(() -> new LogMirror(8, Duration.ZERO), "append timeout must be a positive duration");
         refused(() -> new HeartbeatMonitor(Duration.ofMillis(100), 0, (state, why) -> { }), "at least 1 missed");
         new LogMirror(LogMirror.MAX_CAPACITY, Duration.ofSeconds(1)).release();
     }
