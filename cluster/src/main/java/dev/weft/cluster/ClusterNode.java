@@ -18,6 +18,15 @@ public final class ClusterNode implements AutoCloseable {
      * @param partnerUri e.g. {@code tcp://127.0.0.1:7002}
      */
     public record Interconnect(String localUri, String partnerUri) {
+        /**
+         * @throws dev.weft.FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} if either URI is null
+         */
+        public Interconnect {
+            if (localUri == null || partnerUri == null) {
+                throw dev.weft.FabricException.invalid("an interconnect needs both a local and a partner URI, e.g. new ClusterNode.Interconnect("
+                        + "\"tcp://127.0.0.1:7001\", \"tcp://127.0.0.1:7002\"); got local " + localUri + ", partner " + partnerUri);
+            }
+        }
     }
 
     private final long incarnation = ConnectionManager.newIncarnation();
@@ -29,10 +38,11 @@ public final class ClusterNode implements AutoCloseable {
      * @param nodeId this node's id
      * @param interconnects the interconnects, in order of preference
      * @param clients registered clients, each with its own name (the same names on the partner)
-     * @param settings applied to each interconnect's settings (e.g. a shorter wait timeout)
+     * @param settings applied to each interconnect's settings (e.g. a shorter wait timeout); returns settings, never null
      * @param listener receives every transition, with the interconnect index
      * @param log receives one line per notable event
-     * @throws dev.weft.FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for no interconnects, clients that
+     * @throws dev.weft.FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for no interconnects, a null argument, a
+     *         settings operator that returns null, clients that
      *         {@link ConnectionManager} refuses (two of one name, a bad name, too many), settings that
      *         {@link ConnectionManager.Settings} refuses, a partner URI equal to any of the node's local URIs, or the error
      *         of an interconnect's fabric that cannot open; the
@@ -45,11 +55,27 @@ public final class ClusterNode implements AutoCloseable {
             throw dev.weft.FabricException.invalid("a cluster node needs at least one interconnect, e.g. new ClusterNode.Interconnect("
                     + "\"tcp://127.0.0.1:7001\", \"tcp://127.0.0.1:7002\"); got " + interconnects);
         }
+        if (settings == null || listener == null || log == null) {
+            throw dev.weft.FabricException.invalid("a cluster node needs a settings operator, a transition listener and a log (got "
+                    + (settings == null ? "no settings operator" : listener == null ? "no transition listener" : "no log")
+                    + "); for none pass s -> s, (ic, from, event, to, detail) -> { } and line -> { }");
+        }
+        for (int i = 0; i < interconnects.size(); i++) {
+            if (interconnects.get(i) == null) {
+                throw dev.weft.FabricException.invalid("interconnect " + i + " of the list is null");
+            }
+        }
         ConnectionManager.checkClients(clients);
         // every interconnect's settings are checked before the first manager opens its fabric and starts slamming
         List<ConnectionManager.Settings> checked = new ArrayList<>();
-        for (Interconnect ic : interconnects) {
-            checked.add(settings.apply(ConnectionManager.Settings.of(nodeId, incarnation, ic.localUri(), ic.partnerUri())));
+        for (int i = 0; i < interconnects.size(); i++) {
+            Interconnect ic = interconnects.get(i);
+            ConnectionManager.Settings applied = settings.apply(ConnectionManager.Settings.of(nodeId, incarnation, ic.localUri(), ic.partnerUri()));
+            if (applied == null) {
+                throw dev.weft.FabricException.invalid("the settings operator returned null for interconnect " + i + "; return the settings"
+                        + " it is given, or a copy, e.g. s -> s.withWaitTimeout(Duration.ofSeconds(10))");
+            }
+            checked.add(applied);
         }
         // a partner URI that is one of this node's own local URIs would connect the node to itself (another interconnect's
         // listener carries the same incarnation); a second name of the same address is caught when the record is read

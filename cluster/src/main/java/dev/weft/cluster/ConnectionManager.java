@@ -89,13 +89,18 @@ public final class ConnectionManager implements AutoCloseable {
          *
          * @throws FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for a missing value, a zero incarnation,
          *         a duration that is not positive or longer than {@link ConnectionManager#MAX_DURATION}, a back-off whose
-         *         first step exceeds its bound, a partner URI without
+         *         first step exceeds its bound, a local URI that names a region, a partner URI without
          *         a port or of another scheme, or a partner URI that is this node's own
          */
         public Settings {
             if (localUri == null || partnerUri == null) {
                 throw FabricException.invalid("an interconnect needs both a local and a partner URI, e.g. tcp://127.0.0.1:7001 and "
                         + "tcp://127.0.0.1:7002; got local " + localUri + ", partner " + partnerUri);
+            }
+            if (localUri.region() != null) {
+                throw FabricException.invalid("local URI " + localUri.safeText() + " names region \"/" + localUri.region() + "\"; a local URI"
+                        + " is only where this node listens, e.g. " + localUri.scheme() + "://" + localUri.host() + ":7001 (the node publishes"
+                        + " its configuration region as /" + CONFIG_REGION + " itself)");
             }
             if (incarnation == 0) {
                 throw FabricException.invalid("incarnation 0 means 'none' in the configuration record; use ConnectionManager.newIncarnation()");
@@ -133,12 +138,20 @@ public final class ConnectionManager implements AutoCloseable {
          *
          * @param nodeId this node's id
          * @param incarnation this node's incarnation
-         * @param localUri local fabric URI
-         * @param partnerUri partner URI
+         * @param localUri local fabric URI, without a region
+         * @param partnerUri partner URI, without a region or with {@code /cluster}
          * @return the settings
+         * @throws FabricException {@link ErrorCode#INVALID_URI} for a URI that does not parse;
+         *         {@link ErrorCode#INVALID_ARGUMENT} for a partner URI naming another region, or what the constructor refuses
          */
         public static Settings of(long nodeId, long incarnation, String localUri, String partnerUri) {
-            return new Settings(nodeId, incarnation, FabricUri.parse(localUri), FabricUri.parse(partnerUri).withRegion(null),
+            FabricUri partner = FabricUri.parse(partnerUri);
+            if (partner.region() != null && !partner.region().equals(CONFIG_REGION)) {
+                throw FabricException.invalid("partner URI " + partner.safeText() + " names region \"/" + partner.region() + "\"; the partner's"
+                        + " configuration region is always /" + CONFIG_REGION + ", so name only its address and port, e.g. "
+                        + partner.scheme() + "://" + partner.host() + ":7002");
+            }
+            return new Settings(nodeId, incarnation, FabricUri.parse(localUri), partner.withRegion(null),
                     Duration.ofSeconds(30), Duration.ofMillis(20), Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofSeconds(2));
         }
 

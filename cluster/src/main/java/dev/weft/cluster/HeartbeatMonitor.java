@@ -85,7 +85,7 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
      *        return quickly (no heartbeat goes out while it runs; hand a takeover to another thread), and an exception it
      *        throws is logged ({@link System.Logger}, {@code WARNING}) without stopping the monitor
      * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT} for a bad name, an interval that is not positive or
-     *         longer than {@link ConnectionManager#MAX_DURATION}, or {@code missed} below 1
+     *         longer than {@link ConnectionManager#MAX_DURATION}, {@code missed} below 1, or no {@code onChange}
      */
     public HeartbeatMonitor(String name, Duration interval, int missed, BiConsumer<PartnerState, String> onChange) {
         this.name = ConnectionManager.requireClientName(name);
@@ -93,6 +93,9 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
         if (missed < 1) {
             throw new FabricException(ErrorCode.INVALID_ARGUMENT, "a heartbeat monitor needs at least 1 missed heartbeat before it"
                     + " declares the partner failed, got missed " + missed);
+        }
+        if (onChange == null) {
+            throw FabricException.invalid("a heartbeat monitor needs an onChange callback; for none pass (state, why) -> { }");
         }
         this.interval = interval;
         this.missed = missed;

@@ -84,6 +84,37 @@ class SettingsTest {
         refused(() -> ConnectionManager.Settings.of(1, 0, "tcp://127.0.0.1:7001", "tcp://127.0.0.1:7002"), "incarnation 0");
     }
 
+    /**
+     * Missing or misplaced parts are refused with what is wrong and what is right. Before, a settings operator that
+     * returned null, a null interval and a null URI ended in bare NullPointerExceptions, and a local URI with a region
+     * was taken without a word.
+     */
+    @Test
+    void missingAndMisplacedPartsAreRefusedWithWhatIsRight() {
+        ClusterNode.Interconnect ic = new ClusterNode.Interconnect("tcp://127.0.0.1:0", "tcp://127.0.0.1:7002");
+        refused(() -> new ClusterNode(1, List.of(ic), List.of(), s -> null, (i, f, e, t, d) -> { }, l -> { }),
+                "the settings operator returned null for interconnect 0", "s -> s.withWaitTimeout");
+        refused(() -> new ClusterNode(1, List.of(ic), List.of(), null, (i, f, e, t, d) -> { }, l -> { }), "no settings operator", "s -> s");
+        refused(() -> new ClusterNode(1, List.of(ic), List.of(), s -> s, null, l -> { }), "no transition listener");
+        refused(() -> new ClusterNode(1, List.of(ic), null, s -> s, (i, f, e, t, d) -> { }, l -> { }), "pass List.of()");
+        refused(() -> new ClusterNode.Interconnect(null, "tcp://127.0.0.1:7002"), "needs both a local and a partner URI", "got local null");
+        refused(() -> ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001/someregion", "tcp://127.0.0.1:7002"),
+                "local URI tcp://127.0.0.1:7001/someregion names region \"/someregion\"", "e.g. tcp://127.0.0.1:7001");
+        refused(() -> ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001", "tcp://127.0.0.1:7002/foo"),
+                "names region \"/foo\"", "always /cluster");
+        assertEquals(FabricUri.parse("tcp://127.0.0.1:7002"),
+                ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001", "tcp://127.0.0.1:7002/cluster").partnerUri(),
+                "the documented triple form names the configuration region");
+        refused(() -> new HeartbeatMonitor(null, 3, (state, why) -> { }), "interval must be a positive duration", "got null");
+        refused(() -> new HeartbeatMonitor(Duration.ofSeconds(1), 3, null), "needs an onChange callback");
+        LogMirror mirror = new LogMirror(4, Duration.ofSeconds(1));
+        try {
+            refused(() -> mirror.append(null), "a null record");
+        } finally {
+            mirror.release();
+        }
+    }
+
     @Test
     void aNodeNeedsAnInterconnect() {
         refused(() -> new ClusterNode(1, List.of(), List.of(), s -> s, (i, f, e, t, d) -> { }, l -> { }),
