@@ -34,9 +34,11 @@ public interface ConnectionClient {
     void linkUp(ClientLink link);
 
     /**
-     * The link's interconnect failed or its session ended; the link must not be used any more.
+     * The link's interconnect failed, its session ended, or the manager closed; the link must not be used any more.
+     * Called once for each link that {@link #linkUp(ClientLink)} was given, and only for those: a session that ends
+     * before both nodes are ready drops the links it created without showing them to the client.
      *
-     * @param link the link
+     * @param link a link this client was given by {@link #linkUp(ClientLink)}
      */
     void linkDown(ClientLink link);
 }

@@ -203,6 +203,8 @@ public final class ConnectionManager implements AutoCloseable {
     private final List<MemoryRegion[]> clientRegions = new ArrayList<>();
     private final CompletionBatch batch = new CompletionBatch(16);
     private final List<ClientLink> links = new ArrayList<>();
+    /** How many of {@link #links}, from the first, the clients were given by {@code linkUp} (manager thread; close reads it after the thread ended). */
+    private int announced;
     /** Endpoints the partner opened to this node's listener; kept while connected, closed once broken (manager thread only). */
     private final List<Endpoint> served = new ArrayList<>();
     private volatile int servedCount;
@@ -490,7 +492,6 @@ public final class ConnectionManager implements AutoCloseable {
             machine.fire(SlamEvent.WRITE_FAILED, "could not alert the partner that we are ready: " + lastProblem);
             return;
         }
-        boolean announced = false;
         long partnerAwaySince = 0;
         while (running) {
             ConfigRecord inbox = ConfigRecord.read(config.segment(), INBOX);
@@ -498,10 +499,10 @@ public final class ConnectionManager implements AutoCloseable {
                 machine.fire(SlamEvent.READ_FAILED, "the partner restarted (new incarnation): dropping the old session");
                 return;
             }
-            if (!announced && inbox != null && inbox.ready()) {
-                announced = true;
+            if (announced == 0 && inbox != null && inbox.ready()) {
                 for (ClientLink link : links) {
                     log.accept("interconnect " + index + ": client " + clientName(link) + " connected");
+                    announced++; // counted first: a linkUp that throws may have taken the link, so it gets its linkDown
                     clientOf(link).linkUp(link);
                 }
             }
@@ -556,12 +557,8 @@ public final class ConnectionManager implements AutoCloseable {
 
     private void dropSession() {
         connectedAtNanos = 0;
+        linksDown();
         for (ClientLink link : links) {
-            try {
-                clientOf(link).linkDown(link);
-            } catch (RuntimeException e) {
-                log.accept("client " + clientName(link) + " failed in linkDown: " + e);
-            }
             link.endpoint().close();
             link.queue().close();
         }
@@ -569,6 +566,19 @@ public final class ConnectionManager implements AutoCloseable {
         closeEndpoint();
         config.segment().asSlice(INBOX, ConfigRecord.SIZE).fill((byte) 0); // a stale partner record must not start the next session
         publish(SlamState.ERROR, 0, 0);
+    }
+
+    /** Hands the links that the clients were given ({@code linkUp}) to {@code linkDown}; the others they never saw. */
+    private void linksDown() {
+        for (int i = 0; i < announced && i < links.size(); i++) {
+            ClientLink link = links.get(i);
+            try {
+                clientOf(link).linkDown(link);
+            } catch (RuntimeException e) {
+                log.accept("client " + clientName(link) + " failed in linkDown: " + e);
+            }
+        }
+        announced = 0;
     }
 
     // ------------------------------------------------------------------ RDMA read and write of records
@@ -803,8 +813,8 @@ public final class ConnectionManager implements AutoCloseable {
 
     /**
      * Stops the manager: links go down, the fabric closes. Idempotent; concurrent calls close once. The manager's thread
-     * is given 5 s to end (a connect it is inside ends when the fabric closes); the links are handed to the clients'
-     * {@code linkDown} only once that thread has ended, since it alone changes them.
+     * is given 5 s to end (a connect it is inside ends when the fabric closes); the links the clients were given are
+     * handed to their {@code linkDown} only once that thread has ended, since it alone changes them.
      */
     @Override
     public void close() {
@@ -816,13 +826,7 @@ public final class ConnectionManager implements AutoCloseable {
         boolean ended = awaitThread();
         try {
             if (ended) {
-                for (ClientLink link : links) {
-                    try {
-                        clientOf(link).linkDown(link);
-                    } catch (RuntimeException e) {
-                        log.accept("client " + clientName(link) + " failed in linkDown: " + e);
-                    }
-                }
+                linksDown();
                 links.clear();
             }
             fabric.close();

@@ -244,7 +244,10 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
         }
     }
 
-    /** Stops the monitor. Idempotent. The arena closes only after the managers closed (call after the node's close). */
+    /**
+     * Stops the monitor's thread (waiting up to 2 s for it). Idempotent. The memory stays: {@link #release()} frees it,
+     * and must be called only after the node using this monitor is closed (its managers registered the memory).
+     */
     @Override
     public void close() {
         running = false;
@@ -256,7 +259,7 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
         }
     }
 
-    /** Releases the monitor's memory; call after the node using it is closed. */
+    /** Stops the monitor ({@link #close()}) and releases its memory; call only after the node using it is closed. */
     public void release() {
         close();
         arena.close();

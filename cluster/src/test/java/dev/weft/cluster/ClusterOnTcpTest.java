@@ -255,6 +255,37 @@ class ClusterOnTcpTest extends ClusterScenarios {
         }
     }
 
+    /**
+     * A session that ends before the partner is ready drops the client links it created without showing them to the
+     * clients: {@code linkDown} comes only for a link that {@code linkUp} was given. Before, the client got
+     * {@code linkDown} for a link it had never seen.
+     */
+    @Test
+    void aClientIsNeverToldOfTheEndOfALinkItWasNeverGiven() throws Exception {
+        int pa = port();
+        int pb = port();
+        Probe probe = new Probe();
+        try (HandMadePartner b = new HandMadePartner(pb)) {
+            b.publish(SlamState.CONNECTED, 0, "probe");
+            try (ClusterNode a = new ClusterNode(1, List.of(new ClusterNode.Interconnect(uri(pa) + params(), uri(pb))), List.of(probe),
+                    s -> s.withWaitTimeout(Duration.ofSeconds(30)), (ic, from, event, to, detail) -> timeline.add(new Stamped(
+                            "1:" + ic + ":" + from + ">" + to + ":" + event, System.nanoTime(), detail)), line -> { })) {
+                b.record(SlamState.CONNECTED, a.incarnation());
+                b.writeInbox(pa, SlamState.CONNECTED, a.incarnation()); // the partner is connected, but never ready
+                waitFor(() -> {
+                    ConfigRecord r = b.inbox();
+                    return r != null && r.state() == SlamState.CONNECTED && r.ready();
+                }, 10_000, "A created its client link to the partner's probe and is ready");
+                b.record(SlamState.ERROR, 0); // the partner leaves the session before it is ready
+                waitFor(() -> events().contains("1:0:ERROR>INITIAL:RETRY"), 10_000, "A dropped the session and retries");
+                assertEquals(List.of(), probe.up, "the partner was never ready");
+                assertEquals(List.of(), probe.down, "no linkDown for a link the client never got");
+            }
+        } finally {
+            probe.arena.close();
+        }
+    }
+
     /** A client that records the links it is given; both nodes register one of the same name. */
     private static final class Probe implements ConnectionClient {
         private final Arena arena = Arena.ofShared();
