@@ -28,9 +28,6 @@ final class InfoCommand {
 
     static int run(List<String> argv, PrintStream out) {
         Args args = Args.parse(argv, Set.of(), Set.of("json"));
-        if (!args.positional().isEmpty()) {
-            throw new UsageException("unexpected argument '" + args.positional().get(0) + "'");
-        }
         List<Map<String, Object>> providers = new ArrayList<>();
         for (ProviderStatus status : Fabrics.providers()) {
             providers.add(describe(status));

@@ -88,7 +88,6 @@ final class PerfCommand {
     // ------------------------------------------------------------------ server
 
     private static int server(Args args, PrintStream out, PrintStream err) {
-        noPositional(args);
         FabricUri uri = FabricUri.parse(args.required("uri"));
         long buffer = args.longOption("buffer", 16 << 20, 8, 1L << 30);
         boolean once = args.flag("once");
@@ -269,17 +268,13 @@ final class PerfCommand {
     // ------------------------------------------------------------------ client
 
     private static int client(Args args, PrintStream out, PrintStream err) {
-        noPositional(args);
         FabricUri server = FabricUri.parse(args.required("uri"));
         FabricUri local = args.option("local", null) != null ? FabricUri.parse(args.option("local", null))
                 : server.withRegion(null).withPort(0);
         PerfOp op = PerfOp.parse(args.option("op", "write"));
         List<Integer> sizes = new ArrayList<>();
         for (String s : args.option("size", "8").split(",")) {
-            long size = Args.parseSize("size", s.trim());
-            if (size < 1 || size > (1 << 30)) {
-                throw new UsageException("--size " + s + " is out of range 1..1G");
-            }
+            long size = Args.parseSize("size", s.trim(), 1, 1 << 30);
             if (op.isAtomic() && size != 8) {
                 throw new UsageException("--size must be 8 for " + op.cliName + " (atomics work on 8-byte words)");
             }
@@ -599,12 +594,6 @@ final class PerfCommand {
     private static void checkConnected(PerfSession s) {
         if (s.endpoint.state() != dev.weft.EndpointState.CONNECTED) {
             throw new FabricException(ErrorCode.CONNECTION_LOST, "the peer went away during the run");
-        }
-    }
-
-    private static void noPositional(Args args) {
-        if (!args.positional().isEmpty()) {
-            throw new UsageException("unexpected argument '" + args.positional().get(0) + "'");
         }
     }
 

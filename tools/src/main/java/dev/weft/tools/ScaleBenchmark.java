@@ -68,9 +68,6 @@ final class ScaleBenchmark {
 
     static int run(List<String> argv, PrintStream out) {
         Args args = Args.parse(argv, Set.of("uri", "local", "endpoints", "size", "window", "seconds"), Set.of("json"));
-        if (!args.positional().isEmpty()) {
-            throw new UsageException("unexpected argument '" + args.positional().get(0) + "'");
-        }
         FabricUri server = FabricUri.parse(args.required("uri"));
         FabricUri local = args.option("local", null) != null ? FabricUri.parse(args.option("local", null))
                 : server.withRegion(null).withPort(0);

@@ -114,10 +114,7 @@ final class SocketBaseline {
         boolean json = args.flag("json");
         List<Integer> sizes = new java.util.ArrayList<>(); // checked before connecting: a bad size is a usage error
         for (String s : args.option("size", "8").split(",")) {
-            long parsed = Args.parseSize("size", s.trim());
-            if (parsed < 1 || parsed > MAX_SIZE) {
-                throw new UsageException("--size " + s.trim() + " is out of range 1..1G");
-            }
+            long parsed = Args.parseSize("size", s.trim(), 1, MAX_SIZE);
             sizes.add((int) parsed);
         }
         try (Socket socket = new Socket()) {

@@ -51,6 +51,10 @@ public final class Weft {
         }
         String command = argv.get(0);
         List<String> rest = argv.subList(1, argv.size());
+        if (asksForHelp(command, rest)) {
+            out.println(usageOf(command));
+            return 0;
+        }
         try {
             return switch (command) {
                 case "info" -> InfoCommand.run(rest, out);
@@ -95,6 +99,25 @@ public final class Weft {
         }
         out.println(text);
         return 0;
+    }
+
+    /**
+     * @return whether a known command's words before any {@code --} hold {@code --help} or {@code -h}, wherever (after a
+     *         subcommand too: {@code weft perf client --help}); what follows {@code --} is a command's own (testbed exec)
+     */
+    private static boolean asksForHelp(String command, List<String> rest) {
+        if (usageOf(command) == USAGE) {
+            return false;
+        }
+        for (String word : rest) {
+            if (word.equals("--")) {
+                return false;
+            }
+            if (word.equals("--help") || word.equals("-h")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static String usageOf(String command) {

@@ -71,6 +71,65 @@ class CliTest {
     }
 
     /**
+     * Words no command takes are refused, not ignored: a positional word (socket-server ran with one), words after
+     * {@code --} (a client with {@code -- --op read garbage} ran a write test), an option given twice ({@code --op read
+     * --op write} ran write), an option whose value is missing because the next word is another option.
+     */
+    @Test
+    void wordsACommandDoesNotTakeAreUsageErrors() {
+        // --port 99999 would be refused too, but only after the word the server ignored
+        Result server = weft("perf", "socket-server", "--port", "99999", "extra", "--once");
+        assertEquals(2, server.code(), server.err());
+        assertTrue(server.err().contains("unexpected argument 'extra'"), server.err());
+        Result client = weft("perf", "socket-client", "--port", "99999", "extra");
+        assertEquals(2, client.code(), client.err());
+        assertTrue(client.err().contains("unexpected argument 'extra'"), client.err());
+        Result afterDashes = weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--iterations", "0", "--", "--op", "read", "garbage");
+        assertEquals(2, afterDashes.code(), afterDashes.err());
+        assertTrue(afterDashes.err().contains("unexpected '--op' after --"), afterDashes.err());
+        Result info = weft("info", "--", "junk");
+        assertEquals(2, info.code(), info.err());
+        assertTrue(info.err().contains("unexpected 'junk' after --"), info.err());
+        Result twice = weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--op", "read", "--op", "write");
+        assertEquals(2, twice.code(), twice.err());
+        assertTrue(twice.err().contains("option --op is given twice ('read' and 'write'); give it once"), twice.err());
+        Result flagTwice = weft("info", "--json", "--json");
+        assertEquals(2, flagTwice.code(), flagTwice.err());
+        assertTrue(flagTwice.err().contains("option --json is given twice"), flagTwice.err());
+        Result noValue = weft("perf", "client", "--uri", "--json");
+        assertEquals(2, noValue.code(), noValue.err());
+        assertTrue(noValue.err().contains("option --uri needs a value"), noValue.err());
+    }
+
+    /** A number too large for a long is out of range, said with the range, not "not a number"; garbage is not a number. */
+    @Test
+    void numbersBeyondALongAreOutOfRange() {
+        Result iterations = weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--iterations", "99999999999999999999");
+        assertEquals(2, iterations.code(), iterations.err());
+        assertTrue(iterations.err().contains("--iterations 99999999999999999999 is out of range 1..100000000"), iterations.err());
+        Result size = weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--size", "8,99999999999999999999K");
+        assertEquals(2, size.code(), size.err());
+        assertTrue(size.err().contains("--size 99999999999999999999K is out of range 1..1G"), size.err());
+        Result scale = weft("perf", "scale", "--uri", "tcp://127.0.0.1:1", "--size", "2M");
+        assertTrue(scale.err().contains("--size 2M is out of range 8..1M"), scale.err());
+        Result garbage = weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--iterations", "1e6");
+        assertEquals(2, garbage.code(), garbage.err());
+        assertTrue(garbage.err().contains("--iterations 1e6 is not a number"), garbage.err());
+    }
+
+    /** {@code --help} or {@code -h} anywhere before {@code --} shows the command's usage on stdout and succeeds. */
+    @Test
+    void helpAfterASubcommandShowsTheCommandsUsage() {
+        for (List<String> argv : List.of(List.of("perf", "client", "--help"), List.of("perf", "scale", "--uri", "x", "-h"),
+                List.of("info", "--help"), List.of("testbed", "exec", "--help"), List.of("testbed", "info", "--help"),
+                List.of("demo", "--help"))) {
+            Result r = weft(argv.toArray(String[]::new));
+            assertEquals(0, r.code(), argv + ": " + r.err());
+            assertTrue(r.out().startsWith("usage: weft " + argv.get(0)), argv + ": " + r.out());
+        }
+    }
+
+    /**
      * Inputs that used to end in a stack trace or in a run that failed after connecting are usage errors before
      * anything is opened: socket-client without --port, a scale --size that an int cast wrapped (4G read as 0), a run
      * whose time stamps would not fit the heap, a testbed timeout beyond a day.
