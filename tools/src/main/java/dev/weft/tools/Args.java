@@ -23,6 +23,16 @@ final class Args {
      * @param flags options that take none
      */
     static Args parse(List<String> argv, Set<String> valued, Set<String> flags) {
+        return parse(argv, valued, flags, "this command takes only options");
+    }
+
+    /**
+     * @param argv the words after the command name
+     * @param valued options that take a value
+     * @param flags options that take none
+     * @param positionalHint what the message for a positional word adds: what the command takes instead
+     */
+    static Args parse(List<String> argv, Set<String> valued, Set<String> flags, String positionalHint) {
         Args a = new Args();
         for (int i = 0; i < argv.size(); i++) {
             String word = argv.get(i);
@@ -33,7 +43,7 @@ final class Args {
                 break;
             }
             if (!word.startsWith("--")) {
-                throw new UsageException("unexpected argument '" + word + "'; this command takes only options");
+                throw new UsageException("unexpected argument '" + word + "'; " + positionalHint);
             }
             String name = word.substring(2);
             String value = null;

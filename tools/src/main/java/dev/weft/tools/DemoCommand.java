@@ -2,6 +2,7 @@ package dev.weft.tools;
 
 import java.io.PrintStream;
 import java.util.List;
+import java.util.Set;
 
 /** {@code weft demo}: the cluster connection manager's demo (two peers, slam connect, clients, failover). */
 final class DemoCommand {
@@ -17,10 +18,11 @@ final class DemoCommand {
     }
 
     static int run(List<String> argv, PrintStream out, PrintStream err) {
-        if (argv.size() == 1 || (!argv.isEmpty() && !argv.get(0).equals("--fail"))
-                || (argv.size() == 2 && !List.of("interconnect", "partner").contains(argv.get(1))) || argv.size() > 2) {
-            throw new UsageException("expected no arguments or --fail interconnect|partner, got " + argv);
+        Args args = Args.parse(argv, Set.of("fail"), Set.of());
+        String fail = args.option("fail", null);
+        if (fail != null && !List.of("interconnect", "partner").contains(fail)) {
+            throw new UsageException("--fail must be interconnect or partner, not " + fail);
         }
-        return dev.weft.cluster.demo.ClusterDemo.run(argv, out);
+        return dev.weft.cluster.demo.ClusterDemo.run(fail == null ? List.of() : List.of("--fail", fail), out);
     }
 }

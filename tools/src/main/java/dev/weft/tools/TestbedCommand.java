@@ -11,6 +11,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /** {@code weft testbed}: run commands inside a soft RDMA environment (Soft-RoCE, Soft-iWARP). */
 final class TestbedCommand {
@@ -99,11 +100,10 @@ final class TestbedCommand {
         List<String> rest = argv.subList(1, argv.size());
         switch (sub) {
             case "info" -> {
+                Args args = Args.parse(rest, Set.of("device"), Set.of(), "weft testbed info takes only --device rxe|siw|rxe,siw");
                 Testbed.Options options = Testbed.Options.defaults();
-                if (rest.size() == 2 && rest.get(0).equals("--device")) {
-                    options = withDevices(options, rest.get(1));
-                } else if (!rest.isEmpty()) {
-                    throw new UsageException("weft testbed info takes only --device rxe|siw|rxe,siw, got " + rest);
+                if (args.has("device")) {
+                    options = withDevices(options, args.option("device", null));
                 }
                 out.print(Testbed.create(options).describe());
                 return 0;
@@ -117,7 +117,10 @@ final class TestbedCommand {
 
     private static Testbed.Options withDevices(Testbed.Options options, String list) {
         EnumSet<Testbed.Device> devices = EnumSet.noneOf(Testbed.Device.class);
-        for (String name : list.split(",")) {
+        for (String name : list.split(",", -1)) {
+            if (name.isBlank()) {
+                throw new UsageException("--device needs device names separated by commas, rxe, siw or rxe,siw; got \"" + list + "\"");
+            }
             try {
                 devices.add(Testbed.Device.valueOf(name.trim().toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
@@ -127,36 +130,33 @@ final class TestbedCommand {
         return options.withDevices(devices);
     }
 
-    private static int exec(List<String> args, PrintStream out, PrintStream err) {
+    /** Parses the options before {@code --} (all checked before anything is made on disk), then runs what follows it. */
+    private static int exec(List<String> argv, PrintStream out, PrintStream err) {
+        int dashes = argv.indexOf("--");
+        List<String> words = dashes < 0 ? argv : argv.subList(0, dashes);
+        Args args = Args.parse(words, Set.of("device", "timeout", "share"), Set.of(),
+                "put the command after --, e.g. weft testbed exec -- ibv_devinfo");
         Testbed.Options options = Testbed.Options.defaults();
+        if (args.has("device")) {
+            options = withDevices(options, args.option("device", null));
+        }
         Duration timeout = options.timeout();
-        Path share = null;
-        int i = 0;
-        while (i < args.size() && !args.get(i).equals("--")) {
-            if (args.get(i).equals("--device") && i + 1 < args.size()) {
-                options = withDevices(options, args.get(i + 1));
-                i += 2;
-            } else if (args.get(i).equals("--timeout") && i + 1 < args.size()) {
-                try {
-                    timeout = Duration.ofSeconds(Long.parseLong(args.get(i + 1)));
-                } catch (NumberFormatException e) {
-                    throw new UsageException("--timeout needs whole seconds, e.g. --timeout 300; got \"" + args.get(i + 1) + "\"");
-                }
-                if (timeout.isNegative() || timeout.isZero() || timeout.toSeconds() > 86_400) {
-                    throw new UsageException("--timeout must be 1 to 86400 seconds (a day), got " + timeout.toSeconds());
-                }
-                i += 2;
-            } else if (args.get(i).equals("--share") && i + 1 < args.size()) {
-                share = shareDirectory(args.get(i + 1));
-                i += 2;
-            } else {
-                throw new UsageException("unexpected \"" + args.get(i) + "\"; put the command after --, e.g. weft testbed exec -- ibv_devinfo");
+        if (args.has("timeout")) {
+            String text = args.option("timeout", null);
+            try {
+                timeout = Duration.ofSeconds(Long.parseLong(text));
+            } catch (NumberFormatException e) {
+                throw new UsageException("--timeout needs whole seconds, e.g. --timeout 300; got \"" + text + "\"");
+            }
+            if (timeout.isNegative() || timeout.isZero() || timeout.toSeconds() > 86_400) {
+                throw new UsageException("--timeout must be 1 to 86400 seconds (a day), got " + timeout.toSeconds());
             }
         }
-        if (i >= args.size() || i + 1 == args.size()) {
+        if (dashes < 0 || dashes + 1 == argv.size()) {
             throw new UsageException("no command; e.g. weft testbed exec -- ibv_devinfo");
         }
-        List<String> command = args.subList(i + 1, args.size());
+        Path share = args.has("share") ? shareDirectory(args.option("share", null)) : null; // made only for a run
+        List<String> command = argv.subList(dashes + 1, argv.size());
         try {
             Testbed.Result r = Testbed.create(options.withTimeout(timeout))
                     .exec(command, Path.of("").toAbsolutePath(), share == null ? Map.of() : Map.of(SHARE_VARIABLE, share.toString()), share,

@@ -160,7 +160,7 @@ class CliTest {
         assertTrue(onFile.err().contains("--share needs a directory") && onFile.err().contains("is a file"), onFile.err());
         Result noValue = weft("testbed", "exec", "--share", "--", "true");
         assertEquals(2, noValue.code());
-        assertTrue(noValue.err().contains("--share needs a directory before --"), noValue.err());
+        assertTrue(noValue.err().contains("option --share needs a value"), noValue.err());
         Result comma = weft("testbed", "exec", "--share", tmp.resolve("a,b").toString(), "--", "true");
         assertEquals(2, comma.code());
         assertTrue(comma.err().contains("space or a comma"), comma.err());
@@ -170,6 +170,46 @@ class CliTest {
         Result under = weft("testbed", "exec", "--share", file.resolve("sub").toString(), "--", "true");
         assertEquals(2, under.code());
         assertTrue(under.err().contains("cannot create the directory (" + file.resolve("sub") + ": Not a directory)"), under.err());
+    }
+
+    /**
+     * testbed and demo read their options as every other command does: {@code --opt=value} is accepted, a missing value
+     * is named as such (it was "unexpected --device; put the command after --"), an empty device list is a usage
+     * error (it was exit 1), and nothing is made on disk for a run that has no command.
+     */
+    @Test
+    void testbedAndDemoOptionsAreCheckedAsEverywhere(@TempDir Path tmp) {
+        Result comma = weft("testbed", "info", "--device", ",");
+        assertEquals(2, comma.code(), comma.err());
+        assertTrue(comma.err().contains("--device needs device names separated by commas"), comma.err());
+        Result infoEquals = weft("testbed", "info", "--device=bogus");
+        assertEquals(2, infoEquals.code(), infoEquals.err());
+        assertTrue(infoEquals.err().contains("unknown device \"bogus\""), infoEquals.err());
+        for (String option : List.of("--device", "--timeout", "--share")) {
+            Result atEnd = weft("testbed", "exec", option);
+            assertEquals(2, atEnd.code(), atEnd.err());
+            assertTrue(atEnd.err().contains("option " + option + " needs a value"), atEnd.err());
+            Result beforeDashes = weft("testbed", "exec", option, "--", "true");
+            assertEquals(2, beforeDashes.code(), beforeDashes.err());
+            assertTrue(beforeDashes.err().contains("option " + option + " needs a value"), beforeDashes.err());
+        }
+        Result execEquals = weft("testbed", "exec", "--device=siw", "--timeout=0", "--", "true");
+        assertEquals(2, execEquals.code(), execEquals.err());
+        assertTrue(execEquals.err().contains("--timeout must be 1 to 86400 seconds"), execEquals.err());
+        Path share = tmp.resolve("not-yet");
+        Result noCommand = weft("testbed", "exec", "--share", share.toString());
+        assertEquals(2, noCommand.code(), noCommand.err());
+        assertTrue(noCommand.err().contains("no command"), noCommand.err());
+        assertTrue(!Files.exists(share), "a run refused for its arguments makes no directory");
+        Result positional = weft("testbed", "exec", "--share", share.toString(), "ibv_devinfo");
+        assertEquals(2, positional.code(), positional.err());
+        assertTrue(positional.err().contains("unexpected argument 'ibv_devinfo'; put the command after --"), positional.err());
+        assertTrue(!Files.exists(share), "a run refused for its arguments makes no directory");
+        Result demo = weft("demo", "--fail=bogus");
+        assertEquals(2, demo.code(), demo.err());
+        assertTrue(demo.err().contains("--fail must be interconnect or partner, not bogus"), demo.err());
+        assertEquals(2, weft("demo", "--fail").code());
+        assertEquals(2, weft("demo", "extra").code());
     }
 
     @Test
