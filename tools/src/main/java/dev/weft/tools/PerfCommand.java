@@ -48,8 +48,9 @@ final class PerfCommand {
                      after the first client.
             client   connects to the server at URI and measures; one result per --size (default 8).
                      --iterations (default 1000) are measured after --warmup (default 100) unmeasured ones.
-                     --bandwidth keeps --window (default 64) requests in flight (write and read only).
-                     --local is the client's own fabric URI (default: the server URI with port 0).
+                     --bandwidth keeps --window (default 64) requests in flight (write and read only; --window
+                     needs --bandwidth). --local is the client's own fabric URI (default: the server URI with
+                     port 0). URI names no region, or /perf: weft perf uses the server's region /perf.
                      --wait: where a side only waits for completions (a full --bandwidth window, the server
                      between runs), spin on poll (default, as perftest) or block in await, which leaves
                      the CPU to the provider's threads and the kernel (tcp in either progress mode; a
@@ -88,7 +89,7 @@ final class PerfCommand {
     // ------------------------------------------------------------------ server
 
     private static int server(Args args, PrintStream out, PrintStream err) {
-        FabricUri uri = FabricUri.parse(args.required("uri"));
+        FabricUri uri = perfUri(args.required("uri"), "a weft perf server publishes its buffer as region /" + REGION);
         long buffer = args.longOption("buffer", 16 << 20, 8, 1L << 30);
         boolean once = args.flag("once");
         boolean block = blockingWait(args);
@@ -268,28 +269,38 @@ final class PerfCommand {
     // ------------------------------------------------------------------ client
 
     private static int client(Args args, PrintStream out, PrintStream err) {
-        FabricUri server = FabricUri.parse(args.required("uri"));
+        FabricUri server = perfUri(args.required("uri"), "the client connects to the server's region /" + REGION + " itself");
         FabricUri local = args.option("local", null) != null ? FabricUri.parse(args.option("local", null))
                 : server.withRegion(null).withPort(0);
         PerfOp op = PerfOp.parse(args.option("op", "write"));
         List<Integer> sizes = new ArrayList<>();
+        List<String> sizeTexts = new ArrayList<>(); // as given, for messages
         for (String s : args.option("size", "8").split(",")) {
             long size = Args.parseSize("size", s.trim(), 1, 1 << 30);
             if (op.isAtomic() && size != 8) {
                 throw new UsageException("--size must be 8 for " + op.cliName + " (atomics work on 8-byte words)");
             }
             sizes.add((int) size);
+            sizeTexts.add(s.trim());
         }
         long iterations = args.longOption("iterations", 1000, 1, 100_000_000);
         long warmup = args.longOption("warmup", 100, 0, 100_000_000);
         boolean bandwidth = args.flag("bandwidth");
         int window = (int) args.longOption("window", 64, 1, 4096);
+        if (args.has("window") && !bandwidth) {
+            throw new UsageException("--window sets how many requests a --bandwidth run keeps in flight; a latency run has one:"
+                    + " add --bandwidth or drop --window");
+        }
         boolean block = blockingWait(args);
         if (bandwidth && op != PerfOp.WRITE && op != PerfOp.READ) {
             throw new UsageException("--bandwidth measures write or read, not " + op.cliName);
         }
         boolean json = args.flag("json");
-        int maxSize = sizes.stream().mapToInt(Integer::intValue).max().orElse(8);
+        int largest = 0;
+        for (int i = 1; i < sizes.size(); i++) {
+            largest = sizes.get(i) > sizes.get(largest) ? i : largest;
+        }
+        int maxSize = sizes.get(largest);
         requireHeapFor(iterations, warmup, bandwidth); // before connecting: a run that cannot hold its time stamps fails at once
 
         try (Fabric fabric = openClientFabric(local, args.option("local", null) == null); Arena arena = Arena.ofShared()) {
@@ -299,8 +310,9 @@ final class PerfCommand {
             }
             long maxMessage = fabric.info().limits().maxMessageSize();
             if (maxSize > maxMessage) {
-                throw new UsageException("--size " + maxSize + " exceeds the largest request " + fabric.info().scheme()
-                        + " declares here (maxMessageSize " + maxMessage + ", weft info shows it); measure sizes up to " + maxMessage);
+                throw new UsageException("--size " + sizeText(sizeTexts.get(largest), maxSize) + " exceeds the largest request "
+                        + fabric.info().scheme() + " declares here (maxMessageSize " + maxMessage + ", weft info shows it); measure sizes"
+                        + " up to " + Args.text(maxMessage));
             }
             Domain domain = fabric.openDomain();
             CompletionQueue queue = domain.openCompletionQueue(Math.max(1024, 2 * window + 16));
@@ -533,6 +545,26 @@ final class PerfCommand {
             progress.tick(s.completed);
         }
         return start;
+    }
+
+    /** @return a size as the user gave it, and in bytes where that differs ({@code 32M (33554432 bytes)}) */
+    static String sizeText(String given, long bytes) {
+        return given.equals(Long.toString(bytes)) ? given : given + " (" + bytes + " bytes)";
+    }
+
+    /**
+     * Parses a {@code --uri} for weft perf, which chooses the region itself: a path other than {@code /perf} would be
+     * replaced without a word, so it is a usage error.
+     *
+     * @param why what the message says about the region weft perf uses
+     */
+    static FabricUri perfUri(String text, String why) {
+        FabricUri uri = FabricUri.parse(text);
+        if (uri.region() != null && !uri.region().equals(REGION)) {
+            throw new UsageException("--uri " + uri.safeText() + " names region /" + uri.region() + ", but " + why
+                    + "; drop the path: --uri " + uri.withRegion(null).safeText());
+        }
+        return uri;
     }
 
     /** @return whether {@code --wait block} was given; {@code spin} (default) or {@code block} only */

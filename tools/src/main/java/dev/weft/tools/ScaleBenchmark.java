@@ -68,7 +68,7 @@ final class ScaleBenchmark {
 
     static int run(List<String> argv, PrintStream out) {
         Args args = Args.parse(argv, Set.of("uri", "local", "endpoints", "size", "window", "seconds"), Set.of("json"));
-        FabricUri server = FabricUri.parse(args.required("uri"));
+        FabricUri server = PerfCommand.perfUri(args.required("uri"), "scale writes into the server's region /" + PerfCommand.REGION + " itself");
         FabricUri local = args.option("local", null) != null ? FabricUri.parse(args.option("local", null))
                 : server.withRegion(null).withPort(0);
         int endpoints = (int) args.longOption("endpoints", 1000, 1, 100_000);

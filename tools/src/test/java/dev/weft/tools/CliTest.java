@@ -58,7 +58,8 @@ class CliTest {
         assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--size", "abc").code());
         Result tooLarge = weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--size", "8,32M");
         assertEquals(2, tooLarge.code(), tooLarge.err());
-        assertTrue(tooLarge.err().contains("--size 33554432 exceeds") && tooLarge.err().contains("maxMessageSize 16777216"),
+        assertTrue(tooLarge.err().contains("--size 32M (33554432 bytes) exceeds") && tooLarge.err().contains("maxMessageSize 16777216")
+                        && tooLarge.err().contains("measure sizes up to 16M"),
                 "a size above the provider's limit (tcp: 16 MiB by default) is refused before connecting: " + tooLarge.err());
         assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--iterations", "0").code());
         assertEquals(2, weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--op", "send", "--bandwidth").code());
@@ -99,6 +100,30 @@ class CliTest {
         Result noValue = weft("perf", "client", "--uri", "--json");
         assertEquals(2, noValue.code(), noValue.err());
         assertTrue(noValue.err().contains("option --uri needs a value"), noValue.err());
+    }
+
+    /**
+     * Options weft perf used to ignore are usage errors: --window without --bandwidth, a region in --uri (weft perf
+     * uses /perf and replaced any other without a word).
+     */
+    @Test
+    void perfOptionsThatWereIgnoredAreUsageErrors() {
+        Result window = weft("perf", "client", "--uri", "tcp://127.0.0.1:1", "--window", "8");
+        assertEquals(2, window.code(), window.err());
+        assertTrue(window.err().contains("--window sets how many requests a --bandwidth run keeps in flight"), window.err());
+        Result client = weft("perf", "client", "--uri", "tcp://127.0.0.1:1/other");
+        assertEquals(2, client.code(), client.err());
+        assertTrue(client.err().contains("--uri tcp://127.0.0.1:1/other names region /other")
+                && client.err().contains("drop the path: --uri tcp://127.0.0.1:1"), client.err());
+        // --buffer 1 is out of range too, but the server used to take the region without a word before it checked that
+        Result server = weft("perf", "server", "--uri", "tcp://127.0.0.1:0/myregion", "--buffer", "1");
+        assertEquals(2, server.code(), server.err());
+        assertTrue(server.err().contains("names region /myregion, but a weft perf server publishes its buffer as region /perf"), server.err());
+        Result scale = weft("perf", "scale", "--uri", "tcp://127.0.0.1:1/other");
+        assertEquals(2, scale.code(), scale.err());
+        assertTrue(scale.err().contains("names region /other"), scale.err());
+        Result perf = weft("perf", "client", "--uri", "tcp://127.0.0.1:1/perf");
+        assertEquals(1, perf.code(), "/perf is the region weft perf uses anyway; nothing listens on port 1: " + perf.err());
     }
 
     /** A number too large for a long is out of range, said with the range, not "not a number"; garbage is not a number. */
