@@ -77,7 +77,7 @@ final class PerfCommand {
         List<String> rest = argv.subList(1, argv.size());
         return switch (argv.get(0)) {
             case "scale" -> ScaleBenchmark.run(rest, out);
-            case "socket-server" -> SocketBaseline.server(rest, out);
+            case "socket-server" -> SocketBaseline.server(rest, out, err);
             case "socket-client" -> SocketBaseline.client(rest, out);
             case "server" -> server(Args.parse(rest, Set.of("uri", "buffer", "wait"), Set.of("once")), out, err);
             case "client" -> client(Args.parse(rest, Set.of("uri", "local", "op", "size", "iterations", "warmup", "window", "wait"),
