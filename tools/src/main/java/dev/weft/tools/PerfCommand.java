@@ -45,8 +45,10 @@ final class PerfCommand {
 
             server   listens at URI (for example tcp://127.0.0.1:7471) and serves clients one at a time;
                      --buffer is the largest size a client may ask for (default 16M); --once exits
-                     after the first client.
+                     after the first client (or perf scale run), with 1 if that session failed.
             client   connects to the server at URI and measures; one result per --size (default 8).
+                     Every size is checked against the server's --buffer and the connection's largest
+                     request (the smaller of both sides') before the first run.
                      --iterations (default 1000) are measured after --warmup (default 100) unmeasured ones.
                      --bandwidth keeps --window (default 64) requests in flight (write and read only; --window
                      needs --bandwidth). --local is the client's own fabric URI (default: the server URI with
@@ -108,12 +110,13 @@ final class PerfCommand {
                 failed = false;
                 PerfSession session = new PerfSession(endpoint, queue, data, control, block);
                 try (endpoint) {
-                    serve(session, out);
+                    serve(session, fabric.info().limits().maxMessageSize());
                 } catch (FabricException ex) {
                     failed = true;
                     if (ex.code() == ErrorCode.CONNECTION_LOST && !session.heardFromPeer()) {
-                        // perf scale and other one-sided peers connect, write into the published region and leave
-                        err.println("weft perf server: a peer left without asking for a run (a one-sided peer such as perf scale)");
+                        // a perf scale run says HELLO and BYE on its first endpoint only; its others write one-sided and leave
+                        err.println("weft perf server: a peer left without a word (a perf scale run's endpoints after its first do so;"
+                                + " a client does so only when it was stopped before its first request)");
                     } else {
                         err.println("weft perf server: client session ended: " + ex.getMessage());
                     }
@@ -164,15 +167,21 @@ final class PerfCommand {
         }
     }
 
-    private static void serve(PerfSession s, PrintStream out) {
+    /** @param maxMessage the largest request this server's fabric takes, for HELLO and for the check of each RUN */
+    private static void serve(PerfSession s, long maxMessage) {
         s.postControlReceive();
         while (true) {
             int type = s.awaitControl(-1);
             if (type == PerfSession.BYE) {
                 return;
             }
+            if (type == PerfSession.HELLO) {
+                s.postControlReceive();
+                s.sendControl(PerfSession.HELLO, 0, 0, s.area, maxMessage, null, System.nanoTime() + CONTROL_TIMEOUT.toNanos());
+                continue;
+            }
             if (type != PerfSession.RUN) {
-                throw new FabricException(ErrorCode.PROTOCOL_ERROR, "expected RUN or BYE, got message type " + type);
+                throw new FabricException(ErrorCode.PROTOCOL_ERROR, "expected HELLO, RUN or BYE, got message type " + type);
             }
             int opIndex = s.controlOp();
             if (opIndex < 0 || opIndex >= PerfOp.values().length) {
@@ -187,9 +196,11 @@ final class PerfCommand {
             s.completed = 0;
             s.received = 0;
             long deadline = System.nanoTime() + CONTROL_TIMEOUT.toNanos();
-            if (size < 1 || size > s.area || client.length() / 2 < size) {
+            if (size < 1 || size > s.area || client.length() / 2 < size || size > maxMessage) {
+                boolean tooLong = size > maxMessage;
                 s.postControlReceive();
-                s.sendControl(PerfSession.REFUSED, 0, size, 0, s.area, null, deadline);
+                s.sendControl(PerfSession.REFUSED, tooLong ? PerfSession.REFUSED_MAX_MESSAGE : PerfSession.REFUSED_BUFFER, size, 0,
+                        tooLong ? maxMessage : s.area, null, deadline);
                 continue;
             }
             MemorySegment mem = s.data.segment();
@@ -323,6 +334,16 @@ final class PerfCommand {
             RemoteRegion remote = endpoint.wellKnownRegion().orElseThrow(() -> new FabricException(ErrorCode.PROTOCOL_ERROR,
                     "the server did not publish region /" + REGION + "; is it a weft perf server?"));
             PerfSession s = new PerfSession(endpoint, queue, data, control, block);
+            s.client = true;
+            long serverMaxMessage = hello(s, maxMessage);
+            long serverBuffer = Math.min(s.controlIterations(), remote.length() / 2);
+            for (int i = 0; i < sizes.size(); i++) { // every size before the first run: a row that cannot run fails none before it
+                String refusal = sizeRefusal(sizes.get(i), sizeTexts.get(i), maxMessage, serverMaxMessage, serverBuffer);
+                if (refusal != null) {
+                    bye(s);
+                    throw new FabricException(ErrorCode.INVALID_ARGUMENT, refusal);
+                }
+            }
             if (!json) {
                 out.printf("weft perf: %s %s%s against %s%n", fabric.info().scheme(), op.cliName, bandwidth ? " bandwidth" : " latency",
                         server.withoutParameters());
@@ -338,10 +359,54 @@ final class PerfCommand {
                 }
                 out.flush();
             }
-            s.sendControl(PerfSession.BYE, 0, 0, 0, 0, null, System.nanoTime() + CONTROL_TIMEOUT.toNanos());
+            bye(s);
             endpoint.close();
         }
         return 0;
+    }
+
+    /**
+     * Asks the server for its limits: sends HELLO with this side's largest message and waits for the server's HELLO,
+     * which leaves the server's buffer in {@link PerfSession#controlIterations()}.
+     *
+     * @return the largest request the server's fabric takes
+     */
+    static long hello(PerfSession s, long ownMaxMessage) {
+        long deadline = System.nanoTime() + CONTROL_TIMEOUT.toNanos();
+        s.postControlReceive();
+        s.sendControl(PerfSession.HELLO, 0, 0, 0, ownMaxMessage, null, deadline);
+        int reply = s.awaitControl(CONTROL_TIMEOUT.toNanos());
+        if (reply != PerfSession.HELLO) {
+            throw new FabricException(ErrorCode.PROTOCOL_ERROR, "expected the server's HELLO, got message type " + reply
+                    + "; are both sides the same Weft version?");
+        }
+        s.awaitControlSent(deadline);
+        return s.controlValue();
+    }
+
+    /** Ends a session cleanly (the server counts it as a session that went well). */
+    static void bye(PerfSession s) {
+        s.sendControl(PerfSession.BYE, 0, 0, 0, 0, null, System.nanoTime() + CONTROL_TIMEOUT.toNanos());
+    }
+
+    /**
+     * @param given the size as the user wrote it
+     * @return why the connection cannot carry {@code size} bytes, or {@code null} if it can: the largest request is the
+     *         smaller of both sides' (tcp negotiates it so at connect; a verbs port's max_msg_sz bounds each side's), and a
+     *         run must fit the server's buffer
+     */
+    static String sizeRefusal(long size, String given, long ownMaxMessage, long serverMaxMessage, long serverBuffer) {
+        long allowed = Math.min(ownMaxMessage, serverMaxMessage);
+        if (size > allowed) {
+            return "--size " + sizeText(given, size) + " exceeds the largest request this connection allows, " + allowed
+                    + " bytes (the server's fabric takes " + serverMaxMessage + ", this side's " + ownMaxMessage + "; a tcp server's"
+                    + " ?max_message= sets its side); measure sizes up to " + Args.text(allowed);
+        }
+        if (size > serverBuffer) {
+            return "--size " + sizeText(given, size) + " does not fit the server's buffer of " + serverBuffer + " bytes; start the"
+                    + " server with --buffer " + Args.text(size) + " or more";
+        }
+        return null;
     }
 
     /**
@@ -373,8 +438,12 @@ final class PerfCommand {
         s.sendControl(PerfSession.RUN, op.ordinal(), size, total, bandwidth ? 1 : 0, s.data.toRemote(), deadline);
         int reply = s.awaitControl(CONTROL_TIMEOUT.toNanos());
         if (reply == PerfSession.REFUSED) {
-            throw new FabricException(ErrorCode.INVALID_ARGUMENT, "the server refused size " + size + ": its buffer holds "
-                    + s.controlValue() + " bytes; start it with a larger --buffer");
+            boolean tooLong = s.controlOp() == PerfSession.REFUSED_MAX_MESSAGE;
+            long limit = s.controlValue();
+            bye(s); // a clean end: the server does not count the session as failed
+            throw new FabricException(ErrorCode.INVALID_ARGUMENT, "the server refused size " + size + ": " + (tooLong
+                    ? "its fabric takes requests of up to " + limit + " bytes" : "its buffer holds " + limit + " bytes; start it with"
+                    + " --buffer " + Args.text(size) + " or more"));
         }
         if (reply != PerfSession.READY) {
             throw new FabricException(ErrorCode.PROTOCOL_ERROR, "expected READY, got message type " + reply);
@@ -483,15 +552,15 @@ final class PerfCommand {
                 byte marker = PerfSession.marker(i);
                 s.setVolatileByte(size - 1, marker);
                 long before = s.completed;
-                post(s, s.endpoint.write(i, s.data, 0, size, remote, 0));
+                post(s, op, size, s.endpoint.write(i, s.data, 0, size, remote, 0));
                 awaitCompleted(s, before + 1);
                 awaitMarker(s, target + size - 1, marker);
             }
             case SEND -> {
                 byte marker = PerfSession.marker(i);
-                post(s, s.endpoint.receive(PerfSession.DATA_RECEIVE_FLAG | i, s.data, target, size));
+                post(s, op, size, s.endpoint.receive(PerfSession.DATA_RECEIVE_FLAG | i, s.data, target, size));
                 s.setVolatileByte(size - 1, marker);
-                post(s, s.endpoint.send(i, s.data, 0, size));
+                post(s, op, size, s.endpoint.send(i, s.data, 0, size));
                 while (s.received <= i) {
                     s.reap();
                     checkConnected(s);
@@ -502,7 +571,7 @@ final class PerfCommand {
             }
             case READ -> {
                 long before = s.completed;
-                post(s, s.endpoint.read(i, s.data, target, size, remote, 0));
+                post(s, op, size, s.endpoint.read(i, s.data, target, size, remote, 0));
                 awaitCompleted(s, before + 1);
                 if (mem.get(ValueLayout.JAVA_BYTE, target + size - 1) != PerfSession.pattern(size - 1)) {
                     throw new FabricException(ErrorCode.OPERATION_FAILED, "read #" + i + " returned wrong data");
@@ -510,7 +579,7 @@ final class PerfCommand {
             }
             case FETCH_ADD, CMP_SWAP -> {
                 long before = s.completed;
-                post(s, op == PerfOp.FETCH_ADD ? s.endpoint.fetchAndAdd(i, s.data, target, remote, 0, 1)
+                post(s, op, size, op == PerfOp.FETCH_ADD ? s.endpoint.fetchAndAdd(i, s.data, target, remote, 0, 1)
                         : s.endpoint.compareAndSwap(i, s.data, target, remote, 0, i, i + 1));
                 awaitCompleted(s, before + 1);
                 long old = mem.get(ValueLayout.JAVA_LONG_UNALIGNED, target);
@@ -594,8 +663,10 @@ final class PerfCommand {
         }
     }
 
-    private static void post(PerfSession s, PostStatus status) {
-        PerfSession.expectOk(status, "posting a request");
+    private static void post(PerfSession s, PerfOp op, int size, PostStatus status) {
+        if (status != PostStatus.OK) {
+            PerfSession.expectOk(status, "posting a " + size + "-byte " + op.cliName);
+        }
     }
 
     private static void awaitCompleted(PerfSession s, long count) {

@@ -25,6 +25,11 @@ import java.util.concurrent.TimeUnit;
  * <p>Control messages ({@value #CONTROL_SIZE} bytes, big-endian) are sends into a posted
  * receive: magic, type, operation, size, iteration count, a value, and for RUN the sender's data
  * region as a {@link RemoteRegion} encoding at offset 32.
+ *
+ * <p>A session: the client sends HELLO (value: its fabric's largest message) and the server answers HELLO (iteration
+ * count: its buffer, value: its fabric's largest message), so that the client checks every size before any run; then
+ * RUN, READY, DONE, RESULT per size (or RUN, REFUSED); BYE ends it. A {@code perf scale} client sends HELLO on its
+ * first endpoint, runs one-sided, and sends BYE on it at the end.
  */
 final class PerfSession {
     static final int CONTROL_SIZE = 64;
@@ -35,6 +40,10 @@ final class PerfSession {
     static final int RESULT = 4;
     static final int BYE = 5;
     static final int REFUSED = 6;
+    static final int HELLO = 7;
+    /** The operation field of a REFUSED message: why the size was refused (its value: the limit). */
+    static final int REFUSED_BUFFER = 0;
+    static final int REFUSED_MAX_MESSAGE = 1;
 
     static final long CONTROL_RECEIVE_ID = Long.MIN_VALUE | 1;
     static final long CONTROL_SEND_ID = Long.MIN_VALUE | 2;
@@ -61,6 +70,9 @@ final class PerfSession {
     private boolean heardFromPeer;
     private int controlBytes;
     private boolean controlSendFlushed;
+    private int controlSendsPending;
+    /** Set on a client's session: a control message the peer had no receive for means the server is busy with another. */
+    boolean client;
     /** Where {@link #reap()} records completion times of data operations, indexed by work request id; may be null. */
     long[] completionTimes;
 
@@ -134,6 +146,9 @@ final class PerfSession {
         for (int i = 0; i < n; i++) {
             Completion c = batch.get(i);
             long id = c.workRequestId();
+            if (id == CONTROL_SEND_ID) {
+                controlSendsPending--;
+            }
             if (id == CONTROL_SEND_ID && c.status() == Status.FLUSHED) {
                 // the connection has ended: a message is flushed when its acknowledgement did not come back, which a
                 // peer that got our last message (RESULT) and then sent BYE and closed at once can cause; whether the
@@ -144,6 +159,11 @@ final class PerfSession {
             if (id == CONTROL_RECEIVE_ID && c.status() == Status.FLUSHED) {
                 throw new FabricException(ErrorCode.CONNECTION_LOST, "the peer went away (the control receive was flushed"
                         + (controlSendFlushed ? ", and a control message sent to it" : "") + ")");
+            }
+            if (id == CONTROL_SEND_ID && c.status() == Status.RNR_RETRY_EXCEEDED && client) {
+                throw new FabricException(ErrorCode.BUSY, "control send failed with RNR_RETRY_EXCEEDED: the server had no receive"
+                        + " posted for it; a weft perf server serves one client (or perf scale run) at a time, so another is probably"
+                        + " using it: try again when it is done, or start a second server on another port");
             }
             if (!c.status().isSuccess()) {
                 throw new FabricException(ErrorCode.OPERATION_FAILED, describe(c) + " failed with " + c.status());
@@ -196,6 +216,17 @@ final class PerfSession {
             checkDeadline(deadlineNanos, "sending a control message");
         }
         expectOk(s, "sending a control message");
+        controlSendsPending++;
+    }
+
+    /** Waits until every control message sent has completed (a later poll of a shared queue must not meet it). */
+    void awaitControlSent(long deadlineNanos) {
+        while (controlSendsPending > 0) {
+            if (reap() == 0) {
+                checkDeadline(deadlineNanos, "waiting for a control message to leave");
+                Thread.onSpinWait();
+            }
+        }
     }
 
     /**
@@ -267,7 +298,8 @@ final class PerfSession {
     static void expectOk(PostStatus status, String what) {
         if (status != PostStatus.OK) {
             throw new FabricException(status == PostStatus.CLOSED ? ErrorCode.CLOSED : ErrorCode.INVALID_ARGUMENT,
-                    what + " was refused: " + status);
+                    what + " was refused: " + status + (status == PostStatus.INVALID ? " (the connection does not take the request;"
+                            + " a length above its largest message, the smaller of both sides' limits, is the usual cause)" : ""));
         }
     }
 }

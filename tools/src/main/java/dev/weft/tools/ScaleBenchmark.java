@@ -1,5 +1,6 @@
 package dev.weft.tools;
 
+import dev.weft.Access;
 import dev.weft.CompletionBatch;
 import dev.weft.CompletionQueue;
 import dev.weft.Domain;
@@ -10,6 +11,7 @@ import dev.weft.Fabric;
 import dev.weft.FabricException;
 import dev.weft.FabricUri;
 import dev.weft.Fabrics;
+import dev.weft.Limits;
 import dev.weft.MemoryRegion;
 import dev.weft.PostStatus;
 import dev.weft.RemoteRegion;
@@ -48,20 +50,24 @@ final class ScaleBenchmark {
                      at URI; each keeps --window (default 1) writes of --size (default 8) bytes in flight
                      to its own slot for --seconds (default 10), then reads its slot back and checks it.
                      Prints writes/s, MB/s, errors, and heap, resident memory and threads per endpoint.
+                     The server's --buffer must hold endpoints x size / 2 bytes (its region is twice its
+                     buffer).
             """;
 
     private final FabricUri server;
     private final FabricUri local;
     private final int endpoints;
     private final int size;
+    private final String sizeGiven;
     private final int window;
     private final Duration duration;
 
-    private ScaleBenchmark(FabricUri server, FabricUri local, int endpoints, int size, int window, Duration duration) {
+    private ScaleBenchmark(FabricUri server, FabricUri local, int endpoints, int size, String sizeGiven, int window, Duration duration) {
         this.server = server;
         this.local = local;
         this.endpoints = endpoints;
         this.size = size;
+        this.sizeGiven = sizeGiven;
         this.window = window;
         this.duration = duration;
     }
@@ -75,7 +81,8 @@ final class ScaleBenchmark {
         int size = (int) args.longOption("size", 8, 8, 1 << 20); // at least 8: each write carries an 8-byte sequence number
         int window = (int) args.longOption("window", 1, 1, 64);
         Duration duration = Duration.ofSeconds(args.longOption("seconds", 10, 1, 3600));
-        Map<String, Object> result = new ScaleBenchmark(server, local, endpoints, size, window, duration).measure();
+        String sizeGiven = args.option("size", "8");
+        Map<String, Object> result = new ScaleBenchmark(server, local, endpoints, size, sizeGiven, window, duration).measure();
         if (args.flag("json")) {
             out.println(Json.write(result));
         } else {
@@ -87,29 +94,41 @@ final class ScaleBenchmark {
     private Map<String, Object> measure() {
         Memory before = Memory.now();
         try (Fabric fabric = Fabrics.open(local); Arena arena = Arena.ofShared()) {
+            Limits limits = fabric.info().limits();
             Domain domain = fabric.openDomain();
             CompletionQueue queue = domain.openCompletionQueue(Math.max(1024, endpoints * window * 2));
             long slots = (long) endpoints * size;
             // the sources of the writes and the sinks of the verifying reads
-            MemoryRegion data = domain.register(arena.allocate(slots * window + slots, 4096), fabric.info().limits().readSinkAccess());
+            MemoryRegion data = domain.register(arena.allocate(slots * window + slots, 4096), limits.readSinkAccess());
+            MemoryRegion control = domain.register(arena.allocate(2L * PerfSession.CONTROL_SIZE, 64), Access.LOCAL_WRITE);
             EndpointConfig config = EndpointConfig.of(queue).withSendQueueDepth(window + 1).withReceiveQueueDepth(1)
                     .withConnectTimeout(Duration.ofSeconds(30));
             List<Endpoint> eps = new ArrayList<>(endpoints);
-            RemoteRegion remote = null;
             long t0 = System.nanoTime();
-            for (int i = 0; i < endpoints; i++) {
-                Endpoint e = domain.connect(server.withRegion(PerfCommand.REGION), config);
-                eps.add(e);
-                if (remote == null) {
-                    remote = e.wellKnownRegion().orElseThrow(() -> new FabricException(ErrorCode.PROTOCOL_ERROR,
-                            "the server did not publish region /" + PerfCommand.REGION + "; is it a `weft perf server`?"));
-                    if (remote.length() < slots) {
-                        throw new UsageException(endpoints + " endpoints x " + size + " bytes need " + slots
-                                + " bytes at the server; start it with --buffer " + slots + " or more");
-                    }
-                }
+            Endpoint first = domain.connect(server.withRegion(PerfCommand.REGION), config);
+            eps.add(first);
+            RemoteRegion remote = first.wellKnownRegion().orElseThrow(() -> new FabricException(ErrorCode.PROTOCOL_ERROR,
+                    "the server did not publish region /" + PerfCommand.REGION + "; is it a `weft perf server`?"));
+            // the first endpoint asks the server for its limits, and says BYE at the end: the server's session with it
+            // then ends well (a --once server exits 0); the others only write and read one-sided
+            long helloStart = System.nanoTime();
+            PerfSession session = new PerfSession(first, queue, data, control, false);
+            session.client = true;
+            long serverMaxMessage = PerfCommand.hello(session, limits.maxMessageSize());
+            long helloNanos = System.nanoTime() - helloStart;
+            String refusal = PerfCommand.sizeRefusal(size, sizeGiven, limits.maxMessageSize(), serverMaxMessage, Long.MAX_VALUE);
+            if (refusal == null && remote.length() < slots) {
+                refusal = endpoints + " endpoints x " + size + " bytes need " + slots + " bytes of the server's region, which holds "
+                        + remote.length() + " (twice its --buffer); start it with --buffer " + Math.max(8, (slots + 1) / 2) + " or more";
             }
-            double connectSeconds = (System.nanoTime() - t0) / 1e9;
+            if (refusal != null) {
+                PerfCommand.bye(session);
+                throw new UsageException(refusal);
+            }
+            for (int i = 1; i < endpoints; i++) {
+                eps.add(domain.connect(server.withRegion(PerfCommand.REGION), config));
+            }
+            double connectSeconds = (System.nanoTime() - t0 - helloNanos) / 1e9;
             Memory connected = Memory.now();
 
             long[] sequence = new long[endpoints];
@@ -155,7 +174,7 @@ final class ScaleBenchmark {
 
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("provider", fabric.info().scheme());
-            r.put("uri", local.safeText());
+            r.put("uri", server.withRegion(null).withoutParameters().toString()); // the server measured against
             r.put("endpoints", endpoints);
             r.put("size", size);
             r.put("window", window);
@@ -172,9 +191,11 @@ final class ScaleBenchmark {
             r.put("rss_bytes_per_endpoint", (connected.rss - before.rss) / endpoints);
             r.put("threads_per_endpoint", round((connected.threads - before.threads) / (double) endpoints));
             r.put("rss_mb_at_end", peak.rss >> 20);
-            for (Endpoint e : eps) {
-                e.close();
+            for (int i = eps.size() - 1; i >= 1; i--) {
+                eps.get(i).close();
             }
+            PerfCommand.bye(session); // last: a --once server ends with it
+            first.close();
             return r;
         }
     }
@@ -189,8 +210,14 @@ final class ScaleBenchmark {
         // every window slot of endpoint i writes the same remote slot: the last write to land holds the highest number
         PostStatus s = e.write((long) i * window + w, data, offset, size, remote, (long) i * size);
         if (s != PostStatus.OK) {
-            throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, "endpoint " + i + " refused a write (" + s
-                    + ") with " + window + " in flight and a send queue of " + (window + 1));
+            throw switch (s) {
+                case AGAIN -> new FabricException(ErrorCode.RESOURCE_EXHAUSTED, "endpoint " + i + " refused a write (AGAIN) with "
+                        + window + " in flight and a send queue of " + (window + 1));
+                case CLOSED -> new FabricException(ErrorCode.CONNECTION_LOST, "endpoint " + i + " is closed (CLOSED); did the server go away?");
+                default -> new FabricException(ErrorCode.INVALID_ARGUMENT, "endpoint " + i + " refused a write of " + size + " bytes ("
+                        + s + "): the connection does not take it; a size above its largest message, the smaller of both sides',"
+                        + " is the usual cause");
+            };
         }
     }
 

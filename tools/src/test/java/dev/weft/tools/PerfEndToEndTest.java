@@ -42,10 +42,10 @@ class PerfEndToEndTest {
 
     /**
      * A {@code --once} perf server on a thread, listening on a port the system chose (port 0):
-     * {@link #uri} is the address it printed, with {@code parameters}. A port picked in advance
+     * {@link #address} is the address it printed, {@link #uri} that with {@code parameters}. A port picked in advance
      * (bind to 0, close, pass it on) can be taken by another socket before the server binds it.
      */
-    private record Server(Thread thread, String uri) {
+    private record Server(Thread thread, String address, String uri, CompletableFuture<Integer> exit, ByteArrayOutputStream err) {
         static Server start(String parameters, String... extra) throws Exception {
             CompletableFuture<String> listening = new CompletableFuture<>();
             OutputStream lines = new OutputStream() {
@@ -66,16 +66,31 @@ class PerfEndToEndTest {
             };
             List<String> argv = new ArrayList<>(List.of("perf", "server", "--uri", "tcp://127.0.0.1:0" + parameters, "--once"));
             argv.addAll(List.of(extra));
+            CompletableFuture<Integer> exit = new CompletableFuture<>();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
             Thread thread = new Thread(() -> {
-                int code = Weft.run(argv, new PrintStream(lines, true, StandardCharsets.UTF_8), new PrintStream(OutputStream.nullOutputStream()));
+                int code = Weft.run(argv, new PrintStream(lines, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+                exit.complete(code);
                 listening.completeExceptionally(new AssertionError("the perf server ended with exit code " + code + " before it listened"));
             });
             thread.start();
-            return new Server(thread, listening.get(20, TimeUnit.SECONDS) + parameters);
+            String address = listening.get(20, TimeUnit.SECONDS);
+            return new Server(thread, address, address + parameters, exit, err);
         }
 
         void await() throws InterruptedException {
             thread.join(TimeUnit.SECONDS.toMillis(20));
+        }
+
+        /** @return the --once server's exit code, after it ended (bounded wait) */
+        int exitCode() throws Exception {
+            return exit.get(20, TimeUnit.SECONDS);
+        }
+
+        String said() {
+            synchronized (err) {
+                return err.toString(StandardCharsets.UTF_8);
+            }
         }
     }
 
@@ -178,7 +193,8 @@ class PerfEndToEndTest {
             while (closed.find()) {
                 closedCount += Integer.parseInt(closed.group(1));
             }
-            assertEquals(endpoints, left + closedCount, said);
+            // the first endpoint says HELLO and BYE: its session ends well; the others are closed unserved or leave
+            assertEquals(endpoints - 1, left + closedCount, said);
             assertTrue(left <= 3, () -> "most scale connections were gone before the server reached them: " + said);
         } finally {
             server.destroyForcibly().waitFor();
@@ -194,16 +210,27 @@ class PerfEndToEndTest {
         assertTrue(r.err().contains("127.0.0.1"), r.err());
     }
 
-    /** Starts a {@code --once} perf server with {@code buffer} bytes and runs {@code weft perf scale} against it. */
+    /**
+     * Starts a {@code --once} perf server with {@code buffer} bytes and runs {@code weft perf scale} against it; the
+     * server must end with exit code 0 (scale's first endpoint says BYE, also after a refusal).
+     */
     private static CliTest.Result scaleAgainstServer(String buffer, String... args) throws Exception {
-        Server server = Server.start("", "--buffer", buffer);
+        return scaleAgainstServerWith("", buffer, args);
+    }
+
+    /** @param parameters the server's URI parameters (the scale client connects to its address without them) */
+    private static CliTest.Result scaleAgainstServerWith(String parameters, String buffer, String... args) throws Exception {
+        Server server = Server.start(parameters, "--buffer", buffer);
+        CliTest.Result r;
         try {
-            List<String> argv = new ArrayList<>(List.of("perf", "scale", "--uri", server.uri()));
+            List<String> argv = new ArrayList<>(List.of("perf", "scale", "--uri", server.address()));
             argv.addAll(List.of(args));
-            return CliTest.weft(argv.toArray(String[]::new));
+            r = CliTest.weft(argv.toArray(String[]::new));
         } finally {
             server.await();
         }
+        assertEquals(0, server.exitCode(), "a --once server whose one peer was a scale run that ended well exits 0: " + server.said());
+        return r;
     }
 
     /** {@code weft perf scale}: many endpoints of one fabric keep writes in flight; no errors, every slot read back. */
@@ -218,6 +245,8 @@ class PerfEndToEndTest {
                 + "\"threads_per_endpoint\":[0-9.]+,\"rss_mb_at_end\":\\d+}").matcher(r.out().trim());
         assertTrue(m.matches(), r.out());
         assertTrue(Long.parseLong(m.group(1)) >= 400, "every endpoint completed writes: " + r.out());
+        Matcher uri = Pattern.compile("\"uri\":\"tcp://127\\.0\\.0\\.1:(\\d+)\"").matcher(r.out());
+        assertTrue(uri.find() && !uri.group(1).equals("0"), "uri names the server measured against, not the client's port 0: " + r.out());
     }
 
     @Test
@@ -225,6 +254,76 @@ class PerfEndToEndTest {
     void scaleModeRefusesATooSmallServerBuffer() throws Exception {
         CliTest.Result r = scaleAgainstServer("64", "--endpoints", "100", "--seconds", "1");
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("100 endpoints x 8 bytes need 800 bytes at the server; start it with --buffer 800"), r.err());
+        // the server's region is twice its --buffer: 800 bytes need --buffer 400
+        assertTrue(r.err().contains("100 endpoints x 8 bytes need 800 bytes of the server's region, which holds 128 (twice its"
+                + " --buffer); start it with --buffer 400 or more"), r.err());
+    }
+
+    /** A scale --size above the server's largest message is refused before any write, naming the limit (it said RESOURCE_EXHAUSTED). */
+    @Test
+    @Timeout(60)
+    void scaleModeRefusesASizeTheConnectionDoesNotTake() throws Exception {
+        CliTest.Result r = scaleAgainstServerWith("?max_message=1024", "1M", "--endpoints", "10", "--size", "4K", "--seconds", "1");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--size 4K (4096 bytes) exceeds the largest request this connection allows, 1024 bytes"), r.err());
+    }
+
+    /**
+     * Every size is checked against the connection's largest message (the smaller of both sides') right after
+     * connecting: no row runs, and the client says BYE, so the --once server ends well. It ran the 8-byte row and then
+     * failed with "posting a request was refused: INVALID".
+     */
+    @Test
+    @Timeout(60)
+    void aSizeAboveTheServersLargestMessageFailsBeforeAnyRow() throws Exception {
+        Server server = Server.start("?max_message=1024", "--buffer", "1M");
+        CliTest.Result r;
+        try {
+            r = CliTest.weft("perf", "client", "--uri", server.address(), "--size", "8,4K", "--iterations", "100", "--json");
+        } finally {
+            server.await();
+        }
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("--size 4K (4096 bytes) exceeds the largest request this connection allows, 1024 bytes"), r.err());
+        assertEquals("", r.out().trim(), "no row ran");
+        assertEquals(0, server.exitCode(), "the client said BYE: " + server.said());
+    }
+
+    /** Every size is checked against the server's buffer right after connecting (the 8-byte row ran first). */
+    @Test
+    @Timeout(60)
+    void aSizeAboveTheServersBufferFailsBeforeAnyRow() throws Exception {
+        Server server = Server.start("", "--buffer", "1K");
+        CliTest.Result r;
+        try {
+            r = CliTest.weft("perf", "client", "--uri", server.uri(), "--size", "8,4K", "--iterations", "100", "--json");
+        } finally {
+            server.await();
+        }
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("--size 4K (4096 bytes) does not fit the server's buffer of 1024 bytes; start the server with"
+                + " --buffer 4096 or more"), r.err());
+        assertEquals("", r.out().trim(), "no row ran");
+        assertEquals(0, server.exitCode(), "the client said BYE, so the --once server ends well: " + server.said());
+    }
+
+    /** A second client while the server serves another is told that the server serves one at a time. */
+    @Test
+    @Timeout(60)
+    void aSecondClientWhileTheServerIsBusyIsToldSo() throws Exception {
+        Server server = Server.start("", "--buffer", "1M");
+        try (dev.weft.Fabric fabric = dev.weft.Fabrics.open("tcp://127.0.0.1:0")) {
+            dev.weft.Domain domain = fabric.openDomain();
+            // the first peer connects and asks for nothing: the server serves it, and only it, until it leaves
+            dev.weft.Endpoint first = domain.connect(dev.weft.FabricUri.parse(server.address()).withRegion(PerfCommand.REGION),
+                    dev.weft.EndpointConfig.of(domain.openCompletionQueue(16)));
+            CliTest.Result second = CliTest.weft("perf", "client", "--uri", server.address(), "--iterations", "10");
+            assertEquals(1, second.code(), second.err());
+            assertTrue(second.err().contains("RNR_RETRY_EXCEEDED") && second.err().contains("serves one client (or perf scale run) at a time"),
+                    second.err());
+            first.close();
+        } finally {
+            server.await();
+        }
     }
 }
