@@ -5,6 +5,7 @@
 module dev.weft.tools {
     requires dev.weft.api;
     requires java.management;
+    requires jdk.management; // the machine's memory, for perf scale's check of its buffers
     requires dev.weft.cluster;
     requires dev.weft.provider.softroce;
 

@@ -51,7 +51,9 @@ final class ScaleBenchmark {
                      to its own slot for --seconds (default 10), then reads its slot back and checks it.
                      Prints writes/s, MB/s, errors, and heap, resident memory and threads per endpoint.
                      The server's --buffer must hold endpoints x size / 2 bytes (its region is twice its
-                     buffer).
+                     buffer). Refused before anything runs: endpoints x window x 2 above the fabric's largest
+                     completion queue, endpoints above its most endpoints, and endpoints x size x (window + 1)
+                     bytes of buffers above half of this machine's memory.
             """;
 
     private final FabricUri server;
@@ -82,6 +84,7 @@ final class ScaleBenchmark {
         int window = (int) args.longOption("window", 1, 1, 64);
         Duration duration = Duration.ofSeconds(args.longOption("seconds", 10, 1, 3600));
         String sizeGiven = args.option("size", "8");
+        requireMemoryFor(endpoints, size, sizeGiven, window, physicalMemory());
         Map<String, Object> result = new ScaleBenchmark(server, local, endpoints, size, sizeGiven, window, duration).measure();
         if (args.flag("json")) {
             out.println(Json.write(result));
@@ -91,15 +94,62 @@ final class ScaleBenchmark {
         return ((Number) result.get("errors")).longValue() == 0 ? 0 : 1;
     }
 
+    /**
+     * Refuses a run whose buffers (each endpoint's window of write sources and its verifying read's sink) would take
+     * more than half of the machine's memory: they are allocated off the heap at once, and an allocation the system
+     * cannot serve ended in an OutOfMemoryError.
+     *
+     * @param machine this machine's physical memory in bytes, or 0 if unknown (then nothing is refused here)
+     */
+    static void requireMemoryFor(int endpoints, int size, String sizeGiven, int window, long machine) {
+        long needed = (long) endpoints * size * (window + 1);
+        if (machine > 0 && needed > machine / 2) {
+            throw new UsageException("--endpoints " + endpoints + " x --size " + sizeGiven + " x (--window " + window + " + 1) needs "
+                    + (needed >> 20) + " MiB of buffers (each write's source and each endpoint's verifying read), more than half of this"
+                    + " machine's memory (" + (machine >> 20) + " MiB); use fewer endpoints, a smaller size or a smaller window");
+        }
+    }
+
+    /** @return the machine's physical memory in bytes, or 0 where the JVM cannot tell */
+    private static long physicalMemory() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize();
+        }
+        return 0;
+    }
+
+    /**
+     * Refuses, before anything is allocated or connected, what the client's own fabric cannot do: a completion queue of
+     * two entries per request in flight, the endpoints, the write size.
+     */
+    private void requireFabricFor(String scheme, Limits limits) {
+        long queueDepth = (long) endpoints * window * 2;
+        if (queueDepth > limits.maxCompletionQueueDepth()) {
+            throw new UsageException("--endpoints " + endpoints + " x --window " + window + " needs a completion queue of " + queueDepth
+                    + " entries (2 per write in flight), more than " + scheme + " allows here (maxCompletionQueueDepth "
+                    + limits.maxCompletionQueueDepth() + ", weft info shows it); keep endpoints x window at or below "
+                    + limits.maxCompletionQueueDepth() / 2);
+        }
+        if (endpoints > limits.maxEndpoints()) {
+            throw new UsageException("--endpoints " + endpoints + " is more than " + scheme + " allows on one fabric here (maxEndpoints "
+                    + limits.maxEndpoints() + ", weft info shows it; for tcp, --local with ?max_connections= raises it)");
+        }
+        if (size > limits.maxMessageSize()) {
+            throw new UsageException("--size " + PerfCommand.sizeText(sizeGiven, size) + " exceeds the largest request " + scheme
+                    + " declares here (maxMessageSize " + limits.maxMessageSize() + ", weft info shows it)");
+        }
+    }
+
     private Map<String, Object> measure() {
         Memory before = Memory.now();
         try (Fabric fabric = Fabrics.open(local); Arena arena = Arena.ofShared()) {
             Limits limits = fabric.info().limits();
+            requireFabricFor(fabric.info().scheme(), limits);
             Domain domain = fabric.openDomain();
             CompletionQueue queue = domain.openCompletionQueue(Math.max(1024, endpoints * window * 2));
             long slots = (long) endpoints * size;
             // the sources of the writes and the sinks of the verifying reads
-            MemoryRegion data = domain.register(arena.allocate(slots * window + slots, 4096), limits.readSinkAccess());
+            MemoryRegion data = domain.register(allocate(arena, slots * window + slots), limits.readSinkAccess());
             MemoryRegion control = domain.register(arena.allocate(2L * PerfSession.CONTROL_SIZE, 64), Access.LOCAL_WRITE);
             EndpointConfig config = EndpointConfig.of(queue).withSendQueueDepth(window + 1).withReceiveQueueDepth(1)
                     .withConnectTimeout(Duration.ofSeconds(30));
@@ -197,6 +247,17 @@ final class ScaleBenchmark {
             PerfCommand.bye(session); // last: a --once server ends with it
             first.close();
             return r;
+        }
+    }
+
+    /** Allocates the buffers; an allocation the system refuses is named with the options that asked for it. */
+    private MemorySegment allocate(Arena arena, long bytes) {
+        try {
+            return arena.allocate(bytes, 4096);
+        } catch (OutOfMemoryError e) {
+            throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, "cannot allocate " + (bytes >> 20) + " MiB of buffers for --endpoints "
+                    + endpoints + " x --size " + sizeGiven + " x (--window " + window + " + 1): " + e.getMessage()
+                    + "; use fewer endpoints, a smaller size or a smaller window");
         }
     }
 

@@ -177,6 +177,35 @@ class CliTest {
         assertTrue(longTimeout.err().contains("1 to 86400 seconds"), longTimeout.err());
     }
 
+    /**
+     * perf scale refuses, before it allocates or connects, what its fabric or the machine cannot hold: buffers of
+     * endpoints x size x (window + 1) bytes (an OutOfMemoryError "please report it"), a completion queue of
+     * endpoints x window x 2 ("completion queue depth 12800000 is out of range" after opening), more endpoints than
+     * the fabric takes.
+     */
+    @Test
+    void scaleRefusesWhatItCannotHoldBeforeItStarts() {
+        long machine = 8L << 30;
+        UsageException memory = org.junit.jupiter.api.Assertions.assertThrows(UsageException.class,
+                () -> ScaleBenchmark.requireMemoryFor(100_000, 1 << 20, "1M", 1, machine));
+        assertTrue(memory.getMessage().contains("--endpoints 100000 x --size 1M x (--window 1 + 1) needs 200000 MiB of buffers")
+                && memory.getMessage().contains("more than half of this machine's memory (8192 MiB)"), memory.getMessage());
+        ScaleBenchmark.requireMemoryFor(1000, 8, "8", 64, machine); // a usual run fits
+        Result huge = weft("perf", "scale", "--uri", "tcp://127.0.0.1:1", "--endpoints", "100000", "--size", "1M", "--window", "1");
+        assertEquals(2, huge.code(), huge.err());
+        assertTrue(huge.err().contains("needs 200000 MiB of buffers"), huge.err());
+        Result queue = weft("perf", "scale", "--uri", "tcp://127.0.0.1:1", "--endpoints", "100000", "--window", "64");
+        assertEquals(2, queue.code(), queue.err());
+        assertTrue(queue.err().contains("--endpoints 100000 x --window 64 needs a completion queue of 12800000 entries")
+                && queue.err().contains("maxCompletionQueueDepth 1048576") && queue.err().contains("at or below 524288"), queue.err());
+        Result many = weft("perf", "scale", "--uri", "tcp://127.0.0.1:1", "--endpoints", "5000");
+        assertEquals(2, many.code(), many.err());
+        assertTrue(many.err().contains("--endpoints 5000 is more than tcp allows on one fabric here (maxEndpoints 4096"), many.err());
+        Result size = weft("perf", "scale", "--uri", "tcp://127.0.0.1:1", "--local", "tcp://127.0.0.1:0?max_message=512", "--size", "1K");
+        assertEquals(2, size.code(), size.err());
+        assertTrue(size.err().contains("--size 1K (1024 bytes) exceeds the largest request tcp declares here (maxMessageSize 512"), size.err());
+    }
+
     @Test
     void testbedShareMustBeADirectory(@TempDir Path tmp) throws IOException {
         Path file = Files.writeString(tmp.resolve("a-file"), "x");
