@@ -257,7 +257,7 @@ public abstract class RmaTck extends TckBase {
             assertEquals(PostStatus.OK, endpoint.write(2L * round, local, 0, 512, remote, 0));
             assertEquals(PostStatus.OK, endpoint.read(2L * round + 1, local, 4096, 512, remote, 0));
             List<Completion> c = await(2);
-            assertEquals(2L * round, c.get(0).workRequestId(), "completions in posted order");
+            assertInPostedOrder(c, 2L * round, 2L * round + 1);
             assertPattern(local.segment(), 4096, 512, round);
         }
         assertGuardsIntact();

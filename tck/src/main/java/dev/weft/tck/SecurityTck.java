@@ -32,7 +32,7 @@ public abstract class SecurityTck extends TckBase {
         pattern(local.segment(), 0, Math.max(length, 8), 77);
         assertEquals(PostStatus.OK, endpoint.write(1, local, 0, length, address, key));
         assertEquals(PostStatus.OK, endpoint.write(2, local, 0, 8, remote, 0));
-        assertRejectedAtTarget(endpoint, await(2), expected, 3);
+        assertRejectedAtTarget(endpoint, await(2), 1, expected, 3);
         assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "target after a rejected write");
         assertGuardsIntact();
     }

@@ -31,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -283,7 +284,9 @@ public abstract class TckBase {
     }
 
     /**
-     * Waits for exactly {@code n} completions on {@code q}, then checks that no further one arrives.
+     * Waits for exactly {@code n} completions on {@code q}, then checks that no further one arrives within 50 ms and
+     * that no request is among them twice (by endpoint and work request id: a duplicate that stands in for a lost
+     * completion keeps the count right).
      *
      * @param q the queue
      * @param n how many requests were posted
@@ -304,8 +307,81 @@ public abstract class TckBase {
                     + "; if this fails, check that every posted request produces exactly one completion, also on error and close");
         }
         int extra = q.await(batch, 50, TimeUnit.MILLISECONDS);
-        assertEquals(0, extra, "a completion arrived for a request that had already completed");
+        if (extra > 0) {
+            fail("expected no completion after the " + n + " awaited, but " + batch.get(0) + " arrived for a request that had"
+                    + " already completed (or was never posted): " + summary(got));
+        }
+        assertNoRequestTwice(got);
         return got;
+    }
+
+    /**
+     * Fails unless every completion in {@code c} names a different request (endpoint id and work request id).
+     *
+     * @param c completions of one queue
+     */
+    protected static void assertNoRequestTwice(List<Completion> c) {
+        Set<String> seen = new HashSet<>();
+        for (Completion x : c) {
+            if (!seen.add(x.endpointId() + "/" + x.workRequestId())) {
+                fail("expected each request to complete exactly once, but request " + x.workRequestId() + " of endpoint "
+                        + x.endpointId() + " completed twice (in place of another's completion?): " + summary(c));
+            }
+        }
+    }
+
+    /**
+     * Fails unless the completions {@code c} name exactly the requests {@code ids}, each once, in any order.
+     *
+     * @param c completions of requests of one endpoint
+     * @param ids the work request ids that were posted (and accepted)
+     */
+    protected static void assertEachOnce(List<Completion> c, long... ids) {
+        assertNoRequestTwice(c);
+        Set<Long> expected = new java.util.TreeSet<>();
+        for (long id : ids) {
+            expected.add(id);
+        }
+        Set<Long> got = new java.util.TreeSet<>();
+        c.forEach(x -> got.add(x.workRequestId()));
+        if (!expected.equals(got) || c.size() != ids.length) {
+            Set<Long> missing = new java.util.TreeSet<>(expected);
+            missing.removeAll(got);
+            Set<Long> foreign = new java.util.TreeSet<>(got);
+            foreign.removeAll(expected);
+            fail("expected one completion for each of the " + ids.length + " requests posted, but the completions miss " + first(missing)
+                    + " and name requests never posted " + first(foreign) + ": " + summary(c));
+        }
+    }
+
+    /**
+     * Fails unless the completions {@code c} name the requests {@code ids} in this order (the requests of one endpoint
+     * complete in posted order).
+     *
+     * @param c completions of requests of one endpoint, in arrival order
+     * @param ids the work request ids in posted order
+     */
+    protected static void assertInPostedOrder(List<Completion> c, long... ids) {
+        assertEachOnce(c, ids);
+        for (int i = 0; i < ids.length; i++) {
+            if (c.get(i).workRequestId() != ids[i]) {
+                fail("expected the completions in posted order " + first(java.util.Arrays.stream(ids).boxed().toList()) + ", but completion "
+                        + i + " is request " + c.get(i).workRequestId() + ": " + summary(c));
+            }
+        }
+    }
+
+    private static String first(java.util.Collection<Long> ids) {
+        return ids.size() <= 10 ? ids.toString() : ids.stream().limit(10).toList() + " and " + (ids.size() - 10) + " more";
+    }
+
+    /** Ids {@code from}, {@code from + 1}, ..., {@code from + n - 1}. */
+    protected static long[] ids(long from, int n) {
+        long[] a = new long[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = from + i;
+        }
+        return a;
     }
 
     /**
@@ -345,15 +421,18 @@ public abstract class TckBase {
      * as {@code expected} on that request with every later one {@code FLUSHED}; or, only where the
      * provider declares {@link dev.weft.Limits#transmitCompletion()}, as {@code SUCCESS} for the
      * requests the transport had already taken and {@code expected} or {@code FLUSHED} for the rest.
-     * Either way the endpoint ends in ERROR within the declared peer-failure time, and a request
-     * posted then completes {@code FLUSHED}.
+     * Either way each request completed exactly once, in posted order (the requests were posted with
+     * ids {@code firstWrId}, {@code firstWrId + 1}, ...), the endpoint ends in ERROR within the
+     * declared peer-failure time, and a request posted then completes {@code FLUSHED}.
      *
      * @param ep the initiating endpoint, on {@link #queue}
-     * @param c the completions of the rejected request and of those posted after it, in posted order
+     * @param c the completions of the rejected request and of those posted after it, in arrival order
+     * @param firstWrId the work request id of the rejected request; those posted after it have the next ids
      * @param expected the status the request carries where completions report the target's verdict
      * @param freeWrId a work request id not used by {@code c}, for the request posted afterwards
      */
-    protected void assertRejectedAtTarget(Endpoint ep, List<Completion> c, Status expected, long freeWrId) {
+    protected void assertRejectedAtTarget(Endpoint ep, List<Completion> c, long firstWrId, Status expected, long freeWrId) {
+        assertInPostedOrder(c, ids(firstWrId, c.size()));
         boolean transmit = info().limits().transmitCompletion();
         int firstFailure = 0;
         if (transmit) {
@@ -400,7 +479,9 @@ public abstract class TckBase {
      */
     protected void assertPostFlushed(Endpoint ep, CompletionQueue q, MemoryRegion source, long freeWrId) {
         assertEquals(PostStatus.OK, ep.write(freeWrId, source, 0, 8, remote, 0), "an endpoint in ERROR still accepts requests");
-        assertEquals(Status.FLUSHED, await(q, 1).get(0).status(), "a request posted to an endpoint in ERROR is flushed");
+        Completion c = await(q, 1).get(0);
+        assertEquals(freeWrId, c.workRequestId(), () -> "the completion of the request posted to an endpoint in ERROR: " + c);
+        assertEquals(Status.FLUSHED, c.status(), () -> "a request posted to an endpoint in ERROR is flushed: " + c);
     }
 
     /** @return the server's accepted endpoint for the client's connection */
