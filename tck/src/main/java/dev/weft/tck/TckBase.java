@@ -29,9 +29,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,9 +49,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * and implements {@link #provider()}; nothing else.
  *
  * <p>Every case runs under a hard timeout (60 s; a hung provider fails the case). Every case
- * checks that each posted request got exactly one completion ({@link #await}) and that memory
- * outside the target range kept its fill pattern ({@link #assertGuardsIntact()}): target and
- * local regions are slices of larger allocations whose guard zones are filled with a pattern.
+ * checks that each posted request got exactly one completion: {@link #await} takes exactly the
+ * number posted and refuses a request named twice, the rules name the ids they expect
+ * ({@link #assertEachOnce}, {@link #assertInPostedOrder}), and after the case
+ * {@link #verifyAfterCase()} fails on any completion that still arrives on a queue the case took
+ * completions from. It also checks after every case that memory outside the target range kept
+ * its fill pattern ({@link #assertGuardsIntact()}): target and local regions are slices of larger
+ * allocations whose guard zones are filled with a pattern.
  *
  * <p>Capability gating: a case that needs an undeclared capability is skipped with the reason,
  * strict or not (an iWARP device without atomics is honest to skip them). With
@@ -286,13 +292,15 @@ public abstract class TckBase {
     /**
      * Waits for exactly {@code n} completions on {@code q}, then checks that no further one arrives within 50 ms and
      * that no request is among them twice (by endpoint and work request id: a duplicate that stands in for a lost
-     * completion keeps the count right).
+     * completion keeps the count right). The queue is then watched: after the case, {@link #verifyAfterCase()} fails
+     * on any completion that still arrives on it.
      *
      * @param q the queue
      * @param n how many requests were posted
      * @return copies of the completions, in arrival order
      */
     protected List<Completion> await(CompletionQueue q, int n) {
+        watch(q);
         List<Completion> got = new ArrayList<>();
         long waitSeconds = completionWaitSeconds();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
@@ -382,6 +390,55 @@ public abstract class TckBase {
             a[i] = from + i;
         }
         return a;
+    }
+
+    /** Queues on which this case took completions; {@link #verifyAfterCase()} checks that nothing more arrives on them. */
+    private final Set<CompletionQueue> watched = Collections.newSetFromMap(new IdentityHashMap<>());
+
+    /**
+     * Marks {@code q} as a queue whose every completion this case takes itself (by {@link #await}, or by polling); after
+     * the case, {@link #verifyAfterCase()} fails on any completion that still arrives on it.
+     *
+     * @param q the queue
+     */
+    protected void watch(CompletionQueue q) {
+        watched.add(q);
+    }
+
+    /**
+     * How long after a case {@link #verifyAfterCase()} watches the queues for a completion nobody accounted for:
+     * property {@code weft.tck.quietMillis}, default 250.
+     */
+    static long quietMillis() {
+        return Long.getLong("weft.tck.quietMillis", 250);
+    }
+
+    /**
+     * The checks every case makes when its own assertions passed (called by {@link TckReport}, before the fixtures
+     * close): the guard zones around the target and local regions kept their fill pattern, and, on every queue the
+     * case took completions from and that is still open, no completion arrives within {@link #quietMillis()}: each
+     * request the case posted produced exactly one completion, and the case took them all.
+     */
+    void verifyAfterCase() {
+        assertGuardsIntact();
+        if (watched.isEmpty()) {
+            return;
+        }
+        List<Completion> late = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(quietMillis());
+        do {
+            for (CompletionQueue q : watched) {
+                int k = q.isOpen() ? q.poll(batch) : -1;
+                for (int i = 0; i < k; i++) {
+                    late.add(batch.get(i).copy());
+                }
+            }
+            LockSupport.parkNanos(5_000_000);
+        } while (System.nanoTime() < deadline);
+        if (!late.isEmpty()) {
+            fail("expected no completion after the case had taken one for each request it posted, but within " + quietMillis()
+                    + " ms more arrived (a request completed twice, or one never posted completed): " + summary(late));
+        }
     }
 
     /**

@@ -34,7 +34,9 @@ public interface TckProvider {
      * it fails ("listed as a known defect but passed"), so that a fixed platform is noticed and
      * the entry removed. Never a place for the provider's own bugs.
      *
-     * @return rule id (the case method's name, e.g. {@code sec_readWriteOnlyRegion}) to description
+     * @return rule id to description: the case's id as the report names it ({@code sec_readWriteOnlyRegion},
+     *         {@code rma_read_size[8]} for one case of a parameterised rule), or a parameterised rule's method name
+     *         ({@code rma_read_size}) for all its cases
      */
     default Map<String, String> knownDefects() {
         return Map.of();

@@ -11,4 +11,13 @@ class TckReportTest {
         assertEquals("at_bits[8]", TckReport.ruleId("at_bits", "8"), "JUnit's default name shows only the parameter");
         assertEquals("err_useAfterClose", TckReport.ruleId("err_useAfterClose", "err_useAfterClose()"), "a plain rule");
     }
+
+    @Test
+    void aKnownDefectIsFoundByRuleIdOrByMethodName() {
+        var defects = java.util.Map.of("rma_read_size[8]", "one size", "rma_write_size", "every size", "sec_readWriteOnlyRegion", "plain");
+        assertEquals("one size", TckReport.knownDefect(defects, "rma_read_size", "rma_read_size[8]"), "a parameterised case by its rule id");
+        assertEquals(null, TckReport.knownDefect(defects, "rma_read_size", "rma_read_size[7]"), "another size of it is not listed");
+        assertEquals("every size", TckReport.knownDefect(defects, "rma_write_size", "rma_write_size[1]"), "every case by the method name");
+        assertEquals("plain", TckReport.knownDefect(defects, "sec_readWriteOnlyRegion", "sec_readWriteOnlyRegion()"), "a plain rule");
+    }
 }
