@@ -2,6 +2,7 @@ package dev.weft.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.weft.Access;
 import dev.weft.Capability;
@@ -174,8 +175,7 @@ public abstract class ErrorsTck extends TckBase {
     @Test
     void err_closeFlushesPostedReceives() {
         connect();
-        assertEquals(500, postEach(500, i -> endpoint.receive(i, local, (i % 64) * 1024L, 1024)),
-                "the endpoint was opened with 512 receive slots");
+        postEach(500, "the endpoint was opened with 512 receive slots", i -> endpoint.receive(i, local, (i % 64) * 1024L, 1024));
         endpoint.close();
         assertEquals(PostStatus.CLOSED, endpoint.receive(5000, local, 0, 8));
         assertReceivesFlushedOnce(await(500), 500);
@@ -193,8 +193,7 @@ public abstract class ErrorsTck extends TckBase {
     void err_peerSeesTheClose() {
         connect();
         Endpoint server = accepted();
-        assertEquals(100, postEach(100, i -> server.receive(i, target, (i % 64) * 1024L, 1024)),
-                "the accepted endpoint was opened with 512 receive slots");
+        postEach(100, "the accepted endpoint was opened with 512 receive slots", i -> server.receive(i, target, (i % 64) * 1024L, 1024));
         endpoint.close();
         awaitErrorState(server, "the peer's close");
         assertReceivesFlushedOnce(await(serverQueue, 100), 100);
@@ -217,7 +216,7 @@ public abstract class ErrorsTck extends TckBase {
         connect();
         Endpoint server = accepted();
         int size = (int) Math.min(local.length(), remote.length());
-        int posted = postEach(1000, i -> endpoint.read(i, local, 0, size, remote, 0));
+        int posted = postEach(1000, "the endpoint was opened with 1,024 send slots", i -> endpoint.read(i, local, 0, size, remote, 0));
         server.close();
         awaitErrorState(endpoint, "the peer's close");
         List<Completion> c = await(posted);
@@ -244,8 +243,7 @@ public abstract class ErrorsTck extends TckBase {
         require(Capability.SEND_RECV);
         connect();
         Endpoint server = accepted();
-        int posted = postEach(100, i -> endpoint.send(i, local, 0, 8));
-        assertEquals(100, posted, "the endpoint was opened with 1,024 send slots");
+        int posted = postEach(100, "the endpoint was opened with 1,024 send slots", i -> endpoint.send(i, local, 0, 8));
         endpoint.close();
         List<Completion> c = await(posted);
         boolean transmit = info().limits().transmitCompletion();
@@ -297,7 +295,7 @@ public abstract class ErrorsTck extends TckBase {
     @Test
     void err_closeRegionWith1000InFlight() {
         connect();
-        int posted = postEach(1000, i -> endpoint.write(i, local, 0, 256, remote, 0));
+        int posted = postEach(1000, "the endpoint was opened with 1,024 send slots", i -> endpoint.write(i, local, 0, 256, remote, 0));
         target.close();
         target.segment().fill(TARGET_FILL);
         List<Completion> c = await(posted);
@@ -306,15 +304,47 @@ public abstract class ErrorsTck extends TckBase {
         assertGuardsIntact();
     }
 
-    /** A closed endpoint answers CLOSED and never crashes. If this fails, check use-after-close. */
+    /**
+     * A closed endpoint answers CLOSED, with nothing queued, to every post the provider declares: write, read, send,
+     * receive, write-with-immediate, fetch-and-add, compare-and-swap, each from a region and (where there is one) from a
+     * one-entry scatter-gather list, and closing it again is harmless. If this fails, check that every post path tests
+     * the endpoint's state before it queues anything.
+     */
     @Test
     void err_useAfterClose() {
         connect();
         endpoint.close();
         endpoint.close();
         assertEquals(EndpointState.CLOSED, endpoint.state());
-        assertEquals(PostStatus.CLOSED, endpoint.read(1, local, 0, 8, remote, 0));
-        assertEquals(PostStatus.CLOSED, endpoint.receive(1, local, 0, 8));
+        dev.weft.ScatterGatherList one = new dev.weft.ScatterGatherList(1).add(local, 0, 8);
+        long address = remote.address();
+        long key = remote.key();
+        java.util.Map<String, PostStatus> posts = new java.util.LinkedHashMap<>();
+        posts.put("write", endpoint.write(1, local, 0, 8, remote, 0));
+        posts.put("write from a list", endpoint.write(2, one, address, key));
+        if (info().supports(Capability.RMA_READ)) {
+            posts.put("read", endpoint.read(3, local, 0, 8, remote, 0));
+            posts.put("read into a list", endpoint.read(4, one, address, key));
+        }
+        if (info().supports(Capability.SEND_RECV)) {
+            posts.put("send", endpoint.send(5, local, 0, 8));
+            posts.put("send from a list", endpoint.send(6, one));
+            posts.put("receive", endpoint.receive(7, local, 0, 8));
+            posts.put("receive into a list", endpoint.receive(8, one));
+        }
+        if (info().supports(Capability.WRITE_IMM)) {
+            posts.put("write-with-immediate", endpoint.writeWithImmediate(9, local, 0, 8, address, key, 1));
+            posts.put("write-with-immediate from a list", endpoint.writeWithImmediate(10, one, address, key, 1));
+        }
+        if (info().supports(Capability.ATOMIC_FETCH_ADD)) {
+            posts.put("fetch-and-add", endpoint.fetchAndAdd(11, local, 0, remote, 0, 1));
+        }
+        if (info().supports(Capability.ATOMIC_CMP_SWAP)) {
+            posts.put("compare-and-swap", endpoint.compareAndSwap(12, local, 0, remote, 0, 0, 1));
+        }
+        posts.forEach((what, status) -> assertEquals(PostStatus.CLOSED, status, () -> "a " + what + " posted to a closed endpoint"));
+        await(0);
+        assertFilled(target.segment(), 0, target.length(), TARGET_FILL, "target after posts to a closed endpoint");
     }
 
     /**
@@ -357,15 +387,21 @@ public abstract class ErrorsTck extends TckBase {
         }
     }
 
-    /** Posts requests 0 to {@code n - 1} through {@code post}; returns how many were accepted ({@link PostStatus#OK}). */
-    private static int postEach(int n, IntFunction<PostStatus> post) {
-        int accepted = 0;
+    /**
+     * Posts requests 0 to {@code n - 1} through {@code post} and fails unless every post is accepted ({@link PostStatus#OK}):
+     * a rule about what happens to posted work must not pass with none posted.
+     *
+     * @param why why each post must be accepted, for the message (e.g. the queue's depth)
+     * @return {@code n}
+     */
+    private static int postEach(int n, String why, IntFunction<PostStatus> post) {
         for (int i = 0; i < n; i++) {
-            if (post.apply(i) == PostStatus.OK) {
-                accepted++;
+            PostStatus s = post.apply(i);
+            if (s != PostStatus.OK) {
+                fail("expected each of " + n + " posts to be accepted (" + why + "), but post " + i + " answered " + s);
             }
         }
-        return accepted;
+        return n;
     }
 
     /**
@@ -373,7 +409,7 @@ public abstract class ErrorsTck extends TckBase {
      * (id 5000) answers CLOSED and that each posted request completed once, SUCCESS or FLUSHED.
      */
     private void closeWith1000InFlight(IntFunction<PostStatus> post) {
-        int posted = postEach(1000, post);
+        int posted = postEach(1000, "the endpoint was opened with 1,024 send slots", post);
         endpoint.close();
         assertEquals(PostStatus.CLOSED, post.apply(5000), "a post after the close");
         List<Completion> c = await(posted);
