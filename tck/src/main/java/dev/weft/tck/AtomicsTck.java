@@ -20,6 +20,13 @@ public abstract class AtomicsTck extends TckBase {
     protected AtomicsTck() {
     }
 
+    /** Fails unless {@code c} is request {@code wrId}'s SUCCESS reporting 8 bytes, as Completion.byteCount promises for an atomic. */
+    private static void assertAtomicSucceeded(dev.weft.Completion c, long wrId) {
+        assertEquals(wrId, c.workRequestId(), () -> "the atomic's completion names its request: " + c);
+        assertEquals(Status.SUCCESS, c.status(), c::toString);
+        assertEquals(8, c.byteCount(), () -> "an atomic's completion reports 8 bytes (Completion.byteCount): " + c);
+    }
+
     /** Fetch-and-add returns the old value and adds. If this fails, check the atomic's result write-back. */
     @Test
     void at_fetchAdd_result() {
@@ -27,7 +34,7 @@ public abstract class AtomicsTck extends TckBase {
         connect();
         target.segment().set(ValueLayout.JAVA_LONG, 64, 40);
         assertEquals(PostStatus.OK, endpoint.fetchAndAdd(1, local, 8, remote, 64, 2));
-        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertAtomicSucceeded(await(1).get(0), 1);
         assertEquals(40, local.segment().get(ValueLayout.JAVA_LONG, 8));
         assertEquals(42, target.segment().get(ValueLayout.JAVA_LONG, 64));
         assertGuardsIntact();
@@ -40,7 +47,7 @@ public abstract class AtomicsTck extends TckBase {
         connect();
         target.segment().set(ValueLayout.JAVA_LONG, 0, 7);
         assertEquals(PostStatus.OK, endpoint.compareAndSwap(1, local, 0, remote, 0, 7, 99));
-        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertAtomicSucceeded(await(1).get(0), 1);
         assertEquals(7, local.segment().get(ValueLayout.JAVA_LONG, 0));
         assertEquals(99, target.segment().get(ValueLayout.JAVA_LONG, 0));
     }
@@ -52,7 +59,7 @@ public abstract class AtomicsTck extends TckBase {
         connect();
         target.segment().set(ValueLayout.JAVA_LONG, 0, 8);
         assertEquals(PostStatus.OK, endpoint.compareAndSwap(1, local, 0, remote, 0, 7, 99));
-        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertAtomicSucceeded(await(1).get(0), 1);
         assertEquals(8, local.segment().get(ValueLayout.JAVA_LONG, 0));
         assertEquals(8, target.segment().get(ValueLayout.JAVA_LONG, 0));
     }
@@ -81,7 +88,7 @@ public abstract class AtomicsTck extends TckBase {
                         if (q.await(batch, 30, java.util.concurrent.TimeUnit.SECONDS) != 1 || batch.get(0).workRequestId() != i) {
                             throw new AssertionError("fetch-and-add " + i + " of thread " + id + " did not complete exactly once");
                         }
-                        assertEquals(Status.SUCCESS, batch.get(0).status());
+                        assertAtomicSucceeded(batch.get(0), i);
                     }
                 } catch (Throwable x) {
                     errors.add(x);
@@ -102,7 +109,7 @@ public abstract class AtomicsTck extends TckBase {
         connect();
         target.segment().set(ValueLayout.JAVA_LONG, 0, Long.MAX_VALUE);
         assertEquals(PostStatus.OK, endpoint.fetchAndAdd(1, local, 0, remote, 0, 1));
-        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertAtomicSucceeded(await(1).get(0), 1);
         assertEquals(Long.MIN_VALUE, target.segment().get(ValueLayout.JAVA_LONG, 0));
     }
 
@@ -113,7 +120,7 @@ public abstract class AtomicsTck extends TckBase {
         connect();
         long last = target.length() - 8;
         assertEquals(PostStatus.OK, endpoint.fetchAndAdd(1, local, 0, remote, last, 1));
-        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        assertAtomicSucceeded(await(1).get(0), 1);
         assertEquals(PostStatus.OK, endpoint.fetchAndAdd(2, local, 0, remote, last + 8, 1));
         assertEquals(Status.REMOTE_ACCESS_ERROR, await(1).get(0).status());
         assertGuardsIntact();

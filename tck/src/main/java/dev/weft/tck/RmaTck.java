@@ -101,6 +101,7 @@ public abstract class RmaTck extends TckBase {
         Completion c = await(1).get(0);
         assertEquals(Status.SUCCESS, c.status(), c::toString);
         assertEquals(Opcode.READ, c.opcode());
+        assertEquals(size, c.byteCount(), () -> "a read's completion reports the bytes requested (Completion.byteCount): " + c);
         assertPattern(local.segment(), 0, size, size + 1);
         assertFilled(local.segment(), size, local.length(), (byte) 0, "local beyond the read sink");
         assertGuardsIntact();
@@ -172,7 +173,9 @@ public abstract class RmaTck extends TckBase {
         long at = target.length() - 64;
         pattern(target.segment(), at, 64, 2);
         assertEquals(PostStatus.OK, endpoint.read(1, local, local.length() - 64, 64, remote, at));
-        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        Completion c = await(1).get(0);
+        assertEquals(Status.SUCCESS, c.status(), c::toString);
+        assertEquals(64, c.byteCount(), () -> "a read's completion reports the bytes requested (Completion.byteCount): " + c);
         assertPattern(local.segment(), local.length() - 64, 64, 2);
         assertGuardsIntact();
     }
@@ -218,7 +221,9 @@ public abstract class RmaTck extends TckBase {
         local.segment().fill((byte) 0);
         ScatterGatherList sgl = new ScatterGatherList(2).add(local, 1000, 150).add(local, 0, 50);
         assertEquals(PostStatus.OK, endpoint.read(1, sgl, remote.address(), remote.key()));
-        assertEquals(Status.SUCCESS, await(1).get(0).status());
+        Completion c = await(1).get(0);
+        assertEquals(Status.SUCCESS, c.status(), c::toString);
+        assertEquals(200, c.byteCount(), () -> "a scattering read's completion reports the bytes requested, the list's total: " + c);
         assertPattern(local.segment(), 1000, 150, 5);
         for (int i = 0; i < 50; i++) {
             assertEquals((byte) ((150 + i) * 31 + 5), local.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, i));
@@ -258,6 +263,7 @@ public abstract class RmaTck extends TckBase {
             assertEquals(PostStatus.OK, endpoint.read(2L * round + 1, local, 4096, 512, remote, 0));
             List<Completion> c = await(2);
             assertInPostedOrder(c, 2L * round, 2L * round + 1);
+            assertEquals(512, c.get(1).byteCount(), () -> "a read's completion reports the bytes requested: " + c.get(1));
             assertPattern(local.segment(), 4096, 512, round);
         }
         assertGuardsIntact();
