@@ -86,8 +86,9 @@ public abstract class ConcurrencyTck extends TckBase {
     }
 
     /**
-     * Four threads post on four endpoints sharing one completion queue; every request is
-     * accounted for exactly once, by endpoint and work request id. If this fails, check the
+     * Four threads post writes, and every other request a read where the provider declares
+     * RMA_READ, on four endpoints sharing one completion queue; every request is accounted for
+     * exactly once, by endpoint and work request id. If this fails, check the
      * thread-safety of post and of the completion queue.
      */
     @Test
@@ -101,6 +102,7 @@ public abstract class ConcurrencyTck extends TckBase {
         }
         List<Throwable> errors = new CopyOnWriteArrayList<>();
         List<Thread> workers = new ArrayList<>();
+        boolean reads = info().supports(dev.weft.Capability.RMA_READ); // every other request a read, where there are reads
         for (int t = 0; t < threads; t++) {
             Endpoint e = endpoints.get(t);
             int id = t;
@@ -108,7 +110,7 @@ public abstract class ConcurrencyTck extends TckBase {
                 try {
                     for (int i = 0; i < perThread; i++) {
                         PostStatus s;
-                        while ((s = (i % 2 == 0 ? e.write(i, local, 64L * id, 64, remote, 64L * id)
+                        while ((s = (i % 2 == 0 || !reads ? e.write(i, local, 64L * id, 64, remote, 64L * id)
                                 : e.read(i, local, 4096 + 64L * id, 64, remote, 64L * id))) == PostStatus.AGAIN) {
                             Thread.onSpinWait();
                         }

@@ -155,6 +155,24 @@ public abstract class TckBase {
         }
     }
 
+    /**
+     * What every provider must declare for the kit to run at all: each case that connects names a published region
+     * ({@link Capability#WELL_KNOWN_REGION}) and almost every rule writes ({@link Capability#RMA_WRITE}). Every other
+     * capability is optional: a case that needs one the provider does not declare is skipped with the reason.
+     */
+    protected static final Set<Capability> MANDATORY = java.util.Collections.unmodifiableSet(EnumSet.of(Capability.RMA_WRITE,
+            Capability.WELL_KNOWN_REGION));
+
+    /** Fails, naming what is missing, unless the provider declares every capability of {@link #MANDATORY}. */
+    protected void requireMandatoryCore() {
+        EnumSet<Capability> missing = EnumSet.copyOf(MANDATORY);
+        missing.removeAll(info().capabilities());
+        if (!missing.isEmpty()) {
+            fail("the TCK needs every provider to declare its mandatory capabilities " + MANDATORY + " (docs/tck.md); expected them"
+                    + " declared, but the provider does not declare " + missing);
+        }
+    }
+
     /** Opens both sides with default sizes and rights (target: every right). */
     protected void connect() {
         connect(1 << 16, 1 << 16, EnumSet.allOf(Access.class));
@@ -168,6 +186,7 @@ public abstract class TckBase {
      * @param targetAccess rights of the target region (REMOTE_ATOMIC dropped if atomics are not declared)
      */
     protected void connect(int targetSize, int localSize, Set<Access> targetAccess) {
+        requireMandatoryCore();
         arena = Arena.ofShared();
         serverFabric = Fabrics.open(provider().fabricUri());
         serverDomain = serverFabric.openDomain();
@@ -467,6 +486,7 @@ public abstract class TckBase {
         if (!info().limits().transmitCompletion()) {
             return;
         }
+        require(Capability.RMA_READ); // the fence is a read; without one nothing tells when a write's bytes have landed
         assertEquals(PostStatus.OK, endpoint.read(PLACEMENT_FENCE_ID, local, local.length() - 1, 1, remote, 0),
                 "posting the placement fence (a 1-byte read)");
         Completion c = await(1).get(0);

@@ -26,7 +26,7 @@ public abstract class WellKnownRegionTck extends TckBase {
     /** A connect naming a published region can read it as its first operation. If this fails, check publish and connect. */
     @Test
     void wk_readAsFirstOperation() {
-        require(Capability.WELL_KNOWN_REGION);
+        require(Capability.RMA_READ);
         connect();
         pattern(target.segment(), 0, 256, 12);
         var e = clientDomain.connect(listener.uri().withRegion(REGION_NAME), EndpointConfig.of(queue));
@@ -41,7 +41,6 @@ public abstract class WellKnownRegionTck extends TckBase {
     /** A connect naming an unpublished region fails with a clear message. If this fails, check the lookup. */
     @Test
     void wk_unknownNameRejected() {
-        require(Capability.WELL_KNOWN_REGION);
         connect();
         FabricException e = assertThrows(FabricException.class,
                 () -> clientDomain.connect(listener.uri().withRegion("no-such-region"), EndpointConfig.of(queue)));
@@ -56,7 +55,6 @@ public abstract class WellKnownRegionTck extends TckBase {
      */
     @Test
     void wk_closedRegionRefusedByName() {
-        require(Capability.WELL_KNOWN_REGION);
         connect();
         var gone = serverDomain.register(arena.allocate(64, 8), dev.weft.Access.REMOTE_READ);
         listener.publish("gone", gone);
@@ -81,7 +79,6 @@ public abstract class WellKnownRegionTck extends TckBase {
      */
     @Test
     void wk_regionNameLimits() {
-        require(Capability.WELL_KNOWN_REGION);
         connect();
         String longest = "L" + "0123456789".repeat(5).substring(0, FabricUri.MAX_REGION_NAME - 1);
         listener.publish(longest, target);
@@ -114,7 +111,6 @@ public abstract class WellKnownRegionTck extends TckBase {
      */
     @Test
     void wk_publishRefusesForeignAndClosedRegions() {
-        require(Capability.WELL_KNOWN_REGION);
         connect();
         var closed = serverDomain.register(arena.allocate(64, 8), dev.weft.Access.REMOTE_READ);
         closed.close();
@@ -138,7 +134,6 @@ public abstract class WellKnownRegionTck extends TckBase {
     /** An unpublished name stops resolving; a connect without a name knows no region. If this fails, check unpublish. */
     @Test
     void wk_unpublishAndNoName() {
-        require(Capability.WELL_KNOWN_REGION);
         connect();
         assertTrue(listener.published().contains(REGION_NAME));
         assertTrue(listener.unpublish(REGION_NAME));
