@@ -602,24 +602,59 @@ public abstract class TckBase {
     }
 
     /**
-     * Starts a {@link ChildPeer} on {@link TckProvider#fabricUri()} in a second JVM (same java, same class path) and
-     * waits for its listener; skips the case if the provider cannot run there.
+     * Starts a {@link ChildPeer} on {@link TckProvider#fabricUri()} in a second JVM (same java, same class path, the JVM
+     * options {@link TckProvider#childJvmOptions} gives: by default this JVM's own, see {@link #inheritedJvmOptions()})
+     * and waits for its listener; skips the case if the provider cannot run there.
      *
      * @return the child; the caller closes it
      * @throws Exception if the JVM could not be started
      */
     protected Child startChild() throws Exception {
         requireThat(provider().canRunInChildProcess(), "the provider cannot be opened in a second JVM");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                ChildPeer.class.getName(), provider().fabricUri()).redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElseThrow());
+        command.addAll(provider().childJvmOptions(inheritedJvmOptions()));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ChildPeer.class.getName(), provider().fabricUri()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        String line = out.readLine();
+        List<String> said = new ArrayList<>();
+        String line;
+        while ((line = out.readLine()) != null && !line.startsWith("LISTENING ") && said.size() < 200) {
+            said.add(line); // a JVM warning may come first
+        }
         if (line == null || !line.startsWith("LISTENING ")) {
             process.destroyForcibly();
-            fail("the child JVM did not start listening; it said: " + line);
+            fail("expected the child JVM to print LISTENING <uri>, but it said: " + String.join("\n", said) + "\ncommand: " + command);
         }
         return new Child(process, FabricUri.parse(line.substring("LISTENING ".length())));
+    }
+
+    /**
+     * The options this JVM was started with ({@code RuntimeMXBean.getInputArguments()}) that a second JVM of the same
+     * provider needs too — {@code -D} properties such as {@code java.library.path}, {@code -X}/{@code -XX} options,
+     * {@code --add-opens}, {@code --add-exports}, {@code --enable-native-access} — without those that would clash with
+     * this JVM or do not fit a class-path launch: debugger agents ({@code -agentlib:jdwp}, {@code -Xrunjdwp},
+     * {@code -Xdebug}), remote JMX ports, flight recordings, and module-path options. {@code --enable-native-access=ALL-UNNAMED}
+     * is added if absent.
+     *
+     * @return the options, in order
+     */
+    protected static List<String> inheritedJvmOptions() {
+        List<String> options = new ArrayList<>();
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            boolean clashes = a.startsWith("-agentlib:jdwp") || a.startsWith("-Xrunjdwp") || a.equals("-Xdebug") || a.equals("-Xnoagent")
+                    || a.startsWith("-Dcom.sun.management.jmxremote") || a.contains("StartFlightRecording")
+                    || a.startsWith("-Djava.class.path=") || a.startsWith("-Djdk.module.");
+            boolean modulePath = a.startsWith("--module-path") || a.startsWith("-p=") || a.startsWith("--upgrade-module-path")
+                    || a.startsWith("--add-modules") || a.startsWith("--limit-modules") || a.startsWith("--patch-module");
+            if (!clashes && !modulePath) {
+                options.add(a);
+            }
+        }
+        if (options.stream().noneMatch(o -> o.startsWith("--enable-native-access"))) {
+            options.add("--enable-native-access=ALL-UNNAMED");
+        }
+        return options;
     }
 
     /** Closes both sides (children first) and the memory. */

@@ -1,5 +1,6 @@
 package dev.weft.tck;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -24,6 +25,21 @@ public interface TckProvider {
      */
     default boolean canRunInChildProcess() {
         return true;
+    }
+
+    /**
+     * The JVM options of the second JVM that the cross-process cases start (the command is {@code java <options> -cp
+     * <this JVM's class path> dev.weft.tck.ChildPeer <fabricUri>}). By default {@code inherited}: the options this JVM
+     * was started with, less those that would clash with it (a debugger agent's port, remote JMX, a flight recording)
+     * or do not fit a class-path launch (module-path options), with {@code --enable-native-access=ALL-UNNAMED} added if
+     * absent; so a {@code -Djava.library.path}, system properties and {@code --add-opens} given to the test JVM reach
+     * the child. Override to add or drop options.
+     *
+     * @param inherited the options the TCK would pass
+     * @return the options to pass, in order
+     */
+    default List<String> childJvmOptions(List<String> inherited) {
+        return inherited;
     }
 
     /**
