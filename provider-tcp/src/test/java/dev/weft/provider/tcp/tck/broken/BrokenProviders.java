@@ -1,10 +1,13 @@
 package dev.weft.provider.tcp.tck.broken;
 
 import dev.weft.tck.AtomicsTck;
+import dev.weft.tck.ConcurrencyTck;
 import dev.weft.tck.ErrorsTck;
 import dev.weft.tck.RegistrationTck;
+import dev.weft.tck.ResourcesTck;
 import dev.weft.tck.RmaTck;
 import dev.weft.tck.SecurityTck;
+import dev.weft.tck.WellKnownRegionTck;
 import dev.weft.tck.TckProvider;
 import java.util.Map;
 
@@ -118,6 +121,146 @@ final class BrokenProviders {
         @Override
         public TckProvider provider() {
             return new Hook("broken-keys");
+        }
+    }
+
+    /** Error rules against the provider that reports a flushed request twice in place of another. */
+    public static class DupFlushErrors extends ErrorsTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-dupflush");
+        }
+    }
+
+    /** Security rules against the provider that reports a flushed request twice in place of another. */
+    public static class DupFlushSecurity extends SecurityTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-dupflush");
+        }
+    }
+
+    /** Error rules against the provider that accepts posts on a closed endpoint. */
+    public static class ClosedPostErrors extends ErrorsTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-closedpost");
+        }
+    }
+
+    /** Resource rules against the provider that leaks a descriptor on every 10th registration. */
+    public static class FdLeakResources extends ResourcesTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-fdleak");
+        }
+    }
+
+    /** Resource rules against the provider that leaks a virtual thread per fabric. */
+    public static class VtLeakResources extends ResourcesTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-vtleak");
+        }
+    }
+
+    /** Security rules against the provider that delivers a completion again 100 ms later. */
+    public static class LateDupSecurity extends SecurityTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-latedup");
+        }
+    }
+
+    /** Atomics rules against the provider that delivers a completion again 100 ms later. */
+    public static class LateDupAtomics extends AtomicsTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-latedup");
+        }
+    }
+
+    /** RMA rules against the provider that reports no bytes for reads and atomics. */
+    public static class BytesRma extends RmaTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-bytes");
+        }
+    }
+
+    /** Atomics rules against the provider that reports no bytes for reads and atomics. */
+    public static class BytesAtomics extends AtomicsTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-bytes");
+        }
+    }
+
+    /**
+     * RMA rules against the provider that reports no bytes for reads, listing one case of a parameterised rule by its
+     * rule id and a parameterised rule it does not break by its method name.
+     */
+    public static class ListedBytesRma extends RmaTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-bytes-listed", Map.of("rma_read_size[8]", "reports no bytes (listed on purpose, one size)",
+                    "rma_write_size", "listed although it works (every size)"));
+        }
+    }
+
+    /** Error rules against an honest provider without reads. */
+    public static class NoReadErrors extends ErrorsTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-noread");
+        }
+    }
+
+    /** Resource rules against an honest provider without reads. */
+    public static class NoReadResources extends ResourcesTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-noread");
+        }
+    }
+
+    /** Concurrency rules against an honest provider without reads. */
+    public static class NoReadConcurrency extends ConcurrencyTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-noread");
+        }
+    }
+
+    /** Well-known-region rules against an honest provider without reads. */
+    public static class NoReadWellKnownRegion extends WellKnownRegionTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-noread");
+        }
+    }
+
+    /** RMA rules against an honest provider without reads. */
+    public static class NoReadRma extends RmaTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-noread");
+        }
+    }
+
+    /** Error rules against an honest provider without send/receive. */
+    public static class NoSrErrors extends ErrorsTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-nosr");
+        }
+    }
+
+    /** Resource rules against an honest provider without send/receive. */
+    public static class NoSrResources extends ResourcesTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-nosr");
         }
     }
 }

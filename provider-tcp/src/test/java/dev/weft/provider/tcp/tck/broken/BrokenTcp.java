@@ -59,8 +59,32 @@ public final class BrokenTcp {
          */
         SILENT,
         /** Allocates a small array on every RDMA write it posts and keeps it reachable, as a careless wrapper might. */
-        ALLOCATE
+        ALLOCATE,
+        /**
+         * The second FLUSHED completion of a queue carries the first one's id: a duplicate stands in for a lost one,
+         * so the count of completions is right.
+         */
+        DUPFLUSH,
+        /** Send, receive, atomics and write-with-immediate on a CLOSED endpoint answer OK and queue nothing. */
+        CLOSEDPOST,
+        /** Leaks one file descriptor on every 10th registration. */
+        FDLEAK,
+        /** Every fabric it opens starts a virtual thread that outlives the fabric's close. */
+        VTLEAK,
+        /** The first SUCCESS completion of each queue is delivered again, once, on a poll 100 ms or more later. */
+        LATEDUP,
+        /** Reports a byte count of 0 on every completion that is not a plain RECEIVE. */
+        BYTES,
+        /** Not a defect: an honest provider without RMA_READ (not declared; every read answers INVALID). */
+        NOREAD,
+        /** Not a defect: an honest provider without SEND_RECV and WRITE_IMM (not declared; those posts answer INVALID). */
+        NOSR
     }
+
+    /** What the FDLEAK and VTLEAK defects leak, kept reachable. */
+    static final java.util.List<Object> LEAKED = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Registrations the FDLEAK defect has counted. */
+    static final java.util.concurrent.atomic.AtomicInteger REGISTRATIONS = new java.util.concurrent.atomic.AtomicInteger();
 
     /** Where the ALLOCATE defect keeps its last allocation, so that the JIT cannot remove it. */
     @SuppressWarnings("unused")
@@ -89,8 +113,16 @@ public final class BrokenTcp {
             Limits limits = defect != Defect.SILENT ? l : new Limits(l.maxMessageSize(), l.maxScatterGather(), l.maxInlineData(),
                     l.maxQueueDepth(), l.maxCompletionQueueDepth(), l.maxEndpoints(), l.maxRegionSize(), l.peerFailureTimeout(),
                     l.readSinkNeedsRemoteWrite(), true);
+            var caps = EnumSet.copyOf(tcp.capabilities());
+            if (defect == Defect.NOREAD) {
+                caps.remove(dev.weft.Capability.RMA_READ);
+            }
+            if (defect == Defect.NOSR) {
+                caps.remove(dev.weft.Capability.SEND_RECV);
+                caps.remove(dev.weft.Capability.WRITE_IMM);
+            }
             return new ProviderInfo("broken " + defect, scheme(), "0", "a deliberately broken provider", tcp.transports(),
-                    tcp.capabilities(), limits, tcp.uriParameters());
+                    caps, limits, tcp.uriParameters());
         }
 
         @Override
@@ -102,6 +134,9 @@ public final class BrokenTcp {
         public Fabric open(FabricUri uri) {
             String text = uri.toString();
             Fabric inner = Fabrics.open("tcp" + text.substring(text.indexOf("://")));
+            if (defect == Defect.VTLEAK) {
+                LEAKED.add(Thread.ofVirtual().name("leaked-" + LEAKED.size()).start(() -> java.util.concurrent.locks.LockSupport.park()));
+            }
             return new WFabric(inner, defect, uri, info(inner.info().limits()));
         }
     }
@@ -143,6 +178,70 @@ public final class BrokenTcp {
         /** Creates it. */
         public Silent() {
             super(Defect.SILENT);
+        }
+    }
+
+    /** Duplicate-flush defect. */
+    public static final class DupFlush extends Base {
+        /** Creates it. */
+        public DupFlush() {
+            super(Defect.DUPFLUSH);
+        }
+    }
+
+    /** Posts-after-close defect. */
+    public static final class ClosedPost extends Base {
+        /** Creates it. */
+        public ClosedPost() {
+            super(Defect.CLOSEDPOST);
+        }
+    }
+
+    /** Descriptor-leak defect. */
+    public static final class FdLeak extends Base {
+        /** Creates it. */
+        public FdLeak() {
+            super(Defect.FDLEAK);
+        }
+    }
+
+    /** Virtual-thread-leak defect. */
+    public static final class VtLeak extends Base {
+        /** Creates it. */
+        public VtLeak() {
+            super(Defect.VTLEAK);
+        }
+    }
+
+    /** Late-duplicate defect. */
+    public static final class LateDup extends Base {
+        /** Creates it. */
+        public LateDup() {
+            super(Defect.LATEDUP);
+        }
+    }
+
+    /** Byte-count defect. */
+    public static final class Bytes extends Base {
+        /** Creates it. */
+        public Bytes() {
+            super(Defect.BYTES);
+        }
+    }
+
+    /** Honest provider without reads. */
+    public static final class NoRead extends Base {
+        /** Creates it. */
+        public NoRead() {
+            super(Defect.NOREAD);
+        }
+    }
+
+    /** Honest provider without send/receive. */
+    public static final class NoSr extends Base {
+        /** Creates it. */
+        public NoSr() {
+            super(Defect.NOSR);
         }
     }
 
@@ -203,6 +302,16 @@ public final class BrokenTcp {
                         reused = closedKeys.poll();
                     }
                     return new WRegion(inner.register(segment, access), this, segment, reused);
+                }
+                case FDLEAK -> {
+                    if (REGISTRATIONS.incrementAndGet() % 10 == 0) {
+                        try {
+                            LEAKED.add(java.nio.channels.FileChannel.open(java.nio.file.Path.of("/dev/null")));
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }
+                    return new WRegion(inner.register(segment, access), this, segment, null);
                 }
                 default -> {
                     return new WRegion(inner.register(segment, access), this, segment, null);
@@ -322,6 +431,11 @@ public final class BrokenTcp {
         private boolean lost;
         private final Set<Long> closedEndpoints = new HashSet<>();
         private CompletionBatch pollBatch;
+        private long firstFlushedId = -1;
+        private boolean duplicated;
+        private final Completion late = new Completion();
+        private long lateAt;
+        private int lateState; // LATEDUP: 0 none seen, 1 pending, 2 delivered
 
         WQueue(CompletionQueue inner, Defect defect) {
             this.inner = inner;
@@ -331,6 +445,11 @@ public final class BrokenTcp {
         private synchronized int copy(CompletionBatch innerBatch, int n, CompletionBatch batch) {
             batch.clear();
             int out = 0;
+            if (n >= 0 && defect == Defect.LATEDUP && lateState == 1 && System.nanoTime() - lateAt > 100_000_000L) {
+                batch.next().set(late);
+                lateState = 2;
+                out++;
+            }
             for (int i = 0; i < n; i++) {
                 Completion c = innerBatch.get(i);
                 if (defect == Defect.CLOSE && !lost && (c.status() == Status.FLUSHED || closedEndpoints.contains(c.endpointId()))) {
@@ -340,6 +459,22 @@ public final class BrokenTcp {
                 Completion copied = batch.next().set(c);
                 if (defect == Defect.SILENT && c.opcode() == Opcode.WRITE && !c.status().isSuccess() && c.status() != Status.FLUSHED) {
                     copied.set(c.workRequestId(), c.opcode(), Status.SUCCESS, 8, c.immediate(), c.hasImmediate(), c.endpointId(), 0);
+                }
+                if (defect == Defect.DUPFLUSH && c.status() == Status.FLUSHED) {
+                    if (firstFlushedId < 0) {
+                        firstFlushedId = c.workRequestId();
+                    } else if (!duplicated) {
+                        duplicated = true;
+                        copied.set(firstFlushedId, c.opcode(), c.status(), c.byteCount(), c.immediate(), c.hasImmediate(), c.endpointId(), c.vendorError());
+                    }
+                }
+                if (defect == Defect.LATEDUP && lateState == 0 && c.status() == Status.SUCCESS) {
+                    late.set(c);
+                    lateAt = System.nanoTime();
+                    lateState = 1;
+                }
+                if (defect == Defect.BYTES && c.opcode() != Opcode.RECEIVE) {
+                    copied.set(c.workRequestId(), c.opcode(), c.status(), 0, c.immediate(), c.hasImmediate(), c.endpointId(), c.vendorError());
                 }
                 out++;
             }
@@ -482,51 +617,87 @@ public final class BrokenTcp {
 
         @Override
         public PostStatus writeWithImmediate(long id, ScatterGatherList l, long ra, long rk, int imm) {
+            if (defect == Defect.CLOSEDPOST && inner.state() == EndpointState.CLOSED) {
+                return PostStatus.OK;
+            }
             return inner.writeWithImmediate(id, in(l), ra, rk, imm);
         }
 
         @Override
         public PostStatus read(long id, MemoryRegion l, long lo, int len, long ra, long rk) {
+            if (defect == Defect.NOREAD) {
+                return PostStatus.INVALID;
+            }
             return inner.read(id, in(l), off(l, lo), len, ra, rk);
         }
 
         @Override
         public PostStatus read(long id, ScatterGatherList l, long ra, long rk) {
+            if (defect == Defect.NOREAD) {
+                return PostStatus.INVALID;
+            }
             return inner.read(id, in(l), ra, rk);
         }
 
         @Override
         public PostStatus send(long id, ScatterGatherList l) {
+            if (defect == Defect.NOSR) {
+                return PostStatus.INVALID;
+            }
+            if (defect == Defect.CLOSEDPOST && inner.state() == EndpointState.CLOSED) {
+                return PostStatus.OK;
+            }
             return inner.send(id, in(l));
         }
 
         @Override
         public PostStatus receive(long id, ScatterGatherList l) {
+            if (defect == Defect.NOSR) {
+                return PostStatus.INVALID;
+            }
             return inner.receive(id, in(l));
         }
 
         @Override
         public PostStatus fetchAndAdd(long id, MemoryRegion r, long ro, long ra, long rk, long add) {
+            if (defect == Defect.CLOSEDPOST && inner.state() == EndpointState.CLOSED) {
+                return PostStatus.OK;
+            }
             return inner.fetchAndAdd(id, in(r), off(r, ro), ra, rk, add);
         }
 
         @Override
         public PostStatus compareAndSwap(long id, MemoryRegion r, long ro, long ra, long rk, long e, long d) {
+            if (defect == Defect.CLOSEDPOST && inner.state() == EndpointState.CLOSED) {
+                return PostStatus.OK;
+            }
             return inner.compareAndSwap(id, in(r), off(r, ro), ra, rk, e, d);
         }
 
         @Override
         public PostStatus send(long id, MemoryRegion l, long lo, int len) {
+            if (defect == Defect.NOSR) {
+                return PostStatus.INVALID;
+            }
+            if (defect == Defect.CLOSEDPOST && inner.state() == EndpointState.CLOSED) {
+                return PostStatus.OK;
+            }
             return inner.send(id, in(l), off(l, lo), len);
         }
 
         @Override
         public PostStatus receive(long id, MemoryRegion l, long lo, int len) {
+            if (defect == Defect.NOSR) {
+                return PostStatus.INVALID;
+            }
             return inner.receive(id, in(l), off(l, lo), len);
         }
 
         @Override
         public PostStatus writeWithImmediate(long id, MemoryRegion l, long lo, int len, long ra, long rk, int imm) {
+            if (defect == Defect.CLOSEDPOST && inner.state() == EndpointState.CLOSED) {
+                return PostStatus.OK;
+            }
             return inner.writeWithImmediate(id, in(l), off(l, lo), len, ra, rk, imm);
         }
 

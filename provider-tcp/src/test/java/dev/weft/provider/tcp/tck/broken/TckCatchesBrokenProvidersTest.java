@@ -2,11 +2,13 @@ package dev.weft.provider.tcp.tck.broken;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
 import dev.weft.tck.TckReport;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.platform.engine.DiscoverySelector;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
@@ -18,10 +20,12 @@ import org.junit.platform.launcher.core.LauncherFactory;
 @Timeout(300)
 class TckCatchesBrokenProvidersTest {
     private static Map<String, String> run(Class<?>... areas) {
-        LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request();
-        for (Class<?> area : areas) {
-            request.selectors(selectClass(area));
-        }
+        return run(label(areas[0]), java.util.Arrays.stream(areas).map(a -> (DiscoverySelector) selectClass(a)).toArray(DiscoverySelector[]::new));
+    }
+
+    /** Runs the selected areas or cases through the launcher; returns the outcomes recorded for {@code label}. */
+    private static Map<String, String> run(String label, DiscoverySelector... selectors) {
+        LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request().selectors(selectors);
         // A broken provider loses completions on purpose; do not wait the full 45 s for each.
         String before = System.setProperty("weft.tck.completionWaitSeconds", "3");
         try {
@@ -34,7 +38,7 @@ class TckCatchesBrokenProvidersTest {
                 System.setProperty("weft.tck.completionWaitSeconds", before);
             }
         }
-        return TckReport.outcomes(label(areas[0]));
+        return TckReport.outcomes(label);
     }
 
     private static String label(Class<?> area) {
@@ -42,6 +46,16 @@ class TckCatchesBrokenProvidersTest {
         return n.startsWith("Bounds") ? "broken-bounds" : n.startsWith("Keys") ? "broken-keys" : n.startsWith("Close") ? "broken-close"
                 : n.startsWith("Listed") ? "broken-access-listed" : n.startsWith("Silent") ? "broken-silent"
                 : n.startsWith("Allocating") ? "broken-allocate" : "broken-access";
+    }
+
+    /** The given cases of an area: method names, with the parameter types of a parameterised rule ({@code rma_read_size(int)}). */
+    private static DiscoverySelector[] cases(Class<?> area, String... methods) {
+        return java.util.Arrays.stream(methods).map(m -> (DiscoverySelector) selectMethod(area.getName() + "#" + m))
+                .toArray(DiscoverySelector[]::new);
+    }
+
+    private static DiscoverySelector[] concat(DiscoverySelector[]... parts) {
+        return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray(DiscoverySelector[]::new);
     }
 
     @Test
@@ -119,5 +133,109 @@ class TckCatchesBrokenProvidersTest {
         assertEquals("passed", r.get("rma_write_oddOffsets"), "rules unrelated to the defect still pass: " + r);
         Map<String, String> control = run(BrokenProviders.KeysRma.class);
         assertEquals("passed", control.get("rma_steadyStateAllocatesNothing"), "without the defect: " + control);
+    }
+
+    /**
+     * A duplicate completion that stands in for a lost one keeps the count right; the ids show it: in the error flush,
+     * the close flushes, and the flushed request behind every rejection at the target.
+     */
+    @Test
+    void aDuplicateInPlaceOfALostCompletionIsCaught() {
+        Map<String, String> r = run("broken-dupflush", concat(cases(BrokenProviders.DupFlushErrors.class, "err_errorFlushesOutstandingAndLater",
+                "err_closeFlushesPostedReceives", "err_peerSeesTheClose", "err_closeFlushesSendsAwaitingAReceive"),
+                cases(BrokenProviders.DupFlushSecurity.class, "sec_randomKey", "sec_onePastTheEnd", "sec_writeReadOnlyRegion", "sec_exactFitAccepted")));
+        assertEquals("failed", r.get("err_errorFlushesOutstandingAndLater"), r::toString);
+        assertEquals("failed", r.get("err_closeFlushesPostedReceives"), r::toString);
+        assertEquals("failed", r.get("err_peerSeesTheClose"), r::toString);
+        assertEquals("failed", r.get("err_closeFlushesSendsAwaitingAReceive"), r::toString);
+        assertEquals("failed", r.get("sec_randomKey"), r::toString);
+        assertEquals("failed", r.get("sec_onePastTheEnd"), r::toString);
+        assertEquals("failed", r.get("sec_writeReadOnlyRegion"), r::toString);
+        assertEquals("passed", r.get("sec_exactFitAccepted"), "nothing is flushed there: " + r);
+    }
+
+    /** A completion delivered again 100 ms after the case took it is caught by the check after every case. */
+    @Test
+    void aLateDuplicateIsCaught() {
+        Map<String, String> r = run("broken-latedup", concat(cases(BrokenProviders.LateDupSecurity.class, "sec_exactFitAccepted", "sec_randomKey"),
+                cases(BrokenProviders.LateDupAtomics.class, "at_fetchAdd_result", "at_cmpSwap_match", "at_misalignedRejected")));
+        assertEquals("failed", r.get("sec_exactFitAccepted"), r::toString);
+        assertEquals("failed", r.get("at_fetchAdd_result"), r::toString);
+        assertEquals("failed", r.get("at_cmpSwap_match"), r::toString);
+        assertEquals("passed", r.get("sec_randomKey"), "no request succeeds there, so nothing is repeated: " + r);
+        assertEquals("passed", r.get("at_misalignedRejected"), "no request succeeds there, so nothing is repeated: " + r);
+    }
+
+    /** Every post the provider declares, on a closed endpoint, must answer CLOSED. */
+    @Test
+    void postsAcceptedOnAClosedEndpointAreCaught() {
+        Map<String, String> r = run("broken-closedpost", cases(BrokenProviders.ClosedPostErrors.class, "err_useAfterClose",
+                "err_closeEndpointWith1000InFlight"));
+        assertEquals("failed", r.get("err_useAfterClose"), r::toString);
+        assertEquals("passed", r.get("err_closeEndpointWith1000InFlight"), "writes after a close still answer CLOSED: " + r);
+    }
+
+    /** A read or an atomic must report its bytes (Completion.byteCount); a write need not. */
+    @Test
+    void aWrongByteCountIsCaught() {
+        Map<String, String> r = run("broken-bytes", concat(cases(BrokenProviders.BytesRma.class, "rma_read_size(int)", "rma_read_exactFit",
+                "rma_write_size(int)"), cases(BrokenProviders.BytesAtomics.class, "at_fetchAdd_result", "at_cmpSwap_mismatch")));
+        assertEquals("failed", r.get("rma_read_size[8]"), r::toString);
+        assertEquals("failed", r.get("rma_read_exactFit"), r::toString);
+        assertEquals("failed", r.get("at_fetchAdd_result"), r::toString);
+        assertEquals("failed", r.get("at_cmpSwap_mismatch"), r::toString);
+        assertEquals("passed", r.get("rma_write_size[8]"), "the API promises no byte count for a write: " + r);
+    }
+
+    /**
+     * Known defects apply to parameterised rules too: one case listed by its rule id is a known defect while the
+     * other sizes fail, and a rule listed by its method name that passes fails in every case.
+     */
+    @Test
+    void knownDefectsOfParameterisedRulesAreReported() {
+        Map<String, String> r = run("broken-bytes-listed", cases(BrokenProviders.ListedBytesRma.class, "rma_read_size(int)", "rma_write_size(int)"));
+        assertEquals("known-defect", r.get("rma_read_size[8]"), r::toString);
+        assertEquals("failed", r.get("rma_read_size[7]"), "not listed: " + r);
+        assertEquals("failed", r.get("rma_write_size[8]"), "listed but passing: " + r);
+        assertEquals("failed", r.get("rma_write_size[1]"), "listed but passing: " + r);
+    }
+
+    /** Descriptors and virtual threads that grow with the work are leaks, told from one-time ones by a second round. */
+    @Test
+    void leakedDescriptorsAndVirtualThreadsAreCaught() {
+        Map<String, String> fd = run("broken-fdleak", cases(BrokenProviders.FdLeakResources.class, "res_openRegisterCloseCycles"));
+        assertEquals("failed", fd.get("res_openRegisterCloseCycles"), fd::toString);
+        Map<String, String> vt = run("broken-vtleak", cases(BrokenProviders.VtLeakResources.class, "res_openRegisterCloseCycles"));
+        assertEquals("failed", vt.get("res_openRegisterCloseCycles"), vt::toString);
+    }
+
+    /**
+     * An honest provider without RMA_READ, or without SEND_RECV, is not failed by the rules that use them: those that
+     * need them skip with the reason, those that can do without run without them.
+     */
+    @Test
+    void undeclaredCapabilitiesAreNotRequired() {
+        Map<String, String> r = run("broken-noread", concat(cases(BrokenProviders.NoReadErrors.class, "err_useAfterClose"),
+                cases(BrokenProviders.NoReadResources.class, "res_queueFullIsAgain", "res_listenerCloseKeepsAcceptedConnections"),
+                cases(BrokenProviders.NoReadConcurrency.class, "conc_manyThreadsOneQueue"),
+                cases(BrokenProviders.NoReadWellKnownRegion.class, "wk_readAsFirstOperation"),
+                cases(BrokenProviders.NoReadRma.class, "rma_read_scatterGather")));
+        assertEquals("passed", r.get("err_useAfterClose"), r::toString);
+        assertEquals("passed", r.get("res_queueFullIsAgain"), r::toString);
+        assertEquals("passed", r.get("res_listenerCloseKeepsAcceptedConnections"), r::toString);
+        assertEquals("passed", r.get("conc_manyThreadsOneQueue"), r::toString);
+        assertEquals("skipped", r.get("wk_readAsFirstOperation"), r::toString);
+        assertEquals("skipped", r.get("rma_read_scatterGather"), r::toString);
+        Map<String, String> s = run("broken-nosr", concat(cases(BrokenProviders.NoSrErrors.class, "err_closeFlushesPostedReceives",
+                "err_peerSeesTheClose", "err_receivePostedBehindAnError", "err_useAfterClose"),
+                cases(BrokenProviders.NoSrResources.class, "res_overflowingReceiveQueueLosesNothing",
+                        "res_closingOneQueueKeepsTheOthersCompletions", "res_listenerCloseKeepsAcceptedConnections")));
+        assertEquals("skipped", s.get("err_closeFlushesPostedReceives"), s::toString);
+        assertEquals("skipped", s.get("err_peerSeesTheClose"), s::toString);
+        assertEquals("skipped", s.get("err_receivePostedBehindAnError"), s::toString);
+        assertEquals("skipped", s.get("res_overflowingReceiveQueueLosesNothing"), s::toString);
+        assertEquals("skipped", s.get("res_closingOneQueueKeepsTheOthersCompletions"), s::toString);
+        assertEquals("passed", s.get("err_useAfterClose"), s::toString);
+        assertEquals("passed", s.get("res_listenerCloseKeepsAcceptedConnections"), s::toString);
     }
 }
