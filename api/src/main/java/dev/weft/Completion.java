@@ -38,7 +38,10 @@ public final class Completion {
         return status;
     }
 
-    /** @return bytes transferred: received bytes for a receive, requested bytes for a read, 8 for an atomic */
+    /**
+     * @return bytes transferred: received bytes for a receive (for the receive a write-with-immediate consumes, the bytes
+     *         the write placed), requested bytes for a read, 8 for an atomic; not defined for a write or a send
+     */
     public int byteCount() {
         return byteCount;
     }

@@ -243,6 +243,7 @@ public abstract class RmaTck extends TckBase {
         assertEquals(Opcode.RECEIVE_WRITE_WITH_IMMEDIATE, r.opcode());
         assertTrue(r.hasImmediate());
         assertEquals(0x1234ABCD, r.immediate());
+        assertEquals(256, r.byteCount(), "the receive of a write-with-immediate reports the bytes the write placed");
         assertPattern(target.segment(), 64, 256, 6);
         assertGuardsIntact();
     }

@@ -175,13 +175,14 @@ class TckCatchesBrokenProvidersTest {
         assertEquals("passed", r.get("err_closeEndpointWith1000InFlight"), "writes after a close still answer CLOSED: " + r);
     }
 
-    /** A read or an atomic must report its bytes (Completion.byteCount); a write need not. */
+    /** A read, an atomic or a write-with-immediate's receive must report its bytes (Completion.byteCount); a write need not. */
     @Test
     void aWrongByteCountIsCaught() {
         Map<String, String> r = run("broken-bytes", concat(cases(BrokenProviders.BytesRma.class, "rma_read_size(int)", "rma_read_exactFit",
-                "rma_write_size(int)"), cases(BrokenProviders.BytesAtomics.class, "at_fetchAdd_result", "at_cmpSwap_mismatch")));
+                "rma_writeWithImmediate", "rma_write_size(int)"), cases(BrokenProviders.BytesAtomics.class, "at_fetchAdd_result", "at_cmpSwap_mismatch")));
         assertEquals("failed", r.get("rma_read_size[8]"), r::toString);
         assertEquals("failed", r.get("rma_read_exactFit"), r::toString);
+        assertEquals("failed", r.get("rma_writeWithImmediate"), "its receive must report the bytes written: " + r);
         assertEquals("failed", r.get("at_fetchAdd_result"), r::toString);
         assertEquals("failed", r.get("at_cmpSwap_mismatch"), r::toString);
         assertEquals("passed", r.get("rma_write_size[8]"), "the API promises no byte count for a write: " + r);
