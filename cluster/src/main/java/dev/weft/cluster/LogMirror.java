@@ -198,18 +198,23 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     }
 
     /**
-     * Ships records {@code confirmed + 1 .. appended}, failing over between links, until the deadline.
+     * Ships records {@code confirmed + 1 .. appended}, failing over between links, until the deadline; first, if the
+     * link in use reaches a partner session other than the last one, the records kept for it (see {@link #startSession}),
+     * also when every record was confirmed to the old session.
      *
      * @return null once all are confirmed, or why not by the deadline
      */
     private String ship(long deadline) {
-        while (confirmed < appended) {
+        while (true) {
             ClientLink link = links.first();
+            if (link != null && link.partnerIncarnation() != session) {
+                startSession(link.partnerIncarnation());
+            }
+            if (confirmed >= appended) {
+                return null;
+            }
             if (link != null) {
-                if (link.partnerIncarnation() != session) {
-                    startSession(link.partnerIncarnation());
-                }
-                if (send(link, written + 1, appended)) {
+                if (send(link, written + 1, appended, deadline)) {
                     continue;
                 }
                 if (link.endpoint().state() != EndpointState.CONNECTED) {
@@ -231,13 +236,13 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
                 return "interrupted";
             }
         }
-        return null;
     }
 
     /**
      * A link to a partner session other than the one the records were shipped to: the partner restarted, and its new
-     * mirror holds none of them. The records kept here (the last {@code capacity}) are shipped again, and the header
-     * is first written with the newest of them, so that it never moves back while they are written.
+     * mirror holds none of them. The records kept here (the last {@code capacity}) are shipped again, into their slots
+     * first; the header is written once, last, with the newest of them, so that it never moves back while they are
+     * written and never covers a record not yet written.
      */
     private void startSession(long partnerIncarnation) {
         session = partnerIncarnation;
@@ -252,9 +257,10 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
      * records are written again after a failover or for a restarted partner), and always after record {@code to}.
      * A link completes its writes in order, so a header write's completion confirms every record up to it.
      *
+     * @param deadline {@link System#nanoTime()} after which no more is waited for (the caller's timeout)
      * @return false if the link failed or did not complete a write in time
      */
-    private boolean send(ClientLink link, long from, long to) {
+    private boolean send(ClientLink link, long from, long to, long deadline) {
         for (long s = from; s <= to; s++) {
             byte[] record = log[(int) (s % capacity)];
             outbound.set(ValueLayout.JAVA_LONG, HEADER, s);
@@ -272,7 +278,7 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
                 }
                 headerSent = s;
             }
-            if (!await(link, wrIds)) {
+            if (!await(link, wrIds, deadline)) {
                 return false; // the next attempt starts again at record s: the staging bytes it rewrites are the same
             }
             written = s;
@@ -284,13 +290,16 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     }
 
     /**
-     * Waits up to 10 s for the completion of write {@code last}, the header write that ends a record (a link's writes
-     * complete in order); completions of earlier attempts that arrive late are passed over.
+     * Waits up to 10 s, and not past {@code until}, for the completion of write {@code last}, the header write that ends
+     * a record (a link's writes complete in order); completions of earlier attempts that arrive late are passed over.
      *
+     * @param until the caller's deadline ({@link System#nanoTime()}): an append holds the mirror's monitor no longer
+     *              than its timeout (and one poll of 100 ms)
      * @return whether it completed successfully, with no failed write before it
      */
-    private boolean await(ClientLink link, long last) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    private boolean await(ClientLink link, long last, long until) {
+        long tenSeconds = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = until - tenSeconds < 0 ? until : tenSeconds;
         while (true) {
             int k = link.queue().await(batch, 100, TimeUnit.MILLISECONDS);
             for (int i = 0; i < k; i++) {

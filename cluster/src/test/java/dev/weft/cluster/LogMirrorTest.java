@@ -162,6 +162,38 @@ class LogMirrorTest {
         }
     }
 
+    /**
+     * A partner that restarts after every record was confirmed to its old session gets the kept records again from
+     * {@code flush()}, without waiting for a new record (a standby that restarts and takes over at once).
+     */
+    @Test
+    void flushShipsTheKeptRecordsToARestartedPartner() throws Exception {
+        LogMirror a = new LogMirror(4, Duration.ofSeconds(5));
+        LogMirror before = new LogMirror(4, Duration.ofSeconds(5));
+        LogMirror after = new LogMirror(4, Duration.ofSeconds(5));
+        try (Reader first = new Reader(before); Reader second = new Reader(after); Writer writer = new Writer(a)) {
+            ClientLink old = writer.linkTo(first, "mirror", 11);
+            a.linkUp(old);
+            for (int i = 1; i <= 5; i++) {
+                a.append(bytes("r" + i));
+            }
+            assertEquals(5, a.flush(), "nothing waits: flush returns at once with the last record");
+            a.linkDown(old);
+            a.linkUp(writer.linkTo(second, "mirror", 22));
+            assertEquals(0, after.mirroredUpTo());
+            assertEquals(5, a.flush());
+            assertEquals(5, after.mirroredUpTo(), "the restarted partner holds the kept records after flush()");
+            for (int i = 2; i <= 5; i++) {
+                assertArrayEquals(bytes("r" + i), after.mirrored(i), "record " + i);
+            }
+        } finally {
+            a.close();
+            a.release();
+            before.release();
+            after.release();
+        }
+    }
+
     /** Reading a record that is not in the mirror names what is there instead. */
     @Test
     void readingARecordOutsideTheMirrorIsRefusedWithWhatItHolds() {
