@@ -334,7 +334,8 @@ public final class AsyncEndpoint implements AutoCloseable {
         }
         try {
             callbacks.execute(finish);
-        } catch (RuntimeException e) { // rejected, shut down by hand, or broken: the future is no longer pending, so finish here
+        } catch (RuntimeException | Error e) { // rejected, shut down, broken or out of threads: the future is no longer
+                                                // pending, so finish here (and the polling thread goes on for the others)
             finish.run();
         }
     }

@@ -22,6 +22,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.reflect.Proxy;
 import java.util.Set;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -189,31 +190,38 @@ class AsyncEndpointLayerTest {
     }
 
     /**
-     * An executor that throws something other than RejectedExecutionException (one shut down by hand, say) gets the
-     * future completed on the polling thread, which keeps serving the other endpoints of the queue.
+     * An executor that throws something other than RejectedExecutionException (one shut down by hand, say, or one that
+     * cannot start a thread: an OutOfMemoryError) gets the future completed on the polling thread, which keeps serving
+     * the other endpoints of the queue.
      */
     @Test
     void anExecutorThatThrowsLosesNoFutureAndStopsNoEndpoint() throws Exception {
-        HandFedQueue queue = new HandFedQueue();
-        FakeEndpoint e1 = new FakeEndpoint(1);
-        FakeEndpoint e2 = new FakeEndpoint(2);
-        MemoryRegion local = region(Arena.global().allocate(64));
-        Executor broken = task -> {
-            throw new IllegalStateException("executor is shut down");
-        };
-        try (AsyncEndpoint withExecutor = new AsyncEndpoint(e1.endpoint, queue, broken);
-             AsyncEndpoint other = new AsyncEndpoint(e2.endpoint, queue)) {
-            CompletableFuture<Completion> write = withExecutor.write(local, 0, 8, REMOTE, 0);
-            queue.feed(e1, Opcode.WRITE, Status.SUCCESS);
-            assertEquals(1, write.get(WAIT, TimeUnit.SECONDS).endpointId(), "completed on the polling thread instead");
-            CompletableFuture<Completion> failed = withExecutor.write(local, 0, 8, REMOTE, 0);
-            queue.feed(e1, Opcode.WRITE, Status.REMOTE_ACCESS_ERROR);
-            assertEquals(Status.REMOTE_ACCESS_ERROR, assertInstanceOf(OperationFailedException.class, failure(failed)).status());
-            CompletableFuture<Completion> elsewhere = other.write(local, 0, 8, REMOTE, 0);
-            queue.feed(e2, Opcode.WRITE, Status.SUCCESS);
-            assertEquals(2, elsewhere.get(WAIT, TimeUnit.SECONDS).endpointId(), "the other endpoint on the queue still works");
-        } finally {
-            queue.close();
+        for (Throwable thrown : List.of(new IllegalStateException("executor is shut down"),
+                new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached"))) {
+            HandFedQueue queue = new HandFedQueue();
+            FakeEndpoint e1 = new FakeEndpoint(1);
+            FakeEndpoint e2 = new FakeEndpoint(2);
+            MemoryRegion local = region(Arena.global().allocate(64));
+            Executor broken = task -> {
+                if (thrown instanceof Error error) {
+                    throw error;
+                }
+                throw (RuntimeException) thrown;
+            };
+            try (AsyncEndpoint withExecutor = new AsyncEndpoint(e1.endpoint, queue, broken);
+                 AsyncEndpoint other = new AsyncEndpoint(e2.endpoint, queue)) {
+                CompletableFuture<Completion> write = withExecutor.write(local, 0, 8, REMOTE, 0);
+                queue.feed(e1, Opcode.WRITE, Status.SUCCESS);
+                assertEquals(1, write.get(WAIT, TimeUnit.SECONDS).endpointId(), thrown + ": completed on the polling thread instead");
+                CompletableFuture<Completion> failed = withExecutor.write(local, 0, 8, REMOTE, 0);
+                queue.feed(e1, Opcode.WRITE, Status.REMOTE_ACCESS_ERROR);
+                assertEquals(Status.REMOTE_ACCESS_ERROR, assertInstanceOf(OperationFailedException.class, failure(failed)).status());
+                CompletableFuture<Completion> elsewhere = other.write(local, 0, 8, REMOTE, 0);
+                queue.feed(e2, Opcode.WRITE, Status.SUCCESS);
+                assertEquals(2, elsewhere.get(WAIT, TimeUnit.SECONDS).endpointId(), thrown + ": the other endpoint on the queue still works");
+            } finally {
+                queue.close();
+            }
         }
     }
 

@@ -131,8 +131,9 @@ final class CmChannel implements AutoCloseable {
                 if (handler != null) {
                     try {
                         handler.accept(event);
-                    } catch (RuntimeException ex) {
-                        // a handler's failure must not stop the channel; the handler reports it to its owner
+                    } catch (RuntimeException | Error ex) {
+                        // a handler's failure (out of memory included) must not stop the channel: every other id of the
+                        // fabric would hear no more events; the handler reports it to its owner
                     }
                 } else if (event.type() == RdmaCm.EVENT_CONNECT_REQUEST) {
                     RdmaCm.reject(MemorySegment.ofAddress(event.id()).reinterpret(Structs.RDMA_CM_ID.byteSize()), MemorySegment.NULL, 0);

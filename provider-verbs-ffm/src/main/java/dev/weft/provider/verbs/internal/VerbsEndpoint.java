@@ -358,7 +358,7 @@ final class VerbsEndpoint implements Endpoint {
         VerbsEndpoint endpoint;
         try {
             endpoint = new VerbsEndpoint(domain, id, config, attempt);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // the constructor undid its own part, out of memory included
             fabric.cm().unregister(id.address());
             RdmaCm.destroyId(id);
             throw e;

@@ -108,8 +108,8 @@ final class VerbsListener implements Listener {
             VerbsEndpoint endpoint;
             try {
                 endpoint = VerbsEndpoint.accepting(domain, newId, config);
-            } catch (FabricException e) {
-                reject(newId, PrivateData.REJECT_RESOURCES, "cannot create an endpoint: " + e.getMessage());
+            } catch (RuntimeException | Error e) { // also out of memory: the request is refused, not left unanswered
+                reject(newId, PrivateData.REJECT_RESOURCES, "cannot create an endpoint: " + (e instanceof FabricException ? e.getMessage() : e));
                 return;
             }
             pending.add(endpoint);
