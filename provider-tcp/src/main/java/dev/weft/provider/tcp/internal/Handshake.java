@@ -173,12 +173,14 @@ final class Handshake {
         }
         int nameLength = hello[5] & 0xff;
         int clientMax = Wire.getInt(hello, 8);
-        String malformed = nameLength > MAX_NAME ? "a region name length of " + nameLength + " (at most " + MAX_NAME + ")"
+        // the fields' ranges are those of version 1: a client without a common version is told that, not judged by them
+        String malformed = status == ST_VERSION ? null
+                : nameLength > MAX_NAME ? "a region name length of " + nameLength + " (at most " + MAX_NAME + ")"
                 : clientMax < 1 ? "a largest payload of " + clientMax + " (at least 1)" : null;
         if (malformed != null) {
             status = ST_MALFORMED;
         }
-        int maxMessage = malformed != null ? config.maxMessage() : Math.min(clientMax, config.maxMessage());
+        int maxMessage = clientMax < 1 ? config.maxMessage() : Math.min(clientMax, config.maxMessage());
         byte[] nonceC = java.util.Arrays.copyOfRange(hello, 16, 32);
         byte[] nonceS = nonce();
         welcome[2] = Wire.VERSION;

@@ -138,6 +138,19 @@ class MalformedPeerTest {
                     assertEquals(-1, raw.getInputStream().read(), what + ": then the server closes");
                 }
             }
+            // a client of another version is told that, not judged by version 1's field ranges
+            byte[] later = new byte[Handshake.HELLO_SIZE];
+            Wire.putShort(later, 0, Handshake.MAGIC);
+            later[2] = (byte) (Wire.VERSION + 1);
+            later[3] = (byte) (Wire.VERSION + 1);
+            later[5] = (byte) 200;
+            try (Socket raw = new Socket("127.0.0.1", port)) {
+                raw.setSoTimeout(5000);
+                raw.getOutputStream().write(later);
+                byte[] welcome = raw.getInputStream().readNBytes(Handshake.WELCOME_SIZE);
+                assertEquals(Handshake.WELCOME_SIZE, welcome.length);
+                assertEquals(Handshake.ST_VERSION, welcome[3], "no common version");
+            }
             try (Fabric client = Fabrics.open("tcp://127.0.0.1:0")) {
                 Domain cd = client.openDomain();
                 Endpoint ok = cd.connect(listener.uri(), EndpointConfig.of(cd.openCompletionQueue(8)));
