@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * A soft RDMA environment to run commands in, on a host without RDMA hardware: a Soft-RoCE
@@ -304,15 +303,15 @@ public final class Testbed {
         prepare(sink);
         KernelImage kernel = KernelImage.locate(options.cache());
         Path run = null;
+        RunFolder owned = null;
         Process vm = null;
         Thread cleanup = null;
         try {
             if (share == null) {
-                removeOrphanedRunFolders(Path.of(System.getProperty("java.io.tmpdir")));
-                run = Files.createTempDirectory(RUN_FOLDER_PREFIX);
-                // whole or absent to a sweep by another JVM: written aside, then moved in
-                Path record = Files.writeString(run.resolve(OWNER_FILE + ".new"), ownerRecord(ProcessHandle.current()));
-                Files.move(record, run.resolve(OWNER_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+                RunFolder.removeOrphans(tmp); // of JVMs killed without their hooks
+                owned = RunFolder.create(tmp);
+                run = owned.path();
             } else {
                 run = share;
             }
@@ -392,60 +391,14 @@ public final class Testbed {
                     // a temporary directory left behind is harmless
                 }
             }
-        }
-    }
-
-    /** Temporary run folders are named {@code weft-testbed-...} in {@code java.io.tmpdir}. */
-    static final String RUN_FOLDER_PREFIX = "weft-testbed-";
-    /** The file in a temporary run folder that names the JVM that made it: its pid and start instant. */
-    static final String OWNER_FILE = "owner";
-
-    /** @return the owner record of {@code process}: its pid and start instant (a reused pid starts later) */
-    static String ownerRecord(ProcessHandle process) {
-        return process.pid() + " " + process.info().startInstant().map(Object::toString).orElse("?") + "\n";
-    }
-
-    /**
-     * Deletes the temporary run folders in {@code directory} whose JVM has gone without removing them: one killed with
-     * SIGKILL or crashed runs no shutdown hook (its VM is reaped by the kernel, see {@link #reapedWithThisJvm}). A folder
-     * counts as orphaned only if its owner record names a process that no longer runs with that start instant; folders
-     * without a record (made by older versions, or being made right now) are left alone.
-     *
-     * @param directory where temporary run folders are made
-     * @return how many folders were deleted
-     */
-    static int removeOrphanedRunFolders(Path directory) {
-        int removed = 0;
-        try (Stream<Path> folders = Files.list(directory)) {
-            for (Path folder : folders.filter(f -> f.getFileName().toString().startsWith(RUN_FOLDER_PREFIX)).toList()) {
-                Path owner = folder.resolve(OWNER_FILE);
-                String record;
+            if (owned != null) {
                 try {
-                    record = Files.readString(owner);
-                } catch (IOException noRecord) {
-                    continue;
-                }
-                String[] parts = record.trim().split(" ", 2);
-                long pid;
-                try {
-                    pid = Long.parseLong(parts[0]);
-                } catch (NumberFormatException notOurs) {
-                    continue;
-                }
-                boolean alive = ProcessHandle.of(pid).map(p -> ownerRecord(p).equals(record)).orElse(false);
-                if (!alive) {
-                    try {
-                        KernelImage.deleteTree(folder);
-                        removed++;
-                    } catch (IOException ignored) {
-                        // another user's folder, or one being removed by someone else: not ours to insist on
-                    }
+                    owned.close();
+                } catch (IOException ignored) {
+                    // the lock goes with the descriptor in any case
                 }
             }
-        } catch (IOException ignored) {
-            // no temporary directory to list: nothing left behind to remove
         }
-        return removed;
     }
 
     private static long follow(Path log, long seen, StringBuilder partial, Consumer<String> sink) throws IOException {

@@ -66,27 +66,53 @@ class TestbedTest {
         }
     }
 
+    /**
+     * A run folder stays while its JVM lives, whatever else happens, and the next sweep removes it once that JVM was
+     * killed with SIGKILL (no shutdown hook ran): the owner is a second JVM holding the folder's lock as a run does.
+     */
     @Test
-    void runFoldersOfAGoneJvmAreRemovedAndOthersKept(@TempDir Path tmp) throws Exception {
-        ProcessHandle self = ProcessHandle.current();
-        Path live = Files.createDirectory(tmp.resolve(Testbed.RUN_FOLDER_PREFIX + "live"));
-        Files.writeString(live.resolve(Testbed.OWNER_FILE), Testbed.ownerRecord(self));
-        Path goneProcess = Files.createDirectory(tmp.resolve(Testbed.RUN_FOLDER_PREFIX + "gone"));
-        Files.writeString(goneProcess.resolve(Testbed.OWNER_FILE), Long.MAX_VALUE + " 2026-01-01T00:00:00Z\n");
-        Files.writeString(goneProcess.resolve("console.log"), "left by a JVM killed with SIGKILL");
-        Path reusedPid = Files.createDirectory(tmp.resolve(Testbed.RUN_FOLDER_PREFIX + "reused"));
-        Files.writeString(reusedPid.resolve(Testbed.OWNER_FILE), self.pid() + " 1970-01-01T00:00:00Z\n");
-        Path noRecord = Files.createDirectory(tmp.resolve(Testbed.RUN_FOLDER_PREFIX + "older-version"));
-        Path notOurs = Files.createDirectory(tmp.resolve("someone-else"));
-        Files.writeString(notOurs.resolve(Testbed.OWNER_FILE), Long.MAX_VALUE + " x\n");
+    void runFoldersOfAKilledJvmAreRemovedAndOthersKept(@TempDir Path tmp) throws Exception {
+        Path holder = tmp.resolve("HoldRunFolder.java");
+        Files.writeString(holder, """
+                import java.nio.channels.FileChannel;
+                import java.nio.file.*;
+                public class HoldRunFolder {
+                    public static void main(String[] a) throws Exception {
+                        Path folder = Files.createDirectory(Path.of(a[0]));
+                        Path fresh = folder.resolve("owner.lock.new");
+                        FileChannel c = FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                        c.lock();
+                        Files.move(fresh, folder.resolve("owner.lock"), StandardCopyOption.ATOMIC_MOVE);
+                        System.out.println("LOCKED");
+                        Thread.sleep(120_000);
+                    }
+                }
+                """);
+        Path other = tmp.resolve(RunFolder.PREFIX + "other-jvm");
+        Process owner = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), holder.toString(), other.toString())
+                .redirectErrorStream(true).start();
+        try (RunFolder mine = RunFolder.create(tmp)) {
+            String said = new java.io.BufferedReader(new java.io.InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            assertEquals("LOCKED", said, "the owner JVM locked its folder");
+            Path noLock = Files.createDirectory(tmp.resolve(RunFolder.PREFIX + "older-version"));
+            Path notOurs = Files.createDirectory(tmp.resolve("someone-else"));
+            Files.writeString(notOurs.resolve(RunFolder.OWNER_LOCK), "1\n");
 
-        assertEquals(2, Testbed.removeOrphanedRunFolders(tmp));
-        assertTrue(Files.isDirectory(live), "a running JVM's folder is kept");
-        assertFalse(Files.exists(goneProcess), "a folder whose process has gone is removed, with its content");
-        assertFalse(Files.exists(reusedPid), "a pid now used by another process (other start instant) does not keep a folder");
-        assertTrue(Files.isDirectory(noRecord), "a folder without an owner record is not touched");
-        assertTrue(Files.isDirectory(notOurs), "only weft-testbed-* folders are looked at");
-        assertEquals(0, Testbed.removeOrphanedRunFolders(tmp.resolve("no-such-directory")));
+            assertEquals(0, RunFolder.removeOrphans(tmp));
+            assertTrue(Files.isDirectory(other), "a living JVM's folder is kept");
+            assertTrue(Files.isDirectory(mine.path()), "this JVM's folder is kept (and its lock not dropped by the sweep)");
+            assertTrue(Files.isDirectory(noLock), "a folder without a lock file is not touched");
+            assertTrue(Files.isDirectory(notOurs), "only weft-testbed-* folders are looked at");
+
+            owner.destroyForcibly(); // SIGKILL: no hook runs, the kernel drops the lock
+            owner.waitFor();
+            assertEquals(1, RunFolder.removeOrphans(tmp));
+            assertFalse(Files.exists(other), "the killed JVM's folder is removed");
+            assertTrue(Files.isDirectory(mine.path()), "this JVM's folder is still kept");
+            assertEquals(0, RunFolder.removeOrphans(tmp.resolve("no-such-directory")));
+        } finally {
+            owner.destroyForcibly();
+        }
     }
 
     @Test
