@@ -304,7 +304,12 @@ public final class FabricUri {
         if (newRegion != null) {
             requireRegionName(newRegion);
         }
-        return new FabricUri(scheme, host, ipv6, port, newRegion, parameters);
+        FabricUri result = new FabricUri(scheme, host, ipv6, port, newRegion, parameters);
+        if (result.toString().length() > MAX_LENGTH) {
+            throw new FabricException(ErrorCode.INVALID_ARGUMENT, "region \"" + newRegion + "\" would make " + safeText() + " longer than "
+                    + MAX_LENGTH + " characters, which parse refuses; shorten the region name or the parameters");
+        }
+        return result;
     }
 
     /**

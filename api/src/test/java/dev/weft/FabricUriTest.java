@@ -203,6 +203,11 @@ class FabricUriTest {
         assertEquals(Map.of("progress", "auto"), config.parameters());
         assertEquals("tcp://127.0.0.1:7471/config?progress=auto", config.toString());
         assertNull(config.withRegion(null).region());
+        String filler = "tcp://127.0.0.1:7471?pad=";
+        FabricUri full = FabricUri.parse(filler + "p".repeat(FabricUri.MAX_LENGTH - filler.length()));
+        FabricException tooLong = assertThrows(FabricException.class, () -> full.withRegion("config"));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, tooLong.code(), tooLong.getMessage());
+        assertTrue(tooLong.getMessage().contains("longer than " + FabricUri.MAX_LENGTH), tooLong.getMessage());
     }
 
     /** A typed parameter that refuses a value shows it without control characters and cut; numbers are ASCII only. */
