@@ -89,8 +89,9 @@ public final class ConnectionManager implements AutoCloseable {
          *
          * @throws FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for a missing value, a zero incarnation,
          *         a duration that is not positive or longer than {@link ConnectionManager#MAX_DURATION}, a back-off whose
-         *         first step exceeds its bound, a local URI that names a region, a partner URI without
-         *         a port or of another scheme, or a partner URI that is this node's own
+         *         first step exceeds its bound, a local URI that names a region, a partner URI that names a region
+         *         other than {@code /cluster} (which is dropped: the partner's configuration region is always that one),
+         *         without a port or of another scheme, or a partner URI that is this node's own
          */
         public Settings {
             if (localUri == null || partnerUri == null) {
@@ -102,6 +103,12 @@ public final class ConnectionManager implements AutoCloseable {
                         + " is only where this node listens, e.g. " + localUri.scheme() + "://" + localUri.host() + ":7001 (the node publishes"
                         + " its configuration region as /" + CONFIG_REGION + " itself)");
             }
+            if (partnerUri.region() != null && !partnerUri.region().equals(CONFIG_REGION)) {
+                throw FabricException.invalid("partner URI " + partnerUri.safeText() + " names region \"/" + partnerUri.region() + "\"; the"
+                        + " partner's configuration region is always /" + CONFIG_REGION + ", so name only its address and port, e.g. "
+                        + partnerUri.scheme() + "://" + partnerUri.host() + ":7002");
+            }
+            partnerUri = partnerUri.withRegion(null);
             if (incarnation == 0) {
                 throw FabricException.invalid("incarnation 0 means 'none' in the configuration record; use ConnectionManager.newIncarnation()");
             }
@@ -145,13 +152,7 @@ public final class ConnectionManager implements AutoCloseable {
          *         {@link ErrorCode#INVALID_ARGUMENT} for a partner URI naming another region, or what the constructor refuses
          */
         public static Settings of(long nodeId, long incarnation, String localUri, String partnerUri) {
-            FabricUri partner = FabricUri.parse(partnerUri);
-            if (partner.region() != null && !partner.region().equals(CONFIG_REGION)) {
-                throw FabricException.invalid("partner URI " + partner.safeText() + " names region \"/" + partner.region() + "\"; the partner's"
-                        + " configuration region is always /" + CONFIG_REGION + ", so name only its address and port, e.g. "
-                        + partner.scheme() + "://" + partner.host() + ":7002");
-            }
-            return new Settings(nodeId, incarnation, FabricUri.parse(localUri), partner.withRegion(null),
+            return new Settings(nodeId, incarnation, FabricUri.parse(localUri), FabricUri.parse(partnerUri),
                     Duration.ofSeconds(30), Duration.ofMillis(20), Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofSeconds(2));
         }
 

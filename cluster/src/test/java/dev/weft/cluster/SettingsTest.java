@@ -105,6 +105,10 @@ class SettingsTest {
         assertEquals(FabricUri.parse("tcp://127.0.0.1:7002"),
                 ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001", "tcp://127.0.0.1:7002/cluster").partnerUri(),
                 "the documented triple form names the configuration region");
+        ConnectionManager.Settings base = ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:7001", "tcp://127.0.0.1:7002");
+        refused(() -> new ConnectionManager.Settings(1, INCARNATION, base.localUri(), FabricUri.parse("tcp://127.0.0.1:7002/foo"),
+                base.waitTimeout(), base.pollInterval(), base.operationTimeout(), base.retryMin(), base.retryMax()),
+                "names region \"/foo\"", "always /cluster");
         refused(() -> new HeartbeatMonitor(null, 3, (state, why) -> { }), "interval must be a positive duration", "got null");
         refused(() -> new HeartbeatMonitor(Duration.ofSeconds(1), 3, null), "needs an onChange callback");
         LogMirror mirror = new LogMirror(4, Duration.ofSeconds(1));
