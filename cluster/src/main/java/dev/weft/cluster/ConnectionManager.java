@@ -112,11 +112,11 @@ public final class ConnectionManager implements AutoCloseable {
             if (incarnation == 0) {
                 throw FabricException.invalid("incarnation 0 means 'none' in the configuration record; use ConnectionManager.newIncarnation()");
             }
-            positive("waitTimeout", waitTimeout);
-            positive("pollInterval", pollInterval);
-            positive("operationTimeout", operationTimeout);
-            positive("retryMin", retryMin);
-            positive("retryMax", retryMax);
+            requireTiming("waitTimeout", waitTimeout);
+            requireTiming("pollInterval", pollInterval);
+            requireTiming("operationTimeout", operationTimeout);
+            requireTiming("retryMin", retryMin);
+            requireTiming("retryMax", retryMax);
             if (retryMin.compareTo(retryMax) > 0) {
                 throw FabricException.invalid("retryMin " + retryMin.toMillis() + " ms exceeds retryMax " + retryMax.toMillis()
                         + " ms; the back-off starts at retryMin and doubles up to retryMax");
@@ -134,10 +134,6 @@ public final class ConnectionManager implements AutoCloseable {
                 throw FabricException.invalid("partner URI " + partnerUri.safeText() + " is this node's own local URI;"
                         + " name the partner's address and port");
             }
-        }
-
-        private static void positive(String name, Duration d) {
-            requireTiming(name, d);
         }
 
         /**
@@ -401,13 +397,9 @@ public final class ConnectionManager implements AutoCloseable {
     private void writeAgainAndWait() {
         publish(SlamState.ATTEMPTING_WRITE_AGAIN, partnerIncarnation, 0);
         if (endpoint == null) { // from Waiting on partner: the partner wrote state 5 into our region; reach it again
-            ConfigRecord partner = connectAndRead();
-            if (partner == null) {
-                machine.fire(SlamEvent.WRITE_FAILED, "cannot reach the partner for the second write: " + lastProblem);
-                return;
-            }
-            if (partner.incarnation() != partnerIncarnation) {
-                machine.fire(SlamEvent.WRITE_FAILED, "the partner restarted since it wrote state 5 into our region");
+            String problem = reachPartnerAgain("for the second write", "state 5");
+            if (problem != null) {
+                machine.fire(SlamEvent.WRITE_FAILED, problem);
                 return;
             }
         }
@@ -441,13 +433,9 @@ public final class ConnectionManager implements AutoCloseable {
         connectedAtNanos = System.nanoTime();
         publish(SlamState.CONNECTED, partnerIncarnation, 0);
         if (endpoint == null) { // from Waiting on partner (3 -> Connected), which dropped the endpoint: reach the partner again
-            ConfigRecord partner = connectAndRead();
-            if (partner == null) {
-                machine.fire(SlamEvent.READ_FAILED, "cannot reach the partner that wrote Connected into our region: " + lastProblem);
-                return;
-            }
-            if (partner.incarnation() != partnerIncarnation) {
-                machine.fire(SlamEvent.READ_FAILED, "the partner restarted since it wrote Connected into our region");
+            String problem = reachPartnerAgain("that wrote Connected into our region", "Connected");
+            if (problem != null) {
+                machine.fire(SlamEvent.READ_FAILED, problem);
                 return;
             }
         }
@@ -583,6 +571,25 @@ public final class ConnectionManager implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ RDMA read and write of records
+
+    /**
+     * After Waiting on partner dropped the endpoint: connects to the partner again and checks that its record carries the
+     * incarnation that wrote into our region.
+     *
+     * @param why completes "cannot reach the partner ...", for the message
+     * @param wrote the state the partner wrote into our region, for the message
+     * @return null once connected to that incarnation, or what went wrong
+     */
+    private String reachPartnerAgain(String why, String wrote) {
+        ConfigRecord partner = connectAndRead();
+        if (partner == null) {
+            return "cannot reach the partner " + why + ": " + lastProblem;
+        }
+        if (partner.incarnation() != partnerIncarnation) {
+            return "the partner restarted since it wrote " + wrote + " into our region";
+        }
+        return null;
+    }
 
     private ConfigRecord connectAndRead() {
         closeEndpoint();
