@@ -94,11 +94,6 @@ final class Args {
         return options.containsKey(name);
     }
 
-    /** @return whether the option was given */
-    boolean has(String name) {
-        return options.containsKey(name);
-    }
-
     String option(String name, String defaultValue) {
         return options.getOrDefault(name, defaultValue);
     }

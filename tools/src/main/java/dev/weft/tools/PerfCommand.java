@@ -298,7 +298,7 @@ final class PerfCommand {
         long warmup = args.longOption("warmup", 100, 0, 100_000_000);
         boolean bandwidth = args.flag("bandwidth");
         int window = (int) args.longOption("window", 64, 1, 4096);
-        if (args.has("window") && !bandwidth) {
+        if (args.option("window", null) != null && !bandwidth) {
             throw new UsageException("--window sets how many requests a --bandwidth run keeps in flight; a latency run has one:"
                     + " add --bandwidth or drop --window");
         }

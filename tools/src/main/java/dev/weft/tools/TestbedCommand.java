@@ -102,8 +102,9 @@ final class TestbedCommand {
             case "info" -> {
                 Args args = Args.parse(rest, Set.of("device"), Set.of(), "weft testbed info takes only --device rxe|siw|rxe,siw");
                 Testbed.Options options = Testbed.Options.defaults();
-                if (args.has("device")) {
-                    options = withDevices(options, args.option("device", null));
+                String devices = args.option("device", null);
+                if (devices != null) {
+                    options = withDevices(options, devices);
                 }
                 out.print(Testbed.create(options).describe());
                 return 0;
@@ -137,12 +138,13 @@ final class TestbedCommand {
         Args args = Args.parse(words, Set.of("device", "timeout", "share"), Set.of(),
                 "put the command after --, e.g. weft testbed exec -- ibv_devinfo");
         Testbed.Options options = Testbed.Options.defaults();
-        if (args.has("device")) {
-            options = withDevices(options, args.option("device", null));
+        String devices = args.option("device", null);
+        if (devices != null) {
+            options = withDevices(options, devices);
         }
         Duration timeout = options.timeout();
-        if (args.has("timeout")) {
-            String text = args.option("timeout", null);
+        String text = args.option("timeout", null);
+        if (text != null) {
             try {
                 timeout = Duration.ofSeconds(Long.parseLong(text));
             } catch (NumberFormatException e) {
@@ -155,7 +157,8 @@ final class TestbedCommand {
         if (dashes < 0 || dashes + 1 == argv.size()) {
             throw new UsageException("no command; e.g. weft testbed exec -- ibv_devinfo");
         }
-        Path share = args.has("share") ? shareDirectory(args.option("share", null)) : null; // made only for a run
+        String shared = args.option("share", null);
+        Path share = shared == null ? null : shareDirectory(shared); // made only for a run
         List<String> command = argv.subList(dashes + 1, argv.size());
         try {
             Testbed.Result r = Testbed.create(options.withTimeout(timeout))
