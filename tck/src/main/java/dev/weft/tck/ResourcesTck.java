@@ -58,9 +58,14 @@ public abstract class ResourcesTck extends TckBase {
     }
 
     private static int settle(java.util.function.IntSupplier count, int baseline) throws InterruptedException {
+        return settle(count, baseline, 20);
+    }
+
+    /** As {@link #settle(java.util.function.IntSupplier, int)}, counting every {@code stepMillis} (for a costly count). */
+    private static int settle(java.util.function.IntSupplier count, int baseline, int stepMillis) throws InterruptedException {
         int n = count.getAsInt();
-        for (int i = 0; i < 750 && n > baseline; i++) { // up to 15 s: peers notice closed connections asynchronously
-            Thread.sleep(20);
+        for (int i = 0; i < 15_000 / stepMillis && n > baseline; i++) { // up to 15 s: peers notice closed connections asynchronously
+            Thread.sleep(stepMillis);
             n = count.getAsInt();
         }
         return n;
@@ -118,14 +123,12 @@ public abstract class ResourcesTck extends TckBase {
         cycle(200);
     }
 
-    /** {@link #virtualThreads()} once it is at most {@code baseline}, or after 15 s; -1 where the JVM cannot count them. */
+    /**
+     * {@link #virtualThreads()} once it is at most {@code baseline}, or after 15 s (a thread dump per count, so every
+     * 100 ms); -1 where the JVM cannot count them.
+     */
     private static int settleVirtual(int baseline) throws InterruptedException {
-        int n = virtualThreads();
-        for (int i = 0; i < 150 && n > baseline; i++) { // up to 15 s, as settle
-            Thread.sleep(100);
-            n = virtualThreads();
-        }
-        return n;
+        return settle(ResourcesTck::virtualThreads, baseline, 100);
     }
 
     /**
