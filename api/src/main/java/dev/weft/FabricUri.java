@@ -632,13 +632,13 @@ public final class FabricUri {
         if (portText.isEmpty()) {
             throw bad(text, "the port after ':' is empty");
         }
-        if (portText.length() > 5) {
-            throw bad(text, "port \"" + portText + "\" is out of range 0..65535");
-        }
         for (int i = 0; i < portText.length(); i++) {
             if (portText.charAt(i) < '0' || portText.charAt(i) > '9') {
                 throw bad(text, "port \"" + portText + "\" is not a number 0..65535");
             }
+        }
+        if (portText.length() > 5) {
+            throw bad(text, "port \"" + portText + "\" has " + portText.length() + " digits; a port is at most 5 digits, 0..65535");
         }
         int port = Integer.parseInt(portText);
         if (port > 65535) {

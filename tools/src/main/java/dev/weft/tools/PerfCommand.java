@@ -74,7 +74,7 @@ final class PerfCommand {
 
     static int run(List<String> argv, PrintStream out, PrintStream err) {
         if (argv.isEmpty()) {
-            throw new UsageException("say 'server' or 'client'");
+            throw new UsageException("say which perf mode: server, client, scale, socket-server or socket-client");
         }
         List<String> rest = argv.subList(1, argv.size());
         return switch (argv.get(0)) {

@@ -49,7 +49,7 @@ class CliTest {
     void wrongPerfArgumentsGiveShortUsageAndCode2() {
         Result noMode = weft("perf");
         assertEquals(2, noMode.code());
-        assertTrue(noMode.err().contains("say 'server' or 'client'"));
+        assertTrue(noMode.err().contains("say which perf mode: server, client, scale, socket-server or socket-client"), noMode.err());
         Result noUri = weft("perf", "client");
         assertEquals(2, noUri.code());
         assertTrue(noUri.err().contains("option --uri is required") && noUri.err().contains("usage: weft perf"), noUri.err());

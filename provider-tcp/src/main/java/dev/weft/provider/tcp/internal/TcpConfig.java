@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The runtime parameters of a TCP fabric, read from its URI (or system properties
- * {@code weft.tcp.<name>}). Immutable.
+ * The runtime parameters of a TCP fabric, read from its URI; only {@code secret} may also come from a system
+ * property ({@code weft.tcp.secret}), so that it need not stand in a URI. Immutable.
  *
  * @param progress {@code auto} (provider threads serve I/O) or {@code manual} (completion-queue polling does)
  * @param secret shared secret for authentication, or {@code null}
