@@ -71,6 +71,7 @@ int main(void) {
     F(rdma_conn_param, retry_count); F(rdma_conn_param, rnr_retry_count); F(rdma_conn_param, srq); F(rdma_conn_param, qp_num);
     S(rdma_cm_event); F(rdma_cm_event, id); F(rdma_cm_event, listen_id); F(rdma_cm_event, event); F(rdma_cm_event, status);
     F(rdma_cm_event, param); F(rdma_cm_event, param.conn.private_data); F(rdma_cm_event, param.conn.private_data_len);
+    F(rdma_cm_event, param.conn.responder_resources); F(rdma_cm_event, param.conn.initiator_depth);
     S(sockaddr_in); F(sockaddr_in, sin_family); F(sockaddr_in, sin_port); F(sockaddr_in, sin_addr);
     S(sockaddr_in6); F(sockaddr_in6, sin6_family); F(sockaddr_in6, sin6_port); F(sockaddr_in6, sin6_flowinfo);
     F(sockaddr_in6, sin6_addr); F(sockaddr_in6, sin6_scope_id);

@@ -44,8 +44,9 @@ public abstract class ErrorsTck extends TckBase {
     /**
      * A local buffer that can never work is refused when it is posted, with nothing queued, and the endpoint goes on
      * working: a negative offset, a range beyond the region's end (also one whose end overflows), a closed region and a
-     * region of another domain, for writes, reads and receives, and a sink (of a read, an atomic, a receive) in a region
-     * registered without LOCAL_WRITE (PostStatus.INVALID). Had the request been queued and
+     * region of another domain, for writes, reads and receives, a sink (of a read, an atomic, a receive) in a region
+     * registered without LOCAL_WRITE, and where the provider declares {@code Limits.readSinkNeedsRemoteWrite()} (iWARP)
+     * the sink of a read registered without REMOTE_WRITE (PostStatus.INVALID). Had the request been queued and
      * failed later, the endpoint would move to ERROR and flush requests posted before it that already executed. If this
      * fails, check the post path's checks of the local side before a slot is taken.
      */
@@ -66,6 +67,11 @@ public abstract class ErrorsTck extends TckBase {
             assertEquals(PostStatus.INVALID, endpoint.read(6, local, end - 4, 8, remote, 0), "a read sink beyond its region's end");
             assertEquals(PostStatus.INVALID, endpoint.read(7, foreign, 0, 8, remote, 0), "a read sink of another domain");
             assertEquals(PostStatus.INVALID, endpoint.read(11, readOnly, 0, 8, remote, 0), "a read sink without LOCAL_WRITE");
+            if (info().limits().readSinkNeedsRemoteWrite()) {
+                MemoryRegion localOnly = clientDomain.register(arena.allocate(64, 8), Access.LOCAL_WRITE);
+                assertEquals(PostStatus.INVALID, endpoint.read(14, localOnly, 0, 8, remote, 0),
+                        "a read sink without REMOTE_WRITE, which this provider's Limits.readSinkNeedsRemoteWrite() declares needed");
+            }
         }
         if (info().capabilities().contains(Capability.ATOMIC_FETCH_ADD)) {
             assertEquals(PostStatus.INVALID, endpoint.fetchAndAdd(12, readOnly, 0, remote, 0, 1), "an atomic's result without LOCAL_WRITE");

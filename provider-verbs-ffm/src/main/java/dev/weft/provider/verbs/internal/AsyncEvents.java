@@ -7,6 +7,7 @@ import static dev.weft.provider.verbs.internal.nat.Structs.offset;
 import dev.weft.provider.verbs.internal.nat.C;
 import dev.weft.provider.verbs.internal.nat.FdWaiter;
 import dev.weft.provider.verbs.internal.nat.Ibv;
+import dev.weft.provider.verbs.internal.nat.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -16,9 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The device's asynchronous events ({@code ibv_get_async_event}), one reader per device context
  * for the whole process (several fabrics share a librdmacm context, and only one reader may drain
- * its async fd). A QP event (fatal, request or access error) fails that endpoint; a port or device
- * failure fails every endpoint on the device: the QP moves to the error state, which flushes its
- * work. A completion queue error (the queue overflowed: the device dropped completions) fails every
+ * its async fd). A QP event (fatal, request or access error) fails that endpoint; a port error fails
+ * every endpoint on that port, a device failure every endpoint on the device: the QP moves to the error
+ * state, which flushes its work. A completion queue error (the queue overflowed: the device dropped completions) fails every
  * endpoint whose completions go to that queue, so that their requests are flushed rather than lost. Each event is
  * acknowledged at once. The reader is a daemon thread that sleeps in
  * {@code poll(2)} until an event comes, and lives as long as the context: for the process, unless
@@ -26,8 +27,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * DEVICE_FATAL as its last event and the reader ends there; for one that cannot (rxe, siw: the
  * removal waits until the process closes its files), a closing fabric that finds its device gone
  * ends the reader with {@link #stop}, before librdmacm closes the context: a thread still asleep
- * in {@code poll} on the context's fd would keep the file open, and the removal waiting.
- * Thread-safe.
+ * in {@code poll} on the context's fd would keep the file open, and the removal waiting. The async
+ * fd is made non-blocking: another user of the shared context in the process (a second RDMA library)
+ * may take an event between the reader's {@code poll} and its read, which would otherwise block the
+ * reader where {@link #stop} cannot reach it. Thread-safe.
  */
 final class AsyncEvents {
     // enum ibv_event_type
@@ -47,8 +50,9 @@ final class AsyncEvents {
 
     private AsyncEvents(MemorySegment context) {
         this.context = context.reinterpret(IBV_CONTEXT.byteSize());
-        waiter = new FdWaiter(this.context.get(C.INT, offset(IBV_CONTEXT, "async_fd")),
-                "creating the descriptor that wakes the reader of the device's asynchronous events");
+        int fd = this.context.get(C.INT, offset(IBV_CONTEXT, "async_fd"));
+        Libc.setNonBlocking(fd, "making the device's asynchronous event descriptor non-blocking");
+        waiter = new FdWaiter(fd, "creating the descriptor that wakes the reader of the device's asynchronous events");
         thread = Thread.ofPlatform().daemon().name("weft-verbs-async-" + Long.toHexString(context.address())).start(this::run);
     }
 
@@ -80,8 +84,18 @@ final class AsyncEvents {
         byQp.put(qp.address(), endpoint);
     }
 
-    void unregister(MemorySegment qp) {
-        byQp.remove(qp.address());
+    /**
+     * Forgets a queue pair of {@code context}. Starts no reader: after DEVICE_FATAL or {@link #stop} there is none, and a
+     * new one would poll a removed device's descriptor.
+     *
+     * @param context the device context
+     * @param qp the queue pair, about to be destroyed
+     */
+    static void unregister(MemorySegment context, MemorySegment qp) {
+        AsyncEvents reader = BY_CONTEXT.get(context.address());
+        if (reader != null) {
+            reader.byQp.remove(qp.address());
+        }
     }
 
     private void run() {
@@ -97,6 +111,7 @@ final class AsyncEvents {
                 int type = event.get(C.INT, offset(IBV_ASYNC_EVENT, "event_type"));
                 long qp = event.get(C.PTR, offset(IBV_ASYNC_EVENT, "element.qp")).address();
                 long cq = event.get(C.PTR, offset(IBV_ASYNC_EVENT, "element.cq")).address();
+                int port = event.get(C.INT, offset(IBV_ASYNC_EVENT, "element.port_num"));
                 String what = Ibv.eventTypeString(type);
                 // the endpoints are found before the event is acknowledged: destroying a queue pair or completion queue
                 // waits for the acknowledgement of its reported events, so until then no other one can have its address
@@ -106,7 +121,9 @@ final class AsyncEvents {
                         yield e == null ? List.of() : List.of(e);
                     }
                     case CQ_ERR -> byQp.values().stream().filter(e -> e.usesCompletionQueue(cq)).toList();
-                    case PORT_ERR, DEVICE_FATAL -> List.copyOf(byQp.values());
+                    // an endpoint whose id named no port (0) is failed too: better a flush than a connection left hanging
+                    case PORT_ERR -> byQp.values().stream().filter(e -> e.port() == port || e.port() == 0).toList();
+                    case DEVICE_FATAL -> List.copyOf(byQp.values());
                     default -> List.of(); // informational (port active, LID change, ...) or objects Weft does not use
                 };
                 Ibv.ackAsyncEvent(event);

@@ -15,6 +15,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -29,7 +30,10 @@ import java.util.function.Consumer;
  * CPU time on the same core) and close is prompt. The channel's fd is non-blocking:
  * {@code rdma_get_cm_event} consumes some events itself (on iWARP the connect response, which it
  * answers and then reads again), so a readable fd does not promise an event, and a blocking read
- * would hold the thread past close. Thread-safe.
+ * would hold the thread past close. The channel itself is destroyed only once no id of it is left: a
+ * close that finds ids alive (a connect held inside a native call past the domain's close, as siw's
+ * {@code rdma_connect} to a silent address is) leaves that to the destruction of the last one, since
+ * librdmacm writes every command of an id to its channel's descriptor. Thread-safe.
  */
 final class CmChannel implements AutoCloseable {
     private final MemorySegment channel;
@@ -46,6 +50,14 @@ final class CmChannel implements AutoCloseable {
      * the queue pair would stay, holding its completion queues). See {@link #withoutEventInFlight}.
      */
     private final Object taking = new Object();
+    /** Ids made on this channel ({@link #createId}, and every connection request's) and not yet destroyed. */
+    private final AtomicInteger liveIds = new AtomicInteger();
+    /** Set by {@link #close} when ids were alive; guarded by {@code this}. */
+    private boolean destroyWhenIdle;
+    /** Whether the channel was destroyed; guarded by {@code this}. */
+    private boolean destroyed;
+    /** Why the thread stopped taking events before close, or null. */
+    private volatile String failure;
 
     CmChannel(String name) {
         channel = RdmaCm.createEventChannel();
@@ -60,9 +72,43 @@ final class CmChannel implements AutoCloseable {
         thread = Thread.ofPlatform().daemon().name(name + "-cm").start(this::run);
     }
 
-    /** @return the {@code struct rdma_event_channel *} */
-    MemorySegment pointer() {
-        return channel;
+    /**
+     * Makes an {@code rdma_cm_id} on this channel, counted until {@link #destroyId} destroys it.
+     *
+     * @param out a pointer-sized cell for librdmacm's answer
+     * @param what what the id is for, for the message
+     * @return the id
+     * @throws dev.weft.FabricException CLOSED after close, IO_ERROR if the channel's thread failed or librdmacm refuses
+     */
+    synchronized MemorySegment createId(MemorySegment out, String what) {
+        if (!open) {
+            throw dev.weft.FabricException.closed(what + ": the fabric");
+        }
+        String why = failure;
+        if (why != null) {
+            throw new dev.weft.FabricException(dev.weft.ErrorCode.IO_ERROR, what + ": the fabric's connection-manager thread stopped ("
+                    + why + "); no connection can be made or accepted on it: close the fabric and open it again");
+        }
+        MemorySegment id = RdmaCm.createId(channel, out, what);
+        liveIds.incrementAndGet();
+        return id;
+    }
+
+    /**
+     * Destroys an id of this channel (made by {@link #createId} or delivered with a connection request), waiting until
+     * its events are acknowledged; the last one destroys the channel if {@link #close} came first.
+     *
+     * @param id the id, without queue pair
+     */
+    void destroyId(MemorySegment id) {
+        RdmaCm.destroyId(id);
+        if (liveIds.decrementAndGet() == 0) {
+            synchronized (this) {
+                if (destroyWhenIdle) {
+                    destroyLocked();
+                }
+            }
+        }
     }
 
     /**
@@ -97,6 +143,14 @@ final class CmChannel implements AutoCloseable {
     }
 
     private void run() {
+        try {
+            takeEvents();
+        } catch (RuntimeException | Error e) {
+            failure = String.valueOf(e.getMessage());
+        }
+    }
+
+    private void takeEvents() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(C.PTR);
             while (open && waiter.await()) {
@@ -108,7 +162,8 @@ final class CmChannel implements AutoCloseable {
                         if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
                             continue;
                         }
-                        break;
+                        failure = "rdma_get_cm_event failed: " + Errno.name(errno) + " (" + Libc.strerror(errno) + ")";
+                        return;
                     }
                     MemorySegment e = out.get(C.PTR, 0).reinterpret(RDMA_CM_EVENT.byteSize());
                     try {
@@ -117,7 +172,11 @@ final class CmChannel implements AutoCloseable {
                         byte[] data = len == 0 || pd.address() == 0 ? new byte[0] : pd.reinterpret(len).toArray(C.U8);
                         event = new CmEvent(e.get(C.INT, offset(RDMA_CM_EVENT, "event")), e.get(C.INT, offset(RDMA_CM_EVENT, "status")),
                                 e.get(C.PTR, offset(RDMA_CM_EVENT, "id")).address(), e.get(C.PTR, offset(RDMA_CM_EVENT, "listen_id")).address(),
-                                data);
+                                data, Byte.toUnsignedInt(e.get(C.U8, offset(RDMA_CM_EVENT, "param.conn.responder_resources"))),
+                                Byte.toUnsignedInt(e.get(C.U8, offset(RDMA_CM_EVENT, "param.conn.initiator_depth"))));
+                        if (event.type() == RdmaCm.EVENT_CONNECT_REQUEST) {
+                            liveIds.incrementAndGet(); // the request's new id is on this channel too
+                        }
                         // Find the handler before the acknowledgement: until then rdma_destroy_id of this id waits, so
                         // the address cannot yet belong to a new id (malloc reuses it), whose handler would get this event.
                         handler = handlers.get(event.type() == RdmaCm.EVENT_CONNECT_REQUEST ? event.listenId() : event.id());
@@ -137,7 +196,7 @@ final class CmChannel implements AutoCloseable {
                     }
                 } else if (event.type() == RdmaCm.EVENT_CONNECT_REQUEST) {
                     RdmaCm.reject(MemorySegment.ofAddress(event.id()).reinterpret(Structs.RDMA_CM_ID.byteSize()), MemorySegment.NULL, 0);
-                    RdmaCm.destroyId(MemorySegment.ofAddress(event.id()).reinterpret(Structs.RDMA_CM_ID.byteSize()));
+                    destroyId(MemorySegment.ofAddress(event.id()).reinterpret(Structs.RDMA_CM_ID.byteSize()));
                 }
             }
         }
@@ -145,10 +204,12 @@ final class CmChannel implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!open) {
-            return;
+        synchronized (this) {
+            if (!open) {
+                return;
+            }
+            open = false; // under the lock createId takes: no id is made after this
         }
-        open = false;
         waiter.wake();
         try {
             thread.join(5000);
@@ -160,7 +221,27 @@ final class CmChannel implements AutoCloseable {
             // descriptor stay (a leak, where freeing them could hand their memory and number to something else)
             return;
         }
+        synchronized (this) {
+            if (liveIds.get() == 0) {
+                destroyLocked();
+            } else {
+                destroyWhenIdle = true; // the last destroyId destroys it
+            }
+        }
+    }
+
+    /** Destroys the channel and the thread's wake-up descriptor, once; the caller holds this object's lock. */
+    private void destroyLocked() {
+        if (destroyed) {
+            return;
+        }
+        destroyed = true;
         RdmaCm.destroyEventChannel(channel);
         waiter.close();
+    }
+
+    /** @return how many ids of this channel are not yet destroyed (for tests and diagnostics) */
+    int liveIds() {
+        return liveIds.get();
     }
 }

@@ -1,5 +1,8 @@
 package dev.weft.provider.verbs.internal;
 
+import dev.weft.ErrorCode;
+import dev.weft.provider.verbs.internal.nat.Errno;
+import dev.weft.provider.verbs.internal.nat.Libc;
 import dev.weft.provider.verbs.internal.nat.RdmaCm;
 
 /**
@@ -11,10 +14,38 @@ import dev.weft.provider.verbs.internal.nat.RdmaCm;
  * @param id the {@code rdma_cm_id} the event is for (for a connect request: the new id)
  * @param listenId the listening id, for connect requests; else 0
  * @param privateData the connection private data, possibly empty
+ * @param responderResources for a connect request: the reads the requester lets its peer have outstanding towards it
+ *                           ({@code param.conn.responder_resources}); else what the event carried there
+ * @param initiatorDepth for a connect request: the reads the requester will have outstanding towards its peer
+ *                       ({@code param.conn.initiator_depth}); else what the event carried there
  */
-record CmEvent(int type, int status, long id, long listenId, byte[] privateData) {
+record CmEvent(int type, int status, long id, long listenId, byte[] privateData, int responderResources, int initiatorDepth) {
+    /**
+     * The status as text: a reject's reason as a number (the IB CM's or iWARP's reason, not an errno), an error
+     * event's negative errno by name and {@code strerror} text.
+     */
     @Override
     public String toString() {
-        return RdmaCm.eventString(type) + (status != 0 ? " (status " + status + ")" : "");
+        if (status == 0) {
+            return RdmaCm.eventString(type);
+        }
+        if (type == RdmaCm.EVENT_REJECTED || status > 0) {
+            return RdmaCm.eventString(type) + " (reject reason " + status + ")";
+        }
+        return RdmaCm.eventString(type) + " (" + Errno.name(-status) + ": " + Libc.strerror(-status) + ")";
+    }
+
+    /** @return the errno an error event carries (its status negated), or 0 */
+    int errno() {
+        return type != RdmaCm.EVENT_REJECTED && status < 0 ? -status : 0;
+    }
+
+    /**
+     * @param otherwise the code when the status says nothing more precise
+     * @return TIMEOUT for an event that reports {@code ETIMEDOUT} (a resolution or a connection the device gave up on),
+     *         else {@code otherwise}
+     */
+    ErrorCode code(ErrorCode otherwise) {
+        return errno() == Errno.ETIMEDOUT ? ErrorCode.TIMEOUT : otherwise;
     }
 }

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class ConnectAttempt implements AutoCloseable {
     /** What {@link #close()} puts in the queue to wake the connecting thread; never a device's event. */
-    private static final CmEvent CANCELLED = new CmEvent(-1, 0, 0, 0, new byte[0]);
+    private static final CmEvent CANCELLED = new CmEvent(-1, 0, 0, 0, new byte[0], 0, 0);
     /** How long past the connect's own deadline a close waits for the connecting thread. */
     private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
 

@@ -229,7 +229,8 @@ final class VerbsCompletionQueue implements CompletionQueue {
                         throw new IllegalStateException("req_notify_cq failed", t);
                     }
                     if (rc != 0) {
-                        throw Native.failure("ibv_req_notify_cq", rc, "arming a completion queue");
+                        // drivers disagree on the sign of the errno they return (as for posts: see VerbsEndpoint.refused)
+                        throw Native.failure("ibv_req_notify_cq", Math.abs(rc), "arming a completion queue");
                     }
                     armed = true;
                     // a completion that arrived before the queue was armed raised no event

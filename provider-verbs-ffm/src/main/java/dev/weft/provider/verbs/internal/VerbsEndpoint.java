@@ -104,6 +104,8 @@ final class VerbsEndpoint implements Endpoint {
     private final MemorySegment id;
     private final MemorySegment qp;
     private final long qpNum;
+    /** The device port of the connection, from the id once route resolution (or the request) bound it. */
+    private final int port;
     private final int index;
     private final MemorySegment postSendFn;
     private final MemorySegment postRecvFn;
@@ -231,6 +233,7 @@ final class VerbsEndpoint implements Endpoint {
             this.inlineMax = init.get(C.INT, offset(IBV_QP_INIT_ATTR, "cap.max_inline_data"));
             this.qp = id.get(C.PTR, offset(RDMA_CM_ID, "qp")).reinterpret(IBV_QP.byteSize());
             this.qpNum = Integer.toUnsignedLong(qp.get(C.INT, offset(IBV_QP, "qp_num")));
+            this.port = Byte.toUnsignedInt(id.get(C.U8, offset(RDMA_CM_ID, "port_num")));
             this.postSendFn = Device.opsPointer(device.context(), "post_send");
             this.postRecvFn = Device.opsPointer(device.context(), "post_recv");
             HotBlock hot = HotBlock.allocate(arena, maxSge, inlineMax); // every post's structures on as few pages as they fit, wired
@@ -272,7 +275,7 @@ final class VerbsEndpoint implements Endpoint {
     private void undoConstruction(int slot, boolean qpCreated) {
         if (qpCreated) {
             MemorySegment createdQp = id.get(C.PTR, offset(RDMA_CM_ID, "qp"));
-            AsyncEvents.of(fabric.device().context()).unregister(createdQp);
+            AsyncEvents.unregister(fabric.device().context(), createdQp);
             fabric.cm().withoutEventInFlight(() -> RdmaCm.destroyQp(id));
         }
         sendCq.detach(this);
@@ -293,6 +296,11 @@ final class VerbsEndpoint implements Endpoint {
     static void checkConfig(VerbsDomain domain, EndpointConfig config, String whose) {
         ConfigChecks.require(config, q -> q instanceof VerbsCompletionQueue v && v.verbsDomain() == domain,
                 domain.verbsFabric().info().limits(), whose);
+    }
+
+    /** @return the device port the connection runs on (the id's {@code port_num}, from 1) */
+    int port() {
+        return port;
     }
 
     /** @return whether this endpoint's send or receive completions go to the device queue at {@code cqAddress} */
@@ -337,7 +345,7 @@ final class VerbsEndpoint implements Endpoint {
         int resolveMillis = (int) Math.min(fabric.config().resolveTimeout().toMillis(), Math.max(1, timeoutNanos / 1_000_000));
         MemorySegment id;
         try (Arena scratch = Arena.ofConfined()) {
-            id = RdmaCm.createId(fabric.cm().pointer(), scratch.allocate(C.PTR), what);
+            id = fabric.cm().createId(scratch.allocate(C.PTR), what);
             fabric.cm().register(id.address(), attempt::add);
             try {
                 RdmaCm.resolveAddr(id, fabric.address() == null ? MemorySegment.NULL : Sockaddr.of(scratch, fabric.address(), 0),
@@ -351,7 +359,7 @@ final class VerbsEndpoint implements Endpoint {
                 }
             } catch (RuntimeException e) {
                 fabric.cm().unregister(id.address());
-                RdmaCm.destroyId(id);
+                fabric.cm().destroyId(id);
                 throw e;
             }
         }
@@ -360,13 +368,13 @@ final class VerbsEndpoint implements Endpoint {
             endpoint = new VerbsEndpoint(domain, id, config, attempt);
         } catch (RuntimeException | Error e) { // the constructor undid its own part, out of memory included
             fabric.cm().unregister(id.address());
-            RdmaCm.destroyId(id);
+            fabric.cm().destroyId(id);
             throw e;
         }
         try {
             endpoint.peer = peer;
             try (Arena scratch = Arena.ofConfined()) {
-                MemorySegment param = endpoint.connParam(scratch, request);
+                MemorySegment param = endpoint.connParam(scratch, request, null);
                 RdmaCm.connect(id, param, what);
             }
             CmEvent e = endpoint.awaitSetup();
@@ -403,19 +411,42 @@ final class VerbsEndpoint implements Endpoint {
         return a instanceof java.net.Inet6Address ? "[" + a.getHostAddress() + "]" : a.getHostAddress();
     }
 
-    MemorySegment connParam(Arena scratch, byte[] privateData) {
+    /**
+     * The parameters of {@code rdma_connect} ({@code request} null) or of {@code rdma_accept}. The depths of outstanding
+     * reads and atomics are the device's (at most 16); an answer to a request takes no more than the request reported
+     * (its event gives them from this side's view: {@code initiator_depth} is what the requester will serve,
+     * {@code responder_resources} what it will have outstanding), as {@code rdma_accept(3)} requires, so that a peer with
+     * fewer resources is never sent more reads than it serves. A depth the request reported as 0 (a transport that does
+     * not negotiate it) leaves this side's.
+     */
+    MemorySegment connParam(Arena scratch, byte[] privateData, CmEvent request) {
         Device device = fabric.device();
         MemorySegment param = scratch.allocate(RDMA_CONN_PARAM);
         MemorySegment data = scratch.allocate(Math.max(1, privateData.length));
         MemorySegment.copy(MemorySegment.ofArray(privateData), 0, data, 0, privateData.length);
         param.set(C.PTR, offset(RDMA_CONN_PARAM, "private_data"), data);
         param.set(C.U8, offset(RDMA_CONN_PARAM, "private_data_len"), (byte) privateData.length);
-        param.set(C.U8, offset(RDMA_CONN_PARAM, "responder_resources"), (byte) Math.max(1, Math.min(16, device.maxReadAtomic())));
-        param.set(C.U8, offset(RDMA_CONN_PARAM, "initiator_depth"), (byte) Math.max(1, Math.min(16, device.maxInitReadAtomic())));
+        int responder = Math.max(1, Math.min(16, device.maxReadAtomic()));
+        int initiator = Math.max(1, Math.min(16, device.maxInitReadAtomic()));
+        if (request != null) {
+            responder = agreedDepth(responder, request.responderResources());
+            initiator = agreedDepth(initiator, request.initiatorDepth());
+        }
+        param.set(C.U8, offset(RDMA_CONN_PARAM, "responder_resources"), (byte) responder);
+        param.set(C.U8, offset(RDMA_CONN_PARAM, "initiator_depth"), (byte) initiator);
         param.set(C.U8, offset(RDMA_CONN_PARAM, "flow_control"), (byte) 1);
         param.set(C.U8, offset(RDMA_CONN_PARAM, "retry_count"), (byte) fabric.config().retry());
         param.set(C.U8, offset(RDMA_CONN_PARAM, "rnr_retry_count"), (byte) fabric.config().rnrRetry());
         return param;
+    }
+
+    /**
+     * @param ours this side's depth
+     * @param requested the depth a connect request reported for this side, 0 if none
+     * @return the smaller, or ours where the request reported none
+     */
+    static int agreedDepth(int ours, int requested) {
+        return requested == 0 ? ours : Math.min(ours, requested);
     }
 
     private static void expect(ConnectAttempt attempt, int type, String step) {
@@ -424,8 +455,8 @@ final class VerbsEndpoint implements Endpoint {
             throw new FabricException(ErrorCode.TIMEOUT, attempt.what() + ": " + step + " did not finish within the connect timeout");
         }
         if (e.type() != type) {
-            throw new FabricException(ErrorCode.CONNECTION_REFUSED, attempt.what() + ": " + step + " failed with " + e
-                    + "; is the address reachable over an RDMA device (rdma link show)?");
+            throw new FabricException(e.code(ErrorCode.CONNECTION_REFUSED), attempt.what() + ": " + step + " failed with " + e
+                    + "; is the address reachable over an RDMA device (rdma link show)?", e.errno(), null);
         }
     }
 
@@ -455,9 +486,9 @@ final class VerbsEndpoint implements Endpoint {
                     + "? reject status " + e.status() + ")");
         }
         if (e.type() == RdmaCm.EVENT_UNREACHABLE || e.type() == RdmaCm.EVENT_CONNECT_ERROR) {
-            return new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": " + e + "; is a listener running there?");
+            return new FabricException(e.code(ErrorCode.CONNECTION_REFUSED), what + ": " + e + "; is a listener running there?", e.errno(), null);
         }
-        return new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": unexpected " + e);
+        return new FabricException(e.code(ErrorCode.CONNECTION_REFUSED), what + ": unexpected " + e, e.errno(), null);
     }
 
     /** Connection-manager events for this id, on the channel's thread. */
@@ -774,11 +805,11 @@ final class VerbsEndpoint implements Endpoint {
             return;
         }
         fabric.cm().unregister(id.address());
-        AsyncEvents.of(fabric.device().context()).unregister(qp);
+        AsyncEvents.unregister(fabric.device().context(), qp);
         // not while librdmacm takes an event of this id: it may be changing the queue pair (see CmChannel)
         fabric.cm().withoutEventInFlight(() -> {
             RdmaCm.destroyQp(id);
-            RdmaCm.destroyId(id);
+            fabric.cm().destroyId(id);
         });
         arena.close();
     }
@@ -841,14 +872,16 @@ final class VerbsEndpoint implements Endpoint {
     /**
      * Writes one {@code ibv_sge} at address {@code sge}; returns 1, 0 for an empty range, or {@link #NOT_OK} for a
      * buffer that can never work: a region of another domain, closed, the range outside it, or a sink (of a read, an
-     * atomic or a receive) without LOCAL_WRITE, which the device would fail with a local protection error and the
-     * endpoint with it (refused here, as on every provider).
+     * atomic or a receive) without LOCAL_WRITE, or on iWARP the sink of a read without REMOTE_WRITE, which the device
+     * would fail with a protection error and the endpoint with it (refused here, as on every provider).
+     *
+     * @param need 0 for a source, {@link VerbsMemoryRegion#SINK} or {@link VerbsMemoryRegion#READ_SINK}
      */
-    private int fillAt(long sge, MemoryRegion region, long offset, int length, boolean sink) {
+    private int fillAt(long sge, MemoryRegion region, long offset, int length, int need) {
         if (!(region instanceof VerbsMemoryRegion r) || r.verbsDomain() != domain) {
             return NOT_OK;
         }
-        if (!r.isOpen() || (sink && !r.localWrite())) {
+        if (!r.isOpen() || (r.sinkRights() & need) != need) {
             return NOT_OK;
         }
         if (offset < 0 || length < 0 || offset > r.length() - length) {
@@ -863,14 +896,14 @@ final class VerbsEndpoint implements Endpoint {
         return 1;
     }
 
-    private int fillList(long sges, ScatterGatherList list, boolean sink) {
+    private int fillList(long sges, ScatterGatherList list, int need) {
         int n = list.size();
         if (n > maxSge) {
             return NOT_OK;
         }
         int k = 0;
         for (int i = 0; i < n; i++) {
-            int rc = fillAt(sges + k * SGE_SIZE, list.region(i), list.offset(i), list.length(i), sink);
+            int rc = fillAt(sges + k * SGE_SIZE, list.region(i), list.offset(i), list.length(i), need);
             if (rc < 0) {
                 return rc;
             }
@@ -1022,7 +1055,8 @@ final class VerbsEndpoint implements Endpoint {
     private PostStatus gatherAndPostLocked(long wrId, Opcode opcode, int ibvOpcode, MemoryRegion local, long localOffset, int length,
                                            ScatterGatherList list) {
         boolean sink = ibvOpcode == Ibv.WR_RDMA_READ;
-        int sges = list == null ? fillAt(sendSgesAddress, local, localOffset, length, sink) : fillList(sendSgesAddress, list, sink);
+        int need = sink ? VerbsMemoryRegion.READ_SINK : 0;
+        int sges = list == null ? fillAt(sendSgesAddress, local, localOffset, length, need) : fillList(sendSgesAddress, list, need);
         if (sges < 0) {
             return PostStatus.INVALID;
         }
@@ -1095,7 +1129,7 @@ final class VerbsEndpoint implements Endpoint {
             if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
-            int sges = fillAt(sendSgesAddress, result, resultOffset, 8, true);
+            int sges = fillAt(sendSgesAddress, result, resultOffset, 8, VerbsMemoryRegion.SINK);
             if (sges < 0) {
                 return PostStatus.INVALID;
             }
@@ -1121,7 +1155,8 @@ final class VerbsEndpoint implements Endpoint {
             if (closedForPosting()) {
                 return PostStatus.CLOSED;
             }
-            int sges = list == null ? fillAt(recvSgesAddress, local, localOffset, length, true) : fillList(recvSgesAddress, list, true);
+            int sges = list == null ? fillAt(recvSgesAddress, local, localOffset, length, VerbsMemoryRegion.SINK)
+                    : fillList(recvSgesAddress, list, VerbsMemoryRegion.SINK);
             if (sges < 0) {
                 return PostStatus.INVALID;
             }

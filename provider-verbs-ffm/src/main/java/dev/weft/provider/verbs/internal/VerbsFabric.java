@@ -186,7 +186,7 @@ public final class VerbsFabric implements Fabric {
     /** Binds a scratch id to the address to learn which device rdma_cm uses for it. */
     private static Device deviceOf(CmChannel cm, InetAddress address) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment id = RdmaCm.createId(cm.pointer(), arena.allocate(C.PTR), "opening a fabric at " + address.getHostAddress());
+            MemorySegment id = cm.createId(arena.allocate(C.PTR), "opening a fabric at " + address.getHostAddress());
             try {
                 try {
                     RdmaCm.bindAddr(id, Sockaddr.of(arena, address, 0), "binding to " + address.getHostAddress());
@@ -202,7 +202,7 @@ public final class VerbsFabric implements Fabric {
                 }
                 return Device.byContext(verbs);
             } finally {
-                RdmaCm.destroyId(id);
+                cm.destroyId(id);
             }
         }
     }

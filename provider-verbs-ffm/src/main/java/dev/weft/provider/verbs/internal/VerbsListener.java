@@ -55,12 +55,12 @@ final class VerbsListener implements Listener {
         String host = fabric.address().getHostAddress();
         String what = "listening at " + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + fabric.listenPort();
         try (Arena scratch = Arena.ofConfined()) {
-            id = RdmaCm.createId(fabric.cm().pointer(), scratch.allocate(C.PTR), what);
+            id = fabric.cm().createId(scratch.allocate(C.PTR), what);
             try {
                 RdmaCm.bindAddr(id, Sockaddr.of(scratch, fabric.address(), fabric.listenPort()), what);
                 RdmaCm.listen(id, 128, what);
             } catch (RuntimeException e) {
-                RdmaCm.destroyId(id);
+                fabric.cm().destroyId(id);
                 throw e;
             }
         }
@@ -121,7 +121,7 @@ final class VerbsListener implements Listener {
             CompletableFuture.delayedExecutor(config.connectTimeout().toNanos(), TimeUnit.NANOSECONDS).execute(() -> expire(endpoint));
             int rc;
             try (Arena scratch = Arena.ofConfined()) {
-                rc = RdmaCm.accept(newId, endpoint.connParam(scratch, PrivateData.accept(region)));
+                rc = RdmaCm.accept(newId, endpoint.connParam(scratch, PrivateData.accept(region), event));
             }
             if (rc != 0) {
                 pending.remove(endpoint);
@@ -166,14 +166,14 @@ final class VerbsListener implements Listener {
         accepted.add(endpoint);
     }
 
-    private static void reject(MemorySegment newId, int reason, String message) {
+    private void reject(MemorySegment newId, int reason, String message) {
         byte[] data = PrivateData.reject(reason, message);
         try (Arena scratch = Arena.ofConfined()) {
             MemorySegment d = scratch.allocate(data.length);
             MemorySegment.copy(MemorySegment.ofArray(data), 0, d, 0, data.length);
             RdmaCm.reject(newId, d, data.length);
         }
-        RdmaCm.destroyId(newId);
+        domain.verbsFabric().cm().destroyId(newId);
     }
 
     @Override
@@ -247,7 +247,7 @@ final class VerbsListener implements Listener {
         }
         VerbsFabric fabric = domain.verbsFabric();
         fabric.cm().unregister(id.address());
-        RdmaCm.destroyId(id); // the connections it accepted have ids of their own, which stay
+        fabric.cm().destroyId(id); // the connections it accepted have ids of their own, which stay
         accepted.clear(); // taken by nobody now; each stays open as a child of the domain
         domain.forget(this);
     }

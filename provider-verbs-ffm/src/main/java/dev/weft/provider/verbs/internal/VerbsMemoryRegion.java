@@ -34,8 +34,14 @@ final class VerbsMemoryRegion implements MemoryRegion {
     private final MemorySegment mr;
     private final int lkey;
     private final int rkey;
-    private final boolean localWrite;
+    /** {@link #SINK} and {@link #READ_SINK} bits: what this region may be the sink of (see {@link #sinkRights}). */
+    private final int sinkRights;
     private volatile boolean open = true;
+
+    /** A {@link #sinkRights} bit: the region can take what the device writes locally (an atomic's result, a receive). */
+    static final int SINK = 1;
+    /** A {@link #sinkRights} bit: the region can be the sink of an RDMA read (iWARP also needs REMOTE_WRITE there). */
+    static final int READ_SINK = 2;
 
     VerbsMemoryRegion(VerbsDomain domain, MemorySegment segment, Set<Access> access) {
         this.domain = domain;
@@ -43,7 +49,10 @@ final class VerbsMemoryRegion implements MemoryRegion {
         this.address = segment.address();
         this.length = segment.byteSize();
         this.access = Collections.unmodifiableSet(access.isEmpty() ? EnumSet.noneOf(Access.class) : EnumSet.copyOf(access));
-        this.localWrite = access.contains(Access.LOCAL_WRITE);
+        boolean localWrite = access.contains(Access.LOCAL_WRITE);
+        boolean readSink = localWrite && (access.contains(Access.REMOTE_WRITE)
+                || !domain.verbsFabric().info().limits().readSinkNeedsRemoteWrite());
+        this.sinkRights = (localWrite ? SINK : 0) | (readSink ? READ_SINK : 0);
         this.mr = register(domain, segment, access).reinterpret(IBV_MR.byteSize());
         this.lkey = mr.get(C.INT, LKEY);
         this.rkey = mr.get(C.INT, RKEY);
@@ -107,9 +116,13 @@ final class VerbsMemoryRegion implements MemoryRegion {
         return access;
     }
 
-    /** @return whether the device may write this region on the local side: the sink of a read, an atomic or a receive */
-    boolean localWrite() {
-        return localWrite;
+    /**
+     * @return {@link #SINK} if the device may write this region on the local side (LOCAL_WRITE: the sink of an atomic or a
+     *         receive), and {@link #READ_SINK} if it may also be the sink of an RDMA read (LOCAL_WRITE, and on iWARP
+     *         REMOTE_WRITE, since an iWARP read response is placed as a remote write: {@code Limits.readSinkNeedsRemoteWrite})
+     */
+    int sinkRights() {
+        return sinkRights;
     }
 
     @Override
