@@ -201,8 +201,8 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                 // scatter-gather limit for every operation, so it is the smaller of the two
                 maxSge = Math.min(maxSge, Math.max(1, attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_sge_rd"))));
             }
-            return new Device(context, name, guid, transport, port, pa.get(C.INT, offset(IBV_PORT_ATTR, "state")) == 4,
-                    mtuCode >= 1 && mtuCode <= 5 ? 128 << mtuCode : 0,
+            return new Device(context, name, guid, transport, port, pa.get(C.INT, offset(IBV_PORT_ATTR, "state")) == Ibv.PORT_ACTIVE,
+                    mtuCode >= Ibv.MTU_256 && mtuCode <= Ibv.MTU_4096 ? 128 << mtuCode : 0,
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_wr")), maxSge,
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_cqe")), unsignedSize(attr.get(C.U64, offset(IBV_DEVICE_ATTR, "max_mr_size"))),
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_rd_atom")),

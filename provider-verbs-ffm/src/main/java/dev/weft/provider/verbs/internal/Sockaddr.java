@@ -1,5 +1,7 @@
 package dev.weft.provider.verbs.internal;
 
+import static dev.weft.provider.verbs.internal.nat.Libc.AF_INET;
+import static dev.weft.provider.verbs.internal.nat.Libc.AF_INET6;
 import static dev.weft.provider.verbs.internal.nat.Structs.SOCKADDR_IN;
 import static dev.weft.provider.verbs.internal.nat.Structs.SOCKADDR_IN6;
 import static dev.weft.provider.verbs.internal.nat.Structs.offset;
@@ -17,9 +19,6 @@ import java.net.UnknownHostException;
 final class Sockaddr {
     private Sockaddr() {
     }
-
-    private static final short AF_INET = 2;
-    private static final short AF_INET6 = 10;
 
     static MemorySegment of(Arena arena, InetAddress address, int port) {
         if (address instanceof Inet4Address) {

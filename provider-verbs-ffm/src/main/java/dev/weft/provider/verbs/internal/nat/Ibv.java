@@ -123,6 +123,34 @@ public final class Ibv {
     public static final int GID_TYPE_ROCE_V2 = 2;
     /** {@code IBV_ATOMIC_NONE}. */
     public static final int ATOMIC_NONE = 0;
+    /** {@code IBV_GID_TYPE_ROCE_V1} in {@code struct ibv_gid_entry} (also the type of an InfiniBand GID). */
+    public static final int GID_TYPE_ROCE_V1 = 1;
+    /** {@code IBV_PORT_DOWN} ({@code enum ibv_port_state}). */
+    public static final int PORT_DOWN = 1;
+    /** {@code IBV_PORT_INIT}. */
+    public static final int PORT_INIT = 2;
+    /** {@code IBV_PORT_ARMED}. */
+    public static final int PORT_ARMED = 3;
+    /** {@code IBV_PORT_ACTIVE}. */
+    public static final int PORT_ACTIVE = 4;
+    /** {@code IBV_PORT_ACTIVE_DEFER}. */
+    public static final int PORT_ACTIVE_DEFER = 5;
+    /** {@code IBV_MTU_256}, the smallest {@code enum ibv_mtu} code: code {@code n} is {@code 128 << n} bytes. */
+    public static final int MTU_256 = 1;
+    /** {@code IBV_MTU_4096}, the largest {@code enum ibv_mtu} code. */
+    public static final int MTU_4096 = 5;
+    /** {@code IBV_EVENT_CQ_ERR} ({@code enum ibv_event_type}). */
+    public static final int EVENT_CQ_ERR = 0;
+    /** {@code IBV_EVENT_QP_FATAL}. */
+    public static final int EVENT_QP_FATAL = 1;
+    /** {@code IBV_EVENT_QP_REQ_ERR}. */
+    public static final int EVENT_QP_REQ_ERR = 2;
+    /** {@code IBV_EVENT_QP_ACCESS_ERR}. */
+    public static final int EVENT_QP_ACCESS_ERR = 3;
+    /** {@code IBV_EVENT_DEVICE_FATAL}. */
+    public static final int EVENT_DEVICE_FATAL = 8;
+    /** {@code IBV_EVENT_PORT_ERR}. */
+    public static final int EVENT_PORT_ERR = 10;
 
     private static MemorySegment checked(MemorySegment p, String function, String what) {
         if (p.address() == 0) {

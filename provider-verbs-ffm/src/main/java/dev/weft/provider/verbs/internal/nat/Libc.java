@@ -29,6 +29,10 @@ public final class Libc {
     private static final MethodHandle FCNTL = Native.LINKER.downcallHandle(LIBC.find("fcntl").orElseThrow(),
             FunctionDescriptor.of(I, I, I, I), Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
 
+    /** {@code AF_INET}, the {@code sa_family} of a {@code struct sockaddr_in}. */
+    public static final short AF_INET = 2;
+    /** {@code AF_INET6}, the {@code sa_family} of a {@code struct sockaddr_in6}. */
+    public static final short AF_INET6 = 10;
     /** {@code F_GETFL} ({@code fcntl.h}). */
     public static final int F_GETFL = 3;
     /** {@code F_SETFL}. */

@@ -300,6 +300,18 @@ public final class RdmaCm {
     }
 
     /**
+     * The device port a bound or resolved id uses ({@code rdma_cm_id.port_num}; the probe checks
+     * its offset and size).
+     *
+     * @param id {@code struct rdma_cm_id *}, bound to an address or resolved
+     * @return the 1-based port number, or 0 if the id is bound to no device yet
+     */
+    public static int portNum(MemorySegment id) {
+        return Byte.toUnsignedInt(id.reinterpret(Structs.RDMA_CM_ID.byteSize())
+                .get(C.U8, Structs.offset(Structs.RDMA_CM_ID, "port_num")));
+    }
+
+    /**
      * @param event {@code enum rdma_cm_event_type}
      * @return librdmacm's text for it
      */

@@ -125,6 +125,17 @@ class LayoutProbeTest {
                 Structs.offset(Structs.IBV_SEND_WR, "wr.atomic.remote_addr"), "rdma and atomic share the union");
     }
 
+    @Test
+    void portNumReadsTheProbedMemberOfAnId() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment id = arena.allocate(Structs.RDMA_CM_ID);
+            id.set(C.U8, Structs.offset(Structs.RDMA_CM_ID, "port_num"), (byte) 2);
+            assertEquals(2, RdmaCm.portNum(id));
+            id.set(C.U8, Structs.offset(Structs.RDMA_CM_ID, "port_num"), (byte) 0xff);
+            assertEquals(255, RdmaCm.portNum(id), "port_num is a u8");
+        }
+    }
+
     private List<String> probe() throws IOException, InterruptedException {
         Path source = Path.of("src/test/c/layout_probe.c").toAbsolutePath();
         boolean required = Boolean.getBoolean("weft.verbs.probe.required");
