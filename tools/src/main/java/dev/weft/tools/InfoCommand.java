@@ -129,6 +129,12 @@ final class InfoCommand {
                 out.printf("  devices:       could not be listed: %s%n", p.get("devices_error"));
             }
             for (Map<String, Object> d : devices) {
+                Map<String, String> attributes = (Map<String, String>) d.get("attributes");
+                if (attributes.containsKey("unusable")) { // a device the provider lists but could not describe
+                    out.printf("  device %s  (cannot be described)%n", d.get("name"));
+                    attributes.forEach((k, v) -> out.printf("    %-20s %s%n", k + ":", v));
+                    continue;
+                }
                 out.printf("  device %s  (%s, %s)%n", d.get("name"), d.get("transport"), d.get("uri"));
                 out.printf("    capabilities: %s%n", String.join(", ", (List<String>) d.get("capabilities")));
                 printLimits((Map<String, Object>) d.get("limits"), "    ", out);

@@ -10,10 +10,12 @@ import dev.weft.Limits;
 import dev.weft.ProviderInfo;
 import dev.weft.Transport;
 import dev.weft.provider.verbs.internal.Device;
+import dev.weft.provider.verbs.internal.Remedy;
 import dev.weft.provider.verbs.internal.VerbsConfig;
 import dev.weft.provider.verbs.internal.VerbsFabric;
 import dev.weft.spi.FabricProvider;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 
@@ -57,11 +59,15 @@ public final class VerbsProvider implements FabricProvider {
                 limits, VerbsConfig.PARAMETERS);
     }
 
+    /**
+     * Available when librdmacm lists at least one device. Only the list is asked for: a device
+     * that cannot be described (say {@code ibv_query_port} fails with {@code EIO}) is shown by
+     * {@link #devices()} with its failure and does not keep the others from being opened.
+     */
     @Override
     public Availability availability() {
         try {
-            List<Device> devices = Device.all();
-            if (devices.isEmpty()) {
+            if (Device.names().isEmpty()) {
                 return Availability.unavailable("no RDMA devices found (libibverbs lists none on this host)",
                         "open softroce://NETDEV instead (for example softroce://eth0): it adds a Soft-RoCE device on that network"
                                 + " interface where the kernel has rdma_rxe; or use an InfiniBand/RoCE/iWARP adapter; or run inside"
@@ -69,19 +75,29 @@ public final class VerbsProvider implements FabricProvider {
             }
             return Availability.ofAvailable();
         } catch (FabricException | UnsatisfiedLinkError | IllegalStateException e) {
-            return Availability.unavailable(e.getMessage(), "apt-get install libibverbs1 librdmacm1 ibverbs-providers");
+            return Availability.unavailable(e.getMessage(), Remedy.of(e));
         } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            return Availability.unavailable(String.valueOf(cause.getMessage()), "apt-get install libibverbs1 librdmacm1 ibverbs-providers");
+            return Availability.unavailable(String.valueOf(cause.getMessage()), Remedy.of(cause));
         }
     }
 
+    /**
+     * Every port of every device librdmacm lists; a device or port that cannot be described is
+     * listed too, with transport {@code UNKNOWN}, no capabilities, the native failure
+     * (attribute {@code unusable}) and what to do about it ({@code hint}).
+     */
     @Override
     public List<DeviceInfo> devices() {
         if (!availability().available()) {
             return List.of();
         }
-        return Device.all().stream().map(d -> d.info(DEFAULT_PEER_FAILURE)).toList();
+        Device.Survey<Device> survey = Device.survey();
+        List<DeviceInfo> out = new ArrayList<>();
+        survey.ports().forEach(d -> out.add(d.info(DEFAULT_PEER_FAILURE)));
+        Limits generic = info().limits();
+        survey.unusable().forEach(u -> out.add(u.info(generic)));
+        return out;
     }
 
     @Override

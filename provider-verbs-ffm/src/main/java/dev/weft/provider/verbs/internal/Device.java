@@ -65,18 +65,139 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
     public static final int INLINE_REQUEST = 64;
 
     /**
-     * Lists every device librdmacm can use.
+     * Lists the ports of the devices librdmacm can use that could be described; see {@link #survey()}
+     * for the ones that could not.
      *
-     * @return the devices, possibly none
-     * @throws FabricException if librdmacm cannot be loaded or fails
+     * @return the described ports, possibly none
+     * @throws FabricException if librdmacm cannot be loaded or cannot list the devices
      */
     public static List<Device> all() {
-        List<Device> out = new ArrayList<>();
+        return survey().ports();
+    }
+
+    /**
+     * Describes every device librdmacm lists, each in its own attempt: a device (or port) whose
+     * description fails, say {@code ibv_query_port} with {@code EIO}, is reported in
+     * {@link Survey#unusable()} and the others are still described.
+     *
+     * @return what was described and what could not be
+     * @throws FabricException if librdmacm cannot be loaded or cannot list the devices
+     */
+    public static Survey<Device> survey() {
+        List<Device> ports = new ArrayList<>();
+        List<Unusable> unusable = new ArrayList<>();
         anyListed(context -> {
-            out.add(describe(context, 1));
+            describeInto(context, NATIVE, ports, unusable);
             return false;
         });
-        return out;
+        return new Survey<>(List.copyOf(ports), List.copyOf(unusable));
+    }
+
+    /**
+     * @return the names of the devices librdmacm lists (asks for nothing but the names)
+     * @throws FabricException if librdmacm cannot be loaded or cannot list the devices
+     */
+    public static List<String> names() {
+        List<String> names = new ArrayList<>();
+        anyListed(context -> {
+            names.add(NATIVE.name(context));
+            return false;
+        });
+        return names;
+    }
+
+    /**
+     * What {@link #survey()} found.
+     *
+     * @param ports the ports described, in librdmacm's device order
+     * @param unusable the devices and ports that could not be described
+     * @param <T> the description ({@link Device}; another type in tests)
+     */
+    public record Survey<T>(List<T> ports, List<Unusable> unusable) {
+    }
+
+    /**
+     * A device librdmacm lists, or one of its ports, that could not be described.
+     *
+     * @param name the device name
+     * @param port the 1-based port, or 0 when the device itself could not be queried
+     * @param error the failure, naming the native function and errno
+     */
+    public record Unusable(String name, int port, FabricException error) {
+        /**
+         * @param limits the provider's generic limits (a device that cannot be described declares none of its own)
+         * @return the device as {@code weft info} shows it: the failure and what to do about it
+         */
+        public DeviceInfo info(Limits limits) {
+            Map<String, String> a = new LinkedHashMap<>();
+            a.put("unusable", error.getMessage());
+            a.put("hint", Remedy.of(error));
+            return new DeviceInfo(name, "verbs://" + name + (port > 1 ? ":" + port : ""), Transport.UNKNOWN, Set.of(), limits, a);
+        }
+
+        @Override
+        public String toString() {
+            return name + (port == 0 ? "" : " port " + port) + ": " + error.getMessage();
+        }
+    }
+
+    /** The native calls {@link #describeInto} makes, apart so that the isolation of failures can be tested without a device. */
+    interface Describer<C, T> {
+        /** @return the device's name */
+        String name(C context);
+
+        /** @return how many ports it has ({@code phys_port_cnt}); throws {@link FabricException} if the device cannot be queried */
+        int ports(C context);
+
+        /** @return the port's description; throws {@link FabricException} if it cannot be described */
+        T describe(C context, int port);
+    }
+
+    /**
+     * Describes every port of one device into {@code ports}; a failure of the device's query or of
+     * one port's goes to {@code unusable} instead, and the remaining ports are still described.
+     */
+    static <C, T> void describeInto(C context, Describer<C, T> describer, List<T> ports, List<Unusable> unusable) {
+        String name = describer.name(context);
+        int count;
+        try {
+            count = describer.ports(context);
+        } catch (FabricException e) {
+            unusable.add(new Unusable(name, 0, e));
+            return;
+        }
+        for (int port = 1; port <= Math.min(count, 1); port++) {
+            try {
+                ports.add(describer.describe(context, port));
+            } catch (FabricException e) {
+                unusable.add(new Unusable(name, port, e));
+            }
+        }
+    }
+
+    private static final Describer<MemorySegment, Device> NATIVE = new Describer<>() {
+        @Override
+        public String name(MemorySegment context) {
+            return Ibv.deviceName(deviceOf(context));
+        }
+
+        @Override
+        public int ports(MemorySegment context) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment attr = arena.allocate(IBV_DEVICE_ATTR);
+                Ibv.queryDevice(context, attr);
+                return Byte.toUnsignedInt(attr.get(C.U8, offset(IBV_DEVICE_ATTR, "phys_port_cnt")));
+            }
+        }
+
+        @Override
+        public Device describe(MemorySegment context, int port) {
+            return Device.describe(context, port);
+        }
+    };
+
+    private static MemorySegment deviceOf(MemorySegment context) {
+        return context.reinterpret(IBV_CONTEXT.byteSize()).get(C.PTR, offset(IBV_CONTEXT, "device")).reinterpret(IBV_DEVICE.byteSize());
     }
 
     /**
@@ -123,15 +244,23 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
      * @throws FabricException naming the devices that exist if there is no such device
      */
     public static Device named(String name, int port) {
-        List<Device> all = all();
-        for (Device d : all) {
-            if (d.name().equals(name)) {
-                return port == d.port() ? d : describe(d.context(), port);
+        List<String> names = new ArrayList<>();
+        Device[] found = new Device[1];
+        anyListed(context -> {
+            String n = NATIVE.name(context);
+            names.add(n);
+            if (n.equals(name)) {
+                found[0] = describe(context, port); // only this device is queried: another one's failure does not matter here
+                return true;
             }
+            return false;
+        });
+        if (found[0] != null) {
+            return found[0];
         }
         throw new FabricException(dev.weft.ErrorCode.INVALID_URI, "no RDMA device named \"" + name + "\"; this host has "
-                + (all.isEmpty() ? "none (see `weft info`; try the Soft-RoCE testbed: `weft testbed`)"
-                        : all.stream().map(Device::name).toList() + " (or give an IP address literal, e.g. verbs://192.0.2.1:7471)"));
+                + (names.isEmpty() ? "none (see `weft info`; try the Soft-RoCE testbed: `weft testbed`)"
+                        : names + " (or give an IP address literal, e.g. verbs://192.0.2.1:7471)"));
     }
 
     /**
@@ -139,17 +268,12 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
      * @return the device behind it
      */
     public static Device byContext(MemorySegment context) {
-        for (Device d : all()) {
-            if (d.context().address() == context.address()) {
-                return d;
-            }
-        }
-        return describe(context.reinterpret(IBV_CONTEXT.byteSize()), 1);
+        return describe(context.reinterpret(IBV_CONTEXT.byteSize()), 1); // this device only, not every one listed
     }
 
     private static Device describe(MemorySegment context, int port) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment device = context.get(C.PTR, offset(IBV_CONTEXT, "device")).reinterpret(IBV_DEVICE.byteSize());
+            MemorySegment device = deviceOf(context);
             String name = Ibv.deviceName(device);
             long guid = Ibv.deviceGuid(device);
             int transportType = device.get(C.INT, offset(IBV_DEVICE, "transport_type"));
