@@ -29,8 +29,8 @@ import java.util.Set;
 import java.util.function.Predicate;
 
 /**
- * One RDMA device as librdmacm opened it ({@code rdma_get_devices}): its context, identity,
- * transport, first port and limits, read once. The context belongs to librdmacm and lives as long
+ * One port of an RDMA device as librdmacm opened it ({@code rdma_get_devices}): its context,
+ * identity, transport, the port and the device's limits, read once. The context belongs to librdmacm and lives as long
  * as the process; Weft never closes it. Immutable, thread-safe.
  *
  * @param context {@code struct ibv_context *}
@@ -166,7 +166,7 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
             unusable.add(new Unusable(name, 0, e));
             return;
         }
-        for (int port = 1; port <= Math.min(count, 1); port++) {
+        for (int port = 1; port <= count; port++) {
             try {
                 ports.add(describer.describe(context, port));
             } catch (FabricException e) {
@@ -264,11 +264,28 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
     }
 
     /**
+     * Describes the device and port an rdma_cm id is bound to: for {@code verbs://ADDRESS:PORT},
+     * call it with the id's {@code verbs} and {@link dev.weft.provider.verbs.internal.nat.RdmaCm#portNum}.
+     * Only this device is queried.
+     *
+     * @param context {@code rdma_cm_id.verbs}, a context pointer from librdmacm
+     * @param port {@code rdma_cm_id.port_num}, 1-based
+     * @return the device port behind it
+     * @throws FabricException if the device cannot be described
+     */
+    public static Device byContext(MemorySegment context, int port) {
+        return describe(context.reinterpret(IBV_CONTEXT.byteSize()), port);
+    }
+
+    /**
+     * Port 1 of the device behind a context, whatever port an id is bound to: wrong for port 2 and
+     * up. Kept only until {@code VerbsFabric.deviceOf} calls {@link #byContext(MemorySegment, int)}.
+     *
      * @param context a context pointer from librdmacm
-     * @return the device behind it
+     * @return the device behind it, port 1
      */
     public static Device byContext(MemorySegment context) {
-        return describe(context.reinterpret(IBV_CONTEXT.byteSize()), 1); // this device only, not every one listed
+        return byContext(context, 1);
     }
 
     private static Device describe(MemorySegment context, int port) {
@@ -480,7 +497,7 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
 
     @Override
     public String toString() {
-        return name + " (" + transport + ")";
+        return name + (port == 1 ? "" : ":" + port) + " (" + transport + ")";
     }
 
     static MemorySegment opsPointer(MemorySegment context, String op) {

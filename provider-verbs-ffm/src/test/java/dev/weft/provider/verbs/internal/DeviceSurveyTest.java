@@ -71,6 +71,22 @@ class DeviceSurveyTest {
     }
 
     @Test
+    void aPortThatCannotBeQueriedIsReportedAndTheDevicesOtherPortsAreStillDescribed() {
+        Device.Survey<String> s = survey(new Fake("mlx4_0", 2, List.of(1)), new Fake("rxe0", 1, List.of()));
+        assertEquals(List.of("mlx4_0:2", "rxe0:1"), s.ports());
+        assertEquals(1, s.unusable().size());
+        assertEquals("mlx4_0", s.unusable().get(0).name());
+        assertEquals(1, s.unusable().get(0).port());
+    }
+
+    @Test
+    void everyPortOfEveryDeviceIsDescribed() {
+        Device.Survey<String> s = survey(new Fake("mlx4_0", 2, List.of()), new Fake("rxe0", 1, List.of()));
+        assertEquals(List.of("mlx4_0:1", "mlx4_0:2", "rxe0:1"), s.ports());
+        assertTrue(s.unusable().isEmpty());
+    }
+
+    @Test
     void anUnusableDeviceShowsItsFailureAndAHintInWeftInfo() {
         FabricException eio = new FabricException(ErrorCode.NATIVE_ERROR, "querying port 2: ibv_query_port failed with EIO (Input/output error)",
                 Errno.EIO, null);
