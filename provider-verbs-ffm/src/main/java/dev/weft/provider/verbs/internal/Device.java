@@ -19,6 +19,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -48,7 +49,8 @@ import java.util.function.Predicate;
  * @param maxInitReadAtomic {@code max_qp_init_rd_atom}
  * @param atomics whether the device does RDMA atomics ({@code atomic_cap != IBV_ATOMIC_NONE})
  * @param firmware firmware version
- * @param addresses IP addresses found in the port's GID table (RoCE, iWARP)
+ * @param addresses the port's IP addresses: from its GID table (RoCE), of the interface with its MAC (iWARP), of its
+ *                  IPoIB interfaces (InfiniBand)
  * @param vendorId {@code vendor_id} of the device attributes (IEEE OUI; Soft-iWARP: {@value #SIW_VENDOR_ID})
  * @param maxMessageSize the port's {@code max_msg_sz}, at most {@link Integer#MAX_VALUE} (a request's length is an
  *                       {@code int}); a port that reports 0 declares no limit and gets {@link Integer#MAX_VALUE}
@@ -330,6 +332,10 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
             Transport transport = transportType == Ibv.TRANSPORT_IWARP ? Transport.IWARP
                     : linkLayer == Ibv.LINK_LAYER_ETHERNET ? (rocev2 ? Transport.ROCE_V2 : Transport.ROCE_V1)
                     : linkLayer == Ibv.LINK_LAYER_INFINIBAND || linkLayer == 0 ? Transport.INFINIBAND : Transport.UNKNOWN;
+            if (transport == Transport.INFINIBAND) {
+                // InfiniBand GIDs are fe80::/64 plus the port GUID: the port's IP addresses are those of its IPoIB interfaces
+                addresses = ipoibAddresses(SYSFS, name, port);
+            }
             byte[] fw = attr.asSlice(offset(IBV_DEVICE_ATTR, "fw_ver"), 64).toArray(C.U8);
             int len = 0;
             while (len < fw.length && fw[len] != 0) {
@@ -393,6 +399,98 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
             return out; // no interface list: the device is still usable through verbs://ADDRESS:PORT
         }
         return out;
+    }
+
+    /** Where sysfs is mounted. */
+    static final Path SYSFS = Path.of("/sys");
+
+    /** {@code ARPHRD_INFINIBAND}, the {@code type} sysfs shows for an IPoIB interface ({@code linux/if_arp.h}). */
+    static final int ARPHRD_INFINIBAND = 32;
+
+    /** The non-link-local IP addresses of the IPoIB interfaces of a port (see {@link #ipoibInterfaces}). */
+    private static List<InetAddress> ipoibAddresses(Path sysfs, String device, int port) {
+        List<InetAddress> out = new ArrayList<>();
+        for (String name : ipoibInterfaces(sysfs, device, port)) {
+            try {
+                java.net.NetworkInterface nif = java.net.NetworkInterface.getByName(name);
+                if (nif != null) {
+                    for (InetAddress a : java.util.Collections.list(nif.getInetAddresses())) {
+                        if (!a.isLinkLocalAddress() && !out.contains(a)) {
+                            out.add(a);
+                        }
+                    }
+                }
+            } catch (java.net.SocketException e) {
+                // no address from this interface; the port may still be opened through verbs://ADDRESS:PORT
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The IPoIB network interfaces of an InfiniBand port, as the kernel shows them: the IPoIB
+     * driver places a port's interface under the device's parent
+     * ({@code SYSFS/class/infiniband/DEVICE/device/net/IF}) and numbers the port from 0 in the
+     * interface's {@code dev_port} (older kernels: in {@code dev_id}, hexadecimal, with
+     * {@code dev_port} 0 for every interface). Interfaces whose {@code type} is not
+     * {@value #ARPHRD_INFINIBAND} (the Ethernet port of a VPI adapter) are left out. P_Key child
+     * interfaces ({@code ib0.8001}) are virtual devices, not under the device, and are not found.
+     *
+     * @param sysfs where sysfs is mounted ({@link #SYSFS}; a directory shaped like it in tests)
+     * @param device the RDMA device name, e.g. {@code mlx5_0}
+     * @param port the 1-based port
+     * @return the interface names, sorted; empty if there are none or sysfs cannot be read
+     */
+    static List<String> ipoibInterfaces(Path sysfs, String device, int port) {
+        Path net = sysfs.resolve("class/infiniband").resolve(device).resolve("device/net");
+        List<Path> interfaces;
+        try (java.util.stream.Stream<Path> list = java.nio.file.Files.list(net)) {
+            interfaces = list.sorted().toList();
+        } catch (java.io.IOException | RuntimeException e) {
+            return List.of();
+        }
+        List<Path> ipoib = interfaces.stream().filter(i -> sysfsNumber(i.resolve("type"), 10) == ARPHRD_INFINIBAND).toList();
+        boolean byDevPort = ipoib.stream().anyMatch(i -> sysfsNumber(i.resolve("dev_port"), 10) > 0);
+        List<String> out = new ArrayList<>();
+        for (Path i : ipoib) {
+            long index = byDevPort ? sysfsNumber(i.resolve("dev_port"), 10) : sysfsNumber(i.resolve("dev_id"), 16);
+            if (index == port - 1) {
+                out.add(i.getFileName().toString());
+            }
+        }
+        return out;
+    }
+
+    /** A number in a sysfs file ({@code 0x} prefix allowed for base 16), or -1 if it is missing or unreadable. */
+    private static long sysfsNumber(Path file, int radix) {
+        try {
+            String text = java.nio.file.Files.readString(file).trim();
+            if (radix == 16 && text.startsWith("0x")) {
+                text = text.substring(2);
+            }
+            return Long.parseLong(text, radix);
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Why {@code verbs://DEVICE} cannot be opened on this port when {@link #addresses()} is empty,
+     * and what would make it work: rdma_cm listens and connects by IP address.
+     *
+     * @return one actionable sentence naming the device and port
+     */
+    public String noAddressAdvice() {
+        String where = "device " + name + " port " + port;
+        String open = "then open verbs://" + name + (port == 1 ? "" : ":" + port) + " or verbs://ADDRESS:PORT with that address";
+        if (transport == Transport.INFINIBAND) {
+            return where + " has no IPoIB interface with an IP address (InfiniBand GIDs hold no IP address, and rdma_cm"
+                    + " resolves InfiniBand peers through IPoIB; looked in /sys/class/infiniband/" + name + "/device/net for an"
+                    + " interface with dev_port " + (port - 1) + "): bring the port's IPoIB interface up with an address"
+                    + " (e.g. ip addr add 192.0.2.1/24 dev ib0), " + open;
+        }
+        return where + " has no IP address " + (transport == Transport.IWARP ? "on the network interface with its MAC address"
+                : "in its GID table") + ", so rdma_cm cannot listen or connect on it: assign an address to its network interface, " + open;
     }
 
     /** @return the largest request length Weft declares for a port reporting {@code maxMsgSz} (an unsigned 32-bit count) */
@@ -485,14 +583,17 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
         a.put("port", port + (portActive ? " ACTIVE" : " DOWN"));
         a.put("mtu", Integer.toString(activeMtu));
         a.put("firmware", firmware.isEmpty() ? "-" : firmware);
-        a.put("addresses", addresses.isEmpty() ? "-" : String.join(", ", addresses.stream().map(InetAddress::getHostAddress).toList()));
+        a.put("addresses", addresses.isEmpty() ? "none: " + noAddressAdvice()
+                : String.join(", ", addresses.stream().map(InetAddress::getHostAddress).toList()));
         a.put("atomics", atomics ? "yes" : "no");
         a.put("max_qp_wr", Integer.toString(maxQueueDepth));
         a.put("max_sge", Integer.toString(maxScatterGather));
         a.put("max_cqe", Integer.toString(maxCqDepth));
         a.put("max_qp_rd_atom", Integer.toString(maxReadAtomic));
         a.put("max_msg_sz", Long.toString(maxMessageSize));
-        return new DeviceInfo(name, "verbs://" + name + (port == 1 ? "" : ":" + port), transport, capabilities(), limits(peerFailure), a);
+        // a port without an IP address cannot be opened by name (rdma_cm works by address): no URI then, the advice instead
+        String uri = addresses.isEmpty() ? "-" : "verbs://" + name + (port == 1 ? "" : ":" + port);
+        return new DeviceInfo(name, uri, transport, capabilities(), limits(peerFailure), a);
     }
 
     @Override
