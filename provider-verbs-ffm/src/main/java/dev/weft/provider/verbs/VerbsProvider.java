@@ -49,7 +49,7 @@ public final class VerbsProvider implements FabricProvider {
 
     @Override
     public ProviderInfo info() {
-        Limits limits = new Limits(1L << 31, 16, Device.INLINE_REQUEST, 16384, 65536, 65536, Long.MAX_VALUE, DEFAULT_PEER_FAILURE, false, false);
+        Limits limits = new Limits(Integer.MAX_VALUE, 16, Device.INLINE_REQUEST, 16384, 65536, 65536, Long.MAX_VALUE, DEFAULT_PEER_FAILURE, false, false);
         return new ProviderInfo("Weft verbs (FFM)", "verbs", VERSION,
                 "libibverbs + librdmacm through the Foreign Function & Memory API; capabilities and limits per device",
                 EnumSet.of(Transport.INFINIBAND, Transport.ROCE_V1, Transport.ROCE_V2, Transport.IWARP),

@@ -66,6 +66,12 @@ class VerbsProviderTest {
     }
 
     @Test
+    void theGenericMessageLimitIsTheLargestIntLength() {
+        assertEquals(Integer.MAX_VALUE, new VerbsProvider().info().limits().maxMessageSize(),
+                "a request's length is an int: 2^31 - 1, as every device declares at most");
+    }
+
+    @Test
     void constructorLoadsNothing() {
         VerbsProvider p = new VerbsProvider();
         assertEquals("verbs", p.scheme());

@@ -39,7 +39,7 @@ import java.util.function.Predicate;
  * @param guid node GUID
  * @param transport InfiniBand, RoCE v1/v2 or iWARP
  * @param port the 1-based port described
- * @param portActive whether the port is ACTIVE
+ * @param portState {@code ibv_port_attr.state} ({@code IBV_PORT_DOWN}, {@code INIT}, {@code ARMED}, {@code ACTIVE}, {@code ACTIVE_DEFER})
  * @param activeMtu active MTU in bytes
  * @param maxQueueDepth {@code max_qp_wr}
  * @param maxScatterGather {@code max_sge}; on iWARP the smaller of it and {@code max_sge_rd}
@@ -54,11 +54,12 @@ import java.util.function.Predicate;
  * @param vendorId {@code vendor_id} of the device attributes (IEEE OUI; Soft-iWARP: {@value #SIW_VENDOR_ID})
  * @param maxMessageSize the port's {@code max_msg_sz}, at most {@link Integer#MAX_VALUE} (a request's length is an
  *                       {@code int}); a port that reports 0 declares no limit and gets {@link Integer#MAX_VALUE}
+ * @param roce on RoCE, the GID types the port has and the one rdma_cm uses ({@link #roceText}); empty elsewhere
  */
-public record Device(MemorySegment context, String name, long guid, Transport transport, int port, boolean portActive,
+public record Device(MemorySegment context, String name, long guid, Transport transport, int port, int portState,
                      int activeMtu, int maxQueueDepth, int maxScatterGather, int maxCqDepth, long maxRegionSize, int maxReadAtomic,
                      int maxInitReadAtomic, boolean atomics, String firmware, List<InetAddress> addresses, int vendorId,
-                     long maxMessageSize) {
+                     long maxMessageSize, String roce) {
 
     /** The vendor id the Linux Soft-iWARP driver ({@code siw}) reports: ASCII "bmt". */
     public static final int SIW_VENDOR_ID = 0x626d74;
@@ -308,6 +309,7 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
             Ibv.queryPort(context, port, pa);
             int linkLayer = Byte.toUnsignedInt(pa.get(C.U8, offset(IBV_PORT_ATTR, "link_layer")));
             int gids = pa.get(C.INT, offset(IBV_PORT_ATTR, "gid_tbl_len"));
+            boolean rocev1 = false;
             boolean rocev2 = false;
             List<InetAddress> addresses = new ArrayList<>();
             MemorySegment entry = arena.allocate(IBV_GID_ENTRY);
@@ -315,9 +317,9 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                 if (!Ibv.queryGid(context, port, i, entry)) {
                     continue;
                 }
-                if (entry.get(C.INT, offset(IBV_GID_ENTRY, "gid_type")) == Ibv.GID_TYPE_ROCE_V2) {
-                    rocev2 = true;
-                }
+                int gidType = entry.get(C.INT, offset(IBV_GID_ENTRY, "gid_type"));
+                rocev1 |= gidType == Ibv.GID_TYPE_ROCE_V1;
+                rocev2 |= gidType == Ibv.GID_TYPE_ROCE_V2;
                 byte[] raw = entry.asSlice(offset(IBV_GID_ENTRY, "gid"), 16).toArray(C.U8);
                 if (transportType == Ibv.TRANSPORT_IWARP) {
                     // iWARP GIDs hold the interface's MAC address, not an IP: take the addresses of that interface
@@ -329,8 +331,9 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                     addresses.add(a);
                 }
             }
+            String mode = defaultRoceMode(SYSFS, name, port);
             Transport transport = transportType == Ibv.TRANSPORT_IWARP ? Transport.IWARP
-                    : linkLayer == Ibv.LINK_LAYER_ETHERNET ? (rocev2 ? Transport.ROCE_V2 : Transport.ROCE_V1)
+                    : linkLayer == Ibv.LINK_LAYER_ETHERNET ? roceTransport(rocev2, mode)
                     : linkLayer == Ibv.LINK_LAYER_INFINIBAND || linkLayer == 0 ? Transport.INFINIBAND : Transport.UNKNOWN;
             if (transport == Transport.INFINIBAND) {
                 // InfiniBand GIDs are fe80::/64 plus the port GUID: the port's IP addresses are those of its IPoIB interfaces
@@ -348,7 +351,7 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                 // scatter-gather limit for every operation, so it is the smaller of the two
                 maxSge = Math.min(maxSge, Math.max(1, attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_sge_rd"))));
             }
-            return new Device(context, name, guid, transport, port, pa.get(C.INT, offset(IBV_PORT_ATTR, "state")) == Ibv.PORT_ACTIVE,
+            return new Device(context, name, guid, transport, port, pa.get(C.INT, offset(IBV_PORT_ATTR, "state")),
                     mtuCode >= Ibv.MTU_256 && mtuCode <= Ibv.MTU_4096 ? 128 << mtuCode : 0,
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_qp_wr")), maxSge,
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "max_cqe")), unsignedSize(attr.get(C.U64, offset(IBV_DEVICE_ATTR, "max_mr_size"))),
@@ -357,7 +360,8 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "atomic_cap")) != Ibv.ATOMIC_NONE,
                     new String(fw, 0, len, java.nio.charset.StandardCharsets.US_ASCII), List.copyOf(addresses),
                     attr.get(C.INT, offset(IBV_DEVICE_ATTR, "vendor_id")),
-                    messageLimit(pa.get(C.INT, offset(IBV_PORT_ATTR, "max_msg_sz"))));
+                    messageLimit(pa.get(C.INT, offset(IBV_PORT_ATTR, "max_msg_sz"))),
+                    transport == Transport.ROCE_V1 || transport == Transport.ROCE_V2 ? roceText(rocev1, rocev2, mode) : "");
         }
     }
 
@@ -399,6 +403,65 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
             return out; // no interface list: the device is still usable through verbs://ADDRESS:PORT
         }
         return out;
+    }
+
+    /**
+     * The RoCE version rdma_cm uses on a port: the port's {@code default_roce_mode} where it was set
+     * in configfs, else RoCE v2 when the port has v2 GIDs (the kernel's rdma_cm prefers v2), else v1.
+     *
+     * @param hasV2 whether one of the GIDs read is of type RoCE v2
+     * @param defaultMode the configfs {@code default_roce_mode} text ({@code "RoCE v2"}, {@code "IB/RoCE v1"}), or null
+     * @return {@link Transport#ROCE_V2} or {@link Transport#ROCE_V1}
+     */
+    static Transport roceTransport(boolean hasV2, String defaultMode) {
+        if (defaultMode != null) {
+            return defaultMode.contains("v2") ? Transport.ROCE_V2 : Transport.ROCE_V1;
+        }
+        return hasV2 ? Transport.ROCE_V2 : Transport.ROCE_V1;
+    }
+
+    /**
+     * @param hasV1 whether one of the GIDs read is of type RoCE v1
+     * @param hasV2 whether one is RoCE v2
+     * @param defaultMode as for {@link #roceTransport}
+     * @return what {@code weft info} shows: the GID types present and the one rdma_cm uses, with where that comes from
+     */
+    static String roceText(boolean hasV1, boolean hasV2, String defaultMode) {
+        String present = hasV1 && hasV2 ? "v1 and v2 GIDs" : hasV2 ? "v2 GIDs" : hasV1 ? "v1 GIDs" : "no RoCE GID read";
+        String used = roceTransport(hasV2, defaultMode) == Transport.ROCE_V2 ? "v2" : "v1";
+        return present + "; rdma_cm uses " + used + (defaultMode != null ? " (configfs default_roce_mode)"
+                : hasV2 ? " (its default where the port has v2 GIDs)" : "");
+    }
+
+    /** The port's {@code default_roce_mode} in rdma_cm's configfs directory, which exists only where someone created it; else null. */
+    private static String defaultRoceMode(Path sysfs, String device, int port) {
+        try {
+            return java.nio.file.Files.readString(sysfs.resolve("kernel/config/rdma_cm").resolve(device)
+                    .resolve("ports").resolve(Integer.toString(port)).resolve("default_roce_mode")).trim();
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * @param state {@code ibv_port_attr.state}
+     * @return its name as {@code ibv_devinfo} prints it without the {@code PORT_} prefix ({@code DOWN}, {@code INIT},
+     *         {@code ARMED}, {@code ACTIVE}, {@code ACTIVE_DEFER}), or {@code STATE n} for another value
+     */
+    static String portStateName(int state) {
+        return switch (state) {
+            case Ibv.PORT_DOWN -> "DOWN";
+            case Ibv.PORT_INIT -> "INIT";
+            case Ibv.PORT_ARMED -> "ARMED";
+            case Ibv.PORT_ACTIVE -> "ACTIVE";
+            case Ibv.PORT_ACTIVE_DEFER -> "ACTIVE_DEFER";
+            default -> "STATE " + state;
+        };
+    }
+
+    /** @return whether the port is ACTIVE */
+    public boolean portActive() {
+        return portState == Ibv.PORT_ACTIVE;
     }
 
     /** Where sysfs is mounted. */
@@ -580,7 +643,10 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
     public DeviceInfo info(Duration peerFailure) {
         Map<String, String> a = new LinkedHashMap<>();
         a.put("guid", String.format("%04x:%04x:%04x:%04x", guid >>> 48, (guid >>> 32) & 0xffff, (guid >>> 16) & 0xffff, guid & 0xffff));
-        a.put("port", port + (portActive ? " ACTIVE" : " DOWN"));
+        a.put("port", port + " " + portStateName(portState));
+        if (!roce.isEmpty()) {
+            a.put("roce", roce);
+        }
         a.put("mtu", Integer.toString(activeMtu));
         a.put("firmware", firmware.isEmpty() ? "-" : firmware);
         a.put("addresses", addresses.isEmpty() ? "none: " + noAddressAdvice()

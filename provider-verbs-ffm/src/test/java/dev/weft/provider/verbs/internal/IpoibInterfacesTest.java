@@ -55,8 +55,8 @@ class IpoibInterfacesTest {
     }
 
     private static Device device(Transport transport, List<InetAddress> addresses) {
-        return new Device(MemorySegment.NULL, "mlx5_0", 1L, transport, 1, true, 4096, 1024, 4, 4096, Long.MAX_VALUE, 16, 16, true, "",
-                addresses, 0x02c9, Integer.MAX_VALUE);
+        return new Device(MemorySegment.NULL, "mlx5_0", 1L, transport, 1, 4, 4096, 1024, 4, 4096, Long.MAX_VALUE, 16, 16, true, "",
+                addresses, 0x02c9, Integer.MAX_VALUE, "");
     }
 
     @Test
