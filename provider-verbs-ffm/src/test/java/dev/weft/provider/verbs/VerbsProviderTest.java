@@ -24,7 +24,10 @@ class VerbsProviderTest {
         Availability a = Fabrics.providers().stream().filter(p -> p.info().scheme().equals("verbs")).findFirst().orElseThrow().availability();
         if (!a.available()) {
             assertTrue(a.cause() != null && !a.cause().isBlank(), a.toString());
-            assertTrue(a.hint() != null && (a.hint().contains("testbed") || a.hint().contains("apt-get")), a.toString());
+            assertTrue(a.hint() != null && !a.hint().isBlank(), a.toString());
+            if (a.cause().contains("cannot be loaded")) {
+                assertTrue(a.hint().contains("apt-get"), "a missing library is a package to install: " + a);
+            }
             if (a.cause().startsWith("no RDMA devices")) { // libibverbs is installed, the host has no device
                 assertTrue(a.cause().startsWith("no RDMA devices found"), a.toString());
                 assertTrue(a.hint().contains("softroce://"), "the remedy points to softroce://: " + a);
