@@ -33,14 +33,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * reader where {@link #stop} cannot reach it. Thread-safe.
  */
 final class AsyncEvents {
-    // enum ibv_event_type
-    private static final int CQ_ERR = 0;
-    private static final int QP_FATAL = 1;
-    private static final int QP_REQ_ERR = 2;
-    private static final int QP_ACCESS_ERR = 3;
-    private static final int DEVICE_FATAL = 8;
-    private static final int PORT_ERR = 10;
-
     private static final Map<Long, AsyncEvents> BY_CONTEXT = new ConcurrentHashMap<>();
 
     private final MemorySegment context;
@@ -116,20 +108,20 @@ final class AsyncEvents {
                 // the endpoints are found before the event is acknowledged: destroying a queue pair or completion queue
                 // waits for the acknowledgement of its reported events, so until then no other one can have its address
                 List<VerbsEndpoint> affected = switch (type) {
-                    case QP_FATAL, QP_REQ_ERR, QP_ACCESS_ERR -> {
+                    case Ibv.EVENT_QP_FATAL, Ibv.EVENT_QP_REQ_ERR, Ibv.EVENT_QP_ACCESS_ERR -> {
                         VerbsEndpoint e = byQp.get(qp);
                         yield e == null ? List.of() : List.of(e);
                     }
-                    case CQ_ERR -> byQp.values().stream().filter(e -> e.usesCompletionQueue(cq)).toList();
+                    case Ibv.EVENT_CQ_ERR -> byQp.values().stream().filter(e -> e.usesCompletionQueue(cq)).toList();
                     // an endpoint whose id named no port (0) is failed too: better a flush than a connection left hanging
-                    case PORT_ERR -> byQp.values().stream().filter(e -> e.port() == port || e.port() == 0).toList();
-                    case DEVICE_FATAL -> List.copyOf(byQp.values());
+                    case Ibv.EVENT_PORT_ERR -> byQp.values().stream().filter(e -> e.port() == port || e.port() == 0).toList();
+                    case Ibv.EVENT_DEVICE_FATAL -> List.copyOf(byQp.values());
                     default -> List.of(); // informational (port active, LID change, ...) or objects Weft does not use
                 };
                 Ibv.ackAsyncEvent(event);
                 // failing an endpoint may destroy its queue pair, which waits for the acknowledgement above
                 for (VerbsEndpoint e : affected) {
-                    if (type == CQ_ERR) {
+                    if (type == Ibv.EVENT_CQ_ERR) {
                         e.failWithCompletionsLost("asynchronous event: " + what + ": its completion queue overflowed and the device"
                                 + " dropped completions; open the queue with a depth of at least the requests its endpoints can"
                                 + " have outstanding together (the sum of their queue depths is always enough)");
@@ -137,7 +129,7 @@ final class AsyncEvents {
                         e.fail("asynchronous event: " + what);
                     }
                 }
-                if (type == DEVICE_FATAL) {
+                if (type == Ibv.EVENT_DEVICE_FATAL) {
                     return; // the kernel's last event for this context (device removed or failed)
                 }
             }

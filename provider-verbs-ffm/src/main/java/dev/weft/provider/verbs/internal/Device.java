@@ -280,17 +280,6 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
         return describe(context.reinterpret(IBV_CONTEXT.byteSize()), port);
     }
 
-    /**
-     * Port 1 of the device behind a context, whatever port an id is bound to: wrong for port 2 and
-     * up. Kept only until {@code VerbsFabric.deviceOf} calls {@link #byContext(MemorySegment, int)}.
-     *
-     * @param context a context pointer from librdmacm
-     * @return the device behind it, port 1
-     */
-    public static Device byContext(MemorySegment context) {
-        return byContext(context, 1);
-    }
-
     private static Device describe(MemorySegment context, int port) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment device = deviceOf(context);

@@ -156,8 +156,7 @@ public final class VerbsFabric implements Fabric {
                 return new VerbsFabric(uri, config, device, a, 0, base, cm);
             }
             if (device.addresses().isEmpty()) {
-                throw new FabricException(ErrorCode.NOT_SUPPORTED, "device " + device.name() + " has no IP address in its GID table, so rdma_cm"
-                        + " cannot listen or connect on it; assign an address to its network interface, then open verbs://ADDRESS:PORT");
+                throw new FabricException(ErrorCode.NOT_SUPPORTED, device.noAddressAdvice());
             }
             CmChannel cm = new CmChannel("weft-verbs-" + device.name());
             return new VerbsFabric(uri, config, device, device.addresses().get(0), 0, base, cm);
@@ -198,9 +197,10 @@ public final class VerbsFabric implements Fabric {
                 MemorySegment verbs = id.get(C.PTR, offset(RDMA_CM_ID, "verbs"));
                 if (verbs.address() == 0) {
                     throw new FabricException(ErrorCode.INVALID_URI, address.getHostAddress() + " is not on an RDMA device (devices here: "
-                            + Device.all() + "); use the address of an interface with an RDMA device (rdma link show)");
+                            + Device.names() + "); use the address of an interface with an RDMA device (rdma link show)");
                 }
-                return Device.byContext(verbs);
+                int port = RdmaCm.portNum(id); // set by the bind; 0 would mean librdmacm did not say, and port 1 is then the one
+                return Device.byContext(verbs, port == 0 ? 1 : port);
             } finally {
                 cm.destroyId(id);
             }
