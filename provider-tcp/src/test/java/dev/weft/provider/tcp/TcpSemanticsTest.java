@@ -489,6 +489,26 @@ class TcpSemanticsTest {
         }
     }
 
+    /**
+     * An atomic carries no payload (its 8-byte result comes back in the answer's header), so a max_message below 8 does
+     * not make it impossible while the fabric advertises ATOMIC_*. Before the fix the post compared the result's 8 bytes
+     * with max_message and answered INVALID.
+     */
+    @Test
+    void atomicsWorkWithAMaxMessageBelowEight() {
+        try (Pair p = new Pair("?max_message=4", "?max_message=4")) {
+            p.target.segment().set(ValueLayout.JAVA_LONG, 0, 40);
+            assertEquals(PostStatus.OK, p.endpoint.fetchAndAdd(1, p.local, 0, p.remote, 0, 2));
+            Completion c = p.await(1).get(0);
+            assertEquals(Status.SUCCESS, c.status(), c::toString);
+            assertEquals(40, p.local.segment().get(ValueLayout.JAVA_LONG, 0));
+            assertEquals(PostStatus.OK, p.endpoint.compareAndSwap(2, p.local, 8, p.remote, 0, 42, 7));
+            assertEquals(Status.SUCCESS, p.await(1).get(0).status());
+            assertEquals(7, p.target.segment().get(ValueLayout.JAVA_LONG, 0));
+            assertEquals(PostStatus.INVALID, p.endpoint.write(3, p.local, 0, 5, p.remote, 0), "a payload over max_message");
+        }
+    }
+
     @Test
     void blockingAwaitTimesOutWithoutCompletions() {
         try (Pair p = new Pair()) {

@@ -341,7 +341,8 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
         int entries = sgl == null ? 1 : sgl.size();
         long total = sgl == null ? length : sgl.totalLength();
-        if (entries > maxSge || total < 0 || total > maxMessage || (sgl == null && region == null)) {
+        // an atomic carries no payload (its 8-byte result comes back in the answer's header): max_message does not limit it
+        if (entries > maxSge || total < 0 || (total > maxMessage && !Wire.isAtomic(wireOp)) || (sgl == null && region == null)) {
             return PostStatus.INVALID;
         }
         boolean sink = wireOp == Wire.OP_READ || Wire.isAtomic(wireOp);
