@@ -12,7 +12,8 @@ import java.util.Set;
  *
  * @param progress {@code auto} (provider threads serve I/O) or {@code manual} (completion-queue polling does)
  * @param secret shared secret for authentication, or {@code null}
- * @param peerTimeout silence after which a peer is declared dead
+ * @param peerTimeout silence after which a peer is declared dead; also the longest output may wait for room without
+ *                    the peer taking any of it before the peer is declared failed
  * @param rnrRetries how often a send that found no receive is retried
  * @param rnrDelay pause between RNR retries
  * @param maxConnections most connections per fabric
@@ -31,7 +32,7 @@ public record TcpConfig(String progress, String secret, Duration peerTimeout, in
         Map<String, String> p = new LinkedHashMap<>();
         p.put("progress", "auto (default: provider threads serve the target side and completions) or manual (polling a completion queue drives all I/O)");
         p.put("secret", "shared secret; both sides must prove knowledge of it (HMAC-SHA256 challenge-response) before anything is disclosed");
-        p.put("timeout", "peer failure timeout in ms (default 3000): silence after which outstanding work completes with RETRY_EXCEEDED");
+        p.put("timeout", "peer failure timeout in ms (default 3000): silence, or output the peer takes none of, after which outstanding work completes with RETRY_EXCEEDED");
         p.put("rnr_retry", "retries of a send that found no posted receive (default 7) before RNR_RETRY_EXCEEDED");
         p.put("rnr_delay", "ms between RNR retries (default 10)");
         p.put("max_connections", "most connections per fabric (default 4096); more are refused cleanly");

@@ -24,7 +24,11 @@ import java.util.Set;
 /** A protection domain of the TCP provider: its regions (by remote key), queues, listeners and endpoints. Thread-safe. */
 final class TcpDomain implements Domain {
     private final TcpFabric fabric;
+    // Two sets: what moves data (endpoints, listeners, connects in progress) closes before what it uses (regions, queues),
+    // whatever the creation order. An endpoint made before a region may hold that region's fence (a post writing
+    // straight from it); closing the region first would wait for the post, which the endpoint's close ends.
     private final ChildResources children = new ChildResources();
+    private final ChildResources resources = new ChildResources();
     private final RegionTable regions = new RegionTable();
     private volatile boolean open = true;
 
@@ -45,11 +49,21 @@ final class TcpDomain implements Domain {
     }
 
     void addChild(AutoCloseable child) {
-        children.add(child, describe());
+        (child instanceof TcpMemoryRegion || child instanceof TcpCompletionQueue ? resources : children).add(child, describe());
     }
 
     void removeChild(AutoCloseable child) {
         children.remove(child);
+        resources.remove(child);
+    }
+
+    /** A region of this domain closes while accesses hold its fence: wakes the endpoints' posters that may hold it while waiting for room. */
+    void wakeFenceHolders() {
+        for (AutoCloseable child : children.snapshot()) {
+            if (child instanceof TcpEndpoint e) {
+                e.wakeFenceHolders();
+            }
+        }
     }
 
     @Override
@@ -74,7 +88,7 @@ final class TcpDomain implements Domain {
 
     void unregister(TcpMemoryRegion region) {
         regions.remove(region);
-        children.remove(region);
+        resources.remove(region);
     }
 
     @Override
@@ -216,7 +230,24 @@ final class TcpDomain implements Domain {
         }
         open = false;
         try {
-            children.closeAll(describe());
+            RuntimeException failure = null;
+            try {
+                children.closeAll(describe()); // endpoints, listeners and connects first: they release the regions' fences
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            try {
+                resources.closeAll(describe());
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
         } finally {
             fabric.removeDomain(this);
         }

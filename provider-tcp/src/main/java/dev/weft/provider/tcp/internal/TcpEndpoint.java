@@ -37,7 +37,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <h2>Initiator</h2>
  * Posting fills a preallocated slot of the send queue (a ring indexed by sequence number),
  * writes the frame to the socket from the posting thread (no hand-off), and returns once the
- * socket has taken the whole frame (waiting for room if it is full). Responses
+ * socket has taken the whole frame (waiting for room if it is full; when the peer takes none of our output for the
+ * fabric's {@code timeout}, the endpoint moves to ERROR with RETRY_EXCEEDED, as on a transport retry timeout). Responses
  * arrive in request order and complete the head of the queue. A send or write-with-immediate
  * answered "receiver not ready" rewinds the queue (go-back-N): after {@code rnr_delay} every
  * outstanding request from that one on is sent again, up to {@code rnr_retry} times.
@@ -173,6 +174,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private final WorkRequest[] sq;
     private long sqHead = 1;
     private long sqTail = 1;
+    private Status headStatusOnFlush; // the oldest request's status when the endpoint moved to ERROR, until a flush reports it
 
     // Receive queue ring. Guarded by rqLock.
     private final Object rqLock = new Object();
@@ -437,7 +439,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         frameOpen = true;
         try {
             stageHeader();
-            if (payload && wr.sgeCount == 1 && wr.total >= DIRECT_SEND_MIN && transmitFromRegion(wr.regions[0], wr.offsets[0], wr.total)) {
+            if (payload && wr.sgeCount == 1 && wr.total >= DIRECT_SEND_MIN && transmitFromRegion(wr, wr.regions[0], wr.offsets[0], wr.total)) {
                 return;
             }
             if (payload) {
@@ -494,12 +496,15 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     /**
      * Writes a large payload straight from the region after the staged header (one gathering
-     * write, no staging copy), under the region's fence: a close of that local region waits
-     * until the socket has taken the data. Returns {@code false}, having written nothing, where
+     * write, no staging copy), under the region's fence. A close of that local region meanwhile
+     * wakes this poster ({@link #wakeFenceHolders}): it gives the fence up at once and sends the
+     * rest of the payload as zeros (the frame keeps its length), and the request completes
+     * LOCAL_PROTECTION_ERROR, as for a region closed while its payload is staged; so a region's
+     * close never waits for a peer to read. Returns {@code false}, having written nothing, where
      * the region cannot be viewed as one buffer (beyond 2 GiB) or was closed; the caller then
      * stages. Caller holds writeLock, inside a frame.
      */
-    private boolean transmitFromRegion(TcpMemoryRegion region, long offset, int length) throws IOException {
+    private boolean transmitFromRegion(WorkRequest wr, TcpMemoryRegion region, long offset, int length) throws IOException {
         if (region.length() > Integer.MAX_VALUE) {
             return false; // a ByteBuffer cannot view it whole, and a view of the slice would be an allocation per request
         }
@@ -507,16 +512,50 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         if (!region.enter()) {
             return false;
         }
+        int rest;
         try {
             view.limit((int) (offset + length));
             view.position((int) offset);
             payloadView = view;
-            drainOutput();
-            return true;
+            while (!pushOutput() && region.isValid()) {
+                awaitRoom();
+            }
+            rest = view.remaining();
         } finally {
             payloadView = null;
             region.exit();
         }
+        if (rest > 0) { // the region was closed while the socket was full: the fence is released, zeros fill the frame
+            wr.localFailure = true;
+            stageZeros(rest);
+            drainOutput();
+        }
+        return true;
+    }
+
+    /** Stages {@code n} zero bytes of a payload, writing the staging buffer out whenever it is full. Caller holds writeLock, inside a frame. */
+    private void stageZeros(int n) throws IOException {
+        while (n > 0) {
+            int room = room();
+            if (room == 0) {
+                drainOutput();
+                continue;
+            }
+            int k = Math.min(n, room);
+            outSeg.asSlice(outEnd, k).fill((byte) 0);
+            outEnd += k;
+            n -= k;
+        }
+    }
+
+    /**
+     * Called when a region of this endpoint's domain is closed while accesses hold its fence: wakes a
+     * poster that waits for room while writing straight from a region, so that it sees the close
+     * and gives the fence up. Any thread.
+     */
+    void wakeFenceHolders() {
+        output.wakeup();
+        input.wakeup();
     }
 
     /** Appends the header assembled in {@link #frame} to the staged output (room for it is the caller's care). Caller holds writeLock. */
@@ -1327,6 +1366,9 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             state = EndpointState.ERROR;
             errorReason = reason;
         }
+        synchronized (sqLock) {
+            headStatusOnFlush = headStatus; // whoever flushes first (a poster may, once the socket is released) reports it
+        }
         releaseSocket();
         flushSendQueue(headStatus);
         flushReceiveQueue();
@@ -1334,9 +1376,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     private void flushSendQueue(Status headStatus) {
         synchronized (sqLock) {
+            Status head = headStatus != null ? headStatus : headStatusOnFlush;
+            if (sqHead < sqTail) {
+                headStatusOnFlush = null;
+            }
             for (long s = sqHead; s < sqTail; s++) {
                 WorkRequest wr = sq[(int) (s % sq.length)];
-                sendQueue.push(wr.wrId, wr.opcode, s == sqHead && headStatus != null ? headStatus : Status.FLUSHED, 0, 0, false, id);
+                sendQueue.push(wr.wrId, wr.opcode, s == sqHead && head != null ? head : Status.FLUSHED, 0, 0, false, id);
             }
             sqHead = sqTail;
         }
@@ -1389,6 +1435,15 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 lastSent = now;
             }
             releaseOutput(); // writes it without waiting; the input side pushes what the socket does not take
+        }
+        // The analogue of the transport retry timeout: output waits for room and the socket has taken none of it for
+        // `timeout`. The peer may still be heard (keepalives from its timer) while it reads nothing: a peer that stopped
+        // reading, or a manual-progress peer that stopped polling. Without this, a poster waits for it forever, holding
+        // its local region's deregistration fence if it writes straight from the region.
+        if (outputLeft && now - lastSent > timeout) {
+            enterError(Status.RETRY_EXCEEDED, "the peer " + peer + " has taken none of our output for " + config.peerTimeout().toMillis()
+                    + " ms (it stopped reading: dead, stalled, or in manual progress not polling)");
+            return;
         }
         if (now - lastReceived > timeout) {
             try {

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A registered segment. Zero-copy: the provider reads and writes the segment in place. Its
@@ -16,7 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>The deregistration fence: every access by the provider is bracketed by {@link #enter()}
  * and {@link #exit()}; {@link #close()} marks the region invalid and then waits until no access
- * is in progress, so when it returns nothing touches the memory again.
+ * is in progress, so when it returns nothing touches the memory again. A poster writing straight
+ * from the region while the socket is full is woken and stops using it (see
+ * {@code TcpEndpoint.transmitFromRegion}), so the close does not wait for a peer to read. The
+ * wait parks rather than spins.
  */
 final class TcpMemoryRegion implements MemoryRegion {
     private final TcpDomain domain;
@@ -132,13 +136,24 @@ final class TcpMemoryRegion implements MemoryRegion {
         }
         valid = false;
         domain.unregister(this);
-        // Fence: wait for accesses that entered before we marked the region invalid.
-        int spins = 0;
+        // Fence: wait for accesses that entered before we marked the region invalid. Most are copies of at most 64 KiB; a
+        // poster writing straight from the region while the socket is full is woken and gives the fence up at once (the rest
+        // of its payload goes as zeros). The wait spins briefly, then parks with a growing pause (up to 1 ms): it never
+        // holds a core while an access takes long.
+        int rounds = 0;
+        long pause = 1_000;
         while (users.get() != 0) {
-            if (++spins < 1000) {
+            if (rounds == 0) {
+                domain.wakeFenceHolders();
+            }
+            if (++rounds < 100) {
                 Thread.onSpinWait();
             } else {
-                Thread.yield();
+                LockSupport.parkNanos(pause);
+                pause = Math.min(pause * 2, 1_000_000);
+                if ((rounds & 63) == 0) {
+                    domain.wakeFenceHolders(); // a wake-up that came before its poster's wait began was not lost: this is belt and braces
+                }
             }
         }
     }

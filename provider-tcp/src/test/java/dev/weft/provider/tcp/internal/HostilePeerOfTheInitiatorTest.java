@@ -350,4 +350,108 @@ class HostilePeerOfTheInitiatorTest {
             assertEquals(EndpointState.ERROR, victim.state(), "the silent peer was found: " + victim);
         }
     }
+
+    /** A raw server's script: sends KEEPALIVE every 50 ms (so it is heard) and never reads (until the test closes it). */
+    private static Script keepalivesOnly() {
+        return (in, out) -> {
+            byte[] keepalive = new byte[Wire.HEADER_SIZE];
+            Wire.header(keepalive, 0, Wire.OP_KEEPALIVE, 0, 0, 0, 0, 0, 0, 0, 0);
+            while (!Thread.currentThread().isInterrupted()) {
+                out.write(keepalive);
+                out.flush();
+                Thread.sleep(50);
+            }
+        };
+    }
+
+    /** Starts a thread that posts 1 MiB writes from {@code source} until a post does not answer OK (or 100 are posted). */
+    private static Thread postUntilStuck(Endpoint victim, MemoryRegion source) {
+        return Thread.ofPlatform().daemon().start(() -> {
+            for (int i = 0; i < 100; i++) {
+                if (victim.write(i, source, 0, 1 << 20, 0x1000, 42) != PostStatus.OK) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /**
+     * A peer that is heard (keepalives) but never reads: a post waits for room, and the fabric's timeout ends that
+     * wait as a verbs transport retry timeout would: the endpoint moves to ERROR, the oldest request completes
+     * RETRY_EXCEEDED, the rest FLUSHED, and the post returns. Before the fix the post waited for good (in auto
+     * progress too), since the peer was never silent.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", "&progress=manual"})
+    void aPeerThatStopsReadingIsDeclaredFailedAfterTheTimeout(String params) throws Exception {
+        try (RawServer server = new RawServer(null, keepalivesOnly()); Fabric fabric = Fabrics.open("tcp://127.0.0.1:0?timeout=500" + params);
+             Arena arena = Arena.ofShared()) {
+            Domain domain = fabric.openDomain();
+            CompletionQueue queue = domain.openCompletionQueue(256);
+            MemoryRegion source = domain.register(arena.allocate(1 << 20, 8), Access.LOCAL_WRITE);
+            Endpoint victim = domain.connect(FabricUri.parse(server.uri()), EndpointConfig.of(queue));
+            Thread poster = postUntilStuck(victim, source);
+            poster.join(TimeUnit.SECONDS.toMillis(20));
+            assertTrue(!poster.isAlive(), "the post waiting for a peer that never reads returned (timeout 500 ms): " + victim);
+            assertEquals(EndpointState.ERROR, victim.state(), victim.toString());
+            assertTrue(victim.toString().contains("has taken none of our output"), victim.toString());
+            CompletionBatch batch = new CompletionBatch(256);
+            assertTrue(queue.await(batch, 5, TimeUnit.SECONDS) > 0, "the requests completed");
+            assertEquals(Status.RETRY_EXCEEDED, batch.get(0).status(), "the oldest request, as on a verbs retry timeout");
+        }
+    }
+
+    /**
+     * A region registered after the endpoint, whose post holds the region's fence while the peer does not read: the
+     * fabric's close must end (the domain closes endpoints before regions). Before the fix the region closed first and
+     * spun on the fence for good. The timeout is long, so that it is the close, not the timeout, that ends the post.
+     */
+    @Test
+    void fabricCloseEndsAPostHoldingTheFenceOfALaterRegion() throws Exception {
+        try (RawServer server = new RawServer(null, keepalivesOnly()); Arena arena = Arena.ofShared()) {
+            Fabric fabric = Fabrics.open("tcp://127.0.0.1:0?timeout=60000");
+            Domain domain = fabric.openDomain();
+            CompletionQueue queue = domain.openCompletionQueue(256);
+            Endpoint victim = domain.connect(FabricUri.parse(server.uri()), EndpointConfig.of(queue));
+            MemoryRegion source = domain.register(arena.allocate(1 << 20, 8), Access.LOCAL_WRITE); // after the endpoint
+            Thread poster = postUntilStuck(victim, source);
+            poster.join(1000);
+            assertTrue(poster.isAlive(), "the post waits for room");
+            Thread closer = Thread.ofPlatform().daemon().start(fabric::close);
+            closer.join(TimeUnit.SECONDS.toMillis(10));
+            boolean hung = closer.isAlive();
+            if (hung) {
+                victim.close(); // lets the test end
+            }
+            assertTrue(!hung, "fabric.close() ended");
+            poster.join(5000);
+            assertTrue(!poster.isAlive(), "the post returned once its endpoint closed");
+        }
+    }
+
+    /**
+     * Closing a region while a post writes straight from it to a peer that does not read: the close wakes the poster,
+     * which gives the fence up and sends the rest as zeros, so the close returns without waiting for the peer. Before
+     * the fix the close spun on the fence until the socket took the data (never, here). The timeout is long.
+     */
+    @Test
+    void closingARegionDoesNotWaitForAPeerThatDoesNotRead() throws Exception {
+        try (RawServer server = new RawServer(null, keepalivesOnly()); Fabric fabric = Fabrics.open("tcp://127.0.0.1:0?timeout=60000");
+             Arena arena = Arena.ofShared()) {
+            Domain domain = fabric.openDomain();
+            CompletionQueue queue = domain.openCompletionQueue(256);
+            Endpoint victim = domain.connect(FabricUri.parse(server.uri()), EndpointConfig.of(queue));
+            MemoryRegion source = domain.register(arena.allocate(1 << 20, 8), Access.LOCAL_WRITE);
+            Thread poster = postUntilStuck(victim, source);
+            poster.join(1000);
+            assertTrue(poster.isAlive(), "the post waits for room");
+            Thread closer = Thread.ofPlatform().daemon().start(source::close);
+            closer.join(TimeUnit.SECONDS.toMillis(5));
+            boolean hung = closer.isAlive();
+            victim.close(); // ends the post, and a hung close
+            assertTrue(!hung, "region.close() returned while the peer still reads nothing");
+            closer.join(5000);
+            poster.join(5000);
+        }
+    }
 }
