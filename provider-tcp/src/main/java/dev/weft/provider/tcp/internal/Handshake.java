@@ -89,21 +89,8 @@ final class Handshake {
             throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters() + " is not a Weft tcp listener (bad handshake magic)");
         }
         int status = welcome[3];
-        switch (status) {
-            case ST_OK -> { }
-            case ST_VERSION -> throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters()
-                    + " speaks no wire version this library speaks (we speak " + Wire.VERSION + ")");
-            case ST_AUTH_MISMATCH -> throw new FabricException(ErrorCode.AUTHENTICATION_FAILED, peer.withoutParameters()
-                    + " has no shared secret configured, but this side has one; configure the same secret on both sides");
-            case ST_BUSY -> throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, peer.withoutParameters()
-                    + " refused the connection: it has reached its max_connections");
-            case ST_NOT_ACCEPTING -> throw new FabricException(ErrorCode.CONNECTION_REFUSED, peer.withoutParameters()
-                    + " refused the connection: its listener is closing, or can make no endpoint because the completion queue"
-                    + " of its endpoint configuration was closed");
-            case ST_MALFORMED -> throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters()
-                    + " refused our handshake as malformed (a region name longer than " + MAX_NAME
-                    + " bytes, or a largest payload below 1): a defect of this client's implementation of docs/wire-tcp.md");
-            default -> throw new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters() + " answered handshake status " + status);
+        if (status != ST_OK) {
+            throw refused(status, peer);
         }
         boolean serverAuth = (welcome[4] & 1) != 0;
         int maxMessage = Wire.getInt(welcome, 8);
@@ -120,6 +107,9 @@ final class Handshake {
             out.write(proof(config.secret(), "weft-tcp-client", nonceS, nonceC));
             out.flush();
             byte[] result = readFully(socket, 1 + PROOF_SIZE, peer, deadlineNanos);
+            if (result[0] == ST_BUSY || result[0] == ST_NOT_ACCEPTING) {
+                throw refused(result[0], peer); // the server reserves a connection only once we proved the secret
+            }
             if (result[0] != ST_OK) {
                 throw new FabricException(ErrorCode.AUTHENTICATION_FAILED, peer.withoutParameters()
                         + " rejected our proof: the shared secrets differ");
@@ -143,19 +133,79 @@ final class Handshake {
         };
     }
 
+    /** The exception for a server's refusal {@code status} (not {@link #ST_OK}), in the WELCOME or after the proof. */
+    private static FabricException refused(int status, FabricUri peer) {
+        return switch (status) {
+            case ST_VERSION -> new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters()
+                    + " speaks no wire version this library speaks (we speak " + Wire.VERSION + ")");
+            case ST_AUTH_MISMATCH -> new FabricException(ErrorCode.AUTHENTICATION_FAILED, peer.withoutParameters()
+                    + " has no shared secret configured, but this side has one; configure the same secret on both sides");
+            case ST_BUSY -> new FabricException(ErrorCode.RESOURCE_EXHAUSTED, peer.withoutParameters()
+                    + " refused the connection: it has reached its max_connections");
+            case ST_NOT_ACCEPTING -> new FabricException(ErrorCode.CONNECTION_REFUSED, peer.withoutParameters()
+                    + " refused the connection: its listener is closing, or can make no endpoint because the completion queue"
+                    + " of its endpoint configuration was closed");
+            case ST_MALFORMED -> new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters()
+                    + " refused our handshake as malformed (a region name longer than " + MAX_NAME
+                    + " bytes, or a largest payload below 1): a defect of this client's implementation of docs/wire-tcp.md");
+            default -> new FabricException(ErrorCode.PROTOCOL_ERROR, peer.withoutParameters() + " answered handshake status " + status);
+        };
+    }
+
+    /**
+     * Decides whether the listener takes a client, and reserves its connection slot. The server asks only once the
+     * client has sent a well-formed HELLO and, when a secret is set, proved it: a client that sends nothing, or does
+     * not know the secret, holds no slot.
+     */
+    interface Admission {
+        /**
+         * Reserves a connection for this client.
+         *
+         * @return {@link #ST_OK} (reserved: the caller releases it if the handshake fails later), {@link #ST_BUSY} or
+         *         {@link #ST_NOT_ACCEPTING} (nothing reserved)
+         */
+        int admit();
+
+        /** @return what {@link #admit} would answer now, reserving nothing (for the WELCOME before authentication) */
+        int preview();
+    }
+
+    /** A fixed answer, reserving nothing: for test peers. */
+    static Admission fixed(int status) {
+        return new Admission() {
+            @Override
+            public int admit() {
+                return status;
+            }
+
+            @Override
+            public int preview() {
+                return status;
+            }
+        };
+    }
+
+    /** {@link #server(Socket, TcpConfig, Admission, RegionLookup, long, long)} with a fixed answer and one deadline. */
+    static int server(Socket socket, TcpConfig config, int refusal, RegionLookup lookup, long deadlineNanos) throws IOException {
+        return server(socket, config, fixed(refusal), lookup, deadlineNanos, deadlineNanos);
+    }
+
     /**
      * The server side. Returns the negotiated maximum message size, or throws after telling the
      * client why (version, authentication, capacity, a listener not accepting, unknown region).
      *
-     * @param refusal {@link #ST_OK}, or the status that refuses this client: {@link #ST_BUSY} (no capacity) or
-     *                {@link #ST_NOT_ACCEPTING}
+     * @param admission asked after the HELLO (no secret) or after the client's proof (a secret): see {@link Admission}
+     * @param helloDeadlineNanos {@link System#nanoTime()} by which the client's HELLO must have arrived (a client sends it
+     *                           at once; this is shorter than the whole handshake's)
      * @param deadlineNanos {@link System#nanoTime()} by which the whole handshake must be done
      * @throws SocketTimeoutException if it is not
      */
-    static int server(Socket socket, TcpConfig config, int refusal, RegionLookup lookup, long deadlineNanos) throws IOException {
+    static int server(Socket socket, TcpConfig config, Admission admission, RegionLookup lookup, long helloDeadlineNanos,
+                      long deadlineNanos) throws IOException {
         OutputStream out = socket.getOutputStream();
         FabricUri who = FabricUri.parse("tcp://" + hostOf(socket) + ":" + socket.getPort());
-        byte[] hello = readFully(socket, HELLO_SIZE, who, deadlineNanos);
+        long helloBy = helloDeadlineNanos - deadlineNanos < 0 ? helloDeadlineNanos : deadlineNanos; // the earlier of the two
+        byte[] hello = readFully(socket, HELLO_SIZE, who, helloBy);
         byte[] welcome = new byte[WELCOME_SIZE];
         Wire.putShort(welcome, 0, MAGIC);
         if (Wire.getShort(hello, 0) != (MAGIC & 0xffff)) {
@@ -168,8 +218,10 @@ final class Handshake {
             status = ST_VERSION;
         } else if ((hello[4] & 1) != 0 && config.secret() == null) {
             status = ST_AUTH_MISMATCH;
+        } else if (config.secret() != null) {
+            status = admission.preview(); // reserved only once the client has proved the secret
         } else {
-            status = refusal;
+            status = admission.admit();
         }
         int nameLength = hello[5] & 0xff;
         int clientMax = Wire.getInt(hello, 8);
@@ -199,15 +251,19 @@ final class Handshake {
         if (config.secret() != null) {
             byte[] proof = readFully(socket, PROOF_SIZE, who, deadlineNanos);
             boolean good = MessageDigest.isEqual(proof, proof(config.secret(), "weft-tcp-client", nonceS, nonceC));
+            int admitted = good ? admission.admit() : ST_AUTH_FAILED;
             byte[] result = new byte[1 + PROOF_SIZE];
-            result[0] = (byte) (good ? ST_OK : ST_AUTH_FAILED);
-            if (good) {
+            result[0] = (byte) admitted;
+            if (admitted == ST_OK) {
                 System.arraycopy(proof(config.secret(), "weft-tcp-server", nonceC, nonceS), 0, result, 1, PROOF_SIZE);
             }
             out.write(result);
             out.flush();
             if (!good) {
                 throw new FabricException(ErrorCode.AUTHENTICATION_FAILED, who + " failed authentication");
+            }
+            if (admitted != ST_OK) {
+                throw new FabricException(ErrorCode.CONNECTION_REFUSED, "refused " + who + " after authentication: status " + admitted);
             }
         }
         byte[] region = new byte[REGION_SIZE];

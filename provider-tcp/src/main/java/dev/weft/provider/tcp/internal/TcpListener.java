@@ -23,13 +23,22 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Listens at the fabric's address. A platform thread accepts sockets; each handshake (version,
- * authentication, well-known region) runs on its own virtual thread, limited to the connect timeout of the listener's configuration (default 10 s), so a
- * slow or hostile client cannot stall others. Accepted endpoints start serving one-sided
- * operations at once and wait in a queue for {@link #accept(Duration)}. Thread-safe.
+ * authentication, well-known region) runs on its own virtual thread, so a slow or hostile client
+ * cannot stall others. What a client that has not yet identified itself can hold is bounded: at
+ * most {@link #MAX_PENDING_HANDSHAKES} handshakes are in progress at once (a connection beyond
+ * them is closed at once); the client's HELLO must arrive within {@link #HELLO_TIMEOUT_MILLIS}
+ * and the whole handshake within the connect timeout of the listener's configuration (default
+ * 10 s); a connection slot ({@code max_connections}) is reserved only after the HELLO and, when a
+ * secret is set, the client's proof. Accepted endpoints start serving one-sided operations at
+ * once and wait in a queue for {@link #accept(Duration)}. Thread-safe.
  */
 final class TcpListener implements Listener {
     /** How long the accept thread waits after a failed accept of an open listener before it tries again. */
     private static final long ACCEPT_BACKOFF_MILLIS = 100;
+    /** The most handshakes one listener runs at once; a connection beyond them is closed at once, unanswered. */
+    static final int MAX_PENDING_HANDSHAKES = 64;
+    /** How long a client may take to send its HELLO after the connection was accepted (a client sends it at once). */
+    static final long HELLO_TIMEOUT_MILLIS = 2000;
 
     private final TcpDomain domain;
     private final TcpFabric fabric;
@@ -39,6 +48,7 @@ final class TcpListener implements Listener {
     private final Map<String, TcpMemoryRegion> published = new ConcurrentHashMap<>();
     private final LinkedBlockingQueue<TcpEndpoint> accepted = new LinkedBlockingQueue<>();
     private final Thread acceptThread;
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean open = true;
 
     TcpListener(TcpDomain domain, EndpointConfig config) {
@@ -82,25 +92,76 @@ final class TcpListener implements Listener {
                 }
                 continue;
             }
-            Thread.ofVirtual().name(fabric.name() + "-handshake").start(() -> handshake(socket));
+            if (pending.incrementAndGet() > MAX_PENDING_HANDSHAKES) {
+                pending.decrementAndGet();
+                try {
+                    socket.close(); // a flood of connections that do not identify themselves holds no thread and no descriptor
+                } catch (IOException ignored) {
+                    // nothing more to release
+                }
+                continue;
+            }
+            try {
+                Thread.ofVirtual().name(fabric.name() + "-handshake").start(() -> {
+                    try {
+                        handshake(socket);
+                    } finally {
+                        pending.decrementAndGet();
+                    }
+                });
+            } catch (RuntimeException | OutOfMemoryError e) {
+                pending.decrementAndGet();
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // nothing more to release
+                }
+            }
+        }
+    }
+
+    /** @return the handshakes in progress (for tests) */
+    int pendingHandshakes() {
+        return pending.get();
+    }
+
+    /** Reserves the client's connection slot when the handshake asks (after its HELLO, and its proof if a secret is set). */
+    private final class Admission implements Handshake.Admission {
+        boolean reserved;
+
+        @Override
+        public int admit() {
+            int status = preview();
+            if (status != Handshake.ST_OK) {
+                return status;
+            }
+            try {
+                fabric.reserveConnection();
+            } catch (FabricException full) {
+                return Handshake.ST_BUSY;
+            }
+            reserved = true;
+            return Handshake.ST_OK;
+        }
+
+        @Override
+        public int preview() {
+            if (!open || !config.sendQueue().isOpen() || !config.receiveQueue().isOpen()) {
+                return Handshake.ST_NOT_ACCEPTING;
+            }
+            return fabric.connectionCount() >= fabric.config().maxConnections() ? Handshake.ST_BUSY : Handshake.ST_OK;
         }
     }
 
     private void handshake(Socket socket) {
-        boolean reserved = false;
+        Admission admission = new Admission();
         boolean done = false;
         try {
             socket.setTcpNoDelay(true);
-            long deadline = System.nanoTime() + config.connectTimeout().toNanos(); // at most a day (EndpointConfig.MAX_CONNECT_TIMEOUT)
-            try {
-                fabric.reserveConnection();
-                reserved = true;
-            } catch (FabricException full) {
-                reserved = false;
-            }
-            int refusal = !open || !config.sendQueue().isOpen() || !config.receiveQueue().isOpen() ? Handshake.ST_NOT_ACCEPTING
-                    : reserved ? Handshake.ST_OK : Handshake.ST_BUSY;
-            int maxMessage = Handshake.server(socket, fabric.config(), refusal, this::lookup, deadline);
+            long now = System.nanoTime();
+            long deadline = now + config.connectTimeout().toNanos(); // at most a day (EndpointConfig.MAX_CONNECT_TIMEOUT)
+            long helloDeadline = now + TimeUnit.MILLISECONDS.toNanos(HELLO_TIMEOUT_MILLIS);
+            int maxMessage = Handshake.server(socket, fabric.config(), admission, this::lookup, helloDeadline, deadline);
             FabricUri peer = FabricUri.parse("tcp://" + hostText(socket) + ":" + socket.getPort());
             TcpEndpoint endpoint = new TcpEndpoint(domain, socket, config, peer, new Handshake.Result(maxMessage, null));
             done = true;
@@ -109,7 +170,7 @@ final class TcpListener implements Listener {
             // the client was told why where possible; nothing of this connection stays behind
         } finally {
             if (!done) {
-                if (reserved) {
+                if (admission.reserved) {
                     fabric.releaseConnection();
                 }
                 try {

@@ -454,4 +454,101 @@ class HostilePeerOfTheInitiatorTest {
             poster.join(5000);
         }
     }
+
+    /**
+     * Clients that connect and send nothing, or send a HELLO but cannot prove the secret, hold no connection slot: a
+     * real client connects at once although as many of them as max_connections are waiting. Before the fix each
+     * accepted socket reserved a slot before its HELLO, and held it for the listener's connect timeout.
+     */
+    @Test
+    void clientsThatHaveNotIdentifiedThemselvesHoldNoConnectionSlot() throws Exception {
+        try (Fabric server = Fabrics.open("tcp://127.0.0.1:0?max_connections=4&secret=s3cret");
+             Fabric client = Fabrics.open("tcp://127.0.0.1:0?secret=s3cret")) {
+            Domain sd = server.openDomain();
+            Listener listener = sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)));
+            java.util.List<Socket> squatters = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    squatters.add(new Socket(InetAddress.getLoopbackAddress(), listener.uri().port())); // sends nothing
+                }
+                for (int i = 0; i < 4; i++) { // a HELLO announcing a secret, then no proof
+                    Socket s = new Socket(InetAddress.getLoopbackAddress(), listener.uri().port());
+                    squatters.add(s);
+                    byte[] hello = new byte[Handshake.HELLO_SIZE];
+                    Wire.putShort(hello, 0, Handshake.MAGIC);
+                    hello[2] = Wire.VERSION;
+                    hello[3] = Wire.VERSION;
+                    hello[4] = 1;
+                    Wire.putInt(hello, 8, 1 << 20);
+                    s.getOutputStream().write(hello);
+                    s.getOutputStream().flush();
+                }
+                Thread.sleep(300);
+                Domain cd = client.openDomain();
+                Endpoint e = cd.connect(listener.uri(), EndpointConfig.of(cd.openCompletionQueue(16)).withConnectTimeout(Duration.ofSeconds(5)));
+                assertEquals(EndpointState.CONNECTED, e.state());
+            } finally {
+                for (Socket s : squatters) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * A flood of connections that send nothing: at most {@link TcpListener#MAX_PENDING_HANDSHAKES} are held (the rest
+     * are closed at once), and those only for the HELLO's own deadline, not the connect timeout (10 s here). Before the
+     * fix every one held a descriptor and a thread for the connect timeout.
+     */
+    @Test
+    void pendingHandshakesAreBoundedInNumberAndTime() throws Exception {
+        try (Fabric server = Fabrics.open("tcp://127.0.0.1:0?max_connections=2")) {
+            Domain sd = server.openDomain();
+            TcpListener listener = (TcpListener) sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)).withConnectTimeout(Duration.ofSeconds(10)));
+            int flood = TcpListener.MAX_PENDING_HANDSHAKES + 100;
+            java.util.List<Socket> raw = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < flood; i++) {
+                    raw.add(new Socket(InetAddress.getLoopbackAddress(), listener.uri().port()));
+                }
+                Thread.sleep(500);
+                assertTrue(listener.pendingHandshakes() <= TcpListener.MAX_PENDING_HANDSHAKES, "pending " + listener.pendingHandshakes());
+                int open = openByThePeer(raw);
+                assertTrue(open <= TcpListener.MAX_PENDING_HANDSHAKES, open + " of " + flood + " silent connections still open");
+                long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TcpListener.HELLO_TIMEOUT_MILLIS + 3000);
+                while ((open = openByThePeer(raw)) > 0 && System.nanoTime() < end) {
+                    Thread.sleep(100);
+                }
+                assertEquals(0, open, "silent connections left open after the HELLO deadline of " + TcpListener.HELLO_TIMEOUT_MILLIS + " ms");
+                assertEquals(0, listener.pendingHandshakes());
+            } finally {
+                for (Socket s : raw) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    /** @return how many of {@code sockets} their peer has not closed (a read neither ends nor fails) */
+    private static int openByThePeer(java.util.List<Socket> sockets) throws IOException {
+        int open = 0;
+        for (Socket s : sockets) {
+            if (s.isInputShutdown()) {
+                continue;
+            }
+            s.setSoTimeout(1);
+            try {
+                if (s.getInputStream().read() < 0) {
+                    s.shutdownInput();
+                    continue;
+                }
+                open++;
+            } catch (java.net.SocketTimeoutException stillOpen) {
+                open++;
+            } catch (IOException reset) {
+                s.shutdownInput();
+            }
+        }
+        return open;
+    }
 }
