@@ -195,6 +195,11 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private long nextExpectedSeq = 1;
     private boolean rnrDiscard;
     private volatile long lastReceived = System.nanoTime();
+    // Manual progress: a refusal that later polls finish (see reject). Set by the input side; read by the timer too.
+    private static final long REFUSAL_MILLIS = 2000;
+    private volatile String refusalReason;
+    private volatile long refusalDeadline;
+    private boolean refusalOutputShut; // confined to the input side
 
     TcpEndpoint(TcpDomain domain, Socket socket, EndpointConfig config, FabricUri peer, Handshake.Result handshake) throws IOException {
         this.id = domain.tcpFabric().nextEndpointId();
@@ -855,9 +860,12 @@ final class TcpEndpoint implements dev.weft.Endpoint {
      * Caller holds readLock.
      */
     private boolean serveArrived() {
+        if (refusalReason != null) {
+            return finishRefusal();
+        }
         try {
             boolean any = false;
-            while (state == EndpointState.CONNECTED && headerArrived()) {
+            while (state == EndpointState.CONNECTED && refusalReason == null && headerArrived()) {
                 readFrame();
                 any = true;
             }
@@ -1286,12 +1294,77 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         return null;
     }
 
-    /** Answers request {@code seq} with {@code refusal} (its status, its code in operand 1), then ends the connection. */
+    /**
+     * Answers request {@code seq} with {@code refusal} (its status, its code in operand 1), then ends the connection. The
+     * reader (auto progress) sends the answer, shuts its direction and drains the peer's input before it ends, waiting
+     * up to a second for each. In manual progress the caller is a poll, which must not wait (it serves every endpoint of
+     * the fabric): the refusal is finished by later polls ({@link #finishRefusal}), and by the timer at its deadline.
+     */
     private void reject(long seq, Refusal refusal, String what) throws ProtocolViolation {
         owe(Wire.OP_ACK, refusal.status, seq, refusal.code, null, 0, 0);
+        String reason = "refused the peer's " + what + " with " + Wire.toStatus(refusal.status) + ": " + refusal.text;
+        if (config.manualProgress()) {
+            refusalDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REFUSAL_MILLIS);
+            refusalReason = reason; // no request is served after this one
+            finishRefusal();
+            return;
+        }
         sendBeforeEnd(1000, (byte) 0); // all that is owed, unless a request frame of this thread is half written
         drainBeforeClose();
-        enterError(null, "refused the peer's " + what + " with " + Wire.toStatus(refusal.status) + ": " + refusal.text);
+        enterError(null, reason);
+    }
+
+    /**
+     * Manual progress: one step, without waiting, of ending the connection after a refusal: pushes what is owed; once
+     * all has left, shuts our direction; then discards the peer's input until it closes, and ends the endpoint then or
+     * at the refusal's deadline. Caller holds readLock.
+     */
+    private boolean finishRefusal() {
+        String reason = refusalReason;
+        try {
+            if (!refusalOutputShut && owedOutputSent()) {
+                channel.shutdownOutput();
+                refusalOutputShut = true;
+            }
+            if (refusalOutputShut) {
+                try {
+                    readAhead.clear();
+                    while (readAvailable() > 0) {
+                        readAhead.clear(); // the peer's requests after the refused one are not served
+                    }
+                } finally {
+                    readAhead.clear().limit(0);
+                    readAheadBytes = 0;
+                }
+            }
+        } catch (IOException e) {
+            enterError(null, reason); // the peer closed (end of stream): our answer has been read, or the connection broke
+            return true;
+        }
+        if (System.nanoTime() - refusalDeadline >= 0) {
+            enterError(null, reason);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Pushes what is staged and owed without waiting; returns whether all has left. Not while this thread is inside a
+     * request frame (a manual-progress poster waiting for room), nor while another thread holds writeLock (it pushes
+     * the answers as it releases it). Caller holds readLock.
+     */
+    private boolean owedOutputSent() throws IOException {
+        if (writeLock.isHeldByCurrentThread() && frameOpen) {
+            return false;
+        }
+        if (!writeLock.tryLock()) {
+            return false;
+        }
+        try {
+            return pushOutput() && !answering && answers.isEmpty();
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     /**
@@ -1348,7 +1421,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     // ------------------------------------------------------------------ errors, liveness, close
 
     private void connectionLost(IOException e) {
-        if (state == EndpointState.CONNECTED) {
+        String refused = refusalReason;
+        if (refused != null) {
+            enterError(null, refused); // we are ending the connection ourselves (manual progress finishing a refusal)
+        } else if (state == EndpointState.CONNECTED) {
             enterError(Status.RETRY_EXCEEDED, "lost the connection to " + peer + ": " + IoText.of(e));
         }
     }
@@ -1425,6 +1501,11 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             return;
         }
         long now = System.nanoTime();
+        String refused = refusalReason;
+        if (refused != null && now - refusalDeadline >= 0) {
+            enterError(null, refused); // a refusal that no poll finished in time (manual progress)
+            return;
+        }
         long timeout = config.peerTimeout().toNanos();
         if (now - lastSent > timeout / 4 && writeLock.tryLock()) {
             // staged only when nothing else waits to leave (output that waits for room is no sign of idleness to send)

@@ -218,4 +218,55 @@ class MalformedPeerTest {
             out.write(junk);
         });
     }
+
+    /**
+     * Manual progress: a refused request must not hold the poll that served it (a poll serves every endpoint of the
+     * fabric). The refusal is sent by that poll, and the endpoint ends on a later poll, once the peer has closed. Before
+     * the fix the poll waited up to a second for the answer to leave and another for the peer to close, and returned
+     * with the endpoint already ended.
+     */
+    @Test
+    void aRefusalInManualProgressDoesNotHoldThePoll() throws Exception {
+        try (Fabric fabric = Fabrics.open("tcp://127.0.0.1:0?progress=manual"); Arena arena = Arena.ofShared()) {
+            Domain domain = fabric.openDomain();
+            var queue = domain.openCompletionQueue(64);
+            MemoryRegion target = domain.register(arena.allocate(4096, 8), Access.LOCAL_WRITE, Access.REMOTE_WRITE);
+            Listener listener = domain.listen(EndpointConfig.of(queue));
+            listener.publish("t", target);
+            FabricUri uri = listener.uri().withRegion("t");
+            try (Socket raw = new Socket("127.0.0.1", uri.port())) {
+                raw.setSoTimeout(5000);
+                Handshake.Result hs = Handshake.client(raw, TcpConfig.from(FabricUri.parse("tcp://127.0.0.1:0")), uri,
+                        System.nanoTime() + 10_000_000_000L);
+                Endpoint victim = listener.accept(Duration.ofSeconds(5));
+                byte[] f = new byte[Wire.HEADER_SIZE];
+                Wire.header(f, 0, Wire.OP_WRITE, 0, 8, 0, 1, hs.region().address(), hs.region().key() ^ 1, 0, 0); // a bad key
+                raw.getOutputStream().write(f);
+                raw.getOutputStream().write(new byte[8]);
+                raw.getOutputStream().flush();
+                CompletionBatch batch = new CompletionBatch(16);
+                InputStream in = raw.getInputStream();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (in.available() < Wire.HEADER_SIZE && System.nanoTime() < deadline) {
+                    queue.poll(batch);
+                    assertEquals(EndpointState.CONNECTED, victim.state(),
+                            "the poll that refused the request returned before the peer closed: " + victim);
+                    Thread.sleep(5);
+                }
+                byte[] ack = in.readNBytes(Wire.HEADER_SIZE);
+                assertEquals(Wire.OP_ACK, ack[3], "the refusal was sent by a poll");
+                assertEquals(1, Wire.getLong(ack, 16));
+                assertTrue(Wire.getShort(ack, 6) != Wire.ST_OK, "an error status");
+                raw.shutdownOutput(); // the peer, having read the refusal, closes its direction
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (victim.state() == EndpointState.CONNECTED && System.nanoTime() < deadline) {
+                    queue.poll(batch);
+                    Thread.sleep(5);
+                }
+                assertEquals(EndpointState.ERROR, victim.state());
+                assertTrue(victim.toString().contains("refused the peer's remote write"), victim.toString());
+                assertEquals(-1, in.read(), "the victim closed the connection after its answer");
+            }
+        }
+    }
 }
