@@ -811,19 +811,24 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     // ------------------------------------------------------------------ input
 
     private void readLoop() {
-        while (state == EndpointState.CONNECTED) {
-            try {
-                readFrame();
-            } catch (IOException e) {
-                connectionLost(e);
-                return;
-            } catch (ProtocolViolation e) {
-                enterError(Status.BAD_RESPONSE, "the peer broke the wire protocol: " + e.getMessage());
-                return;
-            } catch (RuntimeException e) {
-                readerFailed(e);
-                return;
+        readLock.lock(); // held for the reader's life: a flush waits for it to stop touching buffers (see awaitInputSide)
+        try {
+            while (state == EndpointState.CONNECTED) {
+                try {
+                    readFrame();
+                } catch (IOException e) {
+                    connectionLost(e);
+                    return;
+                } catch (ProtocolViolation e) {
+                    enterError(Status.BAD_RESPONSE, "the peer broke the wire protocol: " + e.getMessage());
+                    return;
+                } catch (RuntimeException e) {
+                    readerFailed(e);
+                    return;
+                }
             }
+        } finally {
+            readLock.unlock();
         }
     }
 
@@ -1446,8 +1451,24 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             headStatusOnFlush = headStatus; // whoever flushes first (a poster may, once the socket is released) reports it
         }
         releaseSocket();
+        awaitInputSide();
         flushSendQueue(headStatus);
         flushReceiveQueue();
+    }
+
+    /**
+     * Waits until the input side has stopped: the reader (auto progress), or a poll or poster serving input (manual),
+     * may be copying a payload it had read ahead into a posted receive or a READ's sink, up to 64 KiB. Verbs writes
+     * nothing into a buffer after its completion, so a flush that completes those requests waits for that copy to end
+     * (the input side holds readLock while it serves; releaseSocket has woken it from any wait, and it serves no further
+     * frame once the state is no longer CONNECTED). Never called with writeLock alone held by a thread that the input
+     * side waits for without a bound: the input side only tries writeLock (a refusal in auto progress for up to 1 s).
+     */
+    private void awaitInputSide() {
+        if (!readLock.isHeldByCurrentThread()) {
+            readLock.lock();
+            readLock.unlock();
+        }
     }
 
     private void flushSendQueue(Status headStatus) {
@@ -1555,6 +1576,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             sendBeforeEnd(100, Wire.OP_DISCONNECT); // tells the peer this endpoint closes
         }
         releaseSocket();
+        awaitInputSide();
         flushSendQueue(null);
         flushReceiveQueue();
         if (reader != null && reader != Thread.currentThread()) {
