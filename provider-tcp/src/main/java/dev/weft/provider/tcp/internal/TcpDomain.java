@@ -57,6 +57,15 @@ final class TcpDomain implements Domain {
         resources.remove(child);
     }
 
+    /** A region of this domain has closed: the endpoints drop their cached views of it. */
+    void regionClosed() {
+        for (AutoCloseable child : children.snapshot()) {
+            if (child instanceof TcpEndpoint e) {
+                e.forgetClosedRegions();
+            }
+        }
+    }
+
     /** A region of this domain closes while accesses hold its fence: wakes the endpoints' posters that may hold it while waiting for room. */
     void wakeFenceHolders() {
         for (AutoCloseable child : children.snapshot()) {

@@ -147,6 +147,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     // and staging does not hold the region's fence while the socket is full).
     private static final int DIRECT_SEND_MIN = CHUNK + 1;
     private final RegionViews sendViews = new RegionViews();
+    private volatile boolean viewsStale; // a region of the domain closed: sendViews may hold it (see forgetClosedRegions)
     private boolean frameOpen;
     private final AnswerQueue answers;
     private final AnswerQueue.Answer answer = new AnswerQueue.Answer(); // the answer being staged, if answering
@@ -563,6 +564,17 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         input.wakeup();
     }
 
+    /**
+     * Called when a region of this endpoint's domain has closed: drops the cached views of closed regions now if
+     * writeLock is free, else the holder drops them as it releases it. Any thread.
+     */
+    void forgetClosedRegions() {
+        viewsStale = true;
+        if (writeLock.tryLock()) {
+            releaseOutput();
+        }
+    }
+
     /** Appends the header assembled in {@link #frame} to the staged output (room for it is the caller's care). Caller holds writeLock. */
     private void stageHeader() {
         MemorySegment.copy(frame, 0, outSeg, ValueLayout.JAVA_BYTE, outEnd, Wire.HEADER_SIZE);
@@ -723,6 +735,10 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         if (writeLock.getHoldCount() > 1) {
             writeLock.unlock(); // an inner hold: the outermost release pushes
             return;
+        }
+        if (viewsStale) {
+            viewsStale = false;
+            sendViews.forgetClosed();
         }
         while (true) {
             boolean left = false;
@@ -1724,13 +1740,24 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     /**
      * ByteBuffer views of the last few regions one thread used, so that a steady stream of large
-     * requests allocates nothing; a fifth region replaces the oldest. Not thread-safe: one per
-     * lock that confines its user.
+     * requests allocates nothing; a fifth region replaces the oldest. A region's close drops its
+     * view ({@link TcpEndpoint#forgetClosedRegions}). Not thread-safe: one per lock that confines
+     * its user.
      */
     private static final class RegionViews {
         private final TcpMemoryRegion[] regions = new TcpMemoryRegion[4];
         private final ByteBuffer[] views = new ByteBuffer[4];
         private int next;
+
+        /** Drops the views of closed regions, so that none keeps a closed region or its memory reachable. */
+        void forgetClosed() {
+            for (int i = 0; i < regions.length; i++) {
+                if (regions[i] != null && !regions[i].isValid()) {
+                    regions[i] = null;
+                    views[i] = null;
+                }
+            }
+        }
 
         ByteBuffer viewOf(TcpMemoryRegion region) {
             for (int i = 0; i < regions.length; i++) {

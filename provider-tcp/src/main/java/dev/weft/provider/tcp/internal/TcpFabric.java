@@ -9,8 +9,6 @@ import dev.weft.ProviderInfo;
 import dev.weft.spi.ChildResources;
 import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -20,8 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A TCP fabric: the local address listeners bind to, the remote-key space (64 random bits
- * from {@link SecureRandom}, never reused while the fabric lives), endpoint ids, the
+ * A TCP fabric: the local address listeners bind to, the remote-key space (64 random-looking
+ * bits, never reused while the fabric lives: see {@link #newKey()}), endpoint ids, the
  * connection limit, and one timer thread for keepalives, dead-peer detection and RNR retries.
  * Thread-safe.
  */
@@ -32,8 +30,13 @@ public final class TcpFabric implements Fabric {
     private final TcpConfig config;
     private final ProviderInfo info;
     private final ChildResources domains = new ChildResources();
-    private final SecureRandom random = new SecureRandom();
-    private final Set<Long> issuedKeys = new HashSet<>();
+    // Remote keys: a counter through a keyed permutation of 64-bit values, so keys never repeat and nothing per key is
+    // remembered. Guarded by this.
+    private static final int KEY_ROUNDS = 8;
+    private final javax.crypto.Cipher keyCipher;
+    private final byte[] keyBlock = new byte[16];
+    private final byte[] keyOut = new byte[16];
+    private long keyCounter;
     private final AtomicLong endpointIds = new AtomicLong();
     private final AtomicInteger connections = new AtomicInteger();
     private final ScheduledExecutorService timer;
@@ -54,6 +57,14 @@ public final class TcpFabric implements Fabric {
         this.config = config;
         this.info = info;
         this.name = "weft-tcp-" + FABRIC_NUMBERS.incrementAndGet();
+        try {
+            byte[] secret = new byte[16];
+            new SecureRandom().nextBytes(secret);
+            keyCipher = javax.crypto.Cipher.getInstance("AES/ECB/NoPadding");
+            keyCipher.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(secret, "AES"));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("AES is not available in this JDK", e);
+        }
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name(name + "-timer").unstarted(r));
         long period = Math.max(10, config.peerTimeout().toMillis() / 4);
         this.livenessTask = timer.scheduleWithFixedDelay(this::checkLiveness, period, period, TimeUnit.MILLISECONDS);
@@ -79,14 +90,48 @@ public final class TcpFabric implements Fabric {
         return endpointIds.incrementAndGet();
     }
 
-    /** @return a fresh non-zero 64-bit remote key, never issued before by this fabric */
+    /**
+     * A fresh non-zero 64-bit remote key, never issued before by this fabric: the next value of a counter through a
+     * keyed permutation of 64-bit values (an {@value #KEY_ROUNDS}-round Feistel network on 32-bit halves whose round
+     * function is AES under a key from {@link SecureRandom} drawn when the fabric opened). Distinct counters give
+     * distinct keys, so nothing per key is remembered (a set of issued keys grew with every registration); without the
+     * AES key the keys are as unpredictable as random ones.
+     *
+     * @return the key
+     */
     synchronized long newKey() {
         while (true) {
-            long key = random.nextLong();
-            if (key != 0 && issuedKeys.add(key)) {
+            long key = permute(++keyCounter);
+            if (key != 0) {
                 return key;
             }
         }
+    }
+
+    private long permute(long x) {
+        int left = (int) (x >>> 32);
+        int right = (int) x;
+        for (int round = 0; round < KEY_ROUNDS; round++) {
+            int next = left ^ roundFunction(round, right);
+            left = right;
+            right = next;
+        }
+        return ((long) left << 32) | (right & 0xffffffffL);
+    }
+
+    private int roundFunction(int round, int half) {
+        java.util.Arrays.fill(keyBlock, (byte) 0);
+        keyBlock[0] = (byte) round;
+        keyBlock[1] = (byte) (half >>> 24);
+        keyBlock[2] = (byte) (half >>> 16);
+        keyBlock[3] = (byte) (half >>> 8);
+        keyBlock[4] = (byte) half;
+        try {
+            keyCipher.doFinal(keyBlock, 0, 16, keyOut, 0);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("AES failed", e);
+        }
+        return (keyOut[0] & 0xff) << 24 | (keyOut[1] & 0xff) << 16 | (keyOut[2] & 0xff) << 8 | (keyOut[3] & 0xff);
     }
 
     /** Reserves a connection slot, or fails with RESOURCE_EXHAUSTED. */

@@ -156,6 +156,7 @@ final class TcpMemoryRegion implements MemoryRegion {
                 }
             }
         }
+        domain.regionClosed(); // no endpoint keeps a view of the closed region (nor, so, its memory) reachable
     }
 
     @Override
