@@ -195,8 +195,10 @@ final class Handshake {
      * client why (version, authentication, capacity, a listener not accepting, unknown region).
      *
      * @param admission asked after the HELLO (no secret) or after the client's proof (a secret): see {@link Admission}
-     * @param helloDeadlineNanos {@link System#nanoTime()} by which the client's HELLO must have arrived (a client sends it
-     *                           at once; this is shorter than the whole handshake's)
+     * @param helloDeadlineNanos {@link System#nanoTime()} by which the client must have identified itself: its HELLO and,
+     *                           where a secret is set, its proof (a client sends each at once; this is shorter than the
+     *                           whole handshake's, so that clients that identify themselves slowly cannot hold every
+     *                           pending handshake)
      * @param deadlineNanos {@link System#nanoTime()} by which the whole handshake must be done
      * @throws SocketTimeoutException if it is not
      */
@@ -249,7 +251,7 @@ final class Handshake {
             throw new FabricException(ErrorCode.CONNECTION_REFUSED, "refused " + who + ": handshake status " + status);
         }
         if (config.secret() != null) {
-            byte[] proof = readFully(socket, PROOF_SIZE, who, deadlineNanos);
+            byte[] proof = readFully(socket, PROOF_SIZE, who, helloBy);
             boolean good = MessageDigest.isEqual(proof, proof(config.secret(), "weft-tcp-client", nonceS, nonceC));
             int admitted = good ? admission.admit() : ST_AUTH_FAILED;
             byte[] result = new byte[1 + PROOF_SIZE];

@@ -176,6 +176,11 @@ final class TcpEndpoint implements dev.weft.Endpoint {
     private long sqHead = 1;
     private long sqTail = 1;
     private Status headStatusOnFlush; // the oldest request's status when the endpoint moved to ERROR, until a flush reports it
+    private long errorTail; // sqTail when the endpoint moved to ERROR: only a request posted before may take headStatusOnFlush
+    // Set once the input side has stopped writing into posted buffers after the move to ERROR or CLOSED (see
+    // awaitInputSide); until then only the thread that moved the endpoint flushes, so that no completion reaches the
+    // application while the input side still copies into its buffer.
+    private volatile boolean inputStopped;
 
     // Receive queue ring. Guarded by rqLock.
     private final Object rqLock = new Object();
@@ -392,7 +397,9 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 }
             }
             if (state != EndpointState.CONNECTED) {
-                flushSendQueue(null);
+                if (inputStopped) { // else the thread that ended the endpoint flushes this request too, once the input side stopped
+                    flushSendQueue(null);
+                }
             } else if (!rewinding) {
                 transmit(wr);
             }
@@ -818,7 +825,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             }
             rqTail++;
         }
-        if (state != EndpointState.CONNECTED) {
+        if (state != EndpointState.CONNECTED && inputStopped) { // else the thread that ended the endpoint flushes it
             flushReceiveQueue();
         }
         return PostStatus.OK;
@@ -1464,10 +1471,12 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             errorReason = reason;
         }
         synchronized (sqLock) {
-            headStatusOnFlush = headStatus; // whoever flushes first (a poster may, once the socket is released) reports it
+            headStatusOnFlush = headStatus; // whoever flushes first (a poster may, once the input side stopped) reports it
+            errorTail = sqTail; // for the request at the head now, if any; never for one posted later
         }
         releaseSocket();
         awaitInputSide();
+        inputStopped = true;
         flushSendQueue(headStatus);
         flushReceiveQueue();
     }
@@ -1489,13 +1498,12 @@ final class TcpEndpoint implements dev.weft.Endpoint {
 
     private void flushSendQueue(Status headStatus) {
         synchronized (sqLock) {
+            // the status of the move to ERROR belongs to the request that was oldest then, and to no later one
             Status head = headStatus != null ? headStatus : headStatusOnFlush;
-            if (sqHead < sqTail) {
-                headStatusOnFlush = null;
-            }
+            headStatusOnFlush = null;
             for (long s = sqHead; s < sqTail; s++) {
                 WorkRequest wr = sq[(int) (s % sq.length)];
-                sendQueue.push(wr.wrId, wr.opcode, s == sqHead && head != null ? head : Status.FLUSHED, 0, 0, false, id);
+                sendQueue.push(wr.wrId, wr.opcode, s == sqHead && s < errorTail && head != null ? head : Status.FLUSHED, 0, 0, false, id);
             }
             sqHead = sqTail;
         }
@@ -1593,6 +1601,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         }
         releaseSocket();
         awaitInputSide();
+        inputStopped = true;
         flushSendQueue(null);
         flushReceiveQueue();
         if (reader != null && reader != Thread.currentThread()) {

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * authentication, well-known region) runs on its own virtual thread, so a slow or hostile client
  * cannot stall others. What a client that has not yet identified itself can hold is bounded: at
  * most {@link #MAX_PENDING_HANDSHAKES} handshakes are in progress at once (a connection beyond
- * them is closed at once); the client's HELLO must arrive within {@link #HELLO_TIMEOUT_MILLIS}
+ * them is closed at once); the client's HELLO, and with a secret its proof, must arrive within {@link #HELLO_TIMEOUT_MILLIS}
  * and the whole handshake within the connect timeout of the listener's configuration (default
  * 10 s); a connection slot ({@code max_connections}) is reserved only after the HELLO and, when a
  * secret is set, the client's proof. Accepted endpoints start serving one-sided operations at
@@ -37,7 +37,10 @@ final class TcpListener implements Listener {
     private static final long ACCEPT_BACKOFF_MILLIS = 100;
     /** The most handshakes one listener runs at once; a connection beyond them is closed at once, unanswered. */
     static final int MAX_PENDING_HANDSHAKES = 64;
-    /** How long a client may take to send its HELLO after the connection was accepted (a client sends it at once). */
+    /**
+     * How long a client may take to identify itself after the connection was accepted: to send its HELLO and, where a
+     * secret is set, its proof (a client sends each at once).
+     */
     static final long HELLO_TIMEOUT_MILLIS = 2000;
 
     private final TcpDomain domain;

@@ -496,6 +496,37 @@ class HostilePeerOfTheInitiatorTest {
     }
 
     /**
+     * With a secret, a client that sends its HELLO and then no proof is closed by the identification deadline
+     * ({@link TcpListener#HELLO_TIMEOUT_MILLIS}), not held for the connect timeout (10 s here): otherwise such clients,
+     * never authenticated, could hold every pending handshake for that long.
+     */
+    @Test
+    void aClientThatSendsNoProofIsClosedByTheIdentificationDeadline() throws Exception {
+        try (Fabric server = Fabrics.open("tcp://127.0.0.1:0?secret=s3cret")) {
+            Domain sd = server.openDomain();
+            TcpListener listener = (TcpListener) sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)).withConnectTimeout(Duration.ofSeconds(10)));
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), listener.uri().port())) {
+                byte[] hello = new byte[Handshake.HELLO_SIZE];
+                Wire.putShort(hello, 0, Handshake.MAGIC);
+                hello[2] = Wire.VERSION;
+                hello[3] = Wire.VERSION;
+                hello[4] = 1;
+                Wire.putInt(hello, 8, 1 << 20);
+                s.getOutputStream().write(hello);
+                s.getOutputStream().flush();
+                s.getInputStream().readNBytes(Handshake.WELCOME_SIZE);
+                s.setSoTimeout((int) TcpListener.HELLO_TIMEOUT_MILLIS + 5000); // well before the 10 s connect timeout
+                assertEquals(-1, s.getInputStream().read(), "the listener closes a client that sends no proof");
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2); // the handshake's thread counts itself out after the close
+                while (listener.pendingHandshakes() != 0 && System.nanoTime() < end) {
+                    Thread.sleep(10);
+                }
+                assertEquals(0, listener.pendingHandshakes());
+            }
+        }
+    }
+
+    /**
      * A flood of connections that send nothing: at most {@link TcpListener#MAX_PENDING_HANDSHAKES} are held (the rest
      * are closed at once), and those only for the HELLO's own deadline, not the connect timeout (10 s here). Before the
      * fix every one held a descriptor and a thread for the connect timeout.

@@ -101,11 +101,16 @@ final class CmChannel implements AutoCloseable {
      * @param id the id, without queue pair
      */
     void destroyId(MemorySegment id) {
-        RdmaCm.destroyId(id);
-        if (liveIds.decrementAndGet() == 0) {
-            synchronized (this) {
-                if (destroyWhenIdle) {
-                    destroyLocked();
+        try {
+            RdmaCm.destroyId(id);
+        } finally {
+            // counted out even if librdmacm failed: the id is not used again, and a count that never reaches 0 would keep
+            // the channel after the fabric's close
+            if (liveIds.decrementAndGet() == 0) {
+                synchronized (this) {
+                    if (destroyWhenIdle) {
+                        destroyLocked();
+                    }
                 }
             }
         }

@@ -402,8 +402,15 @@ final class VerbsEndpoint implements Endpoint {
     /** The passive side: a QP on the request's id; {@link VerbsListener} accepts it. */
     static VerbsEndpoint accepting(VerbsDomain domain, MemorySegment id, EndpointConfig config) {
         VerbsEndpoint endpoint = new VerbsEndpoint(domain, id, config, null);
-        InetSocketAddress remote = Sockaddr.read(id.asSlice(offset(RDMA_CM_ID, "route.addr.dst_addr")));
-        endpoint.peer = FabricUri.parse("verbs://" + uriHost(remote.getAddress()) + ":" + remote.getPort());
+        try {
+            InetSocketAddress remote = Sockaddr.read(id.asSlice(offset(RDMA_CM_ID, "route.addr.dst_addr")));
+            endpoint.peer = FabricUri.parse("verbs://" + uriHost(remote.getAddress()) + ":" + remote.getPort());
+        } catch (RuntimeException | Error e) {
+            // the id stays the caller's (the listener rejects and destroys it); the endpoint gives up all else it holds
+            domain.verbsFabric().cm().unregister(id.address());
+            endpoint.undoConstruction(endpoint.index, true);
+            throw e;
+        }
         return endpoint;
     }
 
