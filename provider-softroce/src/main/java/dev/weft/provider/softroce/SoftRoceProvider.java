@@ -100,10 +100,27 @@ public final class SoftRoceProvider implements FabricProvider {
         if (!Files.isDirectory(Path.of("/sys/class/net", netdev))) {
             throw new FabricException(ErrorCode.INVALID_URI, "no network interface \"" + netdev + "\"; interfaces here: " + interfaces());
         }
-        String device = rxeOn(netdev).orElseGet(() -> create(netdev));
+        Optional<String> existing = rxeOn(netdev);
+        String device = existing.orElseGet(() -> create(netdev));
         String text = uri.toString();
         int q = text.indexOf('?');
-        return verbs.open(FabricUri.parse("verbs://" + device + (q < 0 ? "" : text.substring(q))));
+        try {
+            return verbs.open(FabricUri.parse("verbs://" + device + (q < 0 ? "" : text.substring(q))));
+        } catch (RuntimeException | Error e) {
+            if (existing.isEmpty()) {
+                deleteQuietly(device, e); // this call made it for a fabric that was never opened: nothing of it stays
+            }
+            throw e;
+        }
+    }
+
+    /** Deletes a device this provider created, adding a failure to delete it to {@code cause} as a suppressed exception. */
+    private static void deleteQuietly(String device, Throwable cause) {
+        try {
+            rdma("link", "delete", device);
+        } catch (RuntimeException deleteFailed) {
+            cause.addSuppressed(deleteFailed);
+        }
     }
 
     private static List<String> interfaces() {
@@ -125,9 +142,21 @@ public final class SoftRoceProvider implements FabricProvider {
         return Optional.empty();
     }
 
+    /**
+     * Adds an rxe device on {@code netdev}. Another process (or thread) may add one at the same moment: the kernel then
+     * refuses the second ({@code EEXIST}), and the device the other made is used.
+     */
     private static String create(String netdev) {
         String name = "rxe_" + netdev;
-        rdma("link", "add", name, "type", "rxe", "netdev", netdev);
+        try {
+            rdma("link", "add", name, "type", "rxe", "netdev", netdev);
+        } catch (FabricException refused) {
+            Optional<String> madeMeanwhile = rxeOn(netdev);
+            if (madeMeanwhile.isPresent()) {
+                return madeMeanwhile.get();
+            }
+            throw refused;
+        }
         return rxeOn(netdev).orElseThrow(() -> new FabricException(ErrorCode.NATIVE_ERROR, "rdma link add " + name
                 + " reported success but no rxe device is bound to " + netdev));
     }
@@ -137,11 +166,30 @@ public final class SoftRoceProvider implements FabricProvider {
         command[0] = "rdma";
         System.arraycopy(args, 0, command, 1, args.length);
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new FabricException(ErrorCode.TIMEOUT, String.join(" ", command) + " did not finish");
+            Path log = Files.createTempFile("weft-rdma-", ".log");
+            String out;
+            try {
+                // the output goes to a file, so that the time limit holds even while the tool writes or hangs
+                Process p;
+                try {
+                    p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                } catch (IOException notStarted) {
+                    throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "the rdma tool is missing: apt-get install iproute2",
+                            notStarted);
+                }
+                try {
+                    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                        p.destroyForcibly();
+                        throw new FabricException(ErrorCode.TIMEOUT, String.join(" ", command) + " did not finish within 30 s");
+                    }
+                } finally {
+                    if (p.isAlive()) {
+                        p.destroyForcibly(); // interrupted: the tool does not outlive the call
+                    }
+                }
+                out = Files.readString(log, StandardCharsets.UTF_8);
+            } finally {
+                Files.deleteIfExists(log);
             }
             if (p.exitValue() != 0) {
                 throw new FabricException(ErrorCode.NATIVE_ERROR, String.join(" ", command) + " failed: " + out.trim()
@@ -149,10 +197,12 @@ public final class SoftRoceProvider implements FabricProvider {
             }
             return out;
         } catch (IOException e) {
-            throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "the rdma tool is missing: apt-get install iproute2", e);
+            throw new FabricException(ErrorCode.IO_ERROR, "cannot keep the output of " + String.join(" ", command)
+                    + " in a temporary file (" + e.getMessage() + "); check java.io.tmpdir", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new FabricException(ErrorCode.TIMEOUT, "interrupted while running rdma", e);
+            throw new FabricException(ErrorCode.CLOSED, "interrupted while running " + String.join(" ", command)
+                    + "; the thread's interrupt flag is kept", e);
         }
     }
 }

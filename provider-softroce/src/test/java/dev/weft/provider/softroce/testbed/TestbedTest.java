@@ -153,7 +153,8 @@ class TestbedTest {
         assertEquals(before, qemuProcesses(), "no VM process outlives exec");
     }
 
+    /** @return this JVM's QEMU processes (another testbed run on the host, a CI job's or a developer's, is not counted) */
     private static long qemuProcesses() {
-        return ProcessHandle.allProcesses().filter(p -> p.info().command().orElse("").endsWith("qemu-system-x86_64")).count();
+        return ProcessHandle.current().descendants().filter(p -> p.info().command().orElse("").endsWith("qemu-system-x86_64")).count();
     }
 }
