@@ -168,6 +168,7 @@ public final class SoftRoceProvider implements FabricProvider {
         try {
             Path log = Files.createTempFile("weft-rdma-", ".log");
             String out;
+            int exit;
             try {
                 // the output goes to a file, so that the time limit holds even while the tool writes or hangs
                 Process p;
@@ -188,10 +189,11 @@ public final class SoftRoceProvider implements FabricProvider {
                     }
                 }
                 out = Files.readString(log, StandardCharsets.UTF_8);
+                exit = p.exitValue();
             } finally {
                 Files.deleteIfExists(log);
             }
-            if (p.exitValue() != 0) {
+            if (exit != 0) {
                 throw new FabricException(ErrorCode.NATIVE_ERROR, String.join(" ", command) + " failed: " + out.trim()
                         + " (adding a link needs root or CAP_NET_ADMIN and the rdma_rxe module; the dmesg says more)");
             }
