@@ -58,38 +58,122 @@ final class Host {
     }
 
     /**
-     * Runs a short host command and returns its output.
+     * Runs a host command to its end and returns its output. The output goes to a temporary file, not a pipe, so the
+     * limit counts however much the command writes, and a process it leaves behind holding its output open does not
+     * hold up this call. At the limit, or when the calling thread is interrupted, the command and every process it
+     * started are killed (and the command waited for) before this returns.
      *
-     * @param timeoutSeconds limit
-     * @param command the command
-     * @return stdout and stderr
-     * @throws FabricException if it fails, with its output
+     * <p>Blocks the calling thread for at most about {@code timeoutSeconds}; thread-safe.
+     *
+     * @param timeoutSeconds the longest the command may run
+     * @param dir its working directory, or null for this process's
+     * @param command the command and its arguments
+     * @return stdout and stderr, interleaved
+     * @throws FabricException IO_ERROR if it fails (with its output's tail), TIMEOUT naming the command and the limit,
+     *     OPERATION_FAILED (cause {@link InterruptedException}, interrupt status kept) if the thread was interrupted
      */
     static String run(long timeoutSeconds, Path dir, String... command) {
+        String what = String.join(" ", command);
+        Path out = null;
+        Process p = null;
         try {
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            out = Files.createTempFile("weft-host-command-", ".log");
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
             if (dir != null) {
                 pb.directory(dir.toFile());
             }
             pb.environment().put("LC_ALL", "C");
-            Process p = pb.start();
-            byte[] out = p.getInputStream().readAllBytes();
+            p = pb.start();
+            p.getOutputStream().close(); // no input: a command that reads stdin sees its end
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new FabricException(ErrorCode.TIMEOUT, String.join(" ", command) + " did not finish in " + timeoutSeconds + " s");
+                killTree(p);
+                throw new FabricException(ErrorCode.TIMEOUT, what + " did not finish within " + timeoutSeconds
+                        + " s and was killed with the processes it started; run it by hand to see where it hangs. Its last output:\n"
+                        + tail(read(out), 20));
             }
-            String text = new String(out, StandardCharsets.UTF_8);
+            String text = read(out);
             if (p.exitValue() != 0) {
-                throw new FabricException(ErrorCode.IO_ERROR, String.join(" ", command) + " failed (exit " + p.exitValue() + "):\n" + tail(text, 20));
+                throw new FabricException(ErrorCode.IO_ERROR, what + " failed (exit " + p.exitValue() + "):\n" + tail(text, 20));
             }
             return text;
         } catch (IOException e) {
-            throw new FabricException(ErrorCode.IO_ERROR, "cannot run " + command[0] + ": " + e.getMessage() + "; install: apt-get install "
-                    + PACKAGES, e);
+            if (p == null) {
+                throw new FabricException(ErrorCode.IO_ERROR, "cannot run " + command[0] + ": " + e.getMessage() + "; install: apt-get install "
+                        + PACKAGES, e);
+            }
+            throw new FabricException(ErrorCode.IO_ERROR, "cannot read the output of " + what + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
+            killTree(p);
             Thread.currentThread().interrupt();
-            throw new FabricException(ErrorCode.TIMEOUT, "interrupted while running " + command[0], e);
+            throw interrupted("while " + what + " ran; it was killed", e);
+        } finally {
+            if (out != null) {
+                try {
+                    Files.deleteIfExists(out);
+                } catch (IOException ignored) {
+                    // a small file left in the temporary directory
+                }
+            }
         }
+    }
+
+    /**
+     * @param what what was going on, e.g. "while apt-get ran"
+     * @param cause the interruption
+     * @return the exception for a run the calling thread's interrupt cancelled: OPERATION_FAILED (the API has no code
+     *     of its own for a cancellation; it is not a TIMEOUT), with the {@link InterruptedException} as its cause
+     */
+    static FabricException interrupted(String what, InterruptedException cause) {
+        return new FabricException(ErrorCode.OPERATION_FAILED, "the testbed was interrupted " + what
+                + " (the calling thread's interrupt, e.g. Ctrl-C in a test runner or a cancelled task)", cause);
+    }
+
+    /**
+     * Kills a process and every process it started (SIGKILL), then waits up to 10 s for them to end, so that nothing
+     * they write races a clean-up that follows. The descendants are listed before the process dies (afterwards they
+     * are no longer its descendants). Keeps the calling thread's interrupt status; waits even when it is set.
+     *
+     * @param p the process, or null (nothing to do)
+     */
+    static void killTree(Process p) {
+        if (p == null) {
+            return;
+        }
+        List<ProcessHandle> started = p.descendants().toList();
+        p.destroyForcibly();
+        started.forEach(ProcessHandle::destroyForcibly);
+        boolean interrupted = Thread.interrupted();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        try {
+            for (ProcessHandle h : concat(p.toHandle(), started)) {
+                while (h.isAlive() && System.nanoTime() < deadline) {
+                    try {
+                        if (h.equals(p.toHandle())) {
+                            p.waitFor(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                        } else {
+                            Thread.sleep(10); // not our child: the kernel reaps it for its new parent
+                        }
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static List<ProcessHandle> concat(ProcessHandle first, List<ProcessHandle> rest) {
+        List<ProcessHandle> all = new ArrayList<>(rest.size() + 1);
+        all.add(first);
+        all.addAll(rest);
+        return all;
+    }
+
+    private static String read(Path file) throws IOException {
+        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
     }
 
     /** @return the last {@code lines} lines of {@code text} */

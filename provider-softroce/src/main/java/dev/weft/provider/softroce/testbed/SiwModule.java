@@ -64,6 +64,7 @@ final class SiwModule {
         log.accept("testbed: building siw.ko for " + release + " from " + SOURCE_PACKAGE + " " + version + " (once; cached in "
                 + kernel.directory + ")");
         Path work = null;
+        Process p = null;
         try {
             work = Files.createTempDirectory(kernel.directory, "siw-build");
             Host.run(300, work, "tar", "-xJf", SOURCE.toString(), SIW_DIR);
@@ -71,10 +72,11 @@ final class SiwModule {
             ProcessBuilder make = new ProcessBuilder("make", "-C", headers.toString(), "M=" + dir, "CONFIG_RDMA_SIW=m", "modules")
                     .redirectErrorStream(true).redirectOutput(buildLog(kernel).toFile());
             make.environment().put("LC_ALL", "C");
-            Process p = make.start();
+            p = make.start();
             if (!p.waitFor(600, java.util.concurrent.TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new FabricException(ErrorCode.TIMEOUT, "building siw.ko took over 600 s; the log is " + buildLog(kernel));
+                Host.killTree(p);
+                throw new FabricException(ErrorCode.TIMEOUT, "building siw.ko (make -C " + headers + " M=... modules) did not finish within"
+                        + " 600 s and was killed; the log is " + buildLog(kernel) + ":\n" + Host.tail(Files.readString(buildLog(kernel)), 15));
             }
             Path built = dir.resolve("siw.ko");
             if (p.exitValue() != 0 || !Files.exists(built)) {
@@ -95,8 +97,9 @@ final class SiwModule {
         } catch (IOException e) {
             throw new FabricException(ErrorCode.IO_ERROR, "cannot build siw.ko in " + kernel.directory + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
+            Host.killTree(p);
             Thread.currentThread().interrupt();
-            throw new FabricException(ErrorCode.TIMEOUT, "interrupted while building siw.ko", e);
+            throw Host.interrupted("while siw.ko was built; make was killed", e);
         } finally {
             if (work != null) {
                 try {

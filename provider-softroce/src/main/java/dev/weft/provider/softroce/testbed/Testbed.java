@@ -46,7 +46,8 @@ public final class Testbed {
      * Testbed settings.
      *
      * @param cache where the kernel and initramfs are cached
-     * @param timeout the longest a run may take; the VM is killed after it
+     * @param timeout the longest a run may take, counted from the VM's start (a first kernel download or siw build
+     *     before it has limits of its own); the VM is killed after it
      * @param memoryMiB guest memory
      * @param cpus guest CPUs
      * @param devices the devices brought up in the guest (at least one)
@@ -259,10 +260,13 @@ public final class Testbed {
     }
 
     /**
-     * Makes sure a run can start: tools present, kernel and initramfs cached.
+     * Makes sure a run can start: tools present, kernel and initramfs cached. Each host command it runs has a limit
+     * of its own (the kernel download 600 s, unpacking 600 s, the siw source extraction 300 s, its build 600 s); the
+     * run's {@link Options#timeout()} is not spent here. Blocks the calling thread.
      *
      * @param log progress lines
-     * @throws FabricException PROVIDER_UNAVAILABLE naming what is missing and the install line
+     * @throws FabricException PROVIDER_UNAVAILABLE naming what is missing and the install line; TIMEOUT naming the
+     *     preparation step that ran out of time
      */
     public void prepare(Consumer<String> log) {
         if (insideGuest() || hasDevicesHere()) {
@@ -273,10 +277,18 @@ public final class Testbed {
             throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "the Soft-RoCE testbed needs " + String.join(", ", missing)
                     + "; install them with: apt-get install " + Host.PACKAGES);
         }
-        KernelImage kernel = KernelImage.locate(options.cache());
-        kernel.prepare(log);
-        if (options.devices().contains(Device.SIW)) {
-            SiwModule.prepare(kernel, log);
+        try {
+            KernelImage kernel = KernelImage.locate(options.cache());
+            kernel.prepare(log);
+            if (options.devices().contains(Device.SIW)) {
+                SiwModule.prepare(kernel, log);
+            }
+        } catch (FabricException e) {
+            if (e.code() != ErrorCode.TIMEOUT) {
+                throw e;
+            }
+            throw new FabricException(ErrorCode.TIMEOUT, "preparing the testbed (the kernel download, the initramfs, the siw build; once per"
+                    + " kernel) ran out of time, before any VM started: " + e.getMessage(), e);
         }
     }
 
@@ -288,7 +300,8 @@ public final class Testbed {
      * @param env extra environment variables
      * @param share a host directory the command may write results into (same path in the guest), or null for a temporary one
      * @param output receives the command's output line by line while it runs, or null
-     * @return exit code and output
+     * @return exit code and output; {@link Result#elapsed()} includes any preparation (a first download), which the
+     *     timeout does not: it counts from the VM's start (or the command's, on the host)
      * @throws FabricException if the testbed cannot start, the VM does not boot, or the run times out (with the console's tail)
      */
     public Result exec(List<String> command, Path workDir, Map<String, String> env, Path share, Consumer<String> output) {
@@ -300,7 +313,7 @@ public final class Testbed {
         if (insideGuest() || hasDevicesHere()) {
             return onHost(command, workDir, env, sink, start);
         }
-        prepare(sink);
+        prepare(sink); // bounded step by step on its own; the run's timeout starts after it
         KernelImage kernel = KernelImage.locate(options.cache());
         Path run = null;
         RunFolder owned = null;
@@ -343,7 +356,7 @@ public final class Testbed {
                 }
             }, "weft-testbed-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
-            long deadline = start + options.timeout().toNanos();
+            long deadline = System.nanoTime() + options.timeout().toNanos(); // from the VM's start: preparation had its own limits
             Path log = run.resolve("output.log");
             long seen = 0;
             StringBuilder partial = new StringBuilder();
@@ -351,8 +364,8 @@ public final class Testbed {
                 seen = follow(log, seen, partial, sink);
                 if (System.nanoTime() > deadline) {
                     vm.destroyForcibly().waitFor();
-                    throw new FabricException(ErrorCode.TIMEOUT, "the testbed VM did not finish within " + options.timeout().toSeconds()
-                            + " s and was killed; last console lines:\n" + tail(console) + "\nlast output lines:\n" + tail(log));
+                    throw new FabricException(ErrorCode.TIMEOUT, "the testbed VM (boot, the command, power-off) did not finish within "
+                            + options.timeout().toSeconds() + " s of its start and was killed; last console lines:\n" + tail(console) + "\nlast output lines:\n" + tail(log));
                 }
                 Thread.sleep(200);
             }

@@ -1,0 +1,84 @@
+package dev.weft.provider.softroce.testbed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.ErrorCode;
+import dev.weft.FabricException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link Host#run}: limits that hold, and no process left behind. Host processes only (sh, sleep); no VM. */
+class HostTest {
+    @Test
+    void aCommandPastItsLimitIsKilledAndNamed() {
+        long t0 = System.nanoTime();
+        FabricException e = assertThrows(FabricException.class, () -> Host.run(1, null, "sh", "-c", "echo started; sleep 8"));
+        long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+        assertEquals(ErrorCode.TIMEOUT, e.code(), e.getMessage());
+        assertTrue(seconds < 5, "the limit of 1 s held (took " + seconds + " s)");
+        assertTrue(e.getMessage().contains("sh -c echo started; sleep 8") && e.getMessage().contains("1 s"), e.getMessage());
+        assertTrue(e.getMessage().contains("started"), "the output so far is shown: " + e.getMessage());
+    }
+
+    @Test
+    void aChildLeftRunningWithTheOutputOpenDoesNotHoldTheCall() {
+        long t0 = System.nanoTime();
+        String out = Host.run(30, null, "sh", "-c", "sleep 8 & echo done");
+        long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+        assertEquals("done\n", out);
+        assertTrue(seconds < 4, "returned when the command ended, not when its background child did (took " + seconds + " s)");
+    }
+
+    @Test
+    void theLimitKillsWhatTheCommandStarted(@TempDir Path dir) throws Exception {
+        Path pidFile = dir.resolve("pid");
+        assertThrows(FabricException.class, () -> Host.run(1, dir, "sh", "-c", "sleep 8 & echo $! > pid; wait"));
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the command's child was killed too");
+    }
+
+    @Test
+    void anInterruptKillsTheCommandAndSaysSo(@TempDir Path dir) throws Exception {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        AtomicReference<Boolean> stillInterrupted = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                Host.run(60, dir, "sh", "-c", "echo $$ > pid; exec sleep 8");
+            } catch (Throwable e) {
+                thrown.set(e);
+                stillInterrupted.set(Thread.currentThread().isInterrupted());
+            }
+        });
+        long t0 = System.nanoTime();
+        t.start();
+        Path pidFile = dir.resolve("pid");
+        while (!Files.exists(pidFile) || Files.size(pidFile) == 0) {
+            Thread.sleep(20);
+        }
+        t.interrupt();
+        t.join(20_000);
+        long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+        assertTrue(seconds < 5, "the interrupt ended the call (took " + seconds + " s)");
+        FabricException e = assertInstanceOf(FabricException.class, thrown.get());
+        assertEquals(ErrorCode.OPERATION_FAILED, e.code(), "an interrupt is not a timeout: " + e.getMessage());
+        assertInstanceOf(InterruptedException.class, e.getCause());
+        assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+        assertTrue(stillInterrupted.get(), "the interrupt status is kept");
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the command was killed");
+    }
+
+    @Test
+    void aFailureCarriesTheExitCodeAndOutput() {
+        FabricException e = assertThrows(FabricException.class, () -> Host.run(10, null, "sh", "-c", "echo why; exit 3"));
+        assertEquals(ErrorCode.IO_ERROR, e.code());
+        assertTrue(e.getMessage().contains("exit 3") && e.getMessage().contains("why"), e.getMessage());
+    }
+}
