@@ -3,7 +3,6 @@ package dev.weft.provider.softroce.testbed;
 import dev.weft.ErrorCode;
 import dev.weft.FabricException;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -358,10 +357,9 @@ public final class Testbed {
             Runtime.getRuntime().addShutdownHook(cleanup);
             long deadline = System.nanoTime() + options.timeout().toNanos(); // from the VM's start: preparation had its own limits
             Path log = run.resolve("output.log");
-            long seen = 0;
-            StringBuilder partial = new StringBuilder();
+            OutputFollower follower = new OutputFollower(log, sink);
             while (vm.isAlive()) {
-                seen = follow(log, seen, partial, sink);
+                follower.poll();
                 if (System.nanoTime() > deadline) {
                     vm.destroyForcibly().waitFor();
                     throw new FabricException(ErrorCode.TIMEOUT, "the testbed VM (boot, the command, power-off) did not finish within "
@@ -369,17 +367,14 @@ public final class Testbed {
                 }
                 Thread.sleep(200);
             }
-            seen = follow(log, seen, partial, sink);
-            if (!partial.isEmpty()) {
-                sink.accept(partial.toString());
-            }
+            follower.finish(); // everything the command wrote, however much
             Path rc = run.resolve("rc");
             if (!Files.exists(rc)) {
                 throw new FabricException(ErrorCode.IO_ERROR, "the testbed VM stopped without running the command (did it boot?); qemu said:\n"
                         + tail(run.resolve("qemu.log")) + "\nlast console lines:\n" + tail(console));
             }
             int code = Integer.parseInt(Files.readString(rc).trim());
-            String text = Files.exists(log) ? Files.readString(log) : "";
+            String text = Files.exists(log) ? new String(Files.readAllBytes(log), StandardCharsets.UTF_8) : ""; // malformed bytes as U+FFFD
             return new Result(code, text, "vm", Duration.ofNanos(System.nanoTime() - start));
         } catch (IOException e) {
             throw new FabricException(ErrorCode.IO_ERROR, "testbed run failed: " + e.getMessage(), e);
@@ -411,28 +406,6 @@ public final class Testbed {
                     // the lock goes with the descriptor in any case
                 }
             }
-        }
-    }
-
-    private static long follow(Path log, long seen, StringBuilder partial, Consumer<String> sink) throws IOException {
-        if (!Files.exists(log)) {
-            return seen;
-        }
-        try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
-            long len = f.length();
-            if (len <= seen) {
-                return seen;
-            }
-            byte[] b = new byte[(int) Math.min(len - seen, 1 << 20)];
-            f.seek(seen);
-            f.readFully(b);
-            partial.append(new String(b, StandardCharsets.UTF_8));
-            int nl;
-            while ((nl = partial.indexOf("\n")) >= 0) {
-                sink.accept(partial.substring(0, nl));
-                partial.delete(0, nl + 1);
-            }
-            return seen + b.length;
         }
     }
 
