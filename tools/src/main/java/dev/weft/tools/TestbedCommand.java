@@ -23,7 +23,7 @@ final class TestbedCommand {
                    (kernel package, cache directory, devices, missing packages)
             exec   runs COMMAND inside the soft RDMA environment in the current directory and prints
                    its output; the exit code is the command's, or 125 if the testbed itself failed (no QEMU,
-                   the VM did not boot, the timeout passed), 2 for wrong arguments. --device picks the devices (default rxe):
+                   the VM did not boot, its device set-up failed, the timeout passed), 2 for wrong arguments. --device picks the devices (default rxe):
                    rxe is Soft-RoCE rxe0 on dummy0, 192.0.2.1/24; siw is Soft-iWARP siw0 on siwnet,
                    203.0.113.1/24 (its module is built once from linux-source-6.1 and linux-headers of
                    the guest kernel, which must be installed). The first run downloads and caches the

@@ -59,7 +59,14 @@ final class Guest {
             sleep 10
             """;
 
+    /** The file {@code guest.sh} creates beside itself just before it executes the command: the set-up went through. */
+    static final String STARTED = "started";
+
     /**
+     * The per-run script. It sets up the devices and the environment, then creates {@value #STARTED} beside itself
+     * ({@code ${0%/*}}: {@code /init} runs it by its path) and executes the command. Without that file the exit code
+     * is the set-up's (97 a device, 95 siw.ko refused, 96 no working directory, 94 no marker), not the command's.
+     *
      * @param command the command and its arguments
      * @param workDir where it runs
      * @param env extra environment
@@ -87,7 +94,8 @@ final class Guest {
                     """.formatted(SIW_ADDRESS, quote(siwModule.toString())));
         }
         env.forEach((k, v) -> s.append("export ").append(k).append('=').append(quote(v)).append('\n'));
-        s.append("cd ").append(quote(workDir.toString())).append(" || exit 96\n");
+        s.append("cd ").append(quote(workDir.toString())).append(" || { echo 'weft-testbed: cannot enter the working directory in the guest'; exit 96; }\n");
+        s.append(": > \"${0%/*}/").append(STARTED).append("\" || { echo 'weft-testbed: cannot write the start marker'; exit 94; }\n");
         s.append("exec");
         for (String arg : command) {
             s.append(' ').append(quote(arg));

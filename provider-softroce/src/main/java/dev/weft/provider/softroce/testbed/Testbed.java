@@ -301,7 +301,11 @@ public final class Testbed {
      * @param output receives the command's output line by line while it runs, or null
      * @return exit code and output; {@link Result#elapsed()} includes any preparation (a first download), which the
      *     timeout does not: it counts from the VM's start (or the command's, on the host)
-     * @throws FabricException if the testbed cannot start, the VM does not boot, or the run times out (with the console's tail)
+     * @throws FabricException the testbed's own failures, never the command's (its exit code is in the result):
+     *     PROVIDER_UNAVAILABLE if the testbed cannot start (missing packages, a VM that does not boot, a guest set-up that
+     *     fails before the command starts), TIMEOUT if preparation or the run ran out of time (with the console's tail),
+     *     OPERATION_FAILED (cause {@link InterruptedException}) if the calling thread was interrupted, IO_ERROR if the
+     *     run folder cannot be written
      */
     public Result exec(List<String> command, Path workDir, Map<String, String> env, Path share, Consumer<String> output) {
         if (command.isEmpty()) {
@@ -329,6 +333,7 @@ public final class Testbed {
             }
             Files.createDirectories(run);
             Files.deleteIfExists(run.resolve("rc"));
+            Files.deleteIfExists(run.resolve(Guest.STARTED));
             Files.deleteIfExists(run.resolve("output.log"));
             Files.writeString(run.resolve("guest.sh"), Guest.script(command, workDir, env, options.devices(),
                     options.devices().contains(Device.SIW) ? SiwModule.of(kernel) : null));
@@ -368,19 +373,14 @@ public final class Testbed {
                 Thread.sleep(200);
             }
             follower.finish(); // everything the command wrote, however much
-            Path rc = run.resolve("rc");
-            if (!Files.exists(rc)) {
-                throw new FabricException(ErrorCode.IO_ERROR, "the testbed VM stopped without running the command (did it boot?); qemu said:\n"
-                        + tail(run.resolve("qemu.log")) + "\nlast console lines:\n" + tail(console));
-            }
-            int code = Integer.parseInt(Files.readString(rc).trim());
+            int code = commandExitCode(run);
             String text = Files.exists(log) ? new String(Files.readAllBytes(log), StandardCharsets.UTF_8) : ""; // malformed bytes as U+FFFD
             return new Result(code, text, "vm", Duration.ofNanos(System.nanoTime() - start));
         } catch (IOException e) {
             throw new FabricException(ErrorCode.IO_ERROR, "testbed run failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new FabricException(ErrorCode.TIMEOUT, "interrupted while the testbed VM ran", e);
+            throw Host.interrupted("while the VM ran; the VM was killed", e);
         } finally {
             if (cleanup != null) {
                 try {
@@ -406,6 +406,35 @@ public final class Testbed {
                     // the lock goes with the descriptor in any case
                 }
             }
+        }
+    }
+
+    /**
+     * The exit code of the command of a VM run that has ended, from the files the guest left in the run folder.
+     *
+     * @param run the run folder
+     * @return the command's exit code
+     * @throws FabricException PROVIDER_UNAVAILABLE if the guest never started the command: it did not boot (no
+     *     {@code rc}; QEMU's messages and the console's tail), or its set-up failed (no {@value Guest#STARTED} marker;
+     *     the guest's messages) — the exit code is then the set-up's, not the command's
+     * @throws IOException if a file cannot be read
+     */
+    static int commandExitCode(Path run) throws IOException {
+        Path rc = run.resolve("rc");
+        if (!Files.exists(rc)) {
+            throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "the testbed VM stopped without running the command (did it boot?);"
+                    + " qemu said:\n" + tail(run.resolve("qemu.log")) + "\nlast console lines:\n" + tail(run.resolve("console.log")));
+        }
+        String text = Files.readString(rc).trim();
+        if (!Files.exists(run.resolve(Guest.STARTED))) {
+            throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "the testbed could not set up the guest (guest.sh exit " + text
+                    + ", before the command started); the guest said:\n" + tail(run.resolve("output.log")) + "\nlast console lines:\n"
+                    + tail(run.resolve("console.log")));
+        }
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new FabricException(ErrorCode.IO_ERROR, "the testbed guest left an unreadable exit code \"" + text + "\" in " + rc, e);
         }
     }
 
@@ -461,7 +490,7 @@ public final class Testbed {
             throw new FabricException(ErrorCode.IO_ERROR, "cannot run " + command.get(0) + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new FabricException(ErrorCode.TIMEOUT, "interrupted", e);
+            throw Host.interrupted("while " + command.get(0) + " ran on the host", e);
         }
     }
 }
