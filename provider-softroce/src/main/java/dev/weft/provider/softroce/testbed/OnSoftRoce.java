@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * ({@link Testbed#siwAddress()}) instead, with both devices both.
  *
  * <p>Where the testbed cannot start the test is skipped with the reason, or fails if the system
- * property {@code weft.softroce.required} is {@code true} (CI sets it). Supports plain
+ * property {@code weft.softroce.required} is {@code true} (CI sets it); so does a test that skips
+ * itself inside the guest. A run past {@link #timeoutSeconds()} fails the test. Supports plain
  * {@code @Test} methods without parameters.
  */
 @SuppressWarnings("exports")
