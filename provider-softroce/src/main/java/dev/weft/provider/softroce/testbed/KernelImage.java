@@ -234,6 +234,13 @@ final class KernelImage {
         }
     }
 
+    /**
+     * Deletes a file or a directory with everything in it (symbolic links themselves, not what they point to).
+     *
+     * @param p the file or directory; nothing happens if it does not exist
+     * @throws IOException if something in it cannot be listed or deleted; also when the directory walk fails midway,
+     *     which {@link Files#walk} reports as an {@link java.io.UncheckedIOException}
+     */
     static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
@@ -242,6 +249,8 @@ final class KernelImage {
             for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(x);
             }
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 }

@@ -100,8 +100,8 @@ final class RunFolder implements AutoCloseable {
                     }
                 }
             }
-        } catch (IOException ignored) {
-            // no temporary directory to list: nothing left behind to remove
+        } catch (IOException | java.io.UncheckedIOException ignored) {
+            // no temporary directory to list (or it failed midway): nothing more to remove now
         }
         return removed;
     }

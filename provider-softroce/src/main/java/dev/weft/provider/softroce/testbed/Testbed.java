@@ -350,7 +350,7 @@ public final class Testbed {
             Process started = vm;
             Path folder = share == null ? run : null;
             cleanup = new Thread(() -> {
-                started.destroyForcibly();
+                Host.killTree(started); // and waits, so that QEMU no longer writes into the folder
                 if (folder != null) {
                     try {
                         KernelImage.deleteTree(folder);
@@ -366,7 +366,7 @@ public final class Testbed {
             while (vm.isAlive()) {
                 follower.poll();
                 if (System.nanoTime() > deadline) {
-                    vm.destroyForcibly().waitFor();
+                    Host.killTree(vm);
                     throw new FabricException(ErrorCode.TIMEOUT, "the testbed VM (boot, the command, power-off) did not finish within "
                             + options.timeout().toSeconds() + " s of its start and was killed; last console lines:\n" + tail(console) + "\nlast output lines:\n" + tail(log));
                 }
@@ -390,7 +390,7 @@ public final class Testbed {
                 }
             }
             if (vm != null && vm.isAlive()) {
-                vm.destroyForcibly();
+                Host.killTree(vm); // waits for QEMU to end before its folder goes (keeps an interrupt's status)
             }
             if (share == null && run != null) {
                 try {
@@ -460,15 +460,17 @@ public final class Testbed {
     }
 
     private Result onHost(List<String> command, Path workDir, Map<String, String> env, Consumer<String> sink, long start) {
+        Process p = null;
         try {
             ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
             pb.environment().putAll(env);
-            Process p = pb.start();
+            p = pb.start();
+            Process started = p;
             StringBuffer all = new StringBuffer();
             // the output is read on a thread of its own, so that the timeout counts while the command still writes (or
             // holds its output open without writing); the deadline ends the command and everything it started
             Thread reader = Thread.ofVirtual().name("testbed-output").start(() -> {
-                try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8))) {
                     String line;
                     while ((line = r.readLine()) != null) {
                         sink.accept(line);
@@ -479,8 +481,7 @@ public final class Testbed {
                 }
             });
             if (!p.waitFor(options.timeout().toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
+                Host.killTree(p);
                 reader.join(java.util.concurrent.TimeUnit.SECONDS.toMillis(5));
                 throw new FabricException(ErrorCode.TIMEOUT, "the command did not finish within " + options.timeout().toSeconds() + " s");
             }
@@ -489,8 +490,9 @@ public final class Testbed {
         } catch (IOException e) {
             throw new FabricException(ErrorCode.IO_ERROR, "cannot run " + command.get(0) + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
+            Host.killTree(p); // with what it started, and waited for
             Thread.currentThread().interrupt();
-            throw Host.interrupted("while " + command.get(0) + " ran on the host", e);
+            throw Host.interrupted("while " + command.get(0) + " ran on the host; it was killed", e);
         }
     }
 }
