@@ -48,13 +48,13 @@ final class Guest {
             mount -t devtmpfs devtmpfs /newroot/dev
             mkdir -p /newroot/dev/shm /newroot/dev/pts
             mount -t tmpfs tmpfs /newroot/dev/shm
-            mkdir -p /newroot$share
-            mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 share /newroot$share || echo "weft-testbed: cannot mount the share"
+            mkdir -p "/newroot$share"
+            mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 share "/newroot$share" || echo "weft-testbed: cannot mount the share"
             echo "weft-testbed: guest up"
-            chroot /newroot /bin/sh $share/guest.sh > /newroot$share/output.log 2>&1
-            echo $? > /newroot$share/rc
+            chroot /newroot /bin/sh "$share/guest.sh" > "/newroot$share/output.log" 2>&1
+            echo $? > "/newroot$share/rc"
             sync
-            umount /newroot$share
+            umount "/newroot$share"
             echo o > /proc/sysrq-trigger
             sleep 10
             """;

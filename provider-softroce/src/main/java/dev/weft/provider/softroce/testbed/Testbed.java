@@ -297,7 +297,8 @@ public final class Testbed {
      * @param command the command and its arguments
      * @param workDir its working directory (a host path; the guest sees the same path)
      * @param env extra environment variables
-     * @param share a host directory the command may write results into (same path in the guest), or null for a temporary one
+     * @param share a host directory the command may write results into (same path in the guest), or null for a temporary
+     *     one; in a VM run its path (and that of {@code java.io.tmpdir}) may have only letters, digits and {@code . _ / + -}
      * @param output receives the command's output line by line while it runs, or null
      * @return exit code and output; {@link Result#elapsed()} includes any preparation (a first download), which the
      *     timeout does not: it counts from the VM's start (or the command's, on the host)
@@ -316,6 +317,12 @@ public final class Testbed {
         if (insideGuest() || hasDevicesHere()) {
             return onHost(command, workDir, env, sink, start);
         }
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+        requireVmSafePath("the temporary directory (java.io.tmpdir), where the run folder is made", tmp);
+        if (share != null) {
+            share = share.toAbsolutePath().normalize();
+            requireVmSafePath("the share", share);
+        }
         prepare(sink); // bounded step by step on its own; the run's timeout starts after it
         KernelImage kernel = KernelImage.locate(options.cache());
         Path run = null;
@@ -324,7 +331,6 @@ public final class Testbed {
         Thread cleanup = null;
         try {
             if (share == null) {
-                Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
                 RunFolder.removeOrphans(tmp); // of JVMs killed without their hooks
                 owned = RunFolder.create(tmp);
                 run = owned.path();
@@ -406,6 +412,34 @@ public final class Testbed {
                     // the lock goes with the descriptor in any case
                 }
             }
+        }
+    }
+
+    /** The characters a host path handed to the VM may have (see {@link #requireVmSafePath}). */
+    private static final java.util.regex.Pattern VM_SAFE_PATH = java.util.regex.Pattern.compile("/[A-Za-z0-9._/+-]*");
+
+    /**
+     * Refuses a host path the VM cannot be given: it goes on the guest kernel's command line (split at spaces), into
+     * QEMU's {@code -virtfs} option (split at commas) and into {@code /init}'s shell lines, so only letters, digits and
+     * {@code . _ / + -} are allowed.
+     *
+     * @param what what the path is, for the message
+     * @param path an absolute, normalized path
+     * @throws FabricException INVALID_ARGUMENT naming the path, the first character refused and what to use instead
+     */
+    static void requireVmSafePath(String what, Path path) {
+        String text = path.toString();
+        if (!VM_SAFE_PATH.matcher(text).matches()) {
+            String c = "no leading /";
+            for (int i = 0; i < text.length() && text.startsWith("/"); i++) {
+                if (!VM_SAFE_PATH.matcher("/" + text.charAt(i)).matches()) {
+                    c = String.format("the character U+%04X '%s'", (int) text.charAt(i), text.charAt(i));
+                    break;
+                }
+            }
+            throw FabricException.invalid(what + " \"" + text + "\" cannot be given to the testbed VM: it has " + c + ", and the VM's"
+                    + " kernel command line, QEMU's -virtfs option and its /init take only letters, digits and . _ / + -; use a"
+                    + " directory whose path has only those (for java.io.tmpdir: -Djava.io.tmpdir=/tmp or TMPDIR)");
         }
     }
 
