@@ -12,9 +12,10 @@ import java.util.Set;
  * <p>{@code /init} loads the modules in order, mounts the host's root read-only over 9p (with the
  * page cache on, {@code cache=loose}: the root does not change during a run, and the JVM maps
  * its module image and class-data archive from it) with a
- * tmpfs overlay on top (the guest may write anywhere; nothing reaches the host), mounts the run's
- * share writable at the same path as on the host, chroots, runs {@code guest.sh}, records its exit
- * code in {@code rc} and powers off. Host paths stay visible at the same place (including
+ * tmpfs overlay on top (the guest may write anywhere; nothing reaches the host), mounts the caller's
+ * share (kernel parameter {@code weft.share}, if any) and then the run's private folder
+ * ({@code weft.run}: {@code guest.sh}, {@code output.log}, {@code rc}) writable, each at the same path as
+ * on the host, chroots, runs {@code guest.sh}, records its exit code in {@code rc} and powers off. Host paths stay visible at the same place (including
  * {@code /tmp}, where a checkout or a test's temporary directory may live). The guest has no network to the outside ({@code -nic none});
  * the RDMA devices are an rxe on a {@code dummy0} interface with 192.0.2.1/24 and, when asked
  * for, a siw on {@code siwnet} with 203.0.113.1/24.
@@ -38,7 +39,8 @@ final class Guest {
             for m in $(cat /modules/order); do
               insmod /modules/$m || echo "weft-testbed: insmod $m failed"
             done
-            share=$(sed -n 's/.*weft.share=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
+            run=$(sed -n 's/.*weft\\.run=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
+            share=$(sed -n 's/.*weft\\.share=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
             mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /host || echo "weft-testbed: cannot mount the host root"
             mount -t tmpfs -o size=50% tmpfs /ovl
             mkdir -p /ovl/upper /ovl/work
@@ -48,13 +50,18 @@ final class Guest {
             mount -t devtmpfs devtmpfs /newroot/dev
             mkdir -p /newroot/dev/shm /newroot/dev/pts
             mount -t tmpfs tmpfs /newroot/dev/shm
-            mkdir -p "/newroot$share"
-            mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 share "/newroot$share" || echo "weft-testbed: cannot mount the share"
+            if [ -n "$share" ]; then
+              mkdir -p "/newroot$share"
+              mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 share "/newroot$share" || echo "weft-testbed: cannot mount the share"
+            fi
+            mkdir -p "/newroot$run"
+            mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 run "/newroot$run" || echo "weft-testbed: cannot mount the run folder"
             echo "weft-testbed: guest up"
-            chroot /newroot /bin/sh "$share/guest.sh" > "/newroot$share/output.log" 2>&1
-            echo $? > "/newroot$share/rc"
+            chroot /newroot /bin/sh "$run/guest.sh" > "/newroot$run/output.log" 2>&1
+            echo $? > "/newroot$run/rc"
             sync
-            umount "/newroot$share"
+            umount "/newroot$run"
+            [ -z "$share" ] || umount "/newroot$share"
             echo o > /proc/sysrq-trigger
             sleep 10
             """;

@@ -35,7 +35,7 @@ final class KernelImage {
     static final List<String> MODULES = List.of("virtio_pci", "9pnet_virtio", "9p", "overlay", "dummy", "crc32_generic", "rdma_rxe",
             "rdma_ucm", "crc32c_generic", "crc32c-intel", "libcrc32c");
     /** Bump when {@code /init} changes, so cached initramfs images are rebuilt. */
-    static final int INIT_VERSION = 8;
+    static final int INIT_VERSION = 9;
 
     final String packageName;
     final Path directory;

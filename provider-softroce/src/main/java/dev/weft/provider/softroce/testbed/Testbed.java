@@ -297,8 +297,9 @@ public final class Testbed {
      * @param command the command and its arguments
      * @param workDir its working directory (a host path; the guest sees the same path)
      * @param env extra environment variables
-     * @param share a host directory the command may write results into (same path in the guest), or null for a temporary
-     *     one; in a VM run its path (and that of {@code java.io.tmpdir}) may have only letters, digits and {@code . _ / + -}
+     * @param share a host directory the command may write into (same path in the guest), created if missing, or null for
+     *     none; the testbed writes nothing there (its own files are in a private run folder), and refuses {@code /},
+     *     system directories, homes and the temporary directory itself; in a VM run its path (and that of {@code java.io.tmpdir}) may have only letters, digits and {@code . _ / + -}
      * @param output receives the command's output line by line while it runs, or null
      * @return exit code and output; {@link Result#elapsed()} includes any preparation (a first download), which the
      *     timeout does not: it counts from the VM's start (or the command's, on the host)
@@ -322,6 +323,7 @@ public final class Testbed {
         if (share != null) {
             share = share.toAbsolutePath().normalize();
             requireVmSafePath("the share", share);
+            requireNotSystemDirectory(share, tmp);
         }
         prepare(sink); // bounded step by step on its own; the run's timeout starts after it
         KernelImage kernel = KernelImage.locate(options.cache());
@@ -330,17 +332,14 @@ public final class Testbed {
         Process vm = null;
         Thread cleanup = null;
         try {
-            if (share == null) {
-                RunFolder.removeOrphans(tmp); // of JVMs killed without their hooks
-                owned = RunFolder.create(tmp);
-                run = owned.path();
-            } else {
-                run = share;
+            // the run's control files (guest.sh, rc, the marker, the logs) are always in a private folder; a share is
+            // the command's alone, mounted beside it, and nothing in it is written or deleted by the testbed
+            RunFolder.removeOrphans(tmp); // of JVMs killed without their hooks
+            owned = RunFolder.create(tmp);
+            run = owned.path();
+            if (share != null) {
+                Files.createDirectories(share);
             }
-            Files.createDirectories(run);
-            Files.deleteIfExists(run.resolve("rc"));
-            Files.deleteIfExists(run.resolve(Guest.STARTED));
-            Files.deleteIfExists(run.resolve("output.log"));
             Files.writeString(run.resolve("guest.sh"), Guest.script(command, workDir, env, options.devices(),
                     options.devices().contains(Device.SIW) ? SiwModule.of(kernel) : null));
             Path console = run.resolve("console.log");
@@ -348,21 +347,22 @@ public final class Testbed {
             qemu.addAll(List.of(Host.which("qemu-system-x86_64").toString(), "-accel", ACCEL, "-cpu", CPU,
                     "-m", Integer.toString(options.memoryMiB()), "-smp", Integer.toString(options.cpus()), "-display", "none",
                     "-monitor", "none", "-serial", "file:" + console, "-no-reboot", "-kernel", kernel.vmlinuz.toString(), "-initrd",
-                    kernel.initrd.toString(), "-append", KERNEL_COMMAND_LINE + " weft.share=" + run,
+                    kernel.initrd.toString(), "-append", KERNEL_COMMAND_LINE + " weft.run=" + run + (share == null ? "" : " weft.share=" + share),
                     "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
-                    "-virtfs", "local,path=" + run + ",mount_tag=share,security_model=none", "-nic", "none"));
+                    "-virtfs", "local,path=" + run + ",mount_tag=run,security_model=none", "-nic", "none"));
+            if (share != null) {
+                qemu.addAll(List.of("-virtfs", "local,path=" + share + ",mount_tag=share,security_model=none"));
+            }
             vm = new ProcessBuilder(qemu).redirectErrorStream(true).redirectOutput(run.resolve("qemu.log").toFile()).start();
-            // Ctrl-C or SIGTERM on this JVM skips the finally below: the hook ends the VM and removes a temporary run folder
+            // Ctrl-C or SIGTERM on this JVM skips the finally below: the hook ends the VM and removes the run folder
             Process started = vm;
-            Path folder = share == null ? run : null;
+            Path folder = run;
             cleanup = new Thread(() -> {
                 Host.killTree(started); // and waits, so that QEMU no longer writes into the folder
-                if (folder != null) {
-                    try {
-                        KernelImage.deleteTree(folder);
-                    } catch (IOException ignored) {
-                        // the JVM is ending; a temporary folder left behind is harmless
-                    }
+                try {
+                    KernelImage.deleteTree(folder);
+                } catch (IOException ignored) {
+                    // the JVM is ending; the next run's sweep removes the folder
                 }
             }, "weft-testbed-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
@@ -398,7 +398,7 @@ public final class Testbed {
             if (vm != null && vm.isAlive()) {
                 Host.killTree(vm); // waits for QEMU to end before its folder goes (keeps an interrupt's status)
             }
-            if (share == null && run != null) {
+            if (run != null) {
                 try {
                     KernelImage.deleteTree(run);
                 } catch (IOException ignored) {
@@ -412,6 +412,28 @@ public final class Testbed {
                     // the lock goes with the descriptor in any case
                 }
             }
+        }
+    }
+
+    /**
+     * Refuses a share that would open a system directory, a whole home or the temporary directory to the command: it
+     * is mounted writable in the guest, so everything in it is the command's to change on the host.
+     *
+     * @param share an absolute, normalized path
+     * @param tmp the temporary directory, where the run folders are
+     * @throws FabricException INVALID_ARGUMENT naming the directory and what to use instead
+     */
+    static void requireNotSystemDirectory(Path share, Path tmp) {
+        String s = share.toString();
+        java.util.Set<String> exact = new java.util.HashSet<>(List.of("/", "/home", "/root", "/tmp", "/var", "/var/tmp", "/var/lib", "/run",
+                "/mnt", "/media", "/opt", "/srv", tmp.toString(), Path.of(System.getProperty("user.home")).toAbsolutePath().normalize().toString()));
+        boolean refused = exact.contains(s);
+        for (String system : List.of("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys", "/usr")) {
+            refused |= s.equals(system) || s.startsWith(system + "/");
+        }
+        if (refused) {
+            throw FabricException.invalid("the share " + s + " would be writable by the command in the testbed VM, and it is a system"
+                    + " directory, a home or the temporary directory; name a directory of its own for the results, e.g. target/testbed-out");
         }
     }
 

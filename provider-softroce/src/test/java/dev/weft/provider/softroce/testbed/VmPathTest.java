@@ -32,18 +32,35 @@ class VmPathTest {
         Path busybox = Path.of("/bin/busybox");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(busybox), "busybox is not installed");
         Path cmdline = dir.resolve("cmdline");
-        Files.writeString(cmdline, Testbed.KERNEL_COMMAND_LINE + " weft.share=/tmp/weft-testbed-42\n");
+        Files.writeString(cmdline, Testbed.KERNEL_COMMAND_LINE + " weft.run=/tmp/weft-testbed-42 weft.share=/work/out+1\n");
         StringBuilder script = new StringBuilder();
         for (String line : Guest.INIT.lines().toList()) {
             if (line.contains("/proc/cmdline")) {
                 script.append(line.replace("/proc/cmdline", cmdline.toString())).append('\n');
             }
         }
-        script.append("echo \"[$share]\"\n");
+        script.append("echo \"[$run] [$share]\"\n");
         Process p = new ProcessBuilder(busybox.toString(), "sh", "-c", script.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), out);
-        assertEquals("[/tmp/weft-testbed-42]\n", out);
+        assertEquals("[/tmp/weft-testbed-42] [/work/out+1]\n", out);
+        Files.writeString(cmdline, Testbed.KERNEL_COMMAND_LINE + " weft.run=/tmp/weft-testbed-43\n");
+        p = new ProcessBuilder(busybox.toString(), "sh", "-c", script.toString()).redirectErrorStream(true).start();
+        out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        assertEquals("[/tmp/weft-testbed-43] []\n", out, "no share: nothing to mount");
+    }
+
+    @Test
+    void aShareMayNotOpenSystemDirectoriesToTheCommand() {
+        Path tmp = Path.of("/tmp");
+        for (String bad : List.of("/", "/etc", "/usr/lib", "/home", "/tmp", "/var", System.getProperty("user.home"))) {
+            FabricException e = assertThrows(FabricException.class, () -> Testbed.requireNotSystemDirectory(Path.of(bad), tmp), bad);
+            assertTrue(e.getMessage().contains(bad), e.getMessage());
+        }
+        for (String good : List.of("/tmp/results", "/home/user/project/target/out", "/var/lib/jenkins/workspace/x")) {
+            Testbed.requireNotSystemDirectory(Path.of(good), tmp);
+        }
     }
 
     @Test
