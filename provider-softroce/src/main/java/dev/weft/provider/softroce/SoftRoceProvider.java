@@ -203,7 +203,7 @@ public final class SoftRoceProvider implements FabricProvider {
                     + " in a temporary file (" + e.getMessage() + "); check java.io.tmpdir", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new FabricException(ErrorCode.CLOSED, "interrupted while running " + String.join(" ", command)
+            throw new FabricException(ErrorCode.TIMEOUT, "interrupted while running " + String.join(" ", command)
                     + "; the thread's interrupt flag is kept", e);
         }
     }

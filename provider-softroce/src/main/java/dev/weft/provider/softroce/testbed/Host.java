@@ -70,7 +70,7 @@ final class Host {
      * @param command the command and its arguments
      * @return stdout and stderr, interleaved
      * @throws FabricException IO_ERROR if it fails (with its output's tail), TIMEOUT naming the command and the limit,
-     *     OPERATION_FAILED (cause {@link InterruptedException}, interrupt status kept) if the thread was interrupted
+     *     or TIMEOUT with cause {@link InterruptedException} (interrupt status kept) if the thread was interrupted
      */
     static String run(long timeoutSeconds, Path dir, String... command) {
         String what = String.join(" ", command);
@@ -120,11 +120,12 @@ final class Host {
     /**
      * @param what what was going on, e.g. "while apt-get ran"
      * @param cause the interruption
-     * @return the exception for a run the calling thread's interrupt cancelled: OPERATION_FAILED (the API has no code
-     *     of its own for a cancellation; it is not a TIMEOUT), with the {@link InterruptedException} as its cause
+     * @return the exception for a run the calling thread's interrupt cancelled: TIMEOUT, as the API answers an
+     *     interrupted wait everywhere ({@code Domain.connect}), with the {@link InterruptedException} as its cause and a
+     *     message that says it was an interrupt
      */
     static FabricException interrupted(String what, InterruptedException cause) {
-        return new FabricException(ErrorCode.OPERATION_FAILED, "the testbed was interrupted " + what
+        return new FabricException(ErrorCode.TIMEOUT, "the testbed was interrupted " + what
                 + " (the calling thread's interrupt, e.g. Ctrl-C in a test runner or a cancelled task)", cause);
     }
 

@@ -306,7 +306,8 @@ public final class Testbed {
      * @throws FabricException the testbed's own failures, never the command's (its exit code is in the result):
      *     PROVIDER_UNAVAILABLE if the testbed cannot start (missing packages, a VM that does not boot, a guest set-up that
      *     fails before the command starts), TIMEOUT if preparation or the run ran out of time (with the console's tail),
-     *     OPERATION_FAILED (cause {@link InterruptedException}) if the calling thread was interrupted, IO_ERROR if the
+     *     TIMEOUT with cause {@link InterruptedException} if the calling thread was interrupted (its flag kept, as
+     *     {@code Domain.connect} answers an interrupt), IO_ERROR if the
      *     run folder cannot be written
      */
     public Result exec(List<String> command, Path workDir, Map<String, String> env, Path share, Consumer<String> output) {

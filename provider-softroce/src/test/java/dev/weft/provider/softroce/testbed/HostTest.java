@@ -67,7 +67,7 @@ class HostTest {
         long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
         assertTrue(seconds < 5, "the interrupt ended the call (took " + seconds + " s)");
         FabricException e = assertInstanceOf(FabricException.class, thrown.get());
-        assertEquals(ErrorCode.OPERATION_FAILED, e.code(), "an interrupt is not a timeout: " + e.getMessage());
+        assertEquals(ErrorCode.TIMEOUT, e.code(), "an interrupted wait is TIMEOUT, as everywhere in the API: " + e.getMessage());
         assertInstanceOf(InterruptedException.class, e.getCause());
         assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
         assertTrue(stillInterrupted.get(), "the interrupt status is kept");

@@ -20,7 +20,7 @@ class SoftRoceExtensionTest {
 
     @Test
     void aTimeoutOrAnInterruptFailsEvenWhenNotRequired() {
-        for (ErrorCode code : new ErrorCode[] {ErrorCode.TIMEOUT, ErrorCode.OPERATION_FAILED, ErrorCode.IO_ERROR}) {
+        for (ErrorCode code : new ErrorCode[] {ErrorCode.TIMEOUT, ErrorCode.IO_ERROR}) {
             FabricException e = new FabricException(code, "the testbed VM did not finish within 300 s");
             AssertionFailedError f = assertThrows(AssertionFailedError.class, () -> SoftRoceExtension.execFailed(e, "T.m", false));
             assertTrue(f.getMessage().contains("T.m") && f.getMessage().contains("300 s"), f.getMessage());
