@@ -100,7 +100,13 @@ final class Guest {
                     rdma link add siw0 type siw netdev siwnet || { echo 'weft-testbed: rdma link add siw0 failed'; exit 97; }
                     """.formatted(SIW_ADDRESS, quote(siwModule.toString())));
         }
-        env.forEach((k, v) -> s.append("export ").append(k).append('=').append(quote(v)).append('\n'));
+        env.forEach((k, v) -> {
+            if (!k.matches("[A-Za-z_][A-Za-z0-9_]*")) { // it stands unquoted in the script: nothing else is a variable's name
+                throw dev.weft.FabricException.invalid("environment variable name \"" + k + "\" cannot be passed to the testbed guest:"
+                        + " a name is letters, digits and _ and does not start with a digit");
+            }
+            s.append("export ").append(k).append('=').append(quote(v)).append('\n');
+        });
         s.append("cd ").append(quote(workDir.toString())).append(" || { echo 'weft-testbed: cannot enter the working directory in the guest'; exit 96; }\n");
         s.append(": > \"${0%/*}/").append(STARTED).append("\" || { echo 'weft-testbed: cannot write the start marker'; exit 94; }\n");
         s.append("exec");

@@ -17,7 +17,7 @@ final class Host {
     }
 
     /** The Debian packages the testbed needs, as one install line. */
-    static final String PACKAGES = "qemu-system-x86 busybox-static kmod iproute2 rdma-core ibverbs-providers libibverbs1 librdmacm1";
+    static final String PACKAGES = "qemu-system-x86 busybox-static kmod iproute2 rdma-core ibverbs-providers libibverbs1 librdmacm1 util-linux";
 
     /** @return the first executable named {@code name} on PATH (plus sbin directories), or null */
     static Path which(String name) {

@@ -57,6 +57,18 @@ public final class Testbed {
             if (devices == null || devices.isEmpty()) {
                 throw FabricException.invalid("the testbed needs at least one device; say " + EnumSet.allOf(Device.class));
             }
+            if (cache == null) {
+                throw FabricException.invalid("the testbed needs a cache directory; Options.defaults() has one under the user's cache");
+            }
+            if (timeout == null || timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofDays(1)) > 0) {
+                throw FabricException.invalid("the testbed's timeout must be positive and at most a day, got " + timeout);
+            }
+            if (memoryMiB < 256 || memoryMiB > 1 << 20) {
+                throw FabricException.invalid("the testbed VM's memory must be 256 MiB to 1 TiB, got " + memoryMiB + " MiB (default 4096)");
+            }
+            if (cpus < 1 || cpus > 64) {
+                throw FabricException.invalid("the testbed VM's CPUs must be 1 to 64, got " + cpus);
+            }
             devices = Set.copyOf(devices);
         }
 
@@ -165,14 +177,22 @@ public final class Testbed {
         return Guest.SIW_ADDRESS;
     }
 
-    /** @return whether the host itself has an rxe device, so commands run in place */
+    /**
+     * @return whether the host itself has the testbed's rxe device as the guest would: {@code rxe0}, with the address
+     *     {@value Guest#ADDRESS} on this host (tests name both); another rxe device (say {@code rxe_eth0}, which
+     *     {@code softroce://eth0} makes) does not count
+     */
     public static boolean hostHasRxe() {
-        return hostHas("rxe");
+        return hostHas("rxe0", Guest.ADDRESS);
     }
 
-    private static boolean hostHas(String prefix) {
-        try (var s = Files.list(Path.of("/sys/class/infiniband"))) {
-            return s.anyMatch(p -> p.getFileName().toString().startsWith(prefix));
+    /** @return whether {@code device} exists here and {@code address} is an address of this host */
+    private static boolean hostHas(String device, String address) {
+        if (!Files.isDirectory(Path.of("/sys/class/infiniband", device))) {
+            return false;
+        }
+        try {
+            return java.net.NetworkInterface.getByInetAddress(java.net.InetAddress.getByName(address)) != null; // a literal: no lookup
         } catch (IOException e) {
             return false;
         }
@@ -180,7 +200,8 @@ public final class Testbed {
 
     /** @return whether the host has every device asked for, so commands run in place without a VM */
     public boolean hasDevicesHere() {
-        return (!options.devices().contains(Device.RXE) || hostHas("rxe")) && (!options.devices().contains(Device.SIW) || hostHas("siw"));
+        return (!options.devices().contains(Device.RXE) || hostHasRxe())
+                && (!options.devices().contains(Device.SIW) || hostHas("siw0", Guest.SIW_ADDRESS));
     }
 
     /** @return the packages or tools missing for a VM run, empty if none */
@@ -201,6 +222,10 @@ public final class Testbed {
         if (Host.which("apt-get") == null || Host.which("dpkg") == null) {
             missing.add("apt-get and dpkg (a Debian host)");
         }
+        if (Host.which("setpriv") == null) {
+            missing.add("setpriv (util-linux), which ends the VM when this JVM dies");
+        }
+
         if (!Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libibverbs.so.1")) || !Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/librdmacm.so.1"))
                 || !hasRxeDriver()) {
             missing.add("the RDMA user space (libibverbs1 librdmacm1 ibverbs-providers)");
@@ -222,8 +247,8 @@ public final class Testbed {
         if (insideGuest()) {
             return "inside a testbed guest: commands run here\n";
         }
-        if (hostHasRxe()) {
-            return "the host has an rxe device: commands run on the host\n";
+        if (hasDevicesHere()) {
+            return "the host has the testbed's devices (" + options.devices() + ", with their addresses): commands run on the host\n";
         }
         b.append("mode      QEMU VM (the host kernel has no rdma_rxe device)\n");
         Path qemu = Host.which("qemu-system-x86_64");

@@ -87,4 +87,27 @@ class GuestScriptTest {
         assertTrue(lines.get(n - 2).startsWith(": > \"${0%/*}/started\""), lines.get(n - 2));
         assertTrue(lines.get(n - 3).startsWith("cd '/w'"), lines.get(n - 3));
     }
+
+    @Test
+    void anEnvironmentNameThatIsNoShellNameIsRefused() {
+        for (String bad : List.of("A B", "X;rm -rf /", "1X", "", "A=B")) {
+            FabricException e = assertThrows(FabricException.class,
+                    () -> Guest.script(List.of("true"), Path.of("/"), Map.of(bad, "v"), Set.of(Testbed.Device.RXE), null), bad);
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+        }
+        assertTrue(Guest.script(List.of("true"), Path.of("/"), Map.of("_OK_1", "v"), Set.of(Testbed.Device.RXE), null)
+                .contains("export _OK_1="));
+    }
+
+    @Test
+    void optionsOutOfRangeAreRefusedByName() {
+        Testbed.Options d = Testbed.Options.defaults();
+        for (Runnable bad : List.<Runnable>of(() -> d.withTimeout(java.time.Duration.ZERO), () -> d.withTimeout(null),
+                () -> new Testbed.Options(d.cache(), d.timeout(), 16, d.cpus(), d.devices()),
+                () -> new Testbed.Options(d.cache(), d.timeout(), d.memoryMiB(), 0, d.devices()),
+                () -> new Testbed.Options(null, d.timeout(), d.memoryMiB(), d.cpus(), d.devices()))) {
+            FabricException e = assertThrows(FabricException.class, bad::run);
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.code(), e.getMessage());
+        }
+    }
 }
