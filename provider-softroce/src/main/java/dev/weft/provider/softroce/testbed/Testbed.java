@@ -302,11 +302,13 @@ public final class Testbed {
                     + "; install them with: apt-get install " + Host.PACKAGES);
         }
         try {
-            KernelImage kernel = KernelImage.locate(options.cache());
-            kernel.prepare(log);
-            if (options.devices().contains(Device.SIW)) {
-                SiwModule.prepare(kernel, log);
-            }
+            underCacheLock(() -> {
+                KernelImage kernel = KernelImage.locate(options.cache());
+                kernel.prepare(log);
+                if (options.devices().contains(Device.SIW)) {
+                    SiwModule.prepare(kernel, log);
+                }
+            });
         } catch (FabricException e) {
             if (e.code() != ErrorCode.TIMEOUT) {
                 throw e;
@@ -437,6 +439,56 @@ public final class Testbed {
                 } catch (IOException ignored) {
                     // the lock goes with the descriptor in any case
                 }
+            }
+        }
+    }
+
+    /** Serialises preparation between this JVM's threads; {@link #underCacheLock} adds the lock between processes. */
+    private static final Object PREPARING = new Object();
+
+    /**
+     * Runs a preparation step while holding the cache's lock ({@code .prepare.lock} in the cache directory), so that two
+     * runs that prepare at once (two CI jobs, two test JVMs) never delete or overwrite each other's download, initramfs
+     * or siw build: the second waits, then finds the first's work ready. Under the lock, staging left by a run that was
+     * killed while preparing ({@code *.tmp*}, hundreds of MB unpacked) is removed first.
+     */
+    private void underCacheLock(Runnable step) {
+        synchronized (PREPARING) {
+            Path cache = options.cache();
+            try {
+                Files.createDirectories(cache);
+                try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(cache.resolve(".prepare.lock"),
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+                    channel.lock(); // released when the channel closes, or by the kernel if this process dies
+                    sweepStaging(cache);
+                    step.run();
+                }
+            } catch (IOException e) {
+                throw new FabricException(ErrorCode.IO_ERROR, "cannot lock the testbed cache " + cache + " for preparation: " + e.getMessage()
+                        + "; check that the directory is writable (or give another with XDG_CACHE_HOME)", e);
+            }
+        }
+    }
+
+    /** Removes staging a killed preparation left in the cache and its kernel directories (the caller holds the cache's lock). */
+    private static void sweepStaging(Path cache) throws IOException {
+        List<Path> stale = new ArrayList<>();
+        try (var top = Files.list(cache)) {
+            for (Path p : top.toList()) {
+                if (p.getFileName().toString().contains(".tmp")) {
+                    stale.add(p);
+                } else if (Files.isDirectory(p)) {
+                    try (var inner = Files.list(p)) {
+                        inner.filter(q -> q.getFileName().toString().endsWith(".tmp")).forEach(stale::add);
+                    }
+                }
+            }
+        }
+        for (Path p : stale) {
+            try {
+                KernelImage.deleteTree(p);
+            } catch (IOException ignored) {
+                // the next preparation tries again
             }
         }
     }
