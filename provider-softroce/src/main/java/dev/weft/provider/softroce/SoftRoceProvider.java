@@ -101,13 +101,14 @@ public final class SoftRoceProvider implements FabricProvider {
             throw new FabricException(ErrorCode.INVALID_URI, "no network interface \"" + netdev + "\"; interfaces here: " + interfaces());
         }
         Optional<String> existing = rxeOn(netdev);
-        String device = existing.orElseGet(() -> create(netdev));
+        boolean[] madeHere = new boolean[1];
+        String device = existing.orElseGet(() -> create(netdev, madeHere));
         String text = uri.toString();
         int q = text.indexOf('?');
         try {
             return verbs.open(FabricUri.parse("verbs://" + device + (q < 0 ? "" : text.substring(q))));
         } catch (RuntimeException | Error e) {
-            if (existing.isEmpty()) {
+            if (madeHere[0]) {
                 deleteQuietly(device, e); // this call made it for a fabric that was never opened: nothing of it stays
             }
             throw e;
@@ -144,12 +145,15 @@ public final class SoftRoceProvider implements FabricProvider {
 
     /**
      * Adds an rxe device on {@code netdev}. Another process (or thread) may add one at the same moment: the kernel then
-     * refuses the second ({@code EEXIST}), and the device the other made is used.
+     * refuses the second ({@code EEXIST}), and the device the other made is used (and never deleted by this call).
+     *
+     * @param madeHere set to true when this call added the device
      */
-    private static String create(String netdev) {
+    private static String create(String netdev, boolean[] madeHere) {
         String name = "rxe_" + netdev;
         try {
             rdma("link", "add", name, "type", "rxe", "netdev", netdev);
+            madeHere[0] = true;
         } catch (FabricException refused) {
             Optional<String> madeMeanwhile = rxeOn(netdev);
             if (madeMeanwhile.isPresent()) {

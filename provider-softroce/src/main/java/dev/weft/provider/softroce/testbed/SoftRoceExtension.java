@@ -143,7 +143,7 @@ public final class SoftRoceExtension implements InvocationInterceptor {
             testbed.prepare(System.out::println);
             return testbed;
         } catch (FabricException e) {
-            throw unavailable(e, what, required());
+            throw execFailed(e, what, required()); // only a testbed that cannot start may skip; a timeout or interrupt fails
         }
     }
 

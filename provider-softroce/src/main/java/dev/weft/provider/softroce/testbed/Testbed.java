@@ -463,6 +463,12 @@ public final class Testbed {
                     sweepStaging(cache);
                     step.run();
                 }
+            } catch (java.nio.channels.FileLockInterruptionException e) {
+                Thread.currentThread().interrupt();
+                throw Host.interrupted("while it waited for another run's preparation of the cache " + cache, new InterruptedException());
+            } catch (java.nio.channels.ClosedByInterruptException e) {
+                Thread.currentThread().interrupt();
+                throw Host.interrupted("while it prepared the cache " + cache, new InterruptedException());
             } catch (IOException e) {
                 throw new FabricException(ErrorCode.IO_ERROR, "cannot lock the testbed cache " + cache + " for preparation: " + e.getMessage()
                         + "; check that the directory is writable (or give another with XDG_CACHE_HOME)", e);
@@ -475,11 +481,13 @@ public final class Testbed {
         List<Path> stale = new ArrayList<>();
         try (var top = Files.list(cache)) {
             for (Path p : top.toList()) {
-                if (p.getFileName().toString().contains(".tmp")) {
+                if (p.getFileName().toString().contains(".tmp")) { // a kernel's staging ({@code <package>.tmp*})
                     stale.add(p);
                 } else if (Files.isDirectory(p)) {
                     try (var inner = Files.list(p)) {
-                        inner.filter(q -> q.getFileName().toString().endsWith(".tmp")).forEach(stale::add);
+                        // an initramfs or siw.ko being written, a siw build's directory
+                        inner.filter(q -> q.getFileName().toString().endsWith(".tmp") || q.getFileName().toString().startsWith("siw-build")
+                                && Files.isDirectory(q)).forEach(stale::add);
                     }
                 }
             }
@@ -539,7 +547,7 @@ public final class Testbed {
             }
             throw FabricException.invalid(what + " \"" + text + "\" cannot be given to the testbed VM: it has " + c + ", and the VM's"
                     + " kernel command line, QEMU's -virtfs option and its /init take only letters, digits and . _ / + -; use a"
-                    + " directory whose path has only those (for java.io.tmpdir: -Djava.io.tmpdir=/tmp or TMPDIR)");
+                    + " directory whose path has only those (for java.io.tmpdir: -Djava.io.tmpdir=/tmp; the JVM does not read TMPDIR)");
         }
     }
 
@@ -556,6 +564,11 @@ public final class Testbed {
     static int commandExitCode(Path run) throws IOException {
         Path rc = run.resolve("rc");
         if (!Files.exists(rc)) {
+            if (Files.exists(run.resolve(Guest.STARTED))) { // the command ran, and the VM died under it (a guest panic, QEMU killed)
+                throw new FabricException(ErrorCode.IO_ERROR, "the testbed VM stopped while the command ran, before it ended; the"
+                        + " command said:\n" + tail(run.resolve("output.log")) + "\nqemu said:\n" + tail(run.resolve("qemu.log"))
+                        + "\nlast console lines:\n" + tail(run.resolve("console.log")));
+            }
             throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "the testbed VM stopped without running the command (did it boot?);"
                     + " qemu said:\n" + tail(run.resolve("qemu.log")) + "\nlast console lines:\n" + tail(run.resolve("console.log")));
         }
@@ -614,7 +627,7 @@ public final class Testbed {
                     // the process was ended: its output is closed
                 }
             });
-            if (!p.waitFor(options.timeout().toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!p.waitFor(options.timeout().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
                 Host.killTree(p);
                 reader.join(java.util.concurrent.TimeUnit.SECONDS.toMillis(5));
                 throw new FabricException(ErrorCode.TIMEOUT, "the command did not finish within " + options.timeout().toSeconds() + " s");
