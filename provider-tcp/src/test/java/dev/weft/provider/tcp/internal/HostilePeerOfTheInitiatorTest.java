@@ -474,14 +474,7 @@ class HostilePeerOfTheInitiatorTest {
                 for (int i = 0; i < 4; i++) { // a HELLO announcing a secret, then no proof
                     Socket s = new Socket(InetAddress.getLoopbackAddress(), listener.uri().port());
                     squatters.add(s);
-                    byte[] hello = new byte[Handshake.HELLO_SIZE];
-                    Wire.putShort(hello, 0, Handshake.MAGIC);
-                    hello[2] = Wire.VERSION;
-                    hello[3] = Wire.VERSION;
-                    hello[4] = 1;
-                    Wire.putInt(hello, 8, 1 << 20);
-                    s.getOutputStream().write(hello);
-                    s.getOutputStream().flush();
+                    sendHelloAnnouncingASecret(s);
                 }
                 Thread.sleep(300);
                 Domain cd = client.openDomain();
@@ -506,14 +499,7 @@ class HostilePeerOfTheInitiatorTest {
             Domain sd = server.openDomain();
             TcpListener listener = (TcpListener) sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)).withConnectTimeout(Duration.ofSeconds(10)));
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), listener.uri().port())) {
-                byte[] hello = new byte[Handshake.HELLO_SIZE];
-                Wire.putShort(hello, 0, Handshake.MAGIC);
-                hello[2] = Wire.VERSION;
-                hello[3] = Wire.VERSION;
-                hello[4] = 1;
-                Wire.putInt(hello, 8, 1 << 20);
-                s.getOutputStream().write(hello);
-                s.getOutputStream().flush();
+                sendHelloAnnouncingASecret(s);
                 s.getInputStream().readNBytes(Handshake.WELCOME_SIZE);
                 s.setSoTimeout((int) TcpListener.HELLO_TIMEOUT_MILLIS + 5000); // well before the 10 s connect timeout
                 assertEquals(-1, s.getInputStream().read(), "the listener closes a client that sends no proof");
@@ -558,6 +544,18 @@ class HostilePeerOfTheInitiatorTest {
                 }
             }
         }
+    }
+
+    /** Sends a well-formed HELLO of this version that says the client has a secret (and then, in these tests, no proof). */
+    private static void sendHelloAnnouncingASecret(Socket s) throws IOException {
+        byte[] hello = new byte[Handshake.HELLO_SIZE];
+        Wire.putShort(hello, 0, Handshake.MAGIC);
+        hello[2] = Wire.VERSION;
+        hello[3] = Wire.VERSION;
+        hello[4] = 1;
+        Wire.putInt(hello, 8, 1 << 20);
+        s.getOutputStream().write(hello);
+        s.getOutputStream().flush();
     }
 
     /** @return how many of {@code sockets} their peer has not closed (a read neither ends nor fails) */
