@@ -57,8 +57,10 @@ final class TestbedCommand {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new UsageException("--share needs a directory, and " + dir + " is a file; name a new or existing directory");
         }
-        if (dir.toString().contains(" ") || dir.toString().contains(",")) {
-            throw new UsageException("--share " + dir + ": the VM's 9p share cannot take a path with a space or a comma; choose another directory");
+        try {
+            Testbed.checkShare(dir); // before the directory is made: a refused one is not left behind
+        } catch (FabricException refused) {
+            throw new UsageException("--share: " + refused.getMessage());
         }
         try {
             Files.createDirectories(dir);

@@ -1,6 +1,7 @@
 package dev.weft.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -217,7 +218,12 @@ class CliTest {
         assertTrue(noValue.err().contains("option --share needs a value"), noValue.err());
         Result comma = weft("testbed", "exec", "--share", tmp.resolve("a,b").toString(), "--", "true");
         assertEquals(2, comma.code());
-        assertTrue(comma.err().contains("space or a comma"), comma.err());
+        assertTrue(comma.err().contains("cannot be given to the testbed VM"), comma.err());
+        assertFalse(Files.exists(tmp.resolve("a,b")), "a refused share is not created");
+        Result system = weft("testbed", "exec", "--share", "/usr/local/weft-share-test", "--", "true");
+        assertEquals(2, system.code(), system.err());
+        assertTrue(system.err().contains("system directory"), system.err());
+        assertFalse(Files.exists(Path.of("/usr/local/weft-share-test")), "a refused share is not created");
         Path fresh = tmp.resolve("results/run1");
         assertEquals(fresh, TestbedCommand.shareDirectory(fresh.toString()));
         assertTrue(Files.isDirectory(fresh), "created");

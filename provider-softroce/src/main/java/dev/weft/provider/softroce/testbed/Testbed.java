@@ -511,16 +511,43 @@ public final class Testbed {
      */
     static void requireNotSystemDirectory(Path share, Path tmp) {
         String s = share.toString();
-        java.util.Set<String> exact = new java.util.HashSet<>(List.of("/", "/home", "/root", "/tmp", "/var", "/var/tmp", "/var/lib", "/run",
-                "/mnt", "/media", "/opt", "/srv", tmp.toString(), Path.of(System.getProperty("user.home")).toAbsolutePath().normalize().toString()));
-        boolean refused = exact.contains(s);
-        for (String system : List.of("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys", "/usr")) {
-            refused |= s.equals(system) || s.startsWith(system + "/");
+        boolean refused = isSystemDirectory(s, tmp);
+        try {
+            if (Files.exists(share)) {
+                refused |= isSystemDirectory(share.toRealPath().toString(), tmp); // a link to /etc is /etc
+            }
+        } catch (IOException unreadable) {
+            // judged by its name alone
         }
         if (refused) {
             throw FabricException.invalid("the share " + s + " would be writable by the command in the testbed VM, and it is a system"
                     + " directory, a home or the temporary directory; name a directory of its own for the results, e.g. target/testbed-out");
         }
+    }
+
+    /** @return whether {@code s} is {@code /}, a system directory or one inside it, a home, or the temporary directory */
+    private static boolean isSystemDirectory(String s, Path tmp) {
+        java.util.Set<String> exact = new java.util.HashSet<>(List.of("/", "/home", "/root", "/tmp", "/var", "/var/tmp", "/var/lib", "/run",
+                "/mnt", "/media", "/opt", "/srv", tmp.toString(), Path.of(System.getProperty("user.home")).toAbsolutePath().normalize().toString()));
+        boolean refused = exact.contains(s) || (s.startsWith("/home/") && s.indexOf('/', "/home/".length()) < 0); // anyone's home
+        for (String system : List.of("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys", "/usr",
+                "/var/log", "/var/cache", "/var/spool", "/var/mail")) { // not /var/lib/..., where CI workspaces live
+            refused |= s.equals(system) || s.startsWith(system + "/");
+        }
+        return refused;
+    }
+
+    /**
+     * Checks a directory meant as a run's share before anything is made: what {@link #exec} would refuse (a path the VM
+     * cannot take, {@code /}, a system directory, a home, the temporary directory), for a caller such as
+     * {@code weft testbed exec --share} that creates the directory first.
+     *
+     * @param share the directory, absolute and normalized
+     * @throws FabricException INVALID_ARGUMENT naming the directory, what is wrong and what to use instead
+     */
+    public static void checkShare(Path share) {
+        requireVmSafePath("the share", share);
+        requireNotSystemDirectory(share, Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize());
     }
 
     /** The characters a host path handed to the VM may have (see {@link #requireVmSafePath}). */

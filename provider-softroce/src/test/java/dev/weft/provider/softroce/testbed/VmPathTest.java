@@ -54,13 +54,21 @@ class VmPathTest {
     @Test
     void aShareMayNotOpenSystemDirectoriesToTheCommand() {
         Path tmp = Path.of("/tmp");
-        for (String bad : List.of("/", "/etc", "/usr/lib", "/home", "/tmp", "/var", System.getProperty("user.home"))) {
+        for (String bad : List.of("/", "/etc", "/usr/lib", "/home", "/home/alice", "/tmp", "/var", "/var/lib", "/var/log/app", System.getProperty("user.home"))) {
             FabricException e = assertThrows(FabricException.class, () -> Testbed.requireNotSystemDirectory(Path.of(bad), tmp), bad);
             assertTrue(e.getMessage().contains(bad), e.getMessage());
         }
         for (String good : List.of("/tmp/results", "/home/user/project/target/out", "/var/lib/jenkins/workspace/x")) {
             Testbed.requireNotSystemDirectory(Path.of(good), tmp);
         }
+    }
+
+    @Test
+    void aLinkToASystemDirectoryIsRefusedAsThatDirectory(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path link = Files.createSymbolicLink(dir.resolve("etc-link"), Path.of("/etc"));
+        FabricException e = assertThrows(FabricException.class, () -> Testbed.checkShare(link));
+        assertTrue(e.getMessage().contains("system"), e.getMessage());
+        Testbed.checkShare(dir.resolve("results")); // a directory of its own, not made yet
     }
 
     @Test
