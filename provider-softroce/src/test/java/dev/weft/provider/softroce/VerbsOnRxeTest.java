@@ -75,6 +75,45 @@ class VerbsOnRxeTest {
         assertTrue(found, "one GID of rxe0 holds " + addr);
     }
 
+    /**
+     * Every GID entry of the port is looked at, not only the first few: with 24 more IPv4 addresses on
+     * dummy0 (two RoCE GIDs each, v1 and v2) the last one sits far beyond index 16, where the discovery
+     * once stopped looking, and {@code weft info}'s device list must still name it.
+     */
+    @Test
+    void everyAddressOfAPortIsFoundHoweverFarDownTheGidTable() throws Exception {
+        List<String> added = new java.util.ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            added.add("192.0.2." + (100 + i));
+        }
+        try {
+            for (String a : added) {
+                assertEquals(0, new ProcessBuilder("ip", "addr", "add", a + "/24", "dev", "dummy0").inheritIO().start().waitFor(), a);
+            }
+            String last = added.get(added.size() - 1);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); // the kernel fills the GID table asynchronously
+            String addresses = "";
+            while (System.nanoTime() < deadline) {
+                dev.weft.DeviceInfo rxe = Fabrics.provider("verbs").devices().stream()
+                        .filter(d -> d.name().equals("rxe0")).findFirst().orElseThrow();
+                addresses = rxe.attributes().get("addresses");
+                if (List.of(addresses.split(", ")).containsAll(added)) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            assertTrue(List.of(addresses.split(", ")).containsAll(added), "every address of dummy0 is listed: " + addresses);
+            assertEquals(Testbed.address(), addresses.split(", ")[0], "the first address stays the one verbs://rxe0 uses");
+            try (Fabric f = Fabrics.open("verbs://" + last + ":0")) {
+                assertEquals(last, f.uri().host());
+            }
+        } finally {
+            for (String a : added) {
+                new ProcessBuilder("ip", "addr", "del", a + "/24", "dev", "dummy0").inheritIO().start().waitFor();
+            }
+        }
+    }
+
     @Test
     void endpointsAndQueuePairsAreReleasedAndAwaitWakesUp() throws Exception {
         String addr = Testbed.address();

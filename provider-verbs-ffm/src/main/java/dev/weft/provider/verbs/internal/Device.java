@@ -297,15 +297,10 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
             MemorySegment pa = arena.allocate(IBV_PORT_ATTR);
             Ibv.queryPort(context, port, pa);
             int linkLayer = Byte.toUnsignedInt(pa.get(C.U8, offset(IBV_PORT_ATTR, "link_layer")));
-            int gids = pa.get(C.INT, offset(IBV_PORT_ATTR, "gid_tbl_len"));
             boolean rocev1 = false;
             boolean rocev2 = false;
             List<InetAddress> addresses = new ArrayList<>();
-            MemorySegment entry = arena.allocate(IBV_GID_ENTRY);
-            for (int i = 0; i < Math.min(gids, 16); i++) {
-                if (!Ibv.queryGid(context, port, i, entry)) {
-                    continue;
-                }
+            for (MemorySegment entry : gidEntries(arena, context, ports, port, pa)) {
                 int gidType = entry.get(C.INT, offset(IBV_GID_ENTRY, "gid_type"));
                 rocev1 |= gidType == Ibv.GID_TYPE_ROCE_V1;
                 rocev2 |= gidType == Ibv.GID_TYPE_ROCE_V2;
@@ -352,6 +347,44 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
                     messageLimit(pa.get(C.INT, offset(IBV_PORT_ATTR, "max_msg_sz"))),
                     transport == Transport.ROCE_V1 || transport == Transport.ROCE_V2 ? roceText(rocev1, rocev2, mode) : "");
         }
+    }
+
+    /**
+     * The valid GID entries of one port, in index order. The whole table is read in one call: a RoCE port holds
+     * two entries per IP address (v1 and v2) and a NIC with many addresses or VLANs fills far more than the first
+     * few indexes, so every entry is looked at, not a fixed number of them.
+     *
+     * @param ports the device's port count
+     * @param port the port whose entries are wanted
+     * @param portAttr that port's {@code ibv_port_attr}, already queried
+     */
+    private static List<MemorySegment> gidEntries(Arena arena, MemorySegment context, int ports, int port,
+            MemorySegment portAttr) {
+        long room = 0; // ibv_query_gid_table fails unless there is room for every port's valid entries
+        MemorySegment other = arena.allocate(IBV_PORT_ATTR);
+        for (int p = 1; p <= ports; p++) {
+            MemorySegment attr = portAttr;
+            if (p != port) {
+                Ibv.queryPort(context, p, other);
+                attr = other;
+            }
+            room += Math.max(0, attr.get(C.INT, offset(IBV_PORT_ATTR, "gid_tbl_len")));
+        }
+        if (room == 0) {
+            return List.of();
+        }
+        room = Math.min(room, Integer.MAX_VALUE / IBV_GID_ENTRY.byteSize());
+        MemorySegment table = arena.allocate(IBV_GID_ENTRY, room);
+        int n = Ibv.queryGidTable(context, table, (int) room);
+        List<MemorySegment> entries = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            MemorySegment entry = table.asSlice(i * IBV_GID_ENTRY.byteSize(), IBV_GID_ENTRY);
+            if (entry.get(C.INT, offset(IBV_GID_ENTRY, "port_num")) == port) {
+                entries.add(entry);
+            }
+        }
+        entries.sort(java.util.Comparator.comparingInt(e -> e.get(C.INT, offset(IBV_GID_ENTRY, "gid_index"))));
+        return entries;
     }
 
     /**

@@ -14,7 +14,7 @@ public final class Remedy {
     private Remedy() {
     }
 
-    /** The oldest rdma-core whose libibverbs exports every function the provider binds ({@code _ibv_query_gid_ex}, IBVERBS_1.11). */
+    /** The oldest rdma-core whose libibverbs exports every function the provider binds ({@code _ibv_query_gid_ex} and {@code _ibv_query_gid_table}, IBVERBS_1.11). */
     public static final int MIN_RDMA_CORE = 32;
 
     /**

@@ -45,6 +45,8 @@ public final class Ibv {
     private static final MethodHandle QUERY_PORT = Native.fn(LIB, "ibv_query_port", false, FunctionDescriptor.of(I, P, B, P));
     private static final MethodHandle QUERY_GID_EX = Native.fn(LIB, "_ibv_query_gid_ex", false,
             FunctionDescriptor.of(I, P, I, I, P, I, L));
+    private static final MethodHandle QUERY_GID_TABLE = Native.fn(LIB, "_ibv_query_gid_table", false,
+            FunctionDescriptor.of(L, P, P, L, I, L));
     private static final MethodHandle ALLOC_PD = Native.fn(LIB, "ibv_alloc_pd", true, FunctionDescriptor.of(P, P));
     private static final MethodHandle DEALLOC_PD = Native.fn(LIB, "ibv_dealloc_pd", false, FunctionDescriptor.of(I, P));
     private static final MethodHandle REG_MR = Native.fn(LIB, "ibv_reg_mr", true, FunctionDescriptor.of(P, P, P, L, I));
@@ -228,6 +230,27 @@ public final class Ibv {
         try {
             int rc = (int) QUERY_GID_EX.invokeExact(context, port, index, entry, 0, Structs.IBV_GID_ENTRY.byteSize());
             return rc == 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Every valid GID entry of every port of the device, in one call ({@code ibv_query_gid_table}).
+     *
+     * @param context the device context
+     * @param entries room for {@code max} {@link Structs#IBV_GID_ENTRY} entries: at least the sum of every port's
+     *        {@code gid_tbl_len}, or the call fails
+     * @param max the number of entries {@code entries} holds
+     * @return the number of entries filled in
+     */
+    public static int queryGidTable(MemorySegment context, MemorySegment entries, int max) {
+        try {
+            long n = (long) QUERY_GID_TABLE.invokeExact(context, entries, (long) max, 0, Structs.IBV_GID_ENTRY.byteSize());
+            if (n < 0) {
+                throw Native.failure("ibv_query_gid_table", (int) -n, "reading the GID table");
+            }
+            return (int) n;
         } catch (Throwable t) {
             throw rethrow(t);
         }
