@@ -43,6 +43,38 @@ class LifecycleTest {
         assertTrue(late.getMessage().contains("domain is closed"));
     }
 
+    /**
+     * A domain closes its endpoints before the regions they use, whatever the creation order, and a child
+     * the first group's closing hands over (a listener's half-accepted endpoint) is still taken and closed.
+     */
+    @Test
+    void closesTheFirstGroupBeforeTheRestAndTakesWhatItHandsOver() {
+        ChildResources children = new ChildResources();
+        List<String> closed = new ArrayList<>();
+        record Named(String name, List<String> log, Runnable onClose) implements AutoCloseable {
+            @Override
+            public void close() {
+                log.add(name);
+                onClose.run();
+            }
+        }
+        children.add(new Named("region1", closed, () -> { }), "domain");
+        children.add(new Named("endpoint1", closed, () -> { }), "domain");
+        children.add(new Named("region2", closed, () -> { }), "domain");
+        children.add(new Named("listener", closed, () -> children.add(new Named("adopted", closed, () -> { }), "domain")), "domain");
+        children.add(new Named("endpoint2", closed, () -> {
+            throw new IllegalStateException("endpoint2 failed");
+        }), "domain");
+        FabricException e = assertThrows(FabricException.class,
+                () -> children.closeAll("domain", c -> !((Named) c).name().startsWith("region")));
+        assertEquals(List.of("endpoint2", "listener", "endpoint1", "adopted", "region2", "region1"), closed);
+        assertEquals(1, e.getSuppressed().length);
+        assertEquals("endpoint2 failed", e.getSuppressed()[0].getMessage());
+        assertEquals(ErrorCode.CLOSED, assertThrows(FabricException.class, () -> children.add(() -> { }, "domain")).code());
+        children.closeAll("domain", c -> true);
+        assertEquals(6, closed.size(), "idempotent, and nothing is closed twice");
+    }
+
     @Test
     void batchesAndListsAreReusableAndBounded() {
         CompletionBatch batch = new CompletionBatch(2);

@@ -5,6 +5,7 @@ import dev.weft.FabricException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The children of a parent resource (a fabric's domains, a domain's regions, queues, listeners
@@ -72,13 +73,43 @@ public final class ChildResources {
      * @throws FabricException carrying every child's failure as a suppressed exception
      */
     public void closeAll(String parentName) {
-        List<AutoCloseable> toClose;
+        closeAll(parentName, child -> false);
+    }
+
+    /**
+     * Closes the children {@code first} selects, then every other one; each group in reverse creation
+     * order. For a parent whose children depend on one another across kinds: a domain closes its
+     * endpoints, listeners and connects in progress before the regions and queues they use. {@link #add}
+     * refuses new children only from the second group on, so a child the first group's closing hands over
+     * (a listener giving its half-accepted endpoints to the parent) is still taken, and closed with the
+     * second group. Idempotent.
+     *
+     * @param parentName the parent, for the error message
+     * @param first the children to close before the others
+     * @throws FabricException carrying every child's failure as a suppressed exception
+     */
+    public void closeAll(String parentName, Predicate<? super AutoCloseable> first) {
+        List<AutoCloseable> early = new ArrayList<>();
+        for (AutoCloseable child : snapshot()) {
+            if (first.test(child)) {
+                early.add(child);
+            }
+        }
+        FabricException failure = closeEach(early, parentName, null);
+        List<AutoCloseable> rest;
         synchronized (this) {
             closed = true;
-            toClose = new ArrayList<>(children);
+            rest = new ArrayList<>(children);
             children.clear();
         }
-        FabricException failure = null;
+        rest.removeAll(early);
+        failure = closeEach(rest, parentName, failure);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private static FabricException closeEach(List<AutoCloseable> toClose, String parentName, FabricException failure) {
         for (int i = toClose.size() - 1; i >= 0; i--) {
             try {
                 toClose.get(i).close();
@@ -89,8 +120,6 @@ public final class ChildResources {
                 failure.addSuppressed(e);
             }
         }
-        if (failure != null) {
-            throw failure;
-        }
+        return failure;
     }
 }

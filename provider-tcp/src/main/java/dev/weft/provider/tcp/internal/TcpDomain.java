@@ -28,7 +28,6 @@ final class TcpDomain implements Domain {
     // whatever the creation order. An endpoint made before a region may hold that region's fence (a post writing
     // straight from it); closing the region first would wait for the post, which the endpoint's close ends.
     private final ChildResources children = new ChildResources();
-    private final ChildResources resources = new ChildResources();
     private final RegionTable regions = new RegionTable();
     private volatile boolean open = true;
 
@@ -49,12 +48,11 @@ final class TcpDomain implements Domain {
     }
 
     void addChild(AutoCloseable child) {
-        (child instanceof TcpMemoryRegion || child instanceof TcpCompletionQueue ? resources : children).add(child, describe());
+        children.add(child, describe());
     }
 
     void removeChild(AutoCloseable child) {
         children.remove(child);
-        resources.remove(child);
     }
 
     /** A region of this domain has closed: the endpoints drop their cached views of it. */
@@ -97,7 +95,7 @@ final class TcpDomain implements Domain {
 
     void unregister(TcpMemoryRegion region) {
         regions.remove(region);
-        resources.remove(region);
+        children.remove(region);
     }
 
     @Override
@@ -239,24 +237,8 @@ final class TcpDomain implements Domain {
         }
         open = false;
         try {
-            RuntimeException failure = null;
-            try {
-                children.closeAll(describe()); // endpoints, listeners and connects first: they release the regions' fences
-            } catch (RuntimeException e) {
-                failure = e;
-            }
-            try {
-                resources.closeAll(describe());
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-            if (failure != null) {
-                throw failure;
-            }
+            // endpoints, listeners and connects first: they release the regions' fences
+            children.closeAll(describe(), child -> !(child instanceof TcpMemoryRegion || child instanceof TcpCompletionQueue));
         } finally {
             fabric.removeDomain(this);
         }

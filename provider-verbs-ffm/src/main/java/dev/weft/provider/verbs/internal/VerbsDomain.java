@@ -155,28 +155,13 @@ final class VerbsDomain implements Domain {
         }
         open = false;
         FabricException failure = null;
-        // Endpoints, listeners and connects in progress first: a completion queue refuses to close under an open endpoint,
-        // and the protection domain under a queue pair.
-        for (AutoCloseable child : children.snapshot()) {
-            if (child instanceof VerbsEndpoint || child instanceof VerbsListener || child instanceof ConnectAttempt) {
-                try {
-                    child.close();
-                } catch (Exception e) {
-                    if (failure == null) {
-                        failure = new FabricException(ErrorCode.IO_ERROR, "closing a domain failed to close some of its children");
-                    }
-                    failure.addSuppressed(e);
-                }
-            }
-        }
         try {
-            children.closeAll("domain");
+            // endpoints, listeners and connects in progress first: a completion queue refuses to close under an open
+            // endpoint, and the protection domain under a queue pair
+            children.closeAll("domain",
+                    child -> child instanceof VerbsEndpoint || child instanceof VerbsListener || child instanceof ConnectAttempt);
         } catch (FabricException e) {
-            if (failure == null) {
-                failure = e;
-            } else {
-                failure.addSuppressed(e);
-            }
+            failure = e;
         }
         fabric.children().remove(this);
         try {
