@@ -1,6 +1,7 @@
 package dev.weft.provider.verbs.internal;
 
 import dev.weft.ErrorCode;
+import dev.weft.FabricException;
 import dev.weft.provider.verbs.internal.nat.Errno;
 import dev.weft.provider.verbs.internal.nat.Libc;
 import dev.weft.provider.verbs.internal.nat.RdmaCm;
@@ -41,11 +42,12 @@ record CmEvent(int type, int status, long id, long listenId, byte[] privateData,
     }
 
     /**
-     * @param otherwise the code when the status says nothing more precise
-     * @return TIMEOUT for an event that reports {@code ETIMEDOUT} (a resolution or a connection the device gave up on),
-     *         else {@code otherwise}
+     * A connect's failure on this event: TIMEOUT for an event that reports {@code ETIMEDOUT} (a resolution or a
+     * connection the device gave up on), else CONNECTION_REFUSED; the message {@code before} this event's text (its
+     * errno by name) {@code after}; and {@link #errno()} as {@link FabricException#errno()}.
      */
-    ErrorCode code(ErrorCode otherwise) {
-        return errno() == Errno.ETIMEDOUT ? ErrorCode.TIMEOUT : otherwise;
+    FabricException connectFailure(String before, String after) {
+        ErrorCode code = errno() == Errno.ETIMEDOUT ? ErrorCode.TIMEOUT : ErrorCode.CONNECTION_REFUSED;
+        return new FabricException(code, before + this + after, errno(), null);
     }
 }

@@ -462,8 +462,7 @@ final class VerbsEndpoint implements Endpoint {
             throw new FabricException(ErrorCode.TIMEOUT, attempt.what() + ": " + step + " did not finish within the connect timeout");
         }
         if (e.type() != type) {
-            throw new FabricException(e.code(ErrorCode.CONNECTION_REFUSED), attempt.what() + ": " + step + " failed with " + e
-                    + "; is the address reachable over an RDMA device (rdma link show)?", e.errno(), null);
+            throw e.connectFailure(attempt.what() + ": " + step + " failed with ", "; is the address reachable over an RDMA device (rdma link show)?");
         }
     }
 
@@ -493,9 +492,9 @@ final class VerbsEndpoint implements Endpoint {
                     + "? reject status " + e.status() + ")");
         }
         if (e.type() == RdmaCm.EVENT_UNREACHABLE || e.type() == RdmaCm.EVENT_CONNECT_ERROR) {
-            return new FabricException(e.code(ErrorCode.CONNECTION_REFUSED), what + ": " + e + "; is a listener running there?", e.errno(), null);
+            return e.connectFailure(what + ": ", "; is a listener running there?");
         }
-        return new FabricException(e.code(ErrorCode.CONNECTION_REFUSED), what + ": unexpected " + e, e.errno(), null);
+        return e.connectFailure(what + ": unexpected ", "");
     }
 
     /** Connection-manager events for this id, on the channel's thread. */

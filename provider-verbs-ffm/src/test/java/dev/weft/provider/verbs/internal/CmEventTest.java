@@ -3,6 +3,7 @@ package dev.weft.provider.verbs.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.weft.ErrorCode;
+import dev.weft.FabricException;
 import dev.weft.provider.verbs.internal.nat.Errno;
 import dev.weft.provider.verbs.internal.nat.RdmaCm;
 import org.junit.jupiter.api.Test;
@@ -18,15 +19,18 @@ class CmEventTest {
         CmEvent e = event(RdmaCm.EVENT_ADDR_ERROR, -Errno.EHOSTUNREACH);
         assertEquals(RdmaCm.eventString(RdmaCm.EVENT_ADDR_ERROR) + " (EHOSTUNREACH: No route to host)", e.toString());
         assertEquals(Errno.EHOSTUNREACH, e.errno());
-        assertEquals(ErrorCode.CONNECTION_REFUSED, e.code(ErrorCode.CONNECTION_REFUSED));
+        FabricException f = e.connectFailure("connecting to verbs://192.0.2.9:7471: ", "; is a listener running there?");
+        assertEquals(ErrorCode.CONNECTION_REFUSED, f.code());
+        assertEquals("connecting to verbs://192.0.2.9:7471: " + e + "; is a listener running there?", f.getMessage());
+        assertEquals(Errno.EHOSTUNREACH, f.errno());
     }
 
     @Test
     void aTimedOutResolutionOrConnectionIsATimeout() {
         for (int type : new int[] {RdmaCm.EVENT_ADDR_ERROR, RdmaCm.EVENT_UNREACHABLE, RdmaCm.EVENT_CONNECT_ERROR}) {
             CmEvent e = event(type, -Errno.ETIMEDOUT);
-            assertEquals(ErrorCode.TIMEOUT, e.code(ErrorCode.CONNECTION_REFUSED), e.toString());
-            assertEquals(Errno.ETIMEDOUT, e.errno());
+            assertEquals(ErrorCode.TIMEOUT, e.connectFailure("", "").code(), e.toString());
+            assertEquals(Errno.ETIMEDOUT, e.connectFailure("", "").errno());
         }
     }
 
@@ -35,7 +39,7 @@ class CmEventTest {
         CmEvent e = event(RdmaCm.EVENT_REJECTED, 28);
         assertEquals(RdmaCm.eventString(RdmaCm.EVENT_REJECTED) + " (reject reason 28)", e.toString());
         assertEquals(0, e.errno());
-        assertEquals(ErrorCode.CONNECTION_REFUSED, e.code(ErrorCode.CONNECTION_REFUSED));
+        assertEquals(ErrorCode.CONNECTION_REFUSED, e.connectFailure("", "").code());
         assertEquals(RdmaCm.eventString(RdmaCm.EVENT_REJECTED), event(RdmaCm.EVENT_REJECTED, 0).toString());
     }
 
