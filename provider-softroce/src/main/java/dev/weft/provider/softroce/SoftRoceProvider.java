@@ -7,15 +7,14 @@ import dev.weft.Fabric;
 import dev.weft.FabricException;
 import dev.weft.FabricUri;
 import dev.weft.ProviderInfo;
+import dev.weft.provider.softroce.internal.HostCommand;
 import dev.weft.provider.verbs.VerbsProvider;
 import dev.weft.spi.FabricProvider;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -169,46 +168,11 @@ public final class SoftRoceProvider implements FabricProvider {
         String[] command = new String[args.length + 1];
         command[0] = "rdma";
         System.arraycopy(args, 0, command, 1, args.length);
-        try {
-            Path log = Files.createTempFile("weft-rdma-", ".log");
-            String out;
-            int exit;
-            try {
-                // the output goes to a file, so that the time limit holds even while the tool writes or hangs
-                Process p;
-                try {
-                    p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-                } catch (IOException notStarted) {
-                    throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "the rdma tool is missing: apt-get install iproute2",
-                            notStarted);
-                }
-                try {
-                    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                        p.destroyForcibly();
-                        throw new FabricException(ErrorCode.TIMEOUT, String.join(" ", command) + " did not finish within 30 s");
-                    }
-                } finally {
-                    if (p.isAlive()) {
-                        p.destroyForcibly(); // interrupted: the tool does not outlive the call
-                    }
-                }
-                out = Files.readString(log, StandardCharsets.UTF_8);
-                exit = p.exitValue();
-            } finally {
-                Files.deleteIfExists(log);
-            }
-            if (exit != 0) {
-                throw new FabricException(ErrorCode.NATIVE_ERROR, String.join(" ", command) + " failed: " + out.trim()
-                        + " (adding a link needs root or CAP_NET_ADMIN and the rdma_rxe module; the dmesg says more)");
-            }
-            return out;
-        } catch (IOException e) {
-            throw new FabricException(ErrorCode.IO_ERROR, "cannot keep the output of " + String.join(" ", command)
-                    + " in a temporary file (" + e.getMessage() + "); check java.io.tmpdir", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FabricException(ErrorCode.TIMEOUT, "interrupted while running " + String.join(" ", command)
-                    + "; the thread's interrupt flag is kept", e);
+        HostCommand.Result r = HostCommand.run(30, null, "the rdma tool is missing: apt-get install iproute2", command);
+        if (r.exit() != 0) {
+            throw new FabricException(ErrorCode.NATIVE_ERROR, String.join(" ", command) + " failed: " + r.output().trim()
+                    + " (adding a link needs root or CAP_NET_ADMIN and the rdma_rxe module; the dmesg says more)");
         }
+        return r.output();
     }
 }

@@ -2,14 +2,13 @@ package dev.weft.provider.softroce.testbed;
 
 import dev.weft.ErrorCode;
 import dev.weft.FabricException;
+import dev.weft.provider.softroce.internal.HostCommand;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /** Small host facts and process helpers for the testbed. */
 final class Host {
@@ -58,10 +57,8 @@ final class Host {
     }
 
     /**
-     * Runs a host command to its end and returns its output. The output goes to a temporary file, not a pipe, so the
-     * limit counts however much the command writes, and a process it leaves behind holding its output open does not
-     * hold up this call. At the limit, or when the calling thread is interrupted, the command and every process it
-     * started are killed (and the command waited for) before this returns.
+     * Runs a host command to its end ({@link HostCommand#run}: under the limit, killed with what it started at the
+     * limit or an interrupt) and returns its output; a non-zero exit is a failure.
      *
      * <p>Blocks the calling thread for at most about {@code timeoutSeconds}; thread-safe.
      *
@@ -69,52 +66,17 @@ final class Host {
      * @param dir its working directory, or null for this process's
      * @param command the command and its arguments
      * @return stdout and stderr, interleaved
-     * @throws FabricException IO_ERROR if it fails (with its output's tail), TIMEOUT naming the command and the limit,
-     *     or TIMEOUT with cause {@link InterruptedException} (interrupt status kept) if the thread was interrupted
+     * @throws FabricException IO_ERROR if it fails (with its output's tail), PROVIDER_UNAVAILABLE if it is not installed,
+     *     TIMEOUT naming the command and the limit, or TIMEOUT with cause {@link InterruptedException} (interrupt status
+     *     kept) if the thread was interrupted
      */
     static String run(long timeoutSeconds, Path dir, String... command) {
-        String what = String.join(" ", command);
-        Path out = null;
-        Process p = null;
-        try {
-            out = Files.createTempFile("weft-host-command-", ".log");
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
-            if (dir != null) {
-                pb.directory(dir.toFile());
-            }
-            pb.environment().put("LC_ALL", "C");
-            p = pb.start();
-            p.getOutputStream().close(); // no input: a command that reads stdin sees its end
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                killTree(p);
-                throw new FabricException(ErrorCode.TIMEOUT, what + " did not finish within " + timeoutSeconds
-                        + " s and was killed with the processes it started; run it by hand to see where it hangs. Its last output:\n"
-                        + tail(read(out), 20));
-            }
-            String text = read(out);
-            if (p.exitValue() != 0) {
-                throw new FabricException(ErrorCode.IO_ERROR, what + " failed (exit " + p.exitValue() + "):\n" + tail(text, 20));
-            }
-            return text;
-        } catch (IOException e) {
-            if (p == null) {
-                throw new FabricException(ErrorCode.IO_ERROR, "cannot run " + command[0] + ": " + e.getMessage() + "; install: apt-get install "
-                        + PACKAGES, e);
-            }
-            throw new FabricException(ErrorCode.IO_ERROR, "cannot read the output of " + what + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            killTree(p);
-            Thread.currentThread().interrupt();
-            throw interrupted("while " + what + " ran; it was killed", e);
-        } finally {
-            if (out != null) {
-                try {
-                    Files.deleteIfExists(out);
-                } catch (IOException ignored) {
-                    // a small file left in the temporary directory
-                }
-            }
+        HostCommand.Result r = HostCommand.run(timeoutSeconds, dir, "install: apt-get install " + PACKAGES, command);
+        if (r.exit() != 0) {
+            throw new FabricException(ErrorCode.IO_ERROR, String.join(" ", command) + " failed (exit " + r.exit() + "):\n"
+                    + HostCommand.tail(r.output(), 20));
         }
+        return r.output();
     }
 
     /**
@@ -127,60 +89,6 @@ final class Host {
     static FabricException interrupted(String what, InterruptedException cause) {
         return new FabricException(ErrorCode.TIMEOUT, "the testbed was interrupted " + what
                 + " (the calling thread's interrupt, e.g. Ctrl-C in a test runner or a cancelled task)", cause);
-    }
-
-    /**
-     * Kills a process and every process it started (SIGKILL), then waits up to 10 s for them to end, so that nothing
-     * they write races a clean-up that follows. The descendants are listed before the process dies (afterwards they
-     * are no longer its descendants). Keeps the calling thread's interrupt status; waits even when it is set.
-     *
-     * @param p the process, or null (nothing to do)
-     */
-    static void killTree(Process p) {
-        if (p == null) {
-            return;
-        }
-        List<ProcessHandle> started = p.descendants().toList();
-        p.destroyForcibly();
-        started.forEach(ProcessHandle::destroyForcibly);
-        boolean interrupted = Thread.interrupted();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        try {
-            for (ProcessHandle h : concat(p.toHandle(), started)) {
-                while (h.isAlive() && System.nanoTime() < deadline) {
-                    try {
-                        if (h.equals(p.toHandle())) {
-                            p.waitFor(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                        } else {
-                            Thread.sleep(10); // not our child: the kernel reaps it for its new parent
-                        }
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private static List<ProcessHandle> concat(ProcessHandle first, List<ProcessHandle> rest) {
-        List<ProcessHandle> all = new ArrayList<>(rest.size() + 1);
-        all.add(first);
-        all.addAll(rest);
-        return all;
-    }
-
-    private static String read(Path file) throws IOException {
-        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
-    }
-
-    /** @return the last {@code lines} lines of {@code text} */
-    static String tail(String text, int lines) {
-        List<String> all = text.lines().toList();
-        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 
     /** @return the user's cache directory for Weft ({@code $XDG_CACHE_HOME/weft} or {@code ~/.cache/weft}) */

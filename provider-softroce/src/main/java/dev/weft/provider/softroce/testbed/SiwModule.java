@@ -2,6 +2,7 @@ package dev.weft.provider.softroce.testbed;
 
 import dev.weft.ErrorCode;
 import dev.weft.FabricException;
+import dev.weft.provider.softroce.internal.HostCommand;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,14 +75,14 @@ final class SiwModule {
             make.environment().put("LC_ALL", "C");
             p = make.start();
             if (!p.waitFor(600, java.util.concurrent.TimeUnit.SECONDS)) {
-                Host.killTree(p);
+                HostCommand.killTree(p);
                 throw new FabricException(ErrorCode.TIMEOUT, "building siw.ko (make -C " + headers + " M=... modules) did not finish within"
-                        + " 600 s and was killed; the log is " + buildLog(kernel) + ":\n" + Host.tail(Files.readString(buildLog(kernel)), 15));
+                        + " 600 s and was killed; the log is " + buildLog(kernel) + ":\n" + HostCommand.tail(Files.readString(buildLog(kernel)), 15));
             }
             Path built = dir.resolve("siw.ko");
             if (p.exitValue() != 0 || !Files.exists(built)) {
                 throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "building siw.ko failed (make exit " + p.exitValue()
-                        + "); the log is kept in " + buildLog(kernel) + ":\n" + Host.tail(Files.readString(buildLog(kernel)), 15));
+                        + "); the log is kept in " + buildLog(kernel) + ":\n" + HostCommand.tail(Files.readString(buildLog(kernel)), 15));
             }
             String vermagic = Host.run(30, null, "modinfo", "-F", "vermagic", built.toString()).trim();
             if (!vermagic.startsWith(release + " ")) {
@@ -97,7 +98,7 @@ final class SiwModule {
         } catch (IOException e) {
             throw new FabricException(ErrorCode.IO_ERROR, "cannot build siw.ko in " + kernel.directory + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
-            Host.killTree(p);
+            HostCommand.killTree(p);
             Thread.currentThread().interrupt();
             throw Host.interrupted("while siw.ko was built; make was killed", e);
         } finally {

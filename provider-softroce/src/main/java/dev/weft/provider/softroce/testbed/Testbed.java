@@ -2,6 +2,7 @@ package dev.weft.provider.softroce.testbed;
 
 import dev.weft.ErrorCode;
 import dev.weft.FabricException;
+import dev.weft.provider.softroce.internal.HostCommand;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -386,7 +387,7 @@ public final class Testbed {
             Process started = vm;
             Path folder = run;
             cleanup = new Thread(() -> {
-                Host.killTree(started); // and waits, so that QEMU no longer writes into the folder
+                HostCommand.killTree(started); // and waits, so that QEMU no longer writes into the folder
                 try {
                     KernelImage.deleteTree(folder);
                 } catch (IOException ignored) {
@@ -400,7 +401,7 @@ public final class Testbed {
             while (vm.isAlive()) {
                 follower.poll();
                 if (System.nanoTime() > deadline) {
-                    Host.killTree(vm);
+                    HostCommand.killTree(vm);
                     throw new FabricException(ErrorCode.TIMEOUT, "the testbed VM (boot, the command, power-off) did not finish within "
                             + options.timeout().toSeconds() + " s of its start and was killed; last console lines:\n" + tail(console) + "\nlast output lines:\n" + tail(log));
                 }
@@ -424,7 +425,7 @@ public final class Testbed {
                 }
             }
             if (vm != null && vm.isAlive()) {
-                Host.killTree(vm); // waits for QEMU to end before its folder goes (keeps an interrupt's status)
+                HostCommand.killTree(vm); // waits for QEMU to end before its folder goes (keeps an interrupt's status)
             }
             if (run != null) {
                 try {
@@ -529,12 +530,18 @@ public final class Testbed {
     private static boolean isSystemDirectory(String s, Path tmp) {
         java.util.Set<String> exact = new java.util.HashSet<>(List.of("/", "/home", "/root", "/tmp", "/var", "/var/tmp", "/var/lib", "/run",
                 "/mnt", "/media", "/opt", "/srv", tmp.toString(), Path.of(System.getProperty("user.home")).toAbsolutePath().normalize().toString()));
-        boolean refused = exact.contains(s) || (s.startsWith("/home/") && s.indexOf('/', "/home/".length()) < 0); // anyone's home
+        boolean refused = exact.contains(s) || oneBelow(s, "/home/") // anyone's home
+                || oneBelow(s, "/var/lib/"); // a service's whole state (/var/lib/dpkg, a CI server's home); its workspaces below are fine
         for (String system : List.of("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys", "/usr",
-                "/var/log", "/var/cache", "/var/spool", "/var/mail")) { // not /var/lib/..., where CI workspaces live
+                "/var/log", "/var/cache", "/var/spool", "/var/mail", "/var/lib/dpkg", "/var/lib/apt", "/var/lib/systemd")) {
             refused |= s.equals(system) || s.startsWith(system + "/");
         }
         return refused;
+    }
+
+    /** @return whether {@code s} is a directory right inside {@code parent} (which ends with a slash) */
+    private static boolean oneBelow(String s, String parent) {
+        return s.startsWith(parent) && s.length() > parent.length() && s.indexOf('/', parent.length()) < 0;
     }
 
     /**
@@ -627,7 +634,7 @@ public final class Testbed {
 
     private static String tail(Path p) {
         try {
-            return Files.exists(p) ? Host.tail(Files.readString(p, StandardCharsets.ISO_8859_1), 25) : "(none)";
+            return Files.exists(p) ? HostCommand.tail(Files.readString(p, StandardCharsets.ISO_8859_1), 25) : "(none)";
         } catch (IOException e) {
             return "(unreadable: " + e.getMessage() + ")";
         }
@@ -655,7 +662,7 @@ public final class Testbed {
                 }
             });
             if (!p.waitFor(options.timeout().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
-                Host.killTree(p);
+                HostCommand.killTree(p);
                 reader.join(java.util.concurrent.TimeUnit.SECONDS.toMillis(5));
                 throw new FabricException(ErrorCode.TIMEOUT, "the command did not finish within " + options.timeout().toSeconds() + " s");
             }
@@ -664,7 +671,7 @@ public final class Testbed {
         } catch (IOException e) {
             throw new FabricException(ErrorCode.IO_ERROR, "cannot run " + command.get(0) + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
-            Host.killTree(p); // with what it started, and waited for
+            HostCommand.killTree(p); // with what it started, and waited for
             Thread.currentThread().interrupt();
             throw Host.interrupted("while " + command.get(0) + " ran on the host; it was killed", e);
         }

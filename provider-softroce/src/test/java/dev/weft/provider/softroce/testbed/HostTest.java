@@ -81,4 +81,11 @@ class HostTest {
         assertEquals(ErrorCode.IO_ERROR, e.code());
         assertTrue(e.getMessage().contains("exit 3") && e.getMessage().contains("why"), e.getMessage());
     }
+
+    @Test
+    void aMissingToolIsUnavailableAndSaysWhatToInstall() {
+        FabricException e = assertThrows(FabricException.class, () -> Host.run(10, null, "weft-no-such-tool", "--version"));
+        assertEquals(ErrorCode.PROVIDER_UNAVAILABLE, e.code(), "a testbed without its tools cannot start: " + e.getMessage());
+        assertTrue(e.getMessage().contains("weft-no-such-tool") && e.getMessage().contains("apt-get install"), e.getMessage());
+    }
 }
