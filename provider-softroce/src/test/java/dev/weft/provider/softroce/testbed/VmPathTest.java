@@ -54,7 +54,7 @@ class VmPathTest {
     @Test
     void aShareMayNotOpenSystemDirectoriesToTheCommand() {
         Path tmp = Path.of("/tmp");
-        for (String bad : List.of("/", "/etc", "/usr/lib", "/home", "/home/alice", "/tmp", "/var", "/var/lib", "/var/log/app", System.getProperty("user.home"))) {
+        for (String bad : List.of("/", "/etc", "/usr/lib", "/home", "/home/alice", "/tmp", "/var", "/var/lib", "/var/lib/dpkg", "/var/lib/jenkins", "/var/lib/dpkg/info", "/var/log/app", System.getProperty("user.home"))) {
             FabricException e = assertThrows(FabricException.class, () -> Testbed.requireNotSystemDirectory(Path.of(bad), tmp), bad);
             assertTrue(e.getMessage().contains(bad), e.getMessage());
         }
