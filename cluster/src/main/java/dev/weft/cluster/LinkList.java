@@ -1,10 +1,12 @@
 package dev.weft.cluster;
 
-import java.util.Arrays;
-
 /**
- * A client's links to the partner in failover order (the first is used), copy-on-write and
- * compared by identity.
+ * A client's links to the partner in the node's order of preference — by
+ * {@link ClientLink#interconnect()}, the order in which the node was given its interconnects — so the
+ * first is the link of the most preferred interconnect that is up: a client fails over to the next
+ * when it removes the first, and goes back to a preferred interconnect as soon as that one's link
+ * is added again (before 2026-12-06 a link was appended, and a rejoined interconnect 0 stayed
+ * behind interconnect 1 for good). Copy-on-write and compared by identity.
  *
  * <p>Why not a {@code CopyOnWriteArrayList}: its {@code remove} compares with
  * {@link ClientLink#equals}, a record's equals, whose call site the JVM links on its first call.
@@ -20,11 +22,28 @@ final class LinkList {
     private static final ClientLink[] NONE = new ClientLink[0];
     private volatile ClientLink[] links = NONE;
 
-    /** Appends {@code link} (the last choice). */
+    /** Adds {@code link} in order of its interconnect: after the links of the same or an earlier interconnect. */
     synchronized void add(ClientLink link) {
-        ClientLink[] next = Arrays.copyOf(links, links.length + 1);
-        next[links.length] = link;
+        ClientLink[] now = links;
+        int at = 0;
+        while (at < now.length && now[at].interconnect() <= link.interconnect()) {
+            at++;
+        }
+        ClientLink[] next = new ClientLink[now.length + 1];
+        System.arraycopy(now, 0, next, 0, at);
+        next[at] = link;
+        System.arraycopy(now, at, next, at + 1, now.length - at);
         links = next;
+    }
+
+    /** @return whether {@code link} (this very object) is in the list */
+    boolean contains(ClientLink link) {
+        for (ClientLink l : links) {
+            if (l == link) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @return whether {@code link} (this very object) was in the list and is now removed */

@@ -67,4 +67,31 @@ class LinkListTest {
         assertTrue(list.isEmpty());
         assertEquals(3, before.length);
     }
+
+    /**
+     * Links are kept in the order of their interconnects, whatever order they arrive in: the first is the most
+     * preferred interconnect that is up, and a preferred one that comes back goes to the front again. Before
+     * 2026-12-06 links were appended, so a client could start on interconnect 1 and never return to a rejoined 0.
+     */
+    @Test
+    void linksAreKeptInTheNodesOrderOfPreference() {
+        LinkList list = new LinkList();
+        ClientLink two = link(2);
+        ClientLink one = link(1);
+        ClientLink zero = link(0);
+        list.add(two);
+        list.add(zero);
+        list.add(one);
+        assertArrayEquals(new ClientLink[] {zero, one, two}, list.snapshot());
+        assertTrue(list.remove(zero));
+        assertSame(one, list.first(), "fails over to the next");
+        ClientLink zeroAgain = link(0);
+        list.add(zeroAgain);
+        assertSame(zeroAgain, list.first(), "a rejoined interconnect 0 is the first choice again");
+        ClientLink secondOne = link(1);
+        list.add(secondOne);
+        assertArrayEquals(new ClientLink[] {zeroAgain, one, secondOne, two}, list.snapshot(), "after the links of its own interconnect");
+        assertTrue(list.contains(secondOne));
+        assertFalse(list.contains(zero));
+    }
 }
