@@ -36,7 +36,8 @@ public final class ClusterNode implements AutoCloseable {
      * Starts a manager per interconnect.
      *
      * @param nodeId this node's id
-     * @param interconnects the interconnects, in order of preference
+     * @param interconnects the interconnects, in order of preference: each client uses the first one that has a link
+     *        (see {@link LinkList}), and goes back to an earlier one when it rejoins
      * @param clients registered clients, each with its own name (the same names on the partner)
      * @param settings applied to each interconnect's settings (e.g. a shorter wait timeout); returns settings, never null
      * @param listener receives every transition, with the interconnect index
@@ -44,7 +45,8 @@ public final class ClusterNode implements AutoCloseable {
      * @throws dev.weft.FabricException {@link dev.weft.ErrorCode#INVALID_ARGUMENT} for no interconnects, a null argument, a
      *         settings operator that returns null, clients that
      *         {@link ConnectionManager} refuses (two of one name, a bad name, too many), settings that
-     *         {@link ConnectionManager.Settings} refuses, a partner URI equal to any of the node's local URIs, or the error
+     *         {@link ConnectionManager.Settings} refuses, a settings operator that changes the node id or the incarnation,
+     *         a partner URI equal to any of the node's local URIs, two interconnects with one partner URI, or the error
      *         of an interconnect's fabric that cannot open; the
      *         managers already started are closed first
      */
@@ -75,6 +77,13 @@ public final class ClusterNode implements AutoCloseable {
                 throw dev.weft.FabricException.invalid("the settings operator returned null for interconnect " + i + "; return the settings"
                         + " it is given, or a copy, e.g. s -> s.withWaitTimeout(Duration.ofSeconds(10))");
             }
+            if (applied.nodeId() != nodeId || applied.incarnation() != incarnation) {
+                throw dev.weft.FabricException.invalid("the settings operator changed interconnect " + i + "'s "
+                        + (applied.nodeId() != nodeId ? "node id from " + nodeId + " to " + applied.nodeId()
+                                : "incarnation from " + Long.toHexString(incarnation) + " to " + Long.toHexString(applied.incarnation()))
+                        + "; every interconnect of a node carries the node's id and incarnation (the partner tells a restart by"
+                        + " the incarnation), so change only timings, e.g. s -> s.withWaitTimeout(Duration.ofSeconds(10))");
+            }
             checked.add(applied);
         }
         // a partner URI that is one of this node's own local URIs would connect the node to itself (another interconnect's
@@ -88,10 +97,21 @@ public final class ClusterNode implements AutoCloseable {
                 }
             }
         }
+        // two interconnects to one partner address would be one interconnect twice: no failover, and two sessions
+        // competing for the partner's one listener there
+        for (int i = 0; i < checked.size(); i++) {
+            for (int j = i + 1; j < checked.size(); j++) {
+                if (checked.get(i).partnerUri().withoutParameters().equals(checked.get(j).partnerUri().withoutParameters())) {
+                    throw dev.weft.FabricException.invalid("interconnects " + i + " and " + j + " both name partner URI "
+                            + checked.get(j).partnerUri().withoutParameters().safeText() + "; each interconnect reaches the partner"
+                            + " at its own address and port (the partner listens once per interconnect)");
+                }
+            }
+        }
         try {
             for (int i = 0; i < checked.size(); i++) {
                 int index = i;
-                managers.add(new ConnectionManager(checked.get(i), i, clients,
+                managers.add(new ConnectionManager(checked.get(i), i, checked.size(), clients,
                         (from, event, to, detail) -> listener.transition(index, from, event, to, detail), log));
             }
         } catch (RuntimeException e) {

@@ -41,4 +41,20 @@ public interface ConnectionClient {
      * @param link a link this client was given by {@link #linkUp(ClientLink)}
      */
     void linkDown(ClientLink link);
+
+    /**
+     * Why interconnect {@code interconnect} gives this client no link now. The manager reports a reason when it changes
+     * ({@link NoLinkReason#PARTNER_REFUSES}, {@link NoLinkReason#PARTNER_UNREACHABLE}, {@link NoLinkReason#FORMING}, as
+     * seen by its connects to the partner while no session is formed), and {@link NoLinkReason#INCOMPATIBLE} for each
+     * session that leaves this client unconnected; a reason holds until another one or a {@link #linkUp} for that
+     * interconnect. Called on that interconnect's manager thread, like the link callbacks: it must return quickly.
+     * The default does nothing.
+     *
+     * @param interconnect the interconnect's index
+     * @param interconnects how many interconnects the node has (so that a client can tell "every interconnect")
+     * @param reason why there is no link
+     * @param detail what the manager saw (a connect error's message, both sizes of a mismatched client's memory)
+     */
+    default void noLink(int interconnect, int interconnects, NoLinkReason reason, String detail) {
+    }
 }

@@ -187,6 +187,7 @@ public final class ConnectionManager implements AutoCloseable {
 
     private final Settings settings;
     private final int index;
+    private final int interconnects;
     private final List<ConnectionClient> clients;
     private final SlamStateMachine machine;
     private final Consumer<String> log;
@@ -215,6 +216,10 @@ public final class ConnectionManager implements AutoCloseable {
     /** Why the last {@link #rdma}, {@link #readPartner} or {@link #writeInbox} failed, for the transition's detail (manager thread only). */
     private String lastProblem = "";
     private volatile long connectedAtNanos;
+    /** The reason last reported to every client's {@code noLink} for this interconnect's connects (manager thread only). */
+    private NoLinkReason reportedReach;
+    /** Set by a {@link #close()} on the manager's own thread: the thread shuts the manager down when it leaves {@link #run}. */
+    private volatile boolean closeOnExit;
 
     /**
      * Opens the interconnect's fabric, publishes the configuration region and the clients'
@@ -222,23 +227,35 @@ public final class ConnectionManager implements AutoCloseable {
      *
      * @param settings identity and timings
      * @param index this interconnect's index
+     * @param interconnects how many interconnects the node has (told to the clients with {@link ConnectionClient#noLink})
      * @param clients the node's clients (the same list on every interconnect)
      * @param listener notified of every transition
      * @param log receives one line per notable event (client links, session changes)
      * @throws FabricException {@link ErrorCode#INVALID_ARGUMENT}, before anything opens, for more clients than the
      *         directory holds, a client name that is not 1 to 32 letters, digits, '-' or '_', or two clients of one name
-     *         (the second would take over the first's published memory); the error of a fabric that cannot open
+     *         (the second would take over the first's published memory), an index outside {@code 0..interconnects - 1};
+     *         the error of a fabric that cannot open (what this constructor opened is closed first)
      */
-    public ConnectionManager(Settings settings, int index, List<ConnectionClient> clients, SlamStateMachine.Listener listener,
-                             Consumer<String> log) {
+    public ConnectionManager(Settings settings, int index, int interconnects, List<ConnectionClient> clients,
+                             SlamStateMachine.Listener listener, Consumer<String> log) {
         checkClients(clients);
+        if (index < 0 || index >= interconnects) {
+            throw FabricException.invalid("interconnect index " + index + " of " + interconnects + " interconnects; expected 0.."
+                    + (interconnects - 1));
+        }
         this.settings = settings;
         this.index = index;
+        this.interconnects = interconnects;
         this.clients = List.copyOf(clients);
         this.log = log;
         this.machine = new SlamStateMachine("node " + settings.nodeId() + " interconnect " + index);
         machine.addListener(listener);
-        fabric = Fabrics.open(settings.localUri());
+        try {
+            fabric = Fabrics.open(settings.localUri());
+        } catch (RuntimeException e) {
+            arena.close(); // before 2026-12-06 the arena stayed open when the fabric could not open
+            throw e;
+        }
         try {
             domain = fabric.openDomain();
             queue = domain.openCompletionQueue(64);
@@ -256,11 +273,18 @@ public final class ConnectionManager implements AutoCloseable {
                 configListener.publish("client." + c.name(), partnerMemory);
             }
         } catch (RuntimeException e) {
-            fabric.close();
-            arena.close();
+            try {
+                fabric.close();
+            } catch (RuntimeException alsoFailed) {
+                e.addSuppressed(alsoFailed);
+            } finally {
+                arena.close();
+            }
             throw e;
         }
-        thread = Thread.ofPlatform().daemon().name("weft-cluster-" + settings.nodeId() + "-" + index).start(this::run);
+        // assigned before it starts: close() tells a call on this thread (from a callback) by it
+        thread = Thread.ofPlatform().daemon().name("weft-cluster-" + settings.nodeId() + "-" + index).unstarted(this::run);
+        thread.start();
     }
 
     /** @return the current state */
@@ -295,15 +319,34 @@ public final class ConnectionManager implements AutoCloseable {
 
     // ------------------------------------------------------------------ the state machine's driver
 
+    /**
+     * Drives the state machine until {@link #close()}. The back-off after Error starts at {@code retryMin} and doubles up
+     * to {@code retryMax}; it starts again at {@code retryMin} only after a session that lasted at least
+     * {@code retryMax}, so a session that keeps failing soon after it formed (a flapping link) is retried ever more
+     * slowly instead of every {@code retryMin} (before 2026-12-06 each entry into Connected reset it).
+     */
     private void run() {
+        try {
+            drive();
+        } finally {
+            if (closeOnExit) {
+                shutDown(true);
+            }
+        }
+    }
+
+    private void drive() {
         long backoff = settings.retryMin().toNanos();
+        long sessionStart = 0;
+        boolean first = true;
         while (running) {
             try {
                 SlamState s = machine.state();
                 switch (s) {
                     case INITIAL -> {
                         publish(SlamState.INITIAL, 0, 0);
-                        machine.fire(SlamEvent.START, "power on");
+                        machine.fire(SlamEvent.START, first ? "power on" : "retry after back-off");
+                        first = false;
                     }
                     case ATTEMPTING_READ -> {
                         publish(SlamState.ATTEMPTING_READ, 0, 0);
@@ -335,10 +378,16 @@ public final class ConnectionManager implements AutoCloseable {
                     }
                     case ATTEMPTING_WRITE_AGAIN -> writeAgainAndWait();
                     case CONNECTED -> {
-                        backoff = settings.retryMin().toNanos();
+                        sessionStart = System.nanoTime();
                         connected();
                     }
                     case ERROR -> {
+                        if (sessionStart != 0) { // a session ended: a stable one starts the back-off afresh, a short one does not
+                            if (System.nanoTime() - sessionStart >= settings.retryMax().toNanos()) {
+                                backoff = settings.retryMin().toNanos();
+                            }
+                            sessionStart = 0;
+                        }
                         dropSession();
                         idle(backoff);
                         backoff = Math.min(backoff * 2, settings.retryMax().toNanos());
@@ -448,15 +497,17 @@ public final class ConnectionManager implements AutoCloseable {
             machine.fire(SlamEvent.READ_FAILED, partner == null ? "lost the partner: " + lastProblem : "the partner restarted");
             return;
         }
-        List<String> partnerClients = readPartnerDirectory(partner);
+        java.util.Map<String, Long> partnerClients = readPartnerDirectory(partner);
         if (partnerClients == null) {
             machine.fire(SlamEvent.READ_FAILED, "the partner's client directory is torn or corrupt");
             return;
         }
         for (int i = 0; i < clients.size(); i++) {
             ConnectionClient c = clients.get(i);
-            if (!partnerClients.contains(c.name())) {
-                log.accept("interconnect " + index + ": the partner has no client \"" + c.name() + "\"; it stays unconnected");
+            String incompatible = incompatibility(c, partnerClients);
+            if (incompatible != null) {
+                log.accept("interconnect " + index + ": " + incompatible);
+                tellNoLink(c, NoLinkReason.INCOMPATIBLE, incompatible);
                 continue;
             }
             CompletionQueue cq = domain.openCompletionQueue(256);
@@ -531,6 +582,30 @@ public final class ConnectionManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Compares a client with its counterpart in the partner's directory. Each side writes into the other's memory at
+     * offsets computed from its own memory (a log mirror's slot is {@code sequence % capacity}), so counterparts of
+     * different sizes would overwrite each other's records or write past the end of the partner's memory; such a client
+     * is not connected (before 2026-12-06 only the names were compared).
+     *
+     * @return null if the partner has this client with memory of the same size, else what is wrong and what is right
+     */
+    private String incompatibility(ConnectionClient c, java.util.Map<String, Long> partnerClients) {
+        Long theirs = partnerClients.get(c.name());
+        if (theirs == null) {
+            return "the partner has no client \"" + c.name() + "\" (its clients: " + partnerClients.keySet() + "); client \"" + c.name()
+                    + "\" stays unconnected: register a client of that name on both nodes";
+        }
+        long ours = c.partnerMemory().byteSize();
+        if (theirs != ours) {
+            return "client \"" + c.name() + "\" gives " + ours + " bytes of memory on this node (node " + settings.nodeId() + ") but "
+                    + theirs + " bytes on the partner; it stays unconnected, since each side would place its writes by its own size:"
+                    + " both nodes need the same client with the same memory size (for a LogMirror the same capacity, each record"
+                    + " taking a " + LogMirror.SLOT + "-byte slot)";
+        }
+        return null;
+    }
+
     private String clientName(ClientLink link) {
         return clientOf(link).name();
     }
@@ -598,14 +673,38 @@ public final class ConnectionManager implements AutoCloseable {
                     EndpointConfig.of(queue).withConnectTimeout(settings.operationTimeout()));
         } catch (FabricException e) {
             lastProblem = e.getMessage();
+            // an active refusal means the partner's node is not there; anything else (no answer, a broken handshake)
+            // may as well be this node's side of the interconnect
+            reportReach(e.code() == ErrorCode.CONNECTION_REFUSED ? NoLinkReason.PARTNER_REFUSES : NoLinkReason.PARTNER_UNREACHABLE,
+                    lastProblem);
             return null; // the partner's fabric is not up: "read failed, partner not ready"
         }
+        reportReach(NoLinkReason.FORMING, "connected to the partner's configuration region");
         partnerConfig = endpoint.wellKnownRegion().orElse(null);
         if (partnerConfig == null) {
             lastProblem = "the partner's listener offers no configuration region";
             return null;
         }
         return readPartner();
+    }
+
+    /** Tells every client why this interconnect gives it no link, if that changed since the last report. */
+    private void reportReach(NoLinkReason reason, String detail) {
+        if (reason == reportedReach) {
+            return;
+        }
+        reportedReach = reason;
+        for (ConnectionClient c : clients) {
+            tellNoLink(c, reason, detail);
+        }
+    }
+
+    private void tellNoLink(ConnectionClient c, NoLinkReason reason, String detail) {
+        try {
+            c.noLink(index, interconnects, reason, detail);
+        } catch (RuntimeException e) {
+            log.accept("client " + c.name() + " failed in noLink: " + e);
+        }
     }
 
     /**
@@ -648,7 +747,8 @@ public final class ConnectionManager implements AutoCloseable {
         return null;
     }
 
-    private List<String> readPartnerDirectory(ConfigRecord partner) {
+    /** @return the partner's clients by name, each with the size of the memory it publishes; null if torn or unreadable */
+    private java.util.Map<String, Long> readPartnerDirectory(ConfigRecord partner) {
         if (!rdma(endpoint.read(++wrIds, scratch, 0, DIRECTORY_SIZE, partnerConfig, DIRECTORY))) {
             return null;
         }
@@ -657,16 +757,16 @@ public final class ConnectionManager implements AutoCloseable {
             return null;
         }
         int count = d.get(INT, 0);
-        List<String> names = new ArrayList<>();
+        java.util.Map<String, Long> sizes = new java.util.LinkedHashMap<>();
         for (int i = 0; i < count && i < MAX_CLIENTS; i++) {
             byte[] name = d.asSlice(4 + 40L * i, 32).toArray(ValueLayout.JAVA_BYTE);
             int n = 0;
             while (n < name.length && name[n] != 0) {
                 n++;
             }
-            names.add(new String(name, 0, n, StandardCharsets.US_ASCII));
+            sizes.put(new String(name, 0, n, StandardCharsets.US_ASCII), d.get(LONG, 4 + 40L * i + 32));
         }
-        return names;
+        return sizes;
     }
 
     private boolean writeInbox(SlamState state, int flags) {
@@ -820,27 +920,56 @@ public final class ConnectionManager implements AutoCloseable {
     }
 
     /**
-     * Stops the manager: links go down, the fabric closes. Idempotent; concurrent calls close once. The manager's thread
-     * is given 5 s to end (a connect it is inside ends when the fabric closes); the links the clients were given are
-     * handed to their {@code linkDown} only once that thread has ended, since it alone changes them.
+     * Stops the manager: links go down, the fabric closes. Idempotent; concurrent calls close once (the others return
+     * at once). The manager's thread is given 5 s to end; if it has not (a connect it is inside), the fabric is closed,
+     * which ends such a connect, and it is given 5 s more. The links the clients were given are handed to their
+     * {@code linkDown} once that thread has ended, since it alone changes them: before the fabric closes when it ended
+     * within the first 5 s, after when within the second (before 2026-12-06 they were then never handed over). A thread
+     * that has not ended after 10 s is logged, and its links are not handed over.
+     *
+     * <p>Called on the manager's own thread — from a client's {@code linkUp}, {@code linkDown} or {@code noLink}, or from
+     * a transition listener — it cannot wait for that thread: it returns at once, and the thread shuts the manager
+     * down (the same steps) as soon as the callback returns.
      */
     @Override
     public void close() {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
+        if (Thread.currentThread() == thread) {
+            closeOnExit = true; // before running: the thread sees both once it leaves its loop
+            running = false;
+            return;
+        }
         running = false;
         thread.interrupt();
         boolean ended = awaitThread();
+        if (!ended) {
+            try {
+                fabric.close(); // ends a connect or a wait the thread is inside
+            } catch (RuntimeException e) {
+                log.accept("interconnect " + index + ": closing the fabric failed: " + e);
+            }
+            ended = awaitThread();
+            if (!ended) {
+                log.accept("interconnect " + index + ": the manager's thread did not end within 10 s of close; its clients' links"
+                        + " are not handed to linkDown");
+            }
+        }
+        shutDown(ended);
+    }
+
+    /**
+     * The end of {@link #close()}: hands the clients' links to {@code linkDown} (if the thread that changes them has
+     * ended, or is the caller), closes the fabric (again, if close did already) and frees the region memory.
+     */
+    private void shutDown(boolean threadEnded) {
         try {
-            if (ended) {
+            if (threadEnded) {
                 linksDown();
                 links.clear();
             }
             fabric.close();
-            if (!ended && !awaitThread()) {
-                log.accept("interconnect " + index + ": the manager's thread did not end within 10 s of close");
-            }
         } finally {
             arena.close();
         }

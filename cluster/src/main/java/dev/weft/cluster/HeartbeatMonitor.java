@@ -16,15 +16,18 @@ import java.util.function.BiConsumer;
 
 /**
  * The seed's heartbeat / failover monitor: every {@code interval} it RDMA-writes an increasing
- * counter into the partner's memory over the first working interconnect (failing over to the
- * next when a write fails), and watches the counter the partner writes into ours.
+ * counter into the partner's memory over the most preferred interconnect that works (failing over
+ * to the next when a write fails, and back once the preferred one rejoins), and watches the counter the partner writes into ours.
  *
  * <ul>
  * <li>heartbeats arrive → {@link PartnerState#ALIVE};</li>
  * <li>no heartbeat in {@code missed} consecutive checks (one per interval, so at least
  *     {@code missed} intervals) while an interconnect is up → {@link PartnerState#FAILED} (the
  *     callback decides on takeover);</li>
- * <li>no interconnect up → {@link PartnerState#UNKNOWN}, never FAILED.</li>
+ * <li>no interconnect up → {@link PartnerState#UNKNOWN}: this node's side may be the one cut off;</li>
+ * <li>no interconnect up, and every interconnect's manager reports that the partner's address actively refuses its
+ *     connects ({@link NoLinkReason#PARTNER_REFUSES}) for at least {@code missed} intervals → {@link PartnerState#FAILED}:
+ *     the partner's node is not running; {@link PartnerState#ALIVE} again once it is back and heartbeats arrive.</li>
  * </ul>
  *
  * An interconnect lost on this node restarts the count (the partner's heartbeats on it were lost
@@ -56,6 +59,14 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
     private volatile boolean paused;
     private volatile PartnerState state = PartnerState.UNKNOWN;
     private long sent;
+    /** Work request ids of the heartbeat writes: a fresh one per attempt (monitor thread only). */
+    private long wrIds;
+    /** The interconnect the last heartbeat went over. */
+    private volatile int via = -1;
+    /** How many interconnects the node has, from the managers' {@link #noLink} reports (0 until the first). */
+    private volatile int interconnects;
+    /** Per interconnect: since when ({@link System#nanoTime()}) its manager reports that the partner refuses its connects. */
+    private final java.util.Map<Integer, Long> refusedSince = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * A monitor named {@value #DEFAULT_NAME}.
@@ -120,7 +131,31 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
 
     @Override
     public void linkUp(ClientLink link) {
+        refusedSince.remove(link.interconnect());
         links.add(link);
+    }
+
+    /** Notes for each interconnect whether the partner's address refuses its manager's connects (see the class comment). */
+    @Override
+    public void noLink(int interconnect, int interconnects, NoLinkReason reason, String detail) {
+        this.interconnects = interconnects;
+        if (reason == NoLinkReason.PARTNER_REFUSES) {
+            refusedSince.putIfAbsent(interconnect, System.nanoTime());
+        } else {
+            refusedSince.remove(interconnect);
+        }
+    }
+
+    /** @return for how long every interconnect has been refused, or -1 if not every one is */
+    private long refusedNanos(long now) {
+        int n = interconnects;
+        int refused = 0;
+        long latest = 0;
+        for (long since : refusedSince.values()) {
+            latest = refused == 0 || since - latest > 0 ? since : latest;
+            refused++;
+        }
+        return n == 0 || refused < n ? -1 : Math.max(0, now - latest);
     }
 
     @Override
@@ -143,10 +178,9 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
         return (long) LONG.getVolatile(inbound, 0L);
     }
 
-    /** @return the interconnect the last heartbeat went over, -1 if none is up */
+    /** @return the interconnect the last heartbeat went over, -1 if none is up (or none went over a link yet) */
     public int activeInterconnect() {
-        ClientLink first = links.first();
-        return first == null ? -1 : first.interconnect();
+        return links.isEmpty() ? -1 : via;
     }
 
     /**
@@ -165,7 +199,8 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
             if (!paused) {
                 beat(batch);
             }
-            PartnerState next = watch.check(received(), !links.isEmpty(), linksLost.get(), System.nanoTime());
+            long now = System.nanoTime();
+            PartnerState next = watch.check(received(), !links.isEmpty(), linksLost.get(), refusedNanos(now), now);
             if (next != state) {
                 state = next;
                 try {
@@ -183,7 +218,7 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
     }
 
     /**
-     * Sends one heartbeat over the first link that takes it. A link whose endpoint failed is dropped (the manager forms a
+     * Sends one heartbeat over the first link that takes it, in order of preference ({@link LinkList}). A link whose endpoint failed is dropped (the manager forms a
      * new session and hands a new link); one that is only slow (the write not completed in time, its queue full) is
      * kept, and this beat goes over the next link: dropping it would leave this node without a link, and so without
      * heartbeats, while the partner's link still works and its monitor would declare this node failed.
@@ -200,11 +235,13 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
             }
             outbound.set(ValueLayout.JAVA_LONG, 0, next);
             outbound.set(ValueLayout.JAVA_LONG, 8, System.currentTimeMillis());
-            PostStatus posted = link.endpoint().write(next, link.sendMemory(), 0, 16, link.partnerRegion(), 0);
-            if (posted == PostStatus.OK && awaitWrite(link, batch, next)) {
+            long id = ++wrIds; // never the id of an earlier attempt, whose late completion would pass for this one's
+            PostStatus posted = link.endpoint().write(id, link.sendMemory(), 0, 16, link.partnerRegion(), 0);
+            if (posted == PostStatus.OK && awaitWrite(link, batch, id)) {
                 synchronized (this) {
                     sent = next;
                 }
+                via = link.interconnect();
                 return;
             }
             if (posted == PostStatus.CLOSED || posted == PostStatus.INVALID || link.endpoint().state() != EndpointState.CONNECTED) {

@@ -19,19 +19,29 @@ import java.util.concurrent.TimeUnit;
  * over one endpoint, so the header never runs ahead of the data. The partner reads
  * {@link #mirroredUpTo()} to know how far its copy is complete.
  *
- * <p>When an interconnect fails, records not yet confirmed are written again over the next one:
- * a slot written twice holds the same bytes, so nothing is lost or duplicated. A record whose
+ * <p>Records go over the link of the most preferred interconnect that is up ({@link LinkList}); when it
+ * fails, records not yet confirmed are written again over the next one: a slot written twice holds the
+ * same bytes, so nothing is lost or duplicated. A preferred interconnect that rejoins is used again from
+ * the next record on, once every write in flight on the link in use has completed (a header write still
+ * in flight on one link must not land after a newer one written on another). A record whose
  * {@link #append} timed out stays queued and is shipped by the next append or {@link #flush()};
  * at most {@code capacity} records wait, and an append beyond that is refused (see {@link #append}).
  * When the partner restarts (its links carry a new {@link ClientLink#partnerIncarnation()}), its
  * new mirror holds nothing: the last {@code capacity} records are shipped to it again before the
  * next one. The header never moves back while the log runs (see {@link #mirroredUpTo()}).
  *
+ * <p>Both nodes need mirrors of the same name and capacity: a slot is {@code sequence % capacity} on each side. A
+ * manager that finds the partner's mirror of another size leaves the mirror unconnected
+ * ({@link NoLinkReason#INCOMPATIBLE}), and {@link #append} and {@link #flush} then fail at once with
+ * {@link ErrorCode#INVALID_ARGUMENT} naming both sizes (before 2026-12-06 they were connected: a larger writer wrote past
+ * the reader's memory, and a smaller one left the reader's records in the wrong slots).
+ *
  * <pre>
  * mirror memory: 0 u64 mirrored-up-to sequence | slots of SLOT bytes: u64 sequence, u32 length, data
  * </pre>
  * Thread-safe: {@link #append} and {@link #flush} are synchronized (one ships at a time, and holds the mirror's
- * monitor for up to its timeout); the link callbacks never wait for them. Memory lives until {@link #release()}.
+ * monitor for up to its timeout); the link callbacks and {@link #close()} never wait for them. Memory lives until
+ * {@link #release()}.
  */
 public final class LogMirror implements ConnectionClient, AutoCloseable {
     /** Bytes per slot, header included. */
@@ -68,6 +78,19 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     /** The partner incarnation of the session the records were shipped to (0 before the first link). */
     private long session;
     private long wrIds;
+    /** The link whose last send did not complete while it stayed connected: its writes may still be in flight, so it is used until they complete (under the monitor). */
+    private ClientLink unfinished;
+    /** The last write that completed with an error status, for the TIMEOUT message (under the monitor). */
+    private String lastFailedWrite;
+    /** Per interconnect: why its manager gives this mirror no link, as last reported ({@link #noLink}); removed by a link. */
+    private final java.util.Map<Integer, String> noLinks = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per interconnect: the manager's report that the partner's mirror differs from this one; removed by another report or a link. */
+    private final java.util.Map<Integer, String> incompatible = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /** Why an append or flush could not finish: the code it throws and what went wrong. */
+    private record Failure(ErrorCode code, String why) {
+    }
 
     /**
      * A mirror named {@value #DEFAULT_NAME}: a node with one mirrored log.
@@ -122,7 +145,28 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
 
     @Override
     public void linkUp(ClientLink link) {
+        incompatible.remove(link.interconnect());
+        noLinks.remove(link.interconnect());
         links.add(link);
+        wakeUp();
+    }
+
+    /**
+     * Notes why an interconnect gives this mirror no link: a partner mirror of another size makes {@link #append} and
+     * {@link #flush} fail at once while no link is up; the other reasons are named in their {@code TIMEOUT} messages.
+     */
+    @Override
+    public void noLink(int interconnect, int interconnects, NoLinkReason reason, String detail) {
+        if (reason == NoLinkReason.INCOMPATIBLE) {
+            incompatible.put(interconnect, detail);
+        } else {
+            incompatible.remove(interconnect);
+        }
+        noLinks.put(interconnect, reason + ": " + detail);
+        wakeUp();
+    }
+
+    private void wakeUp() {
         synchronized (linkArrived) { // not the mirror's own monitor: append holds that while it sends (the manager must not wait)
             linkArrived.notifyAll();
         }
@@ -149,33 +193,43 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
      * @param record at most {@value #MAX_RECORD} bytes; copied, so the caller may reuse the array
      * @return the record's sequence number (1, 2, ...)
      * @throws FabricException {@link ErrorCode#TIMEOUT} if no interconnect could take it in time (the record stays
-     *         queued, see above); {@link ErrorCode#RESOURCE_EXHAUSTED} if {@code capacity} records still wait for the
-     *         partner after the timeout (the record is not appended); {@link ErrorCode#INVALID_ARGUMENT} for a record
-     *         that is null or too long
+     *         queued, see above; the message names why each interconnect has no link and the last write that failed);
+     *         {@link ErrorCode#RESOURCE_EXHAUSTED} if {@code capacity} records still wait for the partner after the
+     *         timeout (the record is not appended); {@link ErrorCode#INVALID_ARGUMENT} for a record that is null or too
+     *         long, or, at once, while no link is up and the partner's mirror was found to have another size (naming
+     *         both; if found during the append, the record stays queued); {@link ErrorCode#CLOSED} once {@link #close()}
+     *         was called (also during the append)
      */
     public synchronized long append(byte[] record) {
         if (record == null || record.length > MAX_RECORD) {
             throw FabricException.invalid((record == null ? "a null record" : "record of " + record.length + " bytes")
                     + "; the mirror's slots hold 0 to " + MAX_RECORD + " bytes");
         }
+        Failure now = unusable();
+        if (now != null) {
+            throw new FabricException(now.code(), "the record was not appended: " + now.why());
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         if (appended - confirmed >= capacity) {
-            String why = ship(deadline);
+            Failure why = ship(deadline);
+            if (why != null && why.code() != ErrorCode.TIMEOUT) {
+                throw new FabricException(why.code(), "the record was not appended: " + why.why());
+            }
             if (appended - confirmed >= capacity) { // still full (once one waiting record is shipped, the new one fits)
                 throw new FabricException(ErrorCode.RESOURCE_EXHAUSTED, "the mirror is full: " + (appended - confirmed)
                         + " records wait for the partner (appended " + appended + ", confirmed " + confirmed + ", capacity " + capacity
                         + "), and a new record would overwrite record " + (confirmed + 1) + " before it is mirrored; they could not"
-                        + " be shipped within " + timeout.toMillis() + " ms (" + why + "). The record was not appended: append it"
-                        + " again once an interconnect reaches the partner (flush() waits for that), or make the mirror larger");
+                        + " be shipped within " + timeout.toMillis() + " ms (" + (why == null ? "" : why.why()) + "). The record was"
+                        + " not appended: append it again once an interconnect reaches the partner (flush() waits for that), or make the mirror larger");
             }
         }
         long seq = ++appended;
         log[(int) (seq % capacity)] = record.clone();
-        String why = ship(deadline);
+        Failure why = ship(deadline);
         if (why != null) {
-            throw new FabricException(ErrorCode.TIMEOUT, "record " + seq + " could not be mirrored within " + timeout.toMillis() + " ms ("
-                    + why + "); it stays queued as record " + seq + " and is shipped before any later record, by the next append"
-                    + " or by flush(): do not append it again");
+            throw new FabricException(why.code(), "record " + seq + " could not be mirrored" + (why.code() == ErrorCode.TIMEOUT
+                    ? " within " + timeout.toMillis() + " ms" : "") + " (" + why.why() + "); it stays queued as record " + seq
+                    + " and is shipped before any later record, by the next append or by flush(): do not append it again");
         }
         return seq;
     }
@@ -186,15 +240,34 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
      *
      * @return the sequence number of the last appended record (0 if none), which the partner's mirror now holds
      * @throws FabricException {@link ErrorCode#TIMEOUT} if no interconnect could take them within the timeout (they
-     *         stay queued)
+     *         stay queued); {@link ErrorCode#INVALID_ARGUMENT} at once while no link is up and the partner's mirror was
+     *         found to have another size; {@link ErrorCode#CLOSED} once {@link #close()} was called
      */
     public synchronized long flush() {
-        String why = ship(System.nanoTime() + timeout.toNanos());
+        Failure now = unusable();
+        Failure why = now != null ? now : ship(System.nanoTime() + timeout.toNanos());
         if (why != null) {
-            throw new FabricException(ErrorCode.TIMEOUT, (appended - confirmed) + " records (" + (confirmed + 1) + ".." + appended
-                    + ") could not be mirrored within " + timeout.toMillis() + " ms (" + why + "); they stay queued");
+            throw new FabricException(why.code(), (appended - confirmed) + " records (" + (confirmed + 1) + ".." + appended
+                    + ") could not be mirrored" + (why.code() == ErrorCode.TIMEOUT ? " within " + timeout.toMillis() + " ms" : "")
+                    + " (" + why.why() + "); they stay queued");
         }
         return appended;
+    }
+
+    /**
+     * @return why nothing can be shipped now without waiting: the mirror is closed, or no link is up and a manager found
+     *         the partner's mirror of another size; null otherwise
+     */
+    private Failure unusable() {
+        if (closed) {
+            return new Failure(ErrorCode.CLOSED, "the mirror is closed");
+        }
+        if (links.isEmpty() && !incompatible.isEmpty()) {
+            return new Failure(ErrorCode.INVALID_ARGUMENT, "the partner's mirror \"" + name + "\" differs from this one, which holds "
+                    + capacity + " records (" + mirror.byteSize() + " bytes), so it is not connected: " + incompatible
+                    + "; give both nodes mirrors of the same capacity");
+        }
+        return null;
     }
 
     /**
@@ -204,9 +277,13 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
      *
      * @return null once all are confirmed, or why not by the deadline
      */
-    private String ship(long deadline) {
+    private Failure ship(long deadline) {
         while (true) {
-            ClientLink link = links.first();
+            Failure now = unusable();
+            if (now != null) {
+                return now;
+            }
+            ClientLink link = linkToUse();
             if (link != null && link.partnerIncarnation() != session) {
                 startSession(link.partnerIncarnation());
             }
@@ -215,17 +292,22 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
             }
             if (link != null) {
                 if (send(link, written + 1, appended, deadline)) {
+                    unfinished = null; // every write on it completed: the next record may take a preferred link
                     continue;
                 }
                 if (link.endpoint().state() != EndpointState.CONNECTED) {
                     links.remove(link); // fail over: re-send everything unconfirmed on the next interconnect
+                    unfinished = null;
                     continue;
                 }
                 // only slow: the link stays (dropping it would leave the mirror without one while the interconnect is up),
-                // and what it has not confirmed is sent again after a pause, until the deadline
+                // and what it has not confirmed is sent again after a pause, until the deadline, on this link
+                unfinished = link;
             }
             if (System.nanoTime() - deadline > 0) {
-                return link == null ? "no interconnect reaches the partner" : "the partner did not confirm it";
+                return new Failure(ErrorCode.TIMEOUT, (link == null ? "no interconnect reaches the partner" : "the partner did not confirm it"
+                        + " on interconnect " + link.interconnect()) + (noLinks.isEmpty() ? "" : "; without a link: " + noLinks)
+                        + (lastFailedWrite == null ? "" : "; the last failed write " + lastFailedWrite));
             }
             try {
                 synchronized (linkArrived) {
@@ -233,9 +315,21 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return "interrupted";
+                return new Failure(ErrorCode.TIMEOUT, "interrupted");
             }
         }
+    }
+
+    /**
+     * @return the link of the most preferred interconnect that is up, unless a link still has writes in flight (its last
+     *         send did not complete but it is connected): that one until they complete or it goes down
+     */
+    private ClientLink linkToUse() {
+        if (unfinished != null && links.contains(unfinished) && unfinished.endpoint().state() == EndpointState.CONNECTED) {
+            return unfinished;
+        }
+        unfinished = null;
+        return links.first();
     }
 
     /**
@@ -304,13 +398,14 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
             int k = link.queue().await(batch, 100, TimeUnit.MILLISECONDS);
             for (int i = 0; i < k; i++) {
                 if (!batch.get(i).status().isSuccess()) {
+                    lastFailedWrite = "(interconnect " + link.interconnect() + ") completed " + batch.get(i).status();
                     return false;
                 }
                 if (batch.get(i).workRequestId() == last) {
                     return true;
                 }
             }
-            if (k < 0 || System.nanoTime() - deadline > 0) {
+            if (k < 0 || closed || System.nanoTime() - deadline > 0) {
                 return false;
             }
         }
@@ -384,10 +479,17 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
         }
     }
 
-    /** Nothing to stop; memory is released by {@link #release()} after the node is closed. */
+    /**
+     * Closes the mirror: an {@link #append} or {@link #flush} in progress stops within one poll (100 ms) and throws
+     * {@link ErrorCode#CLOSED} (before 2026-12-06 it waited out its timeout), and later ones throw it at once; the links
+     * are forgotten. Does not wait for the caller of an append. Memory is released by {@link #release()} after the node
+     * is closed. Idempotent.
+     */
     @Override
     public void close() {
+        closed = true;
         links.clear();
+        wakeUp();
     }
 
     /** Releases the mirror's memory; call after the node using it is closed. */

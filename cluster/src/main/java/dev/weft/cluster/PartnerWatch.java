@@ -9,7 +9,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  * <li>the partner's counter moved → {@link PartnerState#ALIVE};</li>
- * <li>no interconnect up → {@link PartnerState#UNKNOWN} (never failed);</li>
+ * <li>no interconnect up → {@link PartnerState#UNKNOWN}: it may be this node's side that is cut off;</li>
+ * <li>no interconnect up, and on every one the partner's address has actively refused the connection
+ *     ({@link NoLinkReason#PARTNER_REFUSES}: its host or fabric answers, but nothing listens) for at least
+ *     {@code missed} intervals → {@link PartnerState#FAILED}: the partner's node is not running (a crashed
+ *     process, a partner that never started). ALIVE again once its heartbeats arrive. Before 2026-12-06 such a
+ *     partner stayed UNKNOWN for good;</li>
  * <li>the counter stood still for {@code missed} consecutive checks, and for at least
  *     {@code missed} intervals, while an interconnect was up → {@link PartnerState#FAILED}.</li>
  * </ul>
@@ -59,6 +64,21 @@ final class PartnerWatch {
      * @return the partner's state after this check
      */
     PartnerState check(long seen, boolean linksUp, long linksLost, long now) {
+        return check(seen, linksUp, linksLost, -1, now);
+    }
+
+    /**
+     * One check.
+     *
+     * @param seen the partner's counter in this node's memory now
+     * @param linksUp whether an interconnect to the partner is up now
+     * @param linksLost how many interconnect links this node has lost so far (only ever grows)
+     * @param refusedNanos for how long every interconnect's connect to the partner has been actively refused, or a
+     *        negative value if not every one is refused
+     * @param now {@link System#nanoTime()}
+     * @return the partner's state after this check
+     */
+    PartnerState check(long seen, boolean linksUp, long linksLost, long refusedNanos, long now) {
         boolean lostOne = linksLost != this.linksLost;
         this.linksLost = linksLost;
         if (seen != lastSeen) {
@@ -68,6 +88,11 @@ final class PartnerWatch {
         }
         if (!linksUp) {
             restart(now);
+            if (refusedNanos >= intervalNanos * missed) {
+                return state == PartnerState.FAILED ? state : change(PartnerState.FAILED, "every interconnect's connect to the partner"
+                        + " has been refused for " + TimeUnit.NANOSECONDS.toMillis(refusedNanos) + " ms (its address answers, but nothing"
+                        + " listens there): the partner's node is not running");
+            }
             return state == PartnerState.UNKNOWN ? state : change(PartnerState.UNKNOWN, "no interconnect reaches the partner");
         }
         if (lostOne) {

@@ -293,6 +293,8 @@ class ClusterOnTcpTest extends ClusterScenarios {
         private final java.lang.foreign.MemorySegment send = arena.allocate(64, 64);
         final List<ClientLink> up = new java.util.concurrent.CopyOnWriteArrayList<>();
         final List<ClientLink> down = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /** Runs in {@code linkUp}, on the manager's thread, after the link is noted. */
+        volatile java.util.function.Consumer<ClientLink> onUp = link -> { };
 
         @Override
         public String name() {
@@ -312,6 +314,7 @@ class ClusterOnTcpTest extends ClusterScenarios {
         @Override
         public void linkUp(ClientLink link) {
             up.add(link);
+            onUp.accept(link);
         }
 
         @Override
@@ -420,6 +423,203 @@ class ClusterOnTcpTest extends ClusterScenarios {
                 assertEquals((byte) 0x5a, config.segment().get(ValueLayout.JAVA_BYTE, offset),
                         "the partner's region is untouched at byte " + offset);
             }
+        }
+    }
+
+    /** @return a node on one interconnect (local port, partner port) with these clients, its transitions in {@link #timeline} */
+    private ClusterNode nodeWith(long id, int local, int partner, List<ConnectionClient> clients, List<String> log) {
+        return new ClusterNode(id, List.of(new ClusterNode.Interconnect(uri(local) + params(), uri(partner))), clients,
+                s -> s.withWaitTimeout(Duration.ofSeconds(2)), (ic, from, event, to, detail) -> timeline.add(new Stamped(
+                        id + ":" + ic + ":" + from + ">" + to + ":" + event, System.nanoTime(), detail)), log::add);
+    }
+
+    /**
+     * Log mirrors of different capacity on the two nodes are not connected: each side places a record by its own
+     * capacity ({@code sequence % capacity}), so the smaller writer's records would land in the wrong slots of the
+     * larger reader (which then claimed to hold records it could not read), and the larger writer would write past the
+     * smaller reader's memory (its link failed, and the session dropped and formed again and again). Both managers
+     * compare the sizes in the client directory, log both and leave the mirrors unconnected; an append or a flush on
+     * either side fails at once with INVALID_ARGUMENT naming both sizes, appends nothing, and the session holds (the
+     * heartbeat, of equal size, is connected). Before 2026-12-06 A's appends "succeeded" and B held garbage.
+     */
+    @Test
+    void mirrorsOfDifferentCapacityAreLeftUnconnectedAndAppendSaysWhy() throws Exception {
+        int pa = port();
+        int pb = port();
+        LogMirror small = new LogMirror(4, Duration.ofSeconds(10));
+        LogMirror large = new LogMirror(8, Duration.ofSeconds(10));
+        HeartbeatMonitor hbA = new HeartbeatMonitor(Duration.ofMillis(50), 6, (state, why) -> { });
+        HeartbeatMonitor hbB = new HeartbeatMonitor(Duration.ofMillis(50), 6, (state, why) -> { });
+        List<String> logA = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ClusterNode a = nodeWith(1, pa, pb, List.of(hbA, small), logA);
+             ClusterNode b = nodeWith(2, pb, pa, List.of(hbB, large), new java.util.concurrent.CopyOnWriteArrayList<>())) {
+            waitFor(() -> a.connected() && b.connected() && hbA.state() == PartnerState.ALIVE && hbB.state() == PartnerState.ALIVE, 15_000,
+                    "connected, heartbeats both ways");
+            long smallBytes = small.partnerMemory().byteSize();
+            long largeBytes = large.partnerMemory().byteSize();
+            for (LogMirror writer : List.of(small, large)) {
+                dev.weft.FabricException e = org.junit.jupiter.api.Assertions.assertThrows(dev.weft.FabricException.class,
+                        () -> writer.append("r1".getBytes(StandardCharsets.UTF_8)));
+                assertEquals(dev.weft.ErrorCode.INVALID_ARGUMENT, e.code(), e.getMessage());
+                assertTrue(e.getMessage().contains(smallBytes + " bytes") && e.getMessage().contains(largeBytes + " bytes")
+                        && e.getMessage().contains("same capacity"), e.getMessage());
+                assertEquals(0, writer.appended(), "nothing appended");
+                dev.weft.FabricException f = org.junit.jupiter.api.Assertions.assertThrows(dev.weft.FabricException.class, writer::flush);
+                assertEquals(dev.weft.ErrorCode.INVALID_ARGUMENT, f.code(), f.getMessage());
+            }
+            assertEquals(0, small.mirroredUpTo() + large.mirroredUpTo(), "neither mirror holds anything");
+            assertTrue(logA.stream().anyMatch(l -> l.contains("client \"mirror\" gives " + smallBytes + " bytes") && l.contains(largeBytes
+                    + " bytes on the partner")), "A logs both sizes: " + logA);
+            assertTrue(events().stream().noneMatch(e -> e.contains("CONNECTED>ERROR")), "the session holds:" + timelineText());
+        } finally {
+            hbA.release();
+            hbB.release();
+            small.release();
+            large.release();
+        }
+    }
+
+    /**
+     * Interconnects are used in the node's order of preference: with both up, the heartbeats go over interconnect 0;
+     * cut, they move to interconnect 1; once interconnect 0 rejoins, they go back to it, and the mirror works on.
+     * Before 2026-12-06 a client kept its links in the order they arrived, so it could start on interconnect 1 (the cut
+     * of interconnect 0 then tested no failover), and a rejoined interconnect 0 was never used again.
+     */
+    @Test
+    void aRejoinedPreferredInterconnectCarriesTheHeartbeatsAgain() throws Exception {
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        int a0 = port();
+        int b0 = port();
+        int a1 = port();
+        int b1 = port();
+        try (FaultProxy toB0 = new FaultProxy(lo, new InetSocketAddress(lo, b0)); FaultProxy toA0 = new FaultProxy(lo, new InetSocketAddress(lo, a0));
+             Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(a0) + params(), uri(toB0.port())),
+                     new ClusterNode.Interconnect(uri(a1) + params(), uri(b1))), Duration.ofSeconds(2));
+             Node b = new Node(2, List.of(new ClusterNode.Interconnect(uri(b0) + params(), uri(toA0.port())),
+                     new ClusterNode.Interconnect(uri(b1) + params(), uri(a1))), Duration.ofSeconds(2))) {
+            waitFor(() -> a.node.managers().stream().allMatch(m -> m.state() == SlamState.CONNECTED)
+                    && b.node.managers().stream().allMatch(m -> m.state() == SlamState.CONNECTED), 15_000, "both interconnects");
+            waitFor(() -> a.heartbeat.activeInterconnect() == 0 && b.heartbeat.activeInterconnect() == 0, 5000,
+                    "both heartbeat over interconnect 0, the first in order of preference");
+            toB0.mode(FaultProxy.Mode.DROP);
+            toA0.mode(FaultProxy.Mode.DROP);
+            waitFor(() -> a.heartbeat.activeInterconnect() == 1 && b.heartbeat.activeInterconnect() == 1, 10_000, "failed over to 1");
+            toB0.mode(FaultProxy.Mode.FORWARD);
+            toA0.mode(FaultProxy.Mode.FORWARD);
+            waitFor(() -> a.node.managers().get(0).state() == SlamState.CONNECTED && b.node.managers().get(0).state() == SlamState.CONNECTED,
+                    20_000, "interconnect 0 rejoins");
+            waitFor(() -> a.heartbeat.activeInterconnect() == 0 && b.heartbeat.activeInterconnect() == 0, 5000,
+                    "the heartbeats go back to interconnect 0");
+            List<byte[]> written = new ArrayList<>();
+            appendRecords(a, written, 1, 10);
+            assertMirrored(b, written);
+            assertFalse(a.states.contains(PartnerState.FAILED) || b.states.contains(PartnerState.FAILED), a.verdicts + " " + b.verdicts);
+        }
+    }
+
+    /**
+     * A partner whose node is gone for good — its process ended, and its address now refuses connections — is declared
+     * FAILED once every interconnect has refused the managers' connects for the heartbeat window (6 intervals): a
+     * refusal comes from the partner's host, so it is the partner that is missing, not this node that is cut off. When
+     * the partner starts again, it is ALIVE again. Before 2026-12-06 it stayed UNKNOWN for good.
+     */
+    @Test
+    void aPartnerGoneForGoodIsFailedAndAliveAgainWhenItReturns() throws Exception {
+        int pa = port();
+        int pb = port();
+        try (Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(pa) + params(), uri(pb))), Duration.ofSeconds(2))) {
+            try (Node b = new Node(2, List.of(new ClusterNode.Interconnect(uri(pb) + params(), uri(pa))), Duration.ofSeconds(2))) {
+                waitFor(() -> a.heartbeat.state() == PartnerState.ALIVE && b.heartbeat.state() == PartnerState.ALIVE, 15_000, "heartbeats");
+            }
+            waitFor(() -> a.heartbeat.state() == PartnerState.FAILED, 10_000, "A declares the vanished B failed");
+            String why = a.verdicts.get(a.verdicts.size() - 1);
+            assertTrue(why.contains("refused") && why.contains("not running"), why);
+            assertTrue(a.states.indexOf(PartnerState.UNKNOWN) > 0, "UNKNOWN (no link) before the refusals made it FAILED: " + a.verdicts);
+            try (Node b2 = new Node(2, List.of(new ClusterNode.Interconnect(uri(pb) + params(), uri(pa))), Duration.ofSeconds(2))) {
+                waitFor(() -> a.heartbeat.state() == PartnerState.ALIVE && b2.heartbeat.state() == PartnerState.ALIVE, 15_000,
+                        "the returned partner is ALIVE again");
+            }
+        }
+    }
+
+    /**
+     * {@code close()} called on a manager's own thread (here: the node closed from a client's {@code linkUp}) does not
+     * wait for that thread, which is the caller: it returns at once, and the thread shuts the manager down when the
+     * callback returns, handing the link to {@code linkDown} and ending. Before 2026-12-06 the close waited for itself
+     * twice 5 s and then skipped {@code linkDown}.
+     */
+    @Test
+    void closeFromAClientCallbackDoesNotWaitForItselfAndTheLinkGoesDown() throws Exception {
+        int pa = port();
+        int pb = port();
+        Probe probeA = new Probe();
+        Probe probeB = new Probe();
+        java.util.concurrent.atomic.AtomicReference<ClusterNode> nodeA = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicLong closeNanos = new java.util.concurrent.atomic.AtomicLong(-1);
+        probeA.onUp = link -> {
+            long t0 = System.nanoTime();
+            nodeA.get().close();
+            closeNanos.set(System.nanoTime() - t0);
+        };
+        ClusterNode b = nodeWith(2, pb, pa, List.of(probeB), new ArrayList<>());
+        try {
+            nodeA.set(nodeWith(1, pa, pb, List.of(probeA), new java.util.concurrent.CopyOnWriteArrayList<>()));
+            try {
+                waitFor(() -> probeA.down.size() == 1, 15_000, "the link A's probe was given goes down after the close in linkUp");
+                assertEquals(1, probeA.up.size());
+                assertTrue(probeA.down.get(0) == probeA.up.get(0), "linkDown for the very link linkUp was given");
+                assertTrue(closeNanos.get() >= 0 && closeNanos.get() < TimeUnit.SECONDS.toNanos(5),
+                        "close on the manager's thread returned without waiting for itself: " + closeNanos.get() + " ns");
+                waitFor(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("weft-cluster-1-0")),
+                        5000, "A's manager thread ended");
+            } finally {
+                nodeA.get().close();
+            }
+        } finally {
+            b.close();
+            probeA.arena.close();
+            probeB.arena.close();
+        }
+    }
+
+    /**
+     * A manager thread that does not end within the first 5 s of {@code close()} (here a client's {@code linkUp} that
+     * takes 6 s and ignores the interrupt) still hands its links to {@code linkDown} once it ends within the second
+     * wait, so every {@code linkUp} gets its {@code linkDown}. Before 2026-12-06 they were then never handed over.
+     */
+    @Test
+    void aManagerThreadSlowToEndStillHandsItsLinksToLinkDown() throws Exception {
+        int pa = port();
+        int pb = port();
+        Probe probeA = new Probe();
+        Probe probeB = new Probe();
+        java.util.concurrent.CountDownLatch inLinkUp = new java.util.concurrent.CountDownLatch(1);
+        probeA.onUp = link -> {
+            inLinkUp.countDown();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+            boolean interrupted = false;
+            while (System.nanoTime() - until < 0) {
+                try {
+                    Thread.sleep(Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())));
+                } catch (InterruptedException e) {
+                    interrupted = true; // a slow callback that does not answer the interrupt
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        ClusterNode b = nodeWith(2, pb, pa, List.of(probeB), new ArrayList<>());
+        try {
+            ClusterNode a = nodeWith(1, pa, pb, List.of(probeA), new java.util.concurrent.CopyOnWriteArrayList<>());
+            assertTrue(inLinkUp.await(15, TimeUnit.SECONDS), "A's probe got its link");
+            a.close();
+            assertEquals(1, probeA.up.size());
+            assertEquals(probeA.up, probeA.down, "linkDown for the link linkUp was given, after the thread ended in the second wait");
+        } finally {
+            b.close();
+            probeA.arena.close();
+            probeB.arena.close();
         }
     }
 }

@@ -237,7 +237,18 @@ abstract class ClusterScenarios {
                     "state 3 timed out " + millis + " ms after it was entered (wait timeout 500 ms):" + timelineText());
             waitFor(() -> events().stream().filter(e -> e.equals("1:0:ERROR>INITIAL:RETRY")).count() >= 2, 5000 + 4 * timingSlackMillis(),
                     "the retry policy restarts");
-            assertEquals(PartnerState.UNKNOWN, a.heartbeat.state(), "no interconnect: unknown, never failed");
+            List<Stamped> starts = timeline.stream().filter(e -> e.text().equals("1:0:INITIAL>ATTEMPTING_READ:START")).toList();
+            assertEquals("power on", starts.get(0).detail(), timelineText());
+            assertEquals("retry after back-off", starts.get(1).detail(), "a retry is not a power-on:" + timelineText());
+            // no link ever: never ALIVE; FAILED only because every connect was refused (its address answers, nothing
+            // listens) for the heartbeat window, as a missing TCP listener is; a fabric whose connects to a missing
+            // listener time out instead leaves the partner UNKNOWN
+            assertFalse(a.states.contains(PartnerState.ALIVE), a.verdicts::toString);
+            if (a.heartbeat.state() == PartnerState.FAILED) {
+                assertTrue(a.verdicts.get(a.verdicts.size() - 1).contains("refused"), a.verdicts::toString);
+            } else {
+                assertEquals(PartnerState.UNKNOWN, a.heartbeat.state(), a.verdicts::toString);
+            }
         }
     }
 

@@ -73,9 +73,15 @@ class LogMirrorTest {
          *         {@code incarnation}, as a manager would hand it to {@code linkUp}
          */
         ClientLink linkTo(Reader reader, String name, long incarnation) {
+            return linkTo(reader, name, incarnation, 0);
+        }
+
+        /** @return as {@link #linkTo(Reader, String, long)}, on interconnect {@code interconnect} */
+        ClientLink linkTo(Reader reader, String name, long incarnation, int interconnect) {
             CompletionQueue queue = domain.openCompletionQueue(64);
             Endpoint endpoint = domain.connect(FabricUri.parse(reader.uri + "/client." + name), EndpointConfig.of(queue));
-            return new ClientLink(0, incarnation, endpoint, queue, endpoint.wellKnownRegion().orElseThrow(), partnerMemory, sendMemory);
+            return new ClientLink(interconnect, incarnation, endpoint, queue, endpoint.wellKnownRegion().orElseThrow(), partnerMemory,
+                    sendMemory);
         }
 
         @Override
@@ -240,6 +246,104 @@ class LogMirrorTest {
             a.close();
             a.release();
             b.release();
+        }
+    }
+
+    /**
+     * The mirror writes over the most preferred interconnect that is up: a link of interconnect 0 that comes while
+     * records go over interconnect 1 takes the next record (and the partner's header follows on). Before 2026-12-06
+     * the mirror stayed on the link that came first.
+     */
+    @Test
+    void aPreferredInterconnectThatComesBackTakesTheNextRecord() throws Exception {
+        LogMirror a = new LogMirror(4, Duration.ofSeconds(5));
+        LogMirror b = new LogMirror(4, Duration.ofSeconds(5));
+        try (Reader reader = new Reader(b); Writer writer = new Writer(a)) {
+            List<Long> overOne = new CopyOnWriteArrayList<>();
+            List<Long> overZero = new CopyOnWriteArrayList<>();
+            a.linkUp(notingHeaders(writer.linkTo(reader, "mirror", 7, 1), overOne));
+            assertEquals(1, a.append(bytes("r1")));
+            a.linkUp(notingHeaders(writer.linkTo(reader, "mirror", 7, 0), overZero));
+            assertEquals(2, a.append(bytes("r2")));
+            assertEquals(List.of(1L), overOne, "record 1 went over interconnect 1, the only one then");
+            assertEquals(List.of(2L), overZero, "record 2 over interconnect 0, the preferred one, once it is up");
+            assertEquals(2, b.mirroredUpTo());
+            assertArrayEquals(bytes("r1"), b.mirrored(1));
+            assertArrayEquals(bytes("r2"), b.mirrored(2));
+        } finally {
+            a.close();
+            a.release();
+            b.release();
+        }
+    }
+
+    /**
+     * What keeps a record from the partner is said: a TIMEOUT names why each interconnect has no link (as its manager
+     * reported it) and the last write that failed (here: a partner mirror too small for slot 3, whose write is refused);
+     * a manager's report that the partner's mirror differs makes {@code append} and {@code flush} fail at once with
+     * INVALID_ARGUMENT naming it, appending nothing, until a link comes. Before 2026-12-06 all of these waited out the
+     * timeout and said "no interconnect reaches the partner".
+     */
+    @Test
+    void whyARecordCannotBeMirroredIsNamedAndAMismatchFailsAtOnce() throws Exception {
+        LogMirror a = new LogMirror(4, Duration.ofMillis(300));
+        LogMirror tooSmall = new LogMirror(2, Duration.ofSeconds(5));
+        LogMirror b = new LogMirror(4, Duration.ofSeconds(5));
+        try (Reader small = new Reader(tooSmall); Reader reader = new Reader(b); Writer writer = new Writer(a)) {
+            a.noLink(0, 2, NoLinkReason.PARTNER_REFUSES, "cannot connect to tcp://192.0.2.9:7002");
+            a.noLink(1, 2, NoLinkReason.PARTNER_UNREACHABLE, "no answer from tcp://198.51.100.9:7002");
+            refused(ErrorCode.TIMEOUT, () -> a.append(bytes("r1")), "no interconnect reaches the partner",
+                    "PARTNER_REFUSES: cannot connect to tcp://192.0.2.9:7002", "PARTNER_UNREACHABLE: no answer");
+
+            a.noLink(0, 2, NoLinkReason.INCOMPATIBLE, "client \"mirror\" gives 1088 bytes of memory on this node but 576 bytes on the partner");
+            refused(ErrorCode.INVALID_ARGUMENT, () -> a.append(bytes("r2")), "was not appended", "1088 bytes", "576 bytes",
+                    "same capacity");
+            refused(ErrorCode.INVALID_ARGUMENT, a::flush, "1088 bytes");
+            assertEquals(1, a.appended(), "only the record that timed out was appended");
+
+            ClientLink toSmall = writer.linkTo(small, "mirror", 8, 0);
+            a.linkUp(toSmall); // a link clears the report of its interconnect
+            // record 1 fits in the small mirror's memory (slot 1), record 2's slot lies past its end
+            refused(ErrorCode.TIMEOUT, () -> a.append(bytes("r2")), "record 2 could not be mirrored", "the last failed write");
+            a.linkDown(toSmall);
+            a.linkUp(writer.linkTo(reader, "mirror", 9, 0));
+            assertEquals(2, a.flush(), "a partner of the right size takes the kept records");
+            assertEquals(2, b.mirroredUpTo());
+            assertArrayEquals(bytes("r1"), b.mirrored(1));
+            assertArrayEquals(bytes("r2"), b.mirrored(2));
+        } finally {
+            a.close();
+            a.release();
+            tooSmall.release();
+            b.release();
+        }
+    }
+
+    /**
+     * {@code close()} stops an append that waits for a link: it throws CLOSED within a poll instead of waiting out its
+     * timeout (before 2026-12-06 it waited the whole 30 s here), and later appends and flushes throw CLOSED at once.
+     */
+    @Test
+    void closeStopsAnAppendInProgress() throws Exception {
+        LogMirror a = new LogMirror(4, Duration.ofSeconds(30));
+        java.util.concurrent.ExecutorService caller = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<Long> append = caller.submit(() -> a.append(bytes("r1")));
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (a.appended() == 0 && System.nanoTime() - deadline < 0) {
+                Thread.sleep(5);
+            }
+            assertEquals(1, a.appended(), "the append is in progress, waiting for a link");
+            a.close();
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> append.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            FabricException closed = (FabricException) e.getCause();
+            assertEquals(ErrorCode.CLOSED, closed.code(), closed.getMessage());
+            refused(ErrorCode.CLOSED, () -> a.append(bytes("r2")), "the mirror is closed");
+            refused(ErrorCode.CLOSED, a::flush, "the mirror is closed");
+        } finally {
+            caller.shutdownNow();
+            a.release();
         }
     }
 }

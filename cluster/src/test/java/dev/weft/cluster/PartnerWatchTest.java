@@ -117,4 +117,22 @@ class PartnerWatchTest {
         assertTrue(noInterval.getMessage().contains("interval must be a positive duration"), noInterval.getMessage());
         assertTrue(noInterval.getMessage().contains("got PT0S"), noInterval.getMessage());
     }
+
+    /**
+     * With no link, a partner whose address actively refuses the connects on every interconnect for the whole window
+     * (5 intervals) is FAILED: its node is not running. Shorter, or not on every interconnect (the caller passes a
+     * negative time then), it stays UNKNOWN, since this node's side may be the one cut off; its heartbeats make it ALIVE
+     * again. Before 2026-12-06 such a partner stayed UNKNOWN for good.
+     */
+    @Test
+    void refusedOnEveryInterconnectForTheWindowIsFailed() {
+        beat();
+        assertEquals(PartnerState.UNKNOWN, watch.check(seen, false, lost, -1, now += INTERVAL), "not every interconnect refuses");
+        assertEquals(PartnerState.UNKNOWN, watch.check(seen, false, lost, 4 * INTERVAL, now += INTERVAL), "refused for less than the window");
+        assertEquals(PartnerState.FAILED, watch.check(seen, false, lost, 5 * INTERVAL, now += INTERVAL));
+        assertTrue(watch.reason().contains("refused for 500 ms") && watch.reason().contains("not running"), watch.reason());
+        assertEquals(PartnerState.FAILED, watch.check(seen, false, lost, 6 * INTERVAL, now += INTERVAL));
+        assertEquals(PartnerState.UNKNOWN, watch.check(seen, false, lost, -1, now += INTERVAL), "the partner answers again: no link yet");
+        assertEquals(PartnerState.ALIVE, beat(), "its heartbeats arrive");
+    }
 }

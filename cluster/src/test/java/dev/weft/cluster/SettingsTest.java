@@ -150,6 +150,29 @@ class SettingsTest {
     }
 
     /**
+     * A settings operator may change timings only: every interconnect carries the node's id and incarnation (the partner
+     * tells a restart by the incarnation), and two interconnects to one partner address are one interconnect twice (no
+     * failover, two sessions competing for one listener). Both are refused before anything opens; before 2026-12-06 both
+     * were taken.
+     */
+    @Test
+    void aNodeRefusesASettingsOperatorThatChangesItsIdentityAndTwoInterconnectsToOnePartnerAddress() {
+        List<String> transitions = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<ClusterNode.Interconnect> one = List.of(new ClusterNode.Interconnect("tcp://127.0.0.1:0", "tcp://127.0.0.1:7002"));
+        refused(() -> new ClusterNode(1, one, List.of(), s -> new ConnectionManager.Settings(9, s.incarnation(), s.localUri(),
+                s.partnerUri(), s.waitTimeout(), s.pollInterval(), s.operationTimeout(), s.retryMin(), s.retryMax()),
+                (i, f, e, t, d) -> transitions.add(i + ": " + f), l -> { }), "changed interconnect 0's node id from 1 to 9", "only timings");
+        refused(() -> new ClusterNode(1, one, List.of(), s -> new ConnectionManager.Settings(s.nodeId(), INCARNATION, s.localUri(),
+                s.partnerUri(), s.waitTimeout(), s.pollInterval(), s.operationTimeout(), s.retryMin(), s.retryMax()),
+                (i, f, e, t, d) -> transitions.add(i + ": " + f), l -> { }), "changed interconnect 0's incarnation");
+        refused(() -> new ClusterNode(1, List.of(new ClusterNode.Interconnect("tcp://127.0.0.1:0", "tcp://127.0.0.1:7002"),
+                new ClusterNode.Interconnect("tcp://127.0.0.2:0", "tcp://127.0.0.1:7002?timeout=500")), List.of(), s -> s,
+                (i, f, e, t, d) -> transitions.add(i + ": " + f), l -> { }),
+                "interconnects 0 and 1 both name partner URI tcp://127.0.0.1:7002");
+        assertEquals(List.of(), transitions, "no interconnect started");
+    }
+
+    /**
      * Two clients of one name would share the published name {@code client.NAME}: the second's memory replaced the
      * first's, and the partner's writes for one landed in the other. Refused before anything opens, as is a bad name.
      */
@@ -164,7 +187,7 @@ class SettingsTest {
                     List.of(first, named, second), s -> s, (i, f, e, t, d) -> { }, l -> { }),
                     "two clients are named \"mirror\"", "new LogMirror(\"orders\"");
             refused(() -> new ConnectionManager(ConnectionManager.Settings.of(1, INCARNATION, "tcp://127.0.0.1:0", "tcp://127.0.0.1:7002"),
-                    0, List.of(first, second), (f, e, t, d) -> { }, l -> { }), "two clients are named \"mirror\"");
+                    0, 1, List.of(first, second), (f, e, t, d) -> { }, l -> { }), "two clients are named \"mirror\"");
             refused(() -> new LogMirror("no spaces", 4, Duration.ofSeconds(1)), "client name \"no spaces\" must be 1 to 32 letters");
             refused(() -> new LogMirror(null, 4, Duration.ofSeconds(1)), "client name null");
             refused(() -> new HeartbeatMonitor("x".repeat(33), Duration.ofSeconds(1), 3, (state, why) -> { }), "1 to 32");
