@@ -1,6 +1,7 @@
 package dev.weft.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.cluster.demo.ClusterDemo;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The demo: two peers as two processes; the multi-process scenarios end to end. */
+/** The demo: two peers as two processes; the multi-process scenarios end to end, each step checked by the demo itself. */
 class ClusterDemoTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "interconnect", "partner"})
@@ -28,6 +29,13 @@ class ClusterDemoTest {
         assertTrue(text.contains("mirrored up to 20"), text);
         if (fail.equals("interconnect")) {
             assertTrue(text.contains("mirrored up to 30") && text.contains("detected the failed interconnect"), text);
+            // the cut moved the clients: both peers beat over interconnect 0 before it and over 1 after it, and neither
+            // declared the other failed (the demo checks each, and fails otherwise; before 2026-12-06 it could pass with
+            // the clients on interconnect 1 all along, and took B's "partner FAILED" for a success)
+            assertTrue(text.contains("[A]") && text.contains("via interconnect 0; partner ALIVE"), text);
+            assertTrue(text.contains("via interconnect 1; partner ALIVE"), text);
+            assertTrue(text.contains("==> clients moved from interconnect 0 to interconnect 1"), text);
+            assertFalse(text.contains("partner FAILED"), text);
         }
         if (fail.equals("partner")) {
             assertTrue(text.contains("A declared B failed"), text);
