@@ -21,8 +21,9 @@ public abstract class AtomicsTck extends TckBase {
     }
 
     /** Fails unless {@code c} is request {@code wrId}'s SUCCESS reporting 8 bytes, as Completion.byteCount promises for an atomic. */
-    private static void assertAtomicSucceeded(dev.weft.Completion c, long wrId) {
+    private static void assertAtomicSucceeded(dev.weft.Completion c, long wrId, dev.weft.Opcode opcode) {
         assertEquals(wrId, c.workRequestId(), () -> "the atomic's completion names its request: " + c);
+        assertEquals(opcode, c.opcode(), () -> "the atomic's completion names its operation: " + c);
         assertEquals(Status.SUCCESS, c.status(), c::toString);
         assertEquals(8, c.byteCount(), () -> "an atomic's completion reports 8 bytes (Completion.byteCount): " + c);
     }
@@ -34,7 +35,7 @@ public abstract class AtomicsTck extends TckBase {
         connect();
         target.segment().set(ValueLayout.JAVA_LONG, 64, 40);
         assertEquals(PostStatus.OK, endpoint.fetchAndAdd(1, local, 8, remote, 64, 2));
-        assertAtomicSucceeded(await(1).get(0), 1);
+        assertAtomicSucceeded(assertFrom(endpoint, await(1)).get(0), 1, dev.weft.Opcode.FETCH_AND_ADD);
         assertEquals(40, local.segment().get(ValueLayout.JAVA_LONG, 8));
         assertEquals(42, target.segment().get(ValueLayout.JAVA_LONG, 64));
         assertGuardsIntact();
@@ -47,7 +48,7 @@ public abstract class AtomicsTck extends TckBase {
         connect();
         target.segment().set(ValueLayout.JAVA_LONG, 0, 7);
         assertEquals(PostStatus.OK, endpoint.compareAndSwap(1, local, 0, remote, 0, 7, 99));
-        assertAtomicSucceeded(await(1).get(0), 1);
+        assertAtomicSucceeded(await(1).get(0), 1, dev.weft.Opcode.COMPARE_AND_SWAP);
         assertEquals(7, local.segment().get(ValueLayout.JAVA_LONG, 0));
         assertEquals(99, target.segment().get(ValueLayout.JAVA_LONG, 0));
     }
@@ -59,7 +60,7 @@ public abstract class AtomicsTck extends TckBase {
         connect();
         target.segment().set(ValueLayout.JAVA_LONG, 0, 8);
         assertEquals(PostStatus.OK, endpoint.compareAndSwap(1, local, 0, remote, 0, 7, 99));
-        assertAtomicSucceeded(await(1).get(0), 1);
+        assertAtomicSucceeded(await(1).get(0), 1, dev.weft.Opcode.COMPARE_AND_SWAP);
         assertEquals(8, local.segment().get(ValueLayout.JAVA_LONG, 0));
         assertEquals(8, target.segment().get(ValueLayout.JAVA_LONG, 0));
     }
@@ -88,7 +89,7 @@ public abstract class AtomicsTck extends TckBase {
                         if (q.await(batch, 30, java.util.concurrent.TimeUnit.SECONDS) != 1 || batch.get(0).workRequestId() != i) {
                             throw new AssertionError("fetch-and-add " + i + " of thread " + id + " did not complete exactly once");
                         }
-                        assertAtomicSucceeded(batch.get(0), i);
+                        assertAtomicSucceeded(batch.get(0), i, dev.weft.Opcode.FETCH_AND_ADD);
                     }
                 } catch (Throwable x) {
                     errors.add(x);
@@ -109,7 +110,7 @@ public abstract class AtomicsTck extends TckBase {
         connect();
         target.segment().set(ValueLayout.JAVA_LONG, 0, Long.MAX_VALUE);
         assertEquals(PostStatus.OK, endpoint.fetchAndAdd(1, local, 0, remote, 0, 1));
-        assertAtomicSucceeded(await(1).get(0), 1);
+        assertAtomicSucceeded(await(1).get(0), 1, dev.weft.Opcode.FETCH_AND_ADD);
         assertEquals(Long.MIN_VALUE, target.segment().get(ValueLayout.JAVA_LONG, 0));
     }
 
@@ -120,7 +121,7 @@ public abstract class AtomicsTck extends TckBase {
         connect();
         long last = target.length() - 8;
         assertEquals(PostStatus.OK, endpoint.fetchAndAdd(1, local, 0, remote, last, 1));
-        assertAtomicSucceeded(await(1).get(0), 1);
+        assertAtomicSucceeded(await(1).get(0), 1, dev.weft.Opcode.FETCH_AND_ADD);
         assertEquals(PostStatus.OK, endpoint.fetchAndAdd(2, local, 0, remote, last + 8, 1));
         assertEquals(Status.REMOTE_ACCESS_ERROR, await(1).get(0).status());
         assertGuardsIntact();

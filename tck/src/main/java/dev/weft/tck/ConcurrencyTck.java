@@ -127,11 +127,64 @@ public abstract class ConcurrencyTck extends TckBase {
         }
         assertEquals(List.of(), errors);
         Set<String> seen = new HashSet<>();
+        java.util.Map<Long, Integer> perEndpoint = new java.util.HashMap<>();
+        endpoints.forEach(e -> perEndpoint.put(e.id(), 0));
+        assertEquals(threads, perEndpoint.size(), () -> "the " + threads + " endpoints have distinct ids: " + endpoints.stream().map(Endpoint::id).toList());
         for (Completion c : all) {
             assertEquals(Status.SUCCESS, c.status(), c::toString);
+            assertTrue(perEndpoint.containsKey(c.endpointId()), () -> "a completion names endpoint " + c.endpointId()
+                    + ", none of the posting endpoints " + perEndpoint.keySet() + " (Completion.endpointId() is Endpoint.id()): " + c);
+            perEndpoint.merge(c.endpointId(), 1, Integer::sum);
             seen.add(c.endpointId() + "/" + c.workRequestId());
         }
         assertEquals(threads * perThread, seen.size(), "every (endpoint, request) exactly once");
+        perEndpoint.forEach((id, n) -> assertEquals(perThread, n, () -> "completions naming endpoint " + id + ", which posted " + perThread));
+        assertGuardsIntact();
+    }
+
+    /**
+     * Endpoint ids are unique within a fabric and every completion names the endpoint its request was posted on
+     * ({@link Completion#endpointId()} is {@link Endpoint#id()}; the {@code dev.weft.async} layer routes completions by
+     * it): four client endpoints on one queue each write, and where the provider declares SEND_RECV the fixture's
+     * endpoint sends into a receive of its accepted peer, whose completion names the accepted endpoint; the four
+     * accepted endpoints have distinct ids too. If this fails, check how endpoint ids are assigned and which id a
+     * completion carries.
+     */
+    @Test
+    void conc_endpointIdsAreUniqueAndNamed() {
+        connect();
+        Endpoint peer = accepted(); // the fixture's endpoint connected first
+        if (info().supports(dev.weft.Capability.SEND_RECV)) {
+            assertEquals(PostStatus.OK, peer.receive(7, target, 0, 64));
+            pattern(local.segment(), 0, 16, 7);
+            assertEquals(PostStatus.OK, endpoint.send(8, local, 0, 16));
+            Completion sent = assertFrom(endpoint, await(1)).get(0);
+            assertEquals(dev.weft.Opcode.SEND, sent.opcode(), () -> "a send's completion names its operation: " + sent);
+            Completion received = assertFrom(peer, await(serverQueue, 1)).get(0);
+            assertEquals(Status.SUCCESS, received.status(), received::toString);
+            assertEquals(dev.weft.Opcode.RECEIVE, received.opcode(), received::toString);
+            assertFalse(received.hasImmediate(), () -> "a receive a plain send consumed carries no immediate data: " + received);
+        }
+        List<Endpoint> clients = new ArrayList<>(List.of(endpoint));
+        for (int i = 0; i < 3; i++) {
+            clients.add(clientDomain.connect(listener.uri().withRegion(REGION_NAME), EndpointConfig.of(queue)));
+        }
+        List<Endpoint> servers = new ArrayList<>(List.of(peer));
+        for (int i = 0; i < 3; i++) {
+            servers.add(accepted());
+        }
+        for (List<Endpoint> side : List.of(clients, servers)) {
+            Set<Long> ids = new HashSet<>();
+            side.forEach(e -> ids.add(e.id()));
+            assertEquals(side.size(), ids.size(), () -> "endpoint ids within one fabric are unique: " + side.stream().map(Endpoint::id).toList());
+        }
+        for (int i = 0; i < clients.size(); i++) {
+            Endpoint e = clients.get(i);
+            assertEquals(PostStatus.OK, e.write(100 + i, local, 0, 8, remote, 8L * i));
+            Completion c = assertFrom(e, await(1)).get(0);
+            assertEquals(100 + i, c.workRequestId(), c::toString);
+            assertEquals(Status.SUCCESS, c.status(), c::toString);
+        }
         assertGuardsIntact();
     }
 

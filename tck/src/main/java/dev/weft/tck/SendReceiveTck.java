@@ -1,6 +1,7 @@
 package dev.weft.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.Access;
@@ -36,11 +37,17 @@ public abstract class SendReceiveTck extends TckBase {
             pattern(local.segment(), 1024L * i, 10 + i, i);
             assertEquals(PostStatus.OK, endpoint.send(i, local, 1024L * i, 10 + i));
         }
-        await(3).forEach(c -> assertEquals(Status.SUCCESS, c.status()));
-        List<Completion> r = await(serverQueue, 3);
+        List<Completion> s = assertFrom(endpoint, await(3));
+        for (Completion c : s) {
+            assertEquals(Status.SUCCESS, c.status(), c::toString);
+            assertEquals(Opcode.SEND, c.opcode(), () -> "a send's completion names its operation: " + c);
+        }
+        List<Completion> r = assertFrom(server, await(serverQueue, 3));
         for (int i = 0; i < 3; i++) {
-            assertEquals(100 + i, r.get(i).workRequestId());
-            assertEquals(Opcode.RECEIVE, r.get(i).opcode());
+            Completion c = r.get(i);
+            assertEquals(100 + i, c.workRequestId());
+            assertEquals(Opcode.RECEIVE, c.opcode());
+            assertFalse(c.hasImmediate(), () -> "a receive a plain send consumed carries no immediate data: " + c);
             assertEquals(10 + i, r.get(i).byteCount());
             assertPattern(rbuf.segment(), 1024L * i, 10 + i, i);
         }

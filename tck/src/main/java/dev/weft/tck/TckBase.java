@@ -470,27 +470,72 @@ public abstract class TckBase {
         return await(queue, n);
     }
 
-    /** Work request id of the read that {@link #awaitPlacement()} posts; tests number their own requests from 1. */
+    /** Work request id of the read that {@link #assertPlaced} posts as a fence; tests number their own requests from 1. */
     private static final long PLACEMENT_FENCE_ID = Long.MAX_VALUE - 1;
 
     /**
-     * Before a test inspects the target's memory after writes on {@link #endpoint} completed: makes
-     * sure they were placed. Where the provider declares {@link dev.weft.Limits#transmitCompletion()}
-     * (iWARP) a write completes when the transport took it, and the bytes may land a moment later;
-     * a read on the same endpoint is served only after the writes before it were placed (the rule
-     * {@code rma_order_writeThenRead} checks), so one 1-byte read of the target into the last byte
-     * of {@link #local}, awaited, is the fence. Elsewhere a write's completion already means
-     * placement and this does nothing.
+     * Runs {@code check} — assertions on the target's memory — once the writes on {@link #endpoint} that have completed
+     * were placed. Where a write's completion already means placement (no {@link dev.weft.Limits#transmitCompletion()})
+     * the check runs at once. Where the provider declares transmit completion (iWARP) a write completes when the
+     * transport took it and its bytes may land a moment later:
+     * <ul>
+     * <li>with {@link Capability#RMA_READ}, one 1-byte read of the target into the last byte of {@link #local}, awaited,
+     * is the fence (a read on the same endpoint is served only after the writes before it were placed, the rule
+     * {@code rma_order_writeThenRead} checks), then the check runs once;</li>
+     * <li>without it nothing on the wire tells when the bytes landed (a write-with-immediate or a send would need the
+     * peer's endpoint to post a receive, which the rules keep for themselves), so the check is repeated until it passes
+     * or {@link #completionWaitSeconds()} pass, and then fails with its last failure: bytes that land late pass, bytes
+     * that never land fail, in strict mode or not.</li>
+     * </ul>
+     *
+     * @param check assertions on the target's memory, repeatable
      */
-    protected void awaitPlacement() {
+    protected void assertPlaced(Runnable check) {
         if (!info().limits().transmitCompletion()) {
+            check.run();
             return;
         }
-        require(Capability.RMA_READ); // the fence is a read; without one nothing tells when a write's bytes have landed
-        assertEquals(PostStatus.OK, endpoint.read(PLACEMENT_FENCE_ID, local, local.length() - 1, 1, remote, 0),
-                "posting the placement fence (a 1-byte read)");
-        Completion c = await(1).get(0);
-        assertEquals(Status.SUCCESS, c.status(), () -> "the placement fence (a 1-byte read after the writes): " + c);
+        if (info().supports(Capability.RMA_READ)) {
+            assertEquals(PostStatus.OK, endpoint.read(PLACEMENT_FENCE_ID, local, local.length() - 1, 1, remote, 0),
+                    "posting the placement fence (a 1-byte read)");
+            Completion c = await(1).get(0);
+            assertEquals(Status.SUCCESS, c.status(), () -> "the placement fence (a 1-byte read after the writes): " + c);
+            check.run();
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(completionWaitSeconds());
+        while (true) {
+            try {
+                check.run();
+                return;
+            } catch (AssertionError notYet) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new AssertionError("the target still does not hold what the completed writes wrote " + completionWaitSeconds()
+                            + " s after they completed (transmit completion, no RMA_READ to fence with: the TCK polled the"
+                            + " target's memory until then): " + notYet.getMessage(), notYet);
+                }
+            }
+            LockSupport.parkNanos(2_000_000);
+        }
+    }
+
+    /**
+     * Fails unless every completion in {@code c} names {@code ep} ({@link Completion#endpointId()} equals
+     * {@link Endpoint#id()}): completions are routed by it, for example by the {@code dev.weft.async} layer.
+     *
+     * @param ep the endpoint the requests were posted on
+     * @param c their completions
+     * @return {@code c}
+     */
+    protected static List<Completion> assertFrom(Endpoint ep, List<Completion> c) {
+        for (Completion x : c) {
+            if (x.endpointId() != ep.id()) {
+                fail("expected each completion to name the endpoint its request was posted on (Completion.endpointId() == Endpoint.id() == "
+                        + ep.id() + "), but " + x + " names endpoint " + x.endpointId() + "; if this fails, check the endpoint id the"
+                        + " provider writes into completions: " + summary(c));
+            }
+        }
+        return c;
     }
 
     /**
@@ -510,6 +555,7 @@ public abstract class TckBase {
      */
     protected void assertRejectedAtTarget(Endpoint ep, List<Completion> c, long firstWrId, Status expected, long freeWrId) {
         assertInPostedOrder(c, ids(firstWrId, c.size()));
+        assertFrom(ep, c);
         boolean transmit = info().limits().transmitCompletion();
         int firstFailure = 0;
         if (transmit) {
@@ -556,7 +602,7 @@ public abstract class TckBase {
      */
     protected void assertPostFlushed(Endpoint ep, CompletionQueue q, MemoryRegion source, long freeWrId) {
         assertEquals(PostStatus.OK, ep.write(freeWrId, source, 0, 8, remote, 0), "an endpoint in ERROR still accepts requests");
-        Completion c = await(q, 1).get(0);
+        Completion c = assertFrom(ep, await(q, 1)).get(0);
         assertEquals(freeWrId, c.workRequestId(), () -> "the completion of the request posted to an endpoint in ERROR: " + c);
         assertEquals(Status.FLUSHED, c.status(), () -> "a request posted to an endpoint in ERROR is flushed: " + c);
     }
@@ -602,7 +648,8 @@ public abstract class TckBase {
     }
 
     /**
-     * Starts a {@link ChildPeer} on {@link TckProvider#fabricUri()} in a second JVM (same java, same class path, the JVM
+     * Starts a {@link ChildPeer} on {@link TckProvider#fabricUri()} in a second JVM (same java, this JVM's module path and
+     * class path as its class path ({@link #childClassPath()}), the JVM
      * options {@link TckProvider#childJvmOptions} gives: by default this JVM's own, see {@link #inheritedJvmOptions()})
      * and waits for its listener; skips the case if the provider cannot run there.
      *
@@ -614,7 +661,7 @@ public abstract class TckBase {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.addAll(provider().childJvmOptions(inheritedJvmOptions()));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ChildPeer.class.getName(), provider().fabricUri()));
+        command.addAll(List.of("-cp", childClassPath(), ChildPeer.class.getName(), provider().fabricUri()));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         List<String> said = new ArrayList<>();
@@ -627,6 +674,30 @@ public abstract class TckBase {
             fail("expected the child JVM to print LISTENING <uri>, but it said: " + String.join("\n", said) + "\ncommand: " + command);
         }
         return new Child(process, FabricUri.parse(line.substring("LISTENING ".length())));
+    }
+
+    /**
+     * The class path of the second JVM: this JVM's module path ({@code jdk.module.path}), then its class path
+     * ({@code java.class.path}). A provider built as a JPMS module runs its tests on the module path (Surefire's default
+     * where the test sources have a {@code module-info}), which leaves the TCK, the api and the provider out of
+     * {@code java.class.path}. On the child's class path they are plain jars: {@code ServiceLoader} finds the provider
+     * through its {@code META-INF/services} entry, which docs/tck.md asks every provider to carry.
+     *
+     * @return the entries, joined with the platform's path separator
+     */
+    static String childClassPath() {
+        List<String> entries = new ArrayList<>();
+        for (String property : new String[] {"jdk.module.path", "java.class.path"}) {
+            String value = System.getProperty(property);
+            if (value != null && !value.isEmpty()) {
+                for (String entry : value.split(java.io.File.pathSeparator)) {
+                    if (!entry.isEmpty() && !entries.contains(entry)) {
+                        entries.add(entry);
+                    }
+                }
+            }
+        }
+        return String.join(java.io.File.pathSeparator, entries);
     }
 
     /**

@@ -29,7 +29,7 @@ public interface TckProvider {
 
     /**
      * The JVM options of the second JVM that the cross-process cases start (the command is {@code java <options> -cp
-     * <this JVM's class path> dev.weft.tck.ChildPeer <fabricUri>}). By default {@code inherited}: the options this JVM
+     * <this JVM's module path and class path> dev.weft.tck.ChildPeer <fabricUri>}). By default {@code inherited}: the options this JVM
      * was started with, less those that would clash with it (a debugger agent's port, remote JMX, a flight recording)
      * or do not fit a class-path launch (module-path options), with {@code --enable-native-access=ALL-UNNAMED} added if
      * absent; so a {@code -Djava.library.path}, system properties and {@code --add-opens} given to the test JVM reach
@@ -43,18 +43,31 @@ public interface TckProvider {
     }
 
     /**
+     * Local access points in the provider's grammar that it must refuse: each parses as a {@code FabricUri} of
+     * {@link #fabricUri()}'s scheme, and {@code Fabrics.open} must fail with {@code INVALID_URI} and a message that shows
+     * a valid example ({@code disc_malformedUriRejected}); for example {@code tcp://127.0.0.1} (no port) for tcp. Empty
+     * by default: the rule then checks only the peer URIs that {@code Domain.connect} refuses on every provider.
+     *
+     * @return URIs the provider's {@code open} refuses
+     */
+    default List<String> malformedUris() {
+        return List.of();
+    }
+
+    /**
      * Rules that fail because of a defect below the provider — in a device, its driver or its
-     * kernel — that the provider cannot mend, each with where the defect lies and how it was
-     * reproduced without Weft. A listed rule still runs: when it fails, it is reported
-     * {@code known-defect} with that description and the failure it produced; when it passes,
-     * it fails ("listed as a known defect but passed"), so that a fixed platform is noticed and
+     * kernel — that the provider cannot mend, each with where the defect lies, how it was
+     * reproduced without Weft, and the failure it causes ({@link KnownDefect}). A listed rule still
+     * runs: when it fails with that failure, it is reported {@code known-defect} with the cause and
+     * the failure it produced; when it fails otherwise, or passes, it fails ("listed as a known
+     * defect but passed"), so that another defect is not excused and a fixed platform is noticed and
      * the entry removed. Never a place for the provider's own bugs.
      *
-     * @return rule id to description: the case's id as the report names it ({@code sec_readWriteOnlyRegion},
+     * @return rule id to defect: the case's id as the report names it ({@code sec_readWriteOnlyRegion},
      *         {@code rma_read_size[8]} for one case of a parameterised rule), or a parameterised rule's method name
      *         ({@code rma_read_size}) for all its cases
      */
-    default Map<String, String> knownDefects() {
+    default Map<String, KnownDefect> knownDefects() {
         return Map.of();
     }
 }

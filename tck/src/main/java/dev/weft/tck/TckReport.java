@@ -32,10 +32,10 @@ import org.junit.platform.launcher.LauncherSessionListener;
  */
 public final class TckReport implements BeforeTestExecutionCallback, AfterTestExecutionCallback, TestWatcher, InvocationInterceptor {
     /** How a rule the provider lists in {@link TckProvider#knownDefects()} ends when it fails as listed. */
-    static final class KnownDefect extends TestAbortedException {
+    static final class KnownDefectObserved extends TestAbortedException {
         private static final long serialVersionUID = 1L;
 
-        KnownDefect(String message, Throwable observed) {
+        KnownDefectObserved(String message, Throwable observed) {
             super(message, observed);
         }
     }
@@ -106,13 +106,14 @@ public final class TckReport implements BeforeTestExecutionCallback, AfterTestEx
      * Runs a case and, when its own assertions passed, the checks every case makes ({@link TckBase#verifyAfterCase()}:
      * guard zones, no completion nobody accounted for), before the fixtures close. A case the provider lists as a known
      * defect, by its rule id ({@code rma_read_size[8]}) or by its method name (all cases of the rule), ends as
-     * {@link KnownDefect} when it fails, and fails when it passes.
+     * {@link KnownDefectObserved} when it fails as the entry states ({@link KnownDefect#failure()}), and fails when it
+     * fails otherwise or passes.
      */
     private static void intercept(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
                                   ExtensionContext context) throws Throwable {
         TckBase base = context.getTestInstance().filter(TckBase.class::isInstance).map(TckBase.class::cast).orElse(null);
         String method = invocationContext.getExecutable().getName();
-        String defect = base == null ? null : knownDefect(base.provider().knownDefects(), method, context.getDisplayName());
+        KnownDefect defect = base == null ? null : knownDefect(base.provider().knownDefects(), method, context.getDisplayName());
         if (defect == null) {
             invocation.proceed();
             if (base != null) {
@@ -127,17 +128,22 @@ public final class TckReport implements BeforeTestExecutionCallback, AfterTestEx
             if (observed instanceof TestAbortedException) {
                 throw observed;
             }
-            throw new KnownDefect("known defect: " + defect + "; observed: " + observed.getMessage(), observed);
+            String message = observed.getMessage() != null ? observed.getMessage() : observed.toString();
+            if (!defect.matches(observed)) {
+                throw new AssertionError("listed as a known defect (" + defect.cause() + ") that fails with \"" + defect.failure()
+                        + "\", but it failed otherwise: " + message, observed);
+            }
+            throw new KnownDefectObserved("known defect: " + defect.cause() + "; observed: " + message, observed);
         }
-        throw new AssertionError("listed as a known defect (" + defect + ") but passed: remove it from the provider's knownDefects()");
+        throw new AssertionError("listed as a known defect (" + defect.cause() + ") but passed: remove it from the provider's knownDefects()");
     }
 
     /**
      * @return the description {@code defects} gives a case: under its rule id ({@code rma_read_size[8]}), else under its
      *         method name (every case of the rule), else {@code null}
      */
-    static String knownDefect(Map<String, String> defects, String method, String display) {
-        String byRule = defects.get(ruleId(method, display));
+    static <D> D knownDefect(Map<String, D> defects, String method, String display) {
+        D byRule = defects.get(ruleId(method, display));
         return byRule != null ? byRule : defects.get(method);
     }
 
@@ -153,7 +159,7 @@ public final class TckReport implements BeforeTestExecutionCallback, AfterTestEx
 
     @Override
     public void testAborted(ExtensionContext context, Throwable cause) {
-        record(context, cause instanceof KnownDefect ? "known-defect" : "skipped", cause);
+        record(context, cause instanceof KnownDefectObserved ? "known-defect" : "skipped", cause);
     }
 
     @Override

@@ -38,6 +38,24 @@ public abstract class WellKnownRegionTck extends TckBase {
         assertPattern(local.segment(), 0, 256, 12);
     }
 
+    /**
+     * Publishing a second region under a name already published replaces the first for later connects
+     * ({@code Listener.publish}): a connect naming it then knows the second region (its key and length), and the name is
+     * listed once. If this fails, check that publish replaces instead of keeping the first or refusing the second.
+     */
+    @Test
+    void wk_publishReplacesForLaterConnects() {
+        connect();
+        var second = serverDomain.register(arena.allocate(4096, 4096), dev.weft.Access.LOCAL_WRITE, dev.weft.Access.REMOTE_WRITE,
+                dev.weft.Access.REMOTE_READ);
+        listener.publish(REGION_NAME, second);
+        assertEquals(1, listener.published().stream().filter(REGION_NAME::equals).count(), () -> "published: " + listener.published());
+        RemoteRegion r = clientDomain.connect(listener.uri().withRegion(REGION_NAME), EndpointConfig.of(queue)).wellKnownRegion()
+                .orElseThrow();
+        assertEquals(second.remoteKey(), r.key(), () -> "a later connect knows the region published last: " + r);
+        assertEquals(second.length(), r.length(), () -> "a later connect knows the region published last: " + r);
+    }
+
     /** A connect naming an unpublished region fails with a clear message. If this fails, check the lookup. */
     @Test
     void wk_unknownNameRejected() {

@@ -1,6 +1,7 @@
 package dev.weft.provider.softroce.tck;
 
 import dev.weft.provider.softroce.testbed.Testbed;
+import dev.weft.tck.KnownDefect;
 import dev.weft.tck.TckProvider;
 import java.util.Map;
 
@@ -39,10 +40,11 @@ public final class VerbsSoftDevice implements TckProvider {
      * ({@code siw_check_sgl_tx(qp->pd, wqe, 0)} in {@code siw_qp_sq_proc_tx},
      * drivers/infiniband/sw/siw/siw_qp_tx.c), and the read request's path in siw_qp_rx.c checks
      * none either. The provider registers exactly {@code LOCAL_WRITE | REMOTE_WRITE}; the
-     * enforcement is the target device's, so nothing above it can add it.
+     * enforcement is the target device's, so nothing above it can add it. The rule fails on its first check: the read
+     * completes {@code SUCCESS} (docs/tck.md records the failure); any other failure of it is not excused.
      */
     @Override
-    public Map<String, String> knownDefects() {
+    public Map<String, KnownDefect> knownDefects() {
         return knownDefectsOf(device);
     }
 
@@ -50,8 +52,9 @@ public final class VerbsSoftDevice implements TckProvider {
      * @param device rxe or siw
      * @return the known defects of that device's kernel driver, as {@link #knownDefects()}
      */
-    static Map<String, String> knownDefectsOf(String device) {
-        return device.equals("siw") ? Map.of("sec_readWriteOnlyRegion", "siw (Linux 6.1) does not check REMOTE_READ at the target: "
-                + "siw_qp_sq_proc_tx resolves a read response's source with siw_check_sgl_tx(qp->pd, wqe, 0) (siw_qp_tx.c)") : Map.of();
+    static Map<String, KnownDefect> knownDefectsOf(String device) {
+        return device.equals("siw") ? Map.of("sec_readWriteOnlyRegion", new KnownDefect("siw (Linux 6.1) does not check REMOTE_READ at the"
+                + " target: siw_qp_sq_proc_tx resolves a read response's source with siw_check_sgl_tx(qp->pd, wqe, 0) (siw_qp_tx.c)",
+                "expected: <REMOTE_ACCESS_ERROR> but was: <SUCCESS>")) : Map.of();
     }
 }

@@ -2,11 +2,14 @@ package dev.weft.provider.tcp.tck.broken;
 
 import dev.weft.tck.AtomicsTck;
 import dev.weft.tck.ConcurrencyTck;
+import dev.weft.tck.DiscoveryTck;
+import dev.weft.tck.KnownDefect;
 import dev.weft.tck.ErrorsTck;
 import dev.weft.tck.RegistrationTck;
 import dev.weft.tck.ResourcesTck;
 import dev.weft.tck.RmaTck;
 import dev.weft.tck.SecurityTck;
+import dev.weft.tck.SendReceiveTck;
 import dev.weft.tck.WellKnownRegionTck;
 import dev.weft.tck.TckProvider;
 import java.util.Map;
@@ -16,7 +19,7 @@ final class BrokenProviders {
     private BrokenProviders() {
     }
 
-    record Hook(String label, Map<String, String> knownDefects) implements TckProvider {
+    record Hook(String label, Map<String, KnownDefect> knownDefects) implements TckProvider {
         Hook(String label) {
             this(label, Map.of());
         }
@@ -33,8 +36,12 @@ final class BrokenProviders {
     }
 
     /** A defect the provider lists as below it: the two access rules it breaks, and one rule it does not break. */
-    static final Map<String, String> LISTED = Map.of("sec_readWriteOnlyRegion", "ignores access flags (listed on purpose)",
-            "sec_writeReadOnlyRegion", "ignores access flags (listed on purpose)", "sec_randomKey", "listed although it works");
+    static final Map<String, KnownDefect> LISTED = Map.of(
+            "sec_readWriteOnlyRegion", new KnownDefect("ignores access flags (listed on purpose)", "expected: <REMOTE_ACCESS_ERROR> but was: <SUCCESS>"),
+            "sec_writeReadOnlyRegion", new KnownDefect("ignores access flags (listed on purpose)", "REMOTE_ACCESS_ERROR"),
+            "sec_randomKey", new KnownDefect("listed although it works", "REMOTE_ACCESS_ERROR"),
+            "sec_atomicWithoutRight", new KnownDefect("ignores access flags, but listed with another failure than it causes",
+                    "expected exactly 1 completions"));
 
     /** Security rules against the provider without bounds checks. */
     public static class BoundsSecurity extends SecurityTck {
@@ -203,8 +210,49 @@ final class BrokenProviders {
     public static class ListedBytesRma extends RmaTck {
         @Override
         public TckProvider provider() {
-            return new Hook("broken-bytes-listed", Map.of("rma_read_size[8]", "reports no bytes (listed on purpose, one size)",
-                    "rma_write_size", "listed although it works (every size)"));
+            return new Hook("broken-bytes-listed", Map.of(
+                    "rma_read_size[8]", new KnownDefect("reports no bytes (listed on purpose, one size)", "reports the bytes requested"),
+                    "rma_write_size", new KnownDefect("listed although it works (every size)", "byte")));
+        }
+    }
+
+    /** Security rules against the provider that serves reads without key or bounds checks. */
+    public static class ReadAnySecurity extends SecurityTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-readany");
+        }
+    }
+
+    /** Security rules against the provider whose completions name another endpoint id. */
+    public static class EpIdSecurity extends SecurityTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-epid");
+        }
+    }
+
+    /** RMA rules against the provider whose completions name another endpoint id. */
+    public static class EpIdRma extends RmaTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-epid");
+        }
+    }
+
+    /** Concurrency rules against the provider whose completions name another endpoint id. */
+    public static class EpIdConcurrency extends ConcurrencyTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-epid");
+        }
+    }
+
+    /** RMA rules against the transmit-completion provider without reads whose long writes lose their last byte. */
+    public static class TxNoReadRma extends RmaTck {
+        @Override
+        public TckProvider provider() {
+            return new Hook("broken-txnoread");
         }
     }
 

@@ -75,6 +75,15 @@ public final class BrokenTcp {
         LATEDUP,
         /** Reports a byte count of 0 on every completion that is not a plain RECEIVE. */
         BYTES,
+        /**
+         * Serves remote reads without key or bounds checks (regions with REMOTE_READ): a read of up to 4 KiB around such a
+         * region is served whatever key it names, also after the region was closed.
+         */
+        READANY,
+        /** Completions name an endpoint id that is not {@code Endpoint.id()} (still unique per endpoint: off by 1000). */
+        EPID,
+        /** Declares transmit completion and no RMA_READ; a write of more than 4,096 bytes drops its last byte. */
+        TXNOREAD,
         /** Not a defect: an honest provider without RMA_READ (not declared; every read answers INVALID). */
         NOREAD,
         /** Not a defect: an honest provider without SEND_RECV and WRITE_IMM (not declared; those posts answer INVALID). */
@@ -85,6 +94,23 @@ public final class BrokenTcp {
     static final java.util.List<Object> LEAKED = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Registrations the FDLEAK defect has counted. */
     static final java.util.concurrent.atomic.AtomicInteger REGISTRATIONS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * READANY: for each region registered with REMOTE_READ, a registration 4 KiB wider on each side with REMOTE_READ only,
+     * found by address for every read; kept open after the region closes.
+     */
+    static final java.util.List<MemoryRegion> SHADOWS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** READANY: the key of a shadow that holds [address, address + length), else {@code key}. */
+    static long readKey(long address, long length, long key) {
+        for (MemoryRegion shadow : SHADOWS) {
+            long base = shadow.segment().address();
+            if (shadow.isOpen() && address - base >= 0 && address - base + length <= shadow.length()) {
+                return shadow.remoteKey();
+            }
+        }
+        return key;
+    }
 
     /** Where the ALLOCATE defect keeps its last allocation, so that the JIT cannot remove it. */
     @SuppressWarnings("unused")
@@ -110,11 +136,11 @@ public final class BrokenTcp {
         /** The description with the given limits (a fabric's own: its URI may shorten the peer-failure time). */
         private ProviderInfo info(Limits l) {
             ProviderInfo tcp = new dev.weft.provider.tcp.TcpProvider().info();
-            Limits limits = defect != Defect.SILENT ? l : new Limits(l.maxMessageSize(), l.maxScatterGather(), l.maxInlineData(),
+            Limits limits = defect != Defect.SILENT && defect != Defect.TXNOREAD ? l : new Limits(l.maxMessageSize(), l.maxScatterGather(), l.maxInlineData(),
                     l.maxQueueDepth(), l.maxCompletionQueueDepth(), l.maxEndpoints(), l.maxRegionSize(), l.peerFailureTimeout(),
                     l.readSinkNeedsRemoteWrite(), true);
             var caps = EnumSet.copyOf(tcp.capabilities());
-            if (defect == Defect.NOREAD) {
+            if (defect == Defect.NOREAD || defect == Defect.TXNOREAD) {
                 caps.remove(dev.weft.Capability.RMA_READ);
             }
             if (defect == Defect.NOSR) {
@@ -229,6 +255,30 @@ public final class BrokenTcp {
         }
     }
 
+    /** Reads-without-checks defect. */
+    public static final class ReadAny extends Base {
+        /** Creates it. */
+        public ReadAny() {
+            super(Defect.READANY);
+        }
+    }
+
+    /** Wrong-endpoint-id defect. */
+    public static final class EpId extends Base {
+        /** Creates it. */
+        public EpId() {
+            super(Defect.EPID);
+        }
+    }
+
+    /** Lost-byte defect of a transmit-completion provider without reads. */
+    public static final class TxNoRead extends Base {
+        /** Creates it. */
+        public TxNoRead() {
+            super(Defect.TXNOREAD);
+        }
+    }
+
     /** Honest provider without reads. */
     public static final class NoRead extends Base {
         /** Creates it. */
@@ -312,6 +362,14 @@ public final class BrokenTcp {
                         }
                     }
                     return new WRegion(inner.register(segment, access), this, segment, null);
+                }
+                case READANY -> {
+                    MemoryRegion region = inner.register(segment, access);
+                    if (access.contains(Access.REMOTE_READ)) {
+                        MemorySegment wide = MemorySegment.ofAddress(segment.address() - 4096).reinterpret(segment.byteSize() + 8192);
+                        SHADOWS.add(inner.register(wide, EnumSet.of(Access.REMOTE_READ)));
+                    }
+                    return new WRegion(region, this, segment, null);
                 }
                 default -> {
                     return new WRegion(inner.register(segment, access), this, segment, null);
@@ -473,6 +531,10 @@ public final class BrokenTcp {
                     lateAt = System.nanoTime();
                     lateState = 1;
                 }
+                if (defect == Defect.EPID) {
+                    copied.set(c.workRequestId(), c.opcode(), c.status(), c.byteCount(), c.immediate(), c.hasImmediate(), c.endpointId() + 1000,
+                            c.vendorError());
+                }
                 if (defect == Defect.BYTES && c.opcode() != Opcode.RECEIVE) {
                     copied.set(c.workRequestId(), c.opcode(), c.status(), 0, c.immediate(), c.hasImmediate(), c.endpointId(), c.vendorError());
                 }
@@ -607,6 +669,9 @@ public final class BrokenTcp {
             if (defect == Defect.ALLOCATE) {
                 lastAllocation = new long[] {id, ra};
             }
+            if (defect == Defect.TXNOREAD && len > 4096) {
+                len--;
+            }
             return inner.write(id, in(l), off(l, lo), len, ra, rk);
         }
 
@@ -625,16 +690,22 @@ public final class BrokenTcp {
 
         @Override
         public PostStatus read(long id, MemoryRegion l, long lo, int len, long ra, long rk) {
-            if (defect == Defect.NOREAD) {
+            if (defect == Defect.NOREAD || defect == Defect.TXNOREAD) {
                 return PostStatus.INVALID;
+            }
+            if (defect == Defect.READANY) {
+                rk = readKey(ra, len, rk);
             }
             return inner.read(id, in(l), off(l, lo), len, ra, rk);
         }
 
         @Override
         public PostStatus read(long id, ScatterGatherList l, long ra, long rk) {
-            if (defect == Defect.NOREAD) {
+            if (defect == Defect.NOREAD || defect == Defect.TXNOREAD) {
                 return PostStatus.INVALID;
+            }
+            if (defect == Defect.READANY && l != null) {
+                rk = readKey(ra, l.totalLength(), rk);
             }
             return inner.read(id, in(l), ra, rk);
         }

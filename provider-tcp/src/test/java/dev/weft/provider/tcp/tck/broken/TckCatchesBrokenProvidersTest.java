@@ -106,6 +106,7 @@ class TckCatchesBrokenProvidersTest {
         assertEquals("known-defect", r.get("sec_readWriteOnlyRegion"), r::toString);
         assertEquals("known-defect", r.get("sec_writeReadOnlyRegion"), r::toString);
         assertEquals("failed", r.get("sec_randomKey"), "listed but passing: " + r);
+        assertEquals("failed", r.get("sec_atomicWithoutRight"), "listed with another failure than the one it shows: " + r);
         assertEquals("passed", r.get("sec_keyPlusOne"), r::toString);
     }
 
@@ -199,6 +200,54 @@ class TckCatchesBrokenProvidersTest {
         assertEquals("failed", r.get("rma_read_size[7]"), "not listed: " + r);
         assertEquals("failed", r.get("rma_write_size[8]"), "listed but passing: " + r);
         assertEquals("failed", r.get("rma_write_size[1]"), "listed but passing: " + r);
+    }
+
+    /**
+     * A target that serves reads whatever key they name and up to 4 KiB outside the region fails the read cases of the
+     * key, bounds, wrap and deregistered-key rules; the write cases, the other domain's key (its own shadow is in that
+     * domain) and the far-beyond read (outside every shadow) still pass.
+     */
+    @Test
+    void readsServedWithoutKeyOrBoundsChecksAreCaught() {
+        Map<String, String> r = run("broken-readany", cases(BrokenProviders.ReadAnySecurity.class, "sec_read_randomKey", "sec_read_keyPlusOne",
+                "sec_read_belowBase", "sec_read_onePastTheEnd", "sec_read_wrapsTwoToThe64", "sec_read_deregisteredKeyIsDead",
+                "sec_read_otherDomainKey", "sec_read_farBeyond", "sec_randomKey", "sec_onePastTheEnd", "sec_exactFitAccepted"));
+        for (String rule : new String[] {"sec_read_randomKey", "sec_read_keyPlusOne", "sec_read_belowBase", "sec_read_onePastTheEnd",
+                "sec_read_wrapsTwoToThe64", "sec_read_deregisteredKeyIsDead"}) {
+            assertEquals("failed", r.get(rule), rule + ": " + r);
+        }
+        for (String rule : new String[] {"sec_read_otherDomainKey", "sec_read_farBeyond", "sec_randomKey", "sec_onePastTheEnd", "sec_exactFitAccepted"}) {
+            assertEquals("passed", r.get(rule), rule + " is not broken by the defect: " + r);
+        }
+    }
+
+    /** Completions that name another endpoint than the one the request was posted on (Completion.endpointId). */
+    @Test
+    void aWrongEndpointIdIsCaught() {
+        Map<String, String> r = run("broken-epid", concat(cases(BrokenProviders.EpIdSecurity.class, "sec_randomKey", "sec_read_belowBase"),
+                cases(BrokenProviders.EpIdRma.class, "rma_write_size(int)", "rma_read_exactFit"),
+                cases(BrokenProviders.EpIdConcurrency.class, "conc_endpointIdsAreUniqueAndNamed", "conc_manyThreadsOneQueue")));
+        assertEquals("failed", r.get("sec_randomKey"), r::toString);
+        assertEquals("failed", r.get("sec_read_belowBase"), r::toString);
+        assertEquals("failed", r.get("rma_write_size[8]"), r::toString);
+        assertEquals("failed", r.get("conc_endpointIdsAreUniqueAndNamed"), r::toString);
+        assertEquals("failed", r.get("conc_manyThreadsOneQueue"), r::toString);
+        assertEquals("passed", r.get("rma_read_exactFit"), "no rule there looks at the endpoint id: " + r);
+    }
+
+    /**
+     * A provider that declares transmit completion and no RMA_READ cannot fence its writes with a read; the write rules
+     * still run, strict or not, and poll the target: writes that lose their last byte fail, the ones it leaves whole pass.
+     */
+    @Test
+    void lostBytesWithoutAReadToFenceWithAreCaught() {
+        Map<String, String> r = run("broken-txnoread", cases(BrokenProviders.TxNoReadRma.class, "rma_write_size(int)", "rma_write_largest",
+                "rma_read_size(int)"));
+        assertEquals("passed", r.get("rma_write_size[4096]"), r::toString);
+        assertEquals("failed", r.get("rma_write_size[65537]"), r::toString);
+        assertEquals("failed", r.get("rma_write_size[1048576]"), r::toString);
+        assertEquals("failed", r.get("rma_write_largest"), r::toString);
+        assertEquals("skipped", r.get("rma_read_size[8]"), "RMA_READ is not declared: " + r);
     }
 
     /** Descriptors and virtual threads that grow with the work are leaks, told from one-time ones by a second round. */
