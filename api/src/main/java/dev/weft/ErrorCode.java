@@ -23,8 +23,17 @@ public enum ErrorCode {
     BUSY,
     /** The operation did not finish within its time limit. */
     TIMEOUT,
-    /** The peer refused the connection or is not listening. */
+    /**
+     * The peer answered and refused the connection: nothing listens at its address and port (a TCP reset, an
+     * rdma_cm reject), or its listener turned this connect down. Something at the peer's address is up.
+     */
     CONNECTION_REFUSED,
+    /**
+     * This host has no way to the peer's address: no route, the network or host unreachable (an interface down, no
+     * ARP answer), or the address not reachable over this fabric's device. Nothing answered, so unlike
+     * {@link #CONNECTION_REFUSED} it says nothing about the peer, which may be up; the message names the cause.
+     */
+    UNREACHABLE,
     /** An established connection broke. */
     CONNECTION_LOST,
     /** The peer did not prove knowledge of the shared secret, or rejected ours. */

@@ -12,8 +12,9 @@ public enum NoLinkReason {
      */
     PARTNER_REFUSES,
     /**
-     * The partner's address did not answer in time, or the connection failed otherwise: the partner, or this node's
-     * path to it, may be down. Nothing is known about the partner.
+     * The partner's address did not answer in time ({@link dev.weft.ErrorCode#TIMEOUT}), this host has no way to it
+     * ({@link dev.weft.ErrorCode#UNREACHABLE}: no route, an interface down), or the connection failed otherwise: the
+     * partner, or this node's path to it, may be down. Nothing is known about the partner.
      */
     PARTNER_UNREACHABLE,
     /** The partner's configuration region was reached; the session is being formed and links follow once both nodes are ready. */

@@ -543,6 +543,25 @@ class ClusterOnTcpTest extends ClusterScenarios {
     }
 
     /**
+     * A partner this node has no way to — its own side cut off, here no route at all: the kernel refuses a TCP connect
+     * to a multicast address itself (ENETUNREACH) before any packet leaves — is never declared FAILED, however long it
+     * lasts: only an answer from the partner's side (a refusal) tells that its node is not running. Before the
+     * providers told UNREACHABLE from CONNECTION_REFUSED (2026-12-06), tcp called every failed connect a refusal and this
+     * node declared its partner FAILED within half a second.
+     */
+    @Test
+    void aPartnerThisNodeHasNoRouteToStaysUnknown() throws Exception {
+        int pa = port();
+        int pa2 = port();
+        try (Node a = new Node(1, List.of(new ClusterNode.Interconnect(uri(pa) + params(), "tcp://224.0.0.1:4000"),
+                new ClusterNode.Interconnect("tcp://127.0.0.1:" + pa2 + params(), "tcp://224.0.0.2:4000")), Duration.ofSeconds(2))) {
+            Thread.sleep(3000); // several heartbeat windows (missed x interval is well under a second here)
+            assertEquals(PartnerState.UNKNOWN, a.heartbeat.state(), "no route is no verdict on the partner: " + a.verdicts);
+            assertFalse(a.states.contains(PartnerState.FAILED), "never FAILED: " + a.verdicts);
+        }
+    }
+
+    /**
      * {@code close()} called on a manager's own thread (here: the node closed from a client's {@code linkUp}) does not
      * wait for that thread, which is the caller: it returns at once, and the thread shuts the manager down when the
      * callback returns, handing the link to {@code linkDown} and ending. Before 2026-12-06 the close waited for itself

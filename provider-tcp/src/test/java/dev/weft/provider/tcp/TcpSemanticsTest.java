@@ -475,6 +475,13 @@ class TcpSemanticsTest {
                     () -> d.connect("tcp://127.0.0.1:" + port, EndpointConfig.of(q).withConnectTimeout(Duration.ofSeconds(2))));
             assertEquals(ErrorCode.CONNECTION_REFUSED, refused.code());
             assertTrue(refused.getMessage().contains("127.0.0.1:" + port), refused.getMessage());
+            // no way there from this host is not a refusal: the kernel refuses a TCP connect to a multicast address
+            // itself (ENETUNREACH, "Network is unreachable"), before any packet leaves
+            FabricException unreachable = assertThrows(FabricException.class,
+                    () -> d.connect("tcp://224.0.0.1:4000", EndpointConfig.of(q).withConnectTimeout(Duration.ofSeconds(2))));
+            assertEquals(ErrorCode.UNREACHABLE, unreachable.code(), unreachable.getMessage());
+            assertTrue(unreachable.getMessage().contains("224.0.0.1:4000") && unreachable.getMessage().contains("route"),
+                    unreachable.getMessage());
         }
     }
 

@@ -197,8 +197,7 @@ final class TcpDomain implements Domain {
             } catch (java.nio.channels.ClosedByInterruptException e) {
                 throw interrupted(peer, e);
             } catch (IOException e) {
-                throw new FabricException(ErrorCode.CONNECTION_REFUSED, "cannot connect to " + peer.withoutParameters() + ": "
-                        + IoText.of(e) + "; is a tcp listener running there?", e);
+                throw connectFailure(peer, e);
             }
             Handshake.Result result = Handshake.client(socket, fabric.config(), peer, deadline);
             return new TcpEndpoint(this, socket, config, peer.withoutParameters(), result);
@@ -223,6 +222,26 @@ final class TcpDomain implements Domain {
         if (!open) {
             throw FabricException.closed(describe());
         }
+    }
+
+    /**
+     * What a failed {@code socket.connect} means: a refusal (the peer's host answered with a reset: nothing listens
+     * there) is {@code CONNECTION_REFUSED}; the kernel giving up on the handshake is {@code TIMEOUT}; anything else —
+     * no route, the network or host unreachable ({@code NoRouteToHostException}, "Network is unreachable"), a local
+     * firewall — is {@code UNREACHABLE}: nothing answered, and the peer may well be up.
+     */
+    static FabricException connectFailure(FabricUri peer, IOException e) {
+        String text = String.valueOf(e.getMessage());
+        if (e instanceof java.net.ConnectException && text.contains("timed out")) {
+            return new FabricException(ErrorCode.TIMEOUT, "no answer from " + peer.withoutParameters() + ": " + IoText.of(e)
+                    + "; is the host up, and does a firewall drop the connection?", e);
+        }
+        if (e instanceof java.net.ConnectException) { // ECONNREFUSED (NoRouteToHostException is no ConnectException)
+            return new FabricException(ErrorCode.CONNECTION_REFUSED, "cannot connect to " + peer.withoutParameters() + ": "
+                    + IoText.of(e) + "; is a tcp listener running there?", e);
+        }
+        return new FabricException(ErrorCode.UNREACHABLE, "cannot reach " + peer.withoutParameters() + " from this host: "
+                + IoText.of(e) + "; check this host's route and interface to that address (ip route get " + peer.host() + ")", e);
     }
 
     @Override

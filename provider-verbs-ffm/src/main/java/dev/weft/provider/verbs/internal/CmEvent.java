@@ -42,12 +42,21 @@ record CmEvent(int type, int status, long id, long listenId, byte[] privateData,
     }
 
     /**
-     * A connect's failure on this event: TIMEOUT for an event that reports {@code ETIMEDOUT} (a resolution or a
-     * connection the device gave up on), else CONNECTION_REFUSED; the message {@code before} this event's text (its
-     * errno by name) {@code after}; and {@link #errno()} as {@link FabricException#errno()}.
+     * A connect's failure on this event, with the message {@code before} this event's text (its errno by name)
+     * {@code after}, and {@link #errno()} as {@link FabricException#errno()}. The code says what the event tells about
+     * the peer: TIMEOUT for {@code ETIMEDOUT} (a resolution or a connection the device gave up on); UNREACHABLE where
+     * this host found no way to the address ({@code ENETUNREACH}, {@code EHOSTUNREACH}, {@code ENODEV} or
+     * {@code EADDRNOTAVAIL}: no route, no device for it; or an {@code UNREACHABLE} event that carries no refusal);
+     * CONNECTION_REFUSED otherwise (a reject, {@code ECONNREFUSED}: the peer's side answered).
      */
     FabricException connectFailure(String before, String after) {
-        ErrorCode code = errno() == Errno.ETIMEDOUT ? ErrorCode.TIMEOUT : ErrorCode.CONNECTION_REFUSED;
-        return new FabricException(code, before + this + after, errno(), null);
+        int errno = errno();
+        ErrorCode code = switch (errno) {
+            case Errno.ETIMEDOUT -> ErrorCode.TIMEOUT;
+            case Errno.ENETUNREACH, Errno.EHOSTUNREACH, Errno.ENODEV, Errno.EADDRNOTAVAIL -> ErrorCode.UNREACHABLE;
+            case Errno.ECONNREFUSED -> ErrorCode.CONNECTION_REFUSED;
+            default -> type == RdmaCm.EVENT_UNREACHABLE ? ErrorCode.UNREACHABLE : ErrorCode.CONNECTION_REFUSED;
+        };
+        return new FabricException(code, before + this + after, errno, null);
     }
 }

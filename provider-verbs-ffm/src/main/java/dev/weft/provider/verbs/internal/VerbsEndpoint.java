@@ -111,6 +111,9 @@ final class VerbsEndpoint implements Endpoint {
     private final MemorySegment postRecvFn;
     private final int maxSge;
     private final long maxMessage; // the device's declared limit on a request's length (Limits.maxMessageSize)
+    /** Whether the fabric declares atomics and write-with-immediate: an undeclared one is INVALID at post, never handed to the driver. */
+    private final boolean atomics;
+    private final boolean writeImmediate;
     private final int inlineMax;
     // The QP, the work requests and their gather lists as addresses, for the hot downcalls (see Ibv.POST_SEND) and the
     // data path's writes (see Raw); and where post_send and post_recv store the first request the driver did not take
@@ -199,6 +202,8 @@ final class VerbsEndpoint implements Endpoint {
         // lowered to the limit the fabric declares, not refused: iWARP devices allow one entry, below the default of 4
         this.maxSge = ConfigChecks.scatterGather(config, fabric.info().limits());
         this.maxMessage = device.maxMessageSize();
+        this.atomics = fabric.info().supports(dev.weft.Capability.ATOMIC_FETCH_ADD);
+        this.writeImmediate = fabric.info().supports(dev.weft.Capability.WRITE_IMM);
         MemorySegment init = arena.allocate(IBV_QP_INIT_ATTR);
         init.set(C.PTR, offset(IBV_QP_INIT_ATTR, "send_cq"), sendCq.cq());
         init.set(C.PTR, offset(IBV_QP_INIT_ATTR, "recv_cq"), recvCq.cq());
@@ -354,7 +359,7 @@ final class VerbsEndpoint implements Endpoint {
                 RdmaCm.resolveRoute(id, resolveMillis, what);
                 expect(attempt, RdmaCm.EVENT_ROUTE_RESOLVED, "route resolution");
                 if (id.get(C.PTR, offset(RDMA_CM_ID, "verbs")).address() != fabric.device().context().address()) {
-                    throw new FabricException(ErrorCode.CONNECTION_REFUSED, what + ": the peer is reached through another RDMA device than "
+                    throw new FabricException(ErrorCode.UNREACHABLE, what + ": the peer is reached through another RDMA device than "
                             + fabric.device().name() + "; open the fabric on the address of the device that routes to it");
                 }
             } catch (RuntimeException e) {
@@ -1128,8 +1133,8 @@ final class VerbsEndpoint implements Endpoint {
 
     private PostStatus atomic(long wrId, Opcode opcode, int ibvOpcode, MemoryRegion result, long resultOffset, long remoteAddress,
                               long remoteKey, long compareAdd, long swap) {
-        if (badKey(remoteKey)) {
-            return PostStatus.INVALID;
+        if (!atomics || badKey(remoteKey)) {
+            return PostStatus.INVALID; // a device without atomics (iWARP, atomic_cap NONE) might take it and fail the endpoint
         }
         synchronized (sendLock) {
             if (closedForPosting()) {
@@ -1224,6 +1229,9 @@ final class VerbsEndpoint implements Endpoint {
 
     @Override
     public PostStatus writeWithImmediate(long workRequestId, ScatterGatherList local, long remoteAddress, long remoteKey, int immediate) {
+        if (!writeImmediate) {
+            return PostStatus.INVALID; // iWARP has no immediate data
+        }
         return rma(workRequestId, Opcode.WRITE_WITH_IMMEDIATE, Ibv.WR_RDMA_WRITE_WITH_IMM, null, 0, 0, local, remoteAddress, remoteKey,
                 immediate);
     }
@@ -1231,6 +1239,9 @@ final class VerbsEndpoint implements Endpoint {
     @Override
     public PostStatus writeWithImmediate(long workRequestId, MemoryRegion local, long localOffset, int length, long remoteAddress,
                                          long remoteKey, int immediate) {
+        if (!writeImmediate) {
+            return PostStatus.INVALID; // iWARP has no immediate data
+        }
         return rma(workRequestId, Opcode.WRITE_WITH_IMMEDIATE, Ibv.WR_RDMA_WRITE_WITH_IMM, local, localOffset, length, null, remoteAddress,
                 remoteKey, immediate);
     }

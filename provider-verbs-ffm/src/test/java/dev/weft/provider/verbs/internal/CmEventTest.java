@@ -20,7 +20,7 @@ class CmEventTest {
         assertEquals(RdmaCm.eventString(RdmaCm.EVENT_ADDR_ERROR) + " (EHOSTUNREACH: No route to host)", e.toString());
         assertEquals(Errno.EHOSTUNREACH, e.errno());
         FabricException f = e.connectFailure("connecting to verbs://192.0.2.9:7471: ", "; is a listener running there?");
-        assertEquals(ErrorCode.CONNECTION_REFUSED, f.code());
+        assertEquals(ErrorCode.UNREACHABLE, f.code(), "no route is not a refusal: nothing answered");
         assertEquals("connecting to verbs://192.0.2.9:7471: " + e + "; is a listener running there?", f.getMessage());
         assertEquals(Errno.EHOSTUNREACH, f.errno());
     }
@@ -48,5 +48,17 @@ class CmEventTest {
         assertEquals(4, VerbsEndpoint.agreedDepth(16, 4), "a requester that serves 4 reads gets at most 4");
         assertEquals(16, VerbsEndpoint.agreedDepth(16, 128), "never more than this side's own");
         assertEquals(16, VerbsEndpoint.agreedDepth(16, 0), "a request that reported none leaves this side's");
+    }
+
+    /** Only an answer from the peer's side is a refusal; what this host could not reach says nothing about the peer. */
+    @Test
+    void onlyAnAnswerIsARefusal() {
+        assertEquals(ErrorCode.CONNECTION_REFUSED, event(RdmaCm.EVENT_CONNECT_ERROR, -Errno.ECONNREFUSED).connectFailure("", "").code());
+        assertEquals(ErrorCode.CONNECTION_REFUSED, event(RdmaCm.EVENT_REJECTED, 8).connectFailure("", "").code());
+        for (int errno : new int[] {Errno.ENETUNREACH, Errno.EHOSTUNREACH, Errno.ENODEV, Errno.EADDRNOTAVAIL}) {
+            assertEquals(ErrorCode.UNREACHABLE, event(RdmaCm.EVENT_ADDR_ERROR, -errno).connectFailure("", "").code(), Errno.name(errno));
+            assertEquals(ErrorCode.UNREACHABLE, event(RdmaCm.EVENT_ROUTE_ERROR, -errno).connectFailure("", "").code(), Errno.name(errno));
+        }
+        assertEquals(ErrorCode.UNREACHABLE, event(RdmaCm.EVENT_UNREACHABLE, -Errno.EINVAL).connectFailure("", "").code());
     }
 }

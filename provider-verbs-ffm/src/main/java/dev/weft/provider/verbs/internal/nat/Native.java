@@ -118,6 +118,7 @@ public final class Native {
             case Errno.EINVAL, Errno.EFAULT -> ErrorCode.INVALID_ARGUMENT;
             case Errno.EACCES, Errno.EPERM -> ErrorCode.ACCESS_DENIED;
             case Errno.ECONNREFUSED -> ErrorCode.CONNECTION_REFUSED;
+            case Errno.ENETUNREACH, Errno.EHOSTUNREACH -> ErrorCode.UNREACHABLE;
             case Errno.ETIMEDOUT -> ErrorCode.TIMEOUT;
             case Errno.EADDRINUSE, Errno.EBUSY -> ErrorCode.BUSY;
             case Errno.EOPNOTSUPP, Errno.ENOSYS -> ErrorCode.NOT_SUPPORTED;
