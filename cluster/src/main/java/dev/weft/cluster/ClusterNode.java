@@ -148,7 +148,13 @@ public final class ClusterNode implements AutoCloseable {
         return managers.stream().anyMatch(m -> m.state() == SlamState.CONNECTED);
     }
 
-    /** Stops every manager. Idempotent. */
+    /**
+     * Stops every manager ({@link ConnectionManager#close()}). Idempotent. Called from another thread, it returns once
+     * the managers have shut down, and the clients' memory may then be released ({@link LogMirror#release()},
+     * {@link HeartbeatMonitor#release()}). Called on a manager's own thread — from a client callback or a transition
+     * listener — it cannot wait for that manager, which shuts down as the callback returns: the memory it registered is
+     * then still in use, so release clients only from another thread, after a close made there has returned.
+     */
     @Override
     public void close() {
         for (ConnectionManager m : managers) {

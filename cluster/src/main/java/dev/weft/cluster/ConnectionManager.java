@@ -191,7 +191,7 @@ public final class ConnectionManager implements AutoCloseable {
     private final List<ConnectionClient> clients;
     private final SlamStateMachine machine;
     private final Consumer<String> log;
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena;
     private final Fabric fabric;
     private final Domain domain;
     private final CompletionQueue queue;
@@ -250,6 +250,7 @@ public final class ConnectionManager implements AutoCloseable {
         this.log = log;
         this.machine = new SlamStateMachine("node " + settings.nodeId() + " interconnect " + index);
         machine.addListener(listener);
+        arena = Arena.ofShared(); // after the argument checks, which would leave it open
         try {
             fabric = Fabrics.open(settings.localUri());
         } catch (RuntimeException e) {
@@ -621,6 +622,7 @@ public final class ConnectionManager implements AutoCloseable {
 
     private void dropSession() {
         connectedAtNanos = 0;
+        reportedReach = null; // the next session's first report goes out again (an INCOMPATIBLE of this one must not outlive it)
         linksDown();
         for (ClientLink link : links) {
             link.endpoint().close();

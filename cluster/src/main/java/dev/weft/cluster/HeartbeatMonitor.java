@@ -296,7 +296,10 @@ public final class HeartbeatMonitor implements ConnectionClient, AutoCloseable {
         }
     }
 
-    /** Stops the monitor ({@link #close()}) and releases its memory; call only after the node using it is closed. */
+    /**
+     * Stops the monitor ({@link #close()}) and releases its memory; call only after the node using it is closed, from a
+     * thread other than its managers' (see {@link ClusterNode#close()}).
+     */
     public void release() {
         close();
         arena.close();

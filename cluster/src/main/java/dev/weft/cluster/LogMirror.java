@@ -492,7 +492,11 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
         wakeUp();
     }
 
-    /** Releases the mirror's memory; call after the node using it is closed. */
+    /**
+     * Releases the mirror's memory; call after the node using it is closed, from a thread other than its managers' (a
+     * close made on a manager's thread, from a callback, returns before that manager has let go of the memory: see
+     * {@link ClusterNode#close()}).
+     */
     public void release() {
         arena.close();
     }
