@@ -375,12 +375,27 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
         }
         room = Math.min(room, Integer.MAX_VALUE / IBV_GID_ENTRY.byteSize());
         MemorySegment table = arena.allocate(IBV_GID_ENTRY, room);
-        int n = Ibv.queryGidTable(context, table, (int) room);
         List<MemorySegment> entries = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            MemorySegment entry = table.asSlice(i * IBV_GID_ENTRY.byteSize(), IBV_GID_ENTRY);
-            if (entry.get(C.INT, offset(IBV_GID_ENTRY, "port_num")) == port) {
-                entries.add(entry);
+        try {
+            int n = Ibv.queryGidTable(context, table, (int) room);
+            for (int i = 0; i < n; i++) {
+                MemorySegment entry = table.asSlice(i * IBV_GID_ENTRY.byteSize(), IBV_GID_ENTRY);
+                if (entry.get(C.INT, offset(IBV_GID_ENTRY, "port_num")) == port) {
+                    entries.add(entry);
+                }
+            }
+        } catch (FabricException tableFailed) {
+            entries.clear(); // read entry by entry below
+        }
+        int ownLength = portAttr.get(C.INT, offset(IBV_PORT_ATTR, "gid_tbl_len"));
+        if (entries.isEmpty() && ownLength > 0) {
+            // the table call failed, or found nothing for a port that has a table: Linux 5.10's first version of it
+            // skipped ports that are neither InfiniBand nor RoCE (iWARP); ask for each index instead
+            for (int i = 0; i < ownLength; i++) {
+                MemorySegment entry = table.asSlice(i * IBV_GID_ENTRY.byteSize(), IBV_GID_ENTRY);
+                if (Ibv.queryGid(context, port, i, entry)) {
+                    entries.add(entry);
+                }
             }
         }
         entries.sort(java.util.Comparator.comparingInt(e -> e.get(C.INT, offset(IBV_GID_ENTRY, "gid_index"))));
