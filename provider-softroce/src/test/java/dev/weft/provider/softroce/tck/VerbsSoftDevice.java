@@ -35,6 +35,16 @@ public final class VerbsSoftDevice implements TckProvider {
     }
 
     /**
+     * Local access points the verbs grammar refuses, whatever the device: an address without a port, a region (which
+     * belongs in a peer's URI), {@code gid=} with an address (rdma_cm picks the GID there).
+     */
+    @Override
+    public java.util.List<String> malformedUris() {
+        String address = device.equals("siw") ? Testbed.siwAddress() : Testbed.address();
+        return java.util.List.of("verbs://" + address, "verbs://" + address + ":0/config", "verbs://" + address + ":0?gid=1");
+    }
+
+    /**
      * siw (Linux 6.1) serves remote reads of regions registered without {@code REMOTE_READ}: the
      * target resolves a read response's source with no permission to check
      * ({@code siw_check_sgl_tx(qp->pd, wqe, 0)} in {@code siw_qp_sq_proc_tx},
