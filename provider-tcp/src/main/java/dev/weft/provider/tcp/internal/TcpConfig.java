@@ -19,9 +19,11 @@ import java.util.Set;
  * @param maxConnections most connections per fabric
  * @param maxMessage largest payload of one request
  * @param virtualThreads whether per-connection readers are virtual threads
+ * @param maxHandshakes most handshakes one listener runs at once; a connection beyond them is closed unanswered
+ * @param helloTimeout how long an accepted client may take to send its HELLO (and, with a secret, its proof)
  */
 public record TcpConfig(String progress, String secret, Duration peerTimeout, int rnrRetries, Duration rnrDelay,
-                        int maxConnections, int maxMessage, boolean virtualThreads) {
+                        int maxConnections, int maxMessage, boolean virtualThreads, int maxHandshakes, Duration helloTimeout) {
     /** Example shown in error messages. */
     public static final String EXAMPLE = "tcp://127.0.0.1:7471?progress=auto&timeout=3000";
 
@@ -38,6 +40,10 @@ public record TcpConfig(String progress, String secret, Duration peerTimeout, in
         p.put("max_connections", "most connections per fabric (default 4096); more are refused cleanly");
         p.put("max_message", "largest payload of one request in bytes (default 16 MiB, at most 1 GiB)");
         p.put("threads", "platform (default) or virtual: the kind of per-connection reader thread in auto progress");
+        p.put("max_handshakes", "most handshakes a listener runs at once (default 64, 1..65536); a connection beyond them is closed"
+                + " unanswered (CONNECTION_LOST at that client): raise it where more clients connect at the same moment");
+        p.put("hello_timeout", "ms an accepted client has to send its HELLO and, with a secret, its proof (default 2000, 100..60000);"
+                + " a client that does not is closed");
         PARAMETERS = java.util.Collections.unmodifiableMap(p);
     }
 
@@ -49,6 +55,12 @@ public record TcpConfig(String progress, String secret, Duration peerTimeout, in
      * enforce); so also the most requests a peer can have outstanding, which bounds the answers an endpoint keeps.
      */
     public static final int MAX_QUEUE_DEPTH = 16384;
+
+    /** Default of {@code max_handshakes}. */
+    public static final int DEFAULT_MAX_HANDSHAKES = 64;
+
+    /** Default of {@code hello_timeout}: a client sends its HELLO, and its proof, at once. */
+    public static final Duration DEFAULT_HELLO_TIMEOUT = Duration.ofMillis(2000);
 
     /** Default largest message. */
     public static final int DEFAULT_MAX_MESSAGE = 16 << 20;
@@ -77,7 +89,9 @@ public record TcpConfig(String progress, String secret, Duration peerTimeout, in
                 uri.millisParameter("rnr_delay", Duration.ofMillis(10), Duration.ZERO, Duration.ofSeconds(10)),
                 uri.intParameter("max_connections", 4096, 1, 1 << 20),
                 uri.intParameter("max_message", DEFAULT_MAX_MESSAGE, 1, 1 << 30),
-                "virtual".equals(uri.choiceParameter("threads", "platform", Set.of("platform", "virtual"))));
+                "virtual".equals(uri.choiceParameter("threads", "platform", Set.of("platform", "virtual"))),
+                uri.intParameter("max_handshakes", DEFAULT_MAX_HANDSHAKES, 1, 1 << 16),
+                uri.millisParameter("hello_timeout", DEFAULT_HELLO_TIMEOUT, Duration.ofMillis(100), Duration.ofMinutes(1)));
     }
 
     /** @return {@code true} in manual progress mode */

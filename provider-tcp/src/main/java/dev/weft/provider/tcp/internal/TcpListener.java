@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  * Listens at the fabric's address. A platform thread accepts sockets; each handshake (version,
  * authentication, well-known region) runs on its own virtual thread, so a slow or hostile client
  * cannot stall others. What a client that has not yet identified itself can hold is bounded: at
- * most {@link #MAX_PENDING_HANDSHAKES} handshakes are in progress at once (a connection beyond
- * them is closed at once); the client's HELLO, and with a secret its proof, must arrive within {@link #HELLO_TIMEOUT_MILLIS}
+ * most {@code max_handshakes} ({@link TcpConfig#maxHandshakes()}, default 64) handshakes are in progress at once (a
+ * connection beyond them is closed at once); the client's HELLO, and with a secret its proof, must arrive within
+ * {@code hello_timeout} ({@link TcpConfig#helloTimeout()}, default 2 s)
  * and the whole handshake within the connect timeout of the listener's configuration (default
  * 10 s); a connection slot ({@code max_connections}) is reserved only after the HELLO and, when a
  * secret is set, the client's proof. Accepted endpoints start serving one-sided operations at
@@ -35,13 +36,6 @@ import java.util.concurrent.TimeUnit;
 final class TcpListener implements Listener {
     /** How long the accept thread waits after a failed accept of an open listener before it tries again. */
     private static final long ACCEPT_BACKOFF_MILLIS = 100;
-    /** The most handshakes one listener runs at once; a connection beyond them is closed at once, unanswered. */
-    static final int MAX_PENDING_HANDSHAKES = 64;
-    /**
-     * How long a client may take to identify itself after the connection was accepted: to send its HELLO and, where a
-     * secret is set, its proof (a client sends each at once).
-     */
-    static final long HELLO_TIMEOUT_MILLIS = 2000;
 
     private final TcpDomain domain;
     private final TcpFabric fabric;
@@ -95,7 +89,7 @@ final class TcpListener implements Listener {
                 }
                 continue;
             }
-            if (pending.incrementAndGet() > MAX_PENDING_HANDSHAKES) {
+            if (pending.incrementAndGet() > fabric.config().maxHandshakes()) {
                 pending.decrementAndGet();
                 try {
                     socket.close(); // a flood of connections that do not identify themselves holds no thread and no descriptor
@@ -163,7 +157,7 @@ final class TcpListener implements Listener {
             socket.setTcpNoDelay(true);
             long now = System.nanoTime();
             long deadline = now + config.connectTimeout().toNanos(); // at most a day (EndpointConfig.MAX_CONNECT_TIMEOUT)
-            long helloDeadline = now + TimeUnit.MILLISECONDS.toNanos(HELLO_TIMEOUT_MILLIS);
+            long helloDeadline = now + fabric.config().helloTimeout().toNanos();
             int maxMessage = Handshake.server(socket, fabric.config(), admission, this::lookup, helloDeadline, deadline);
             FabricUri peer = FabricUri.parse("tcp://" + hostText(socket) + ":" + socket.getPort());
             TcpEndpoint endpoint = new TcpEndpoint(domain, socket, config, peer, new Handshake.Result(maxMessage, null));

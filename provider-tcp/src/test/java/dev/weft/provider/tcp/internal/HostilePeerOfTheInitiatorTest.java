@@ -490,7 +490,7 @@ class HostilePeerOfTheInitiatorTest {
 
     /**
      * With a secret, a client that sends its HELLO and then no proof is closed by the identification deadline
-     * ({@link TcpListener#HELLO_TIMEOUT_MILLIS}), not held for the connect timeout (10 s here): otherwise such clients,
+     * ({@code hello_timeout}, {@link TcpConfig#DEFAULT_HELLO_TIMEOUT}), not held for the connect timeout (10 s here): otherwise such clients,
      * never authenticated, could hold every pending handshake for that long.
      */
     @Test
@@ -501,7 +501,7 @@ class HostilePeerOfTheInitiatorTest {
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), listener.uri().port())) {
                 sendHelloAnnouncingASecret(s);
                 s.getInputStream().readNBytes(Handshake.WELCOME_SIZE);
-                s.setSoTimeout((int) TcpListener.HELLO_TIMEOUT_MILLIS + 5000); // well before the 10 s connect timeout
+                s.setSoTimeout((int) TcpConfig.DEFAULT_HELLO_TIMEOUT.toMillis() + 5000); // well before the 10 s connect timeout
                 assertEquals(-1, s.getInputStream().read(), "the listener closes a client that sends no proof");
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2); // the handshake's thread counts itself out after the close
                 while (listener.pendingHandshakes() != 0 && System.nanoTime() < end) {
@@ -513,30 +513,47 @@ class HostilePeerOfTheInitiatorTest {
     }
 
     /**
-     * A flood of connections that send nothing: at most {@link TcpListener#MAX_PENDING_HANDSHAKES} are held (the rest
-     * are closed at once), and those only for the HELLO's own deadline, not the connect timeout (10 s here). Before the
-     * fix every one held a descriptor and a thread for the connect timeout.
+     * A flood of connections that send nothing: at most {@code max_handshakes} (default
+     * {@link TcpConfig#DEFAULT_MAX_HANDSHAKES}) are held (the rest are closed at once), and those only for the HELLO's
+     * own deadline ({@code hello_timeout}), not the connect timeout (10 s here). Before the fix every one held a
+     * descriptor and a thread for the connect timeout.
      */
     @Test
     void pendingHandshakesAreBoundedInNumberAndTime() throws Exception {
-        try (Fabric server = Fabrics.open("tcp://127.0.0.1:0?max_connections=2")) {
+        floodOfSilentConnectionsIsBounded("", TcpConfig.DEFAULT_MAX_HANDSHAKES, TcpConfig.DEFAULT_HELLO_TIMEOUT.toMillis());
+    }
+
+    /** The two bounds are the listener's fabric's URI parameters: here 8 handshakes at once, 300 ms for the HELLO. */
+    @Test
+    void theHandshakeBoundsAreUriParameters() throws Exception {
+        floodOfSilentConnectionsIsBounded("&max_handshakes=8&hello_timeout=300", 8, 300);
+        for (String bad : new String[] {"max_handshakes=0", "max_handshakes=65537", "hello_timeout=99", "hello_timeout=60001"}) {
+            dev.weft.FabricException e = org.junit.jupiter.api.Assertions.assertThrows(dev.weft.FabricException.class,
+                    () -> Fabrics.open("tcp://127.0.0.1:0?" + bad));
+            assertEquals(dev.weft.ErrorCode.INVALID_URI, e.code(), bad + ": " + e.getMessage());
+            assertTrue(e.getMessage().contains(bad.substring(0, bad.indexOf('='))), e.getMessage());
+        }
+    }
+
+    private static void floodOfSilentConnectionsIsBounded(String parameters, int maxHandshakes, long helloMillis) throws Exception {
+        try (Fabric server = Fabrics.open("tcp://127.0.0.1:0?max_connections=2" + parameters)) {
             Domain sd = server.openDomain();
             TcpListener listener = (TcpListener) sd.listen(EndpointConfig.of(sd.openCompletionQueue(16)).withConnectTimeout(Duration.ofSeconds(10)));
-            int flood = TcpListener.MAX_PENDING_HANDSHAKES + 100;
+            int flood = maxHandshakes + 100;
             java.util.List<Socket> raw = new java.util.ArrayList<>();
             try {
                 for (int i = 0; i < flood; i++) {
                     raw.add(new Socket(InetAddress.getLoopbackAddress(), listener.uri().port()));
                 }
-                Thread.sleep(500);
-                assertTrue(listener.pendingHandshakes() <= TcpListener.MAX_PENDING_HANDSHAKES, "pending " + listener.pendingHandshakes());
+                Thread.sleep(Math.min(500, helloMillis / 2));
+                assertTrue(listener.pendingHandshakes() <= maxHandshakes, "pending " + listener.pendingHandshakes());
                 int open = openByThePeer(raw);
-                assertTrue(open <= TcpListener.MAX_PENDING_HANDSHAKES, open + " of " + flood + " silent connections still open");
-                long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TcpListener.HELLO_TIMEOUT_MILLIS + 3000);
+                assertTrue(open <= maxHandshakes, open + " of " + flood + " silent connections still open");
+                long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(helloMillis + 3000);
                 while ((open = openByThePeer(raw)) > 0 && System.nanoTime() < end) {
                     Thread.sleep(100);
                 }
-                assertEquals(0, open, "silent connections left open after the HELLO deadline of " + TcpListener.HELLO_TIMEOUT_MILLIS + " ms");
+                assertEquals(0, open, "silent connections left open after the HELLO deadline of " + helloMillis + " ms");
                 assertEquals(0, listener.pendingHandshakes());
             } finally {
                 for (Socket s : raw) {
