@@ -83,10 +83,16 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
     /** The last write that completed with an error status, for the TIMEOUT message (under the monitor). */
     private String lastFailedWrite;
     /** Per interconnect: why its manager gives this mirror no link, as last reported ({@link #noLink}); removed by a link. */
-    private final java.util.Map<Integer, String> noLinks = new java.util.concurrent.ConcurrentHashMap<>();
-    /** Per interconnect: the manager's report that the partner's mirror differs from this one; removed by another report or a link. */
-    private final java.util.Map<Integer, String> incompatible = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<Integer, NoLink> noLinks = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean closed;
+
+    /** A manager's report of why its interconnect gives this mirror no link. */
+    private record NoLink(NoLinkReason reason, String detail) {
+        @Override
+        public String toString() {
+            return reason + ": " + detail;
+        }
+    }
 
     /** Why an append or flush could not finish: the code it throws and what went wrong. */
     private record Failure(ErrorCode code, String why) {
@@ -145,7 +151,6 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
 
     @Override
     public void linkUp(ClientLink link) {
-        incompatible.remove(link.interconnect());
         noLinks.remove(link.interconnect());
         links.add(link);
         wakeUp();
@@ -157,12 +162,7 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
      */
     @Override
     public void noLink(int interconnect, int interconnects, NoLinkReason reason, String detail) {
-        if (reason == NoLinkReason.INCOMPATIBLE) {
-            incompatible.put(interconnect, detail);
-        } else {
-            incompatible.remove(interconnect);
-        }
-        noLinks.put(interconnect, reason + ": " + detail);
+        noLinks.put(interconnect, new NoLink(reason, detail));
         wakeUp();
     }
 
@@ -262,7 +262,16 @@ public final class LogMirror implements ConnectionClient, AutoCloseable {
         if (closed) {
             return new Failure(ErrorCode.CLOSED, "the mirror is closed");
         }
-        if (links.isEmpty() && !incompatible.isEmpty()) {
+        if (!links.isEmpty()) {
+            return null;
+        }
+        java.util.Map<Integer, String> incompatible = new java.util.TreeMap<>();
+        noLinks.forEach((interconnect, why) -> {
+            if (why.reason() == NoLinkReason.INCOMPATIBLE) {
+                incompatible.put(interconnect, why.detail());
+            }
+        });
+        if (!incompatible.isEmpty()) {
             return new Failure(ErrorCode.INVALID_ARGUMENT, "the partner's mirror \"" + name + "\" differs from this one, which holds "
                     + capacity + " records (" + mirror.byteSize() + " bytes), so it is not connected: " + incompatible
                     + "; give both nodes mirrors of the same capacity");
