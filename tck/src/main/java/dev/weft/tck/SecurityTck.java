@@ -65,6 +65,18 @@ public abstract class SecurityTck extends TckBase {
         assertGuardsIntact();
     }
 
+    /**
+     * @return a random key other than the target region's: 32 random bits, since verbs keys are 32-bit and a wider key
+     *         would be refused at post time instead of at the target
+     */
+    private long randomOtherKey() {
+        long key;
+        do {
+            key = Integer.toUnsignedLong(new SecureRandom().nextInt());
+        } while (key == remote.key());
+        return key;
+    }
+
     /** What the sink of a read the target must refuse holds before and after it. */
     private static final byte SINK_FILL = (byte) 3;
 
@@ -72,12 +84,7 @@ public abstract class SecurityTck extends TckBase {
     @Test
     void sec_randomKey() {
         connect();
-        // 32 random bits: verbs keys are 32-bit, so a wider key would be refused at post time instead.
-        long key;
-        do {
-            key = Integer.toUnsignedLong(new SecureRandom().nextInt());
-        } while (key == remote.key());
-        expectRejectedWrite(remote.address(), key, 8, Status.REMOTE_ACCESS_ERROR);
+        expectRejectedWrite(remote.address(), randomOtherKey(), 8, Status.REMOTE_ACCESS_ERROR);
     }
 
     /** key+1 is refused. If this fails, check that keys are not sequential or range-checked loosely. */
@@ -168,11 +175,7 @@ public abstract class SecurityTck extends TckBase {
     void sec_read_randomKey() {
         require(Capability.RMA_READ);
         connect();
-        long key;
-        do {
-            key = Integer.toUnsignedLong(new SecureRandom().nextInt());
-        } while (key == remote.key());
-        expectRejectedRead(remote.address(), key, 8, Status.REMOTE_ACCESS_ERROR);
+        expectRejectedRead(remote.address(), randomOtherKey(), 8, Status.REMOTE_ACCESS_ERROR);
     }
 
     /** A read with key+1 is refused. If this fails, check the key lookup of reads. */
