@@ -321,10 +321,9 @@ public final class ConnectionManager implements AutoCloseable {
     // ------------------------------------------------------------------ the state machine's driver
 
     /**
-     * Drives the state machine until {@link #close()}. The back-off after Error starts at {@code retryMin} and doubles up
-     * to {@code retryMax}; it starts again at {@code retryMin} only after a session that lasted at least
-     * {@code retryMax}, so a session that keeps failing soon after it formed (a flapping link) is retried ever more
-     * slowly instead of every {@code retryMin} (before 2026-12-06 each entry into Connected reset it).
+     * Drives the state machine until {@link #close()}. The pause in Error follows {@link RetryBackoff}: it doubles from
+     * {@code retryMin} to {@code retryMax} and starts afresh only after a session that lasted at least {@code retryMax},
+     * so a flapping link is retried ever more slowly (before 2026-12-06 each entry into Connected reset it).
      */
     private void run() {
         try {
@@ -337,8 +336,8 @@ public final class ConnectionManager implements AutoCloseable {
     }
 
     private void drive() {
-        long backoff = settings.retryMin().toNanos();
-        long sessionStart = 0;
+        RetryBackoff retry = new RetryBackoff(settings.retryMin().toNanos(), settings.retryMax().toNanos());
+        long backoff = settings.retryMin().toNanos(); // the pause when a step in ERROR or INITIAL throws
         boolean first = true;
         while (running) {
             try {
@@ -379,19 +378,13 @@ public final class ConnectionManager implements AutoCloseable {
                     }
                     case ATTEMPTING_WRITE_AGAIN -> writeAgainAndWait();
                     case CONNECTED -> {
-                        sessionStart = System.nanoTime();
+                        retry.sessionStarted(System.nanoTime());
                         connected();
                     }
                     case ERROR -> {
-                        if (sessionStart != 0) { // a session ended: a stable one starts the back-off afresh, a short one does not
-                            if (System.nanoTime() - sessionStart >= settings.retryMax().toNanos()) {
-                                backoff = settings.retryMin().toNanos();
-                            }
-                            sessionStart = 0;
-                        }
+                        backoff = retry.pauseAfterError(System.nanoTime());
                         dropSession();
                         idle(backoff);
-                        backoff = Math.min(backoff * 2, settings.retryMax().toNanos());
                         if (running) {
                             machine.fire(SlamEvent.RETRY, "back-off elapsed");
                         }
