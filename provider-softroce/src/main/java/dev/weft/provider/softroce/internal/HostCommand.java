@@ -46,11 +46,24 @@ public final class HostCommand {
      *     kept) if the thread was interrupted; IO_ERROR if its output cannot be kept or read
      */
     public static Result run(long timeoutSeconds, Path dir, String missingHint, String... command) {
+        return run(timeoutSeconds, dir, null, missingHint, command);
+    }
+
+    /**
+     * Runs {@code command} to its end as {@link #run(long, Path, String, String...)} does, with its output kept in
+     * {@code log} (replaced if it exists) for the user to read afterwards, e.g. a build's log; a timeout's message names
+     * the file.
+     *
+     * @param log where the output goes and stays; null for a temporary file deleted before this returns
+     */
+    public static Result run(long timeoutSeconds, Path dir, Path log, String missingHint, String... command) {
         String what = String.join(" ", command);
-        Path out = null;
+        Path out = log;
         Process p = null;
         try {
-            out = Files.createTempFile("weft-host-command-", ".log");
+            if (out == null) {
+                out = Files.createTempFile("weft-host-command-", ".log");
+            }
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
             if (dir != null) {
                 pb.directory(dir.toFile());
@@ -66,20 +79,20 @@ public final class HostCommand {
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 killTree(p);
                 throw new FabricException(ErrorCode.TIMEOUT, what + " did not finish within " + timeoutSeconds
-                        + " s and was killed with the processes it started; run it by hand to see where it hangs. Its last output:\n"
-                        + tail(read(out), 20));
+                        + " s and was killed with the processes it started; run it by hand to see where it hangs. Its last output"
+                        + (log == null ? "" : " (all of it in " + log + ")") + ":\n" + tail(read(out), 20));
             }
             return new Result(p.exitValue(), read(out));
         } catch (IOException e) {
-            throw new FabricException(ErrorCode.IO_ERROR, "cannot keep or read the output of " + what + " in a temporary file ("
-                    + e.getMessage() + "); check java.io.tmpdir", e);
+            throw new FabricException(ErrorCode.IO_ERROR, "cannot keep or read the output of " + what + " in "
+                    + (log == null ? "a temporary file (" + e.getMessage() + "); check java.io.tmpdir" : log + " (" + e.getMessage() + ")"), e);
         } catch (InterruptedException e) {
             killTree(p);
             Thread.currentThread().interrupt();
             throw new FabricException(ErrorCode.TIMEOUT, "interrupted while " + what + " ran (the calling thread's interrupt, e.g."
                     + " Ctrl-C in a test runner or a cancelled task); it was killed, and the thread's interrupt status is kept", e);
         } finally {
-            if (out != null) {
+            if (out != null && log == null) {
                 try {
                     Files.deleteIfExists(out);
                 } catch (IOException ignored) {

@@ -65,24 +65,16 @@ final class SiwModule {
         log.accept("testbed: building siw.ko for " + release + " from " + SOURCE_PACKAGE + " " + version + " (once; cached in "
                 + kernel.directory + ")");
         Path work = null;
-        Process p = null;
         try {
             work = Files.createTempDirectory(kernel.directory, "siw-build");
             Host.run(300, work, "tar", "-xJf", SOURCE.toString(), SIW_DIR);
             Path dir = work.resolve(SIW_DIR);
-            ProcessBuilder make = new ProcessBuilder("make", "-C", headers.toString(), "M=" + dir, "CONFIG_RDMA_SIW=m", "modules")
-                    .redirectErrorStream(true).redirectOutput(buildLog(kernel).toFile());
-            make.environment().put("LC_ALL", "C");
-            p = make.start();
-            if (!p.waitFor(600, java.util.concurrent.TimeUnit.SECONDS)) {
-                HostCommand.killTree(p);
-                throw new FabricException(ErrorCode.TIMEOUT, "building siw.ko (make -C " + headers + " M=... modules) did not finish within"
-                        + " 600 s and was killed; the log is " + buildLog(kernel) + ":\n" + HostCommand.tail(Files.readString(buildLog(kernel)), 15));
-            }
+            HostCommand.Result make = HostCommand.run(600, null, buildLog(kernel), "apt-get install make gcc",
+                    "make", "-C", headers.toString(), "M=" + dir, "CONFIG_RDMA_SIW=m", "modules");
             Path built = dir.resolve("siw.ko");
-            if (p.exitValue() != 0 || !Files.exists(built)) {
-                throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "building siw.ko failed (make exit " + p.exitValue()
-                        + "); the log is kept in " + buildLog(kernel) + ":\n" + HostCommand.tail(Files.readString(buildLog(kernel)), 15));
+            if (make.exit() != 0 || !Files.exists(built)) {
+                throw new FabricException(ErrorCode.PROVIDER_UNAVAILABLE, "building siw.ko failed (make exit " + make.exit()
+                        + "); the log is kept in " + buildLog(kernel) + ":\n" + HostCommand.tail(make.output(), 15));
             }
             String vermagic = Host.run(30, null, "modinfo", "-F", "vermagic", built.toString()).trim();
             if (!vermagic.startsWith(release + " ")) {
@@ -97,10 +89,6 @@ final class SiwModule {
             return module;
         } catch (IOException e) {
             throw new FabricException(ErrorCode.IO_ERROR, "cannot build siw.ko in " + kernel.directory + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            HostCommand.killTree(p);
-            Thread.currentThread().interrupt();
-            throw Host.interrupted("while siw.ko was built; make was killed", e);
         } finally {
             if (work != null) {
                 try {

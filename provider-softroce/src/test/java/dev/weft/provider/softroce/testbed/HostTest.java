@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.ErrorCode;
 import dev.weft.FabricException;
+import dev.weft.provider.softroce.internal.HostCommand;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
@@ -87,5 +88,21 @@ class HostTest {
         FabricException e = assertThrows(FabricException.class, () -> Host.run(10, null, "weft-no-such-tool", "--version"));
         assertEquals(ErrorCode.PROVIDER_UNAVAILABLE, e.code(), "a testbed without its tools cannot start: " + e.getMessage());
         assertTrue(e.getMessage().contains("weft-no-such-tool") && e.getMessage().contains("apt-get install"), e.getMessage());
+    }
+
+    @Test
+    void aKeptLogHoldsTheWholeOutputAndATimeoutNamesIt(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("build.log");
+        Files.writeString(log, "an earlier build's log\n");
+        HostCommand.Result r = HostCommand.run(10, null, log, "apt-get install make", "sh", "-c", "echo one; echo two >&2; exit 2");
+        assertEquals(2, r.exit());
+        assertEquals("one\ntwo\n", r.output());
+        assertEquals("one\ntwo\n", Files.readString(log), "the log is replaced and kept after the call");
+
+        FabricException e = assertThrows(FabricException.class,
+                () -> HostCommand.run(1, null, log, "apt-get install make", "sh", "-c", "echo compiling; sleep 8"));
+        assertEquals(ErrorCode.TIMEOUT, e.code(), e.getMessage());
+        assertTrue(e.getMessage().contains(log.toString()) && e.getMessage().contains("compiling"), e.getMessage());
+        assertEquals("compiling\n", Files.readString(log), "the log stays for the user to read");
     }
 }
