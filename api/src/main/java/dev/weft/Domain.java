@@ -54,6 +54,8 @@ public interface Domain extends AutoCloseable {
      *
      * @param depth how many completions it holds, 1 .. {@link Limits#maxCompletionQueueDepth()}
      * @return the queue
+     * @throws FabricException INVALID_ARGUMENT naming the allowed range if {@code depth} is outside it (nothing is
+     *         created, the domain stays usable); CLOSED if the domain is closed
      */
     CompletionQueue openCompletionQueue(int depth);
 

@@ -257,6 +257,38 @@ public abstract class ResourcesTck extends TckBase {
     }
 
     /**
+     * A completion queue depth outside 1 .. {@code Limits.maxCompletionQueueDepth()} (0, -1, {@code Integer.MIN_VALUE},
+     * one past the declared maximum) is refused with INVALID_ARGUMENT whose message names the range, and the domain stays
+     * usable: a queue of depth 1 opens, and so does one of the declared maximum where that is at most 65,536 entries
+     * (a larger one would only measure the provider's memory). If this fails, check the depth check at the start of
+     * {@code openCompletionQueue} against the limit {@code ProviderInfo} declares.
+     */
+    @Test
+    void res_completionQueueDepthOutOfRangeIsInvalid() {
+        connect();
+        int max = info().limits().maxCompletionQueueDepth();
+        java.util.List<Integer> wrong = new java.util.ArrayList<>(java.util.List.of(0, -1, Integer.MIN_VALUE));
+        if (max < Integer.MAX_VALUE) {
+            wrong.add(max + 1);
+        }
+        for (int depth : wrong) {
+            FabricException e = assertThrows(FabricException.class, () -> clientDomain.openCompletionQueue(depth),
+                    "a completion queue of depth " + depth + " (declared maximum " + max + ")");
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.code(), e::toString);
+            assertTrue(e.getMessage() != null && e.getMessage().contains(String.valueOf(max)),
+                    "the message names the allowed range up to " + max + ": " + e.getMessage());
+        }
+        var smallest = clientDomain.openCompletionQueue(1);
+        assertEquals(1, smallest.depth());
+        smallest.close();
+        if (max <= 65_536) {
+            var largest = clientDomain.openCompletionQueue(max);
+            assertEquals(max, largest.depth());
+            largest.close();
+        }
+    }
+
+    /**
      * Every provider answers the same set-up mistakes with the same code: a configuration whose completion queue is of
      * another domain of the same fabric is INVALID_ARGUMENT (for connect and listen), one whose queue is closed CLOSED,
      * one deeper than {@code Limits.maxQueueDepth()} INVALID_ARGUMENT; a {@code maxScatterGather} above
