@@ -104,6 +104,15 @@ class VerbsOnRxeTest {
             }
             assertTrue(List.of(addresses.split(", ")).containsAll(added), "every address of dummy0 is listed: " + addresses);
             assertEquals(Testbed.address(), addresses.split(", ")[0], "the first address stays the one verbs://rxe0 uses");
+            // the per-index path (for a driver whose table call fails) finds the same addresses in the same order
+            System.setProperty("weft.verbs.gidQuery", "each");
+            try {
+                dev.weft.DeviceInfo each = Fabrics.provider("verbs").devices().stream()
+                        .filter(d -> d.name().equals("rxe0")).findFirst().orElseThrow();
+                assertEquals(addresses, each.attributes().get("addresses"), "one ibv_query_gid_ex per index lists what the table call lists");
+            } finally {
+                System.clearProperty("weft.verbs.gidQuery");
+            }
             try (Fabric f = Fabrics.open("verbs://" + last + ":0")) {
                 assertEquals(last, f.uri().host());
             }

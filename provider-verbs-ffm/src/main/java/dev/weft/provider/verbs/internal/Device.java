@@ -350,9 +350,21 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
     }
 
     /**
+     * The system property that, set to {@value #GID_QUERY_EACH}, makes discovery read a port's GID entries one
+     * {@code ibv_query_gid_ex} call per index instead of one {@code ibv_query_gid_table} call: the way around a driver or
+     * kernel whose table call misbehaves, and how the tests exercise the per-index path on a device whose table call
+     * works. Read at each discovery.
+     */
+    public static final String GID_QUERY_PROPERTY = "weft.verbs.gidQuery";
+
+    /** The value of {@link #GID_QUERY_PROPERTY} that selects the per-index reads. */
+    public static final String GID_QUERY_EACH = "each";
+
+    /**
      * The valid GID entries of one port, in index order. The whole table is read in one call: a RoCE port holds
      * two entries per IP address (v1 and v2) and a NIC with many addresses or VLANs fills far more than the first
-     * few indexes, so every entry is looked at, not a fixed number of them.
+     * few indexes, so every entry is looked at, not a fixed number of them. With {@link #GID_QUERY_PROPERTY} set to
+     * {@value #GID_QUERY_EACH}, or when the table call fails or finds nothing for the port, each index is asked for.
      *
      * @param ports the device's port count
      * @param port the port whose entries are wanted
@@ -376,16 +388,18 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
         room = Math.min(room, Integer.MAX_VALUE / IBV_GID_ENTRY.byteSize());
         MemorySegment table = arena.allocate(IBV_GID_ENTRY, room);
         List<MemorySegment> entries = new ArrayList<>();
-        try {
-            int n = Ibv.queryGidTable(context, table, (int) room);
-            for (int i = 0; i < n; i++) {
-                MemorySegment entry = table.asSlice(i * IBV_GID_ENTRY.byteSize(), IBV_GID_ENTRY);
-                if (entry.get(C.INT, offset(IBV_GID_ENTRY, "port_num")) == port) {
-                    entries.add(entry);
+        if (!GID_QUERY_EACH.equals(System.getProperty(GID_QUERY_PROPERTY))) {
+            try {
+                int n = Ibv.queryGidTable(context, table, (int) room);
+                for (int i = 0; i < n; i++) {
+                    MemorySegment entry = table.asSlice(i * IBV_GID_ENTRY.byteSize(), IBV_GID_ENTRY);
+                    if (entry.get(C.INT, offset(IBV_GID_ENTRY, "port_num")) == port) {
+                        entries.add(entry);
+                    }
                 }
+            } catch (FabricException tableFailed) {
+                entries.clear(); // read entry by entry below
             }
-        } catch (FabricException tableFailed) {
-            entries.clear(); // read entry by entry below
         }
         int ownLength = portAttr.get(C.INT, offset(IBV_PORT_ATTR, "gid_tbl_len"));
         if (entries.isEmpty() && ownLength > 0) {
