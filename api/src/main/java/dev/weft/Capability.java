@@ -1,7 +1,7 @@
 package dev.weft;
 
 /**
- * A feature a provider declares in its {@link dev.weft.spi.ProviderInfo}. Capabilities are
+ * A feature a provider declares in its {@link ProviderInfo}. Capabilities are
  * data: applications and the TCK branch on them, never on provider names.
  */
 public enum Capability {

@@ -5,7 +5,7 @@ import java.util.Set;
 
 /**
  * Accepts endpoints at the fabric's local address and publishes well-known regions (the
- * "configuration data location" of DESIGN.md §6).
+ * "configuration data location": docs/architecture.md, "Remote regions and well-known regions").
  *
  * <p>Connections are accepted by the provider as they arrive, with the configuration given to
  * {@link Domain#listen(EndpointConfig)}, so that one-sided operations of peers are served

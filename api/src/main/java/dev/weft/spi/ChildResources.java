@@ -10,7 +10,7 @@ import java.util.function.Predicate;
 /**
  * The children of a parent resource (a fabric's domains, a domain's regions, queues, listeners
  * and endpoints), closed in reverse creation order with failures collected by
- * {@code addSuppressed}. A helper for providers implementing DESIGN.md §2's lifecycle.
+ * {@code addSuppressed}. A helper for providers implementing the lifecycle of docs/architecture.md ("Lifecycle"; see docs/provider-spi.md).
  *
  * <p>A child {@link #add adds} itself when created and {@link #remove removes} itself when
  * closed on its own. A set-up in progress that the parent's close must end (a connect: its

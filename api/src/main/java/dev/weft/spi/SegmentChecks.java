@@ -8,7 +8,7 @@ import java.util.Set;
 
 /**
  * Checks every provider makes on a segment before registering it, so that a program behaves the
- * same on every fabric (DESIGN.md §5). Stateless; thread-safe.
+ * same on every fabric (docs/architecture.md, "Lifecycle"; docs/provider-spi.md). Stateless; thread-safe.
  */
 public final class SegmentChecks {
     /** A thread that owns no arena and never runs: a segment it may access is not confined to a thread. */
