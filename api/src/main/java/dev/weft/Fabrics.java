@@ -96,7 +96,9 @@ public final class Fabrics {
                     + (s.availability().hint() == null ? "" : ". " + s.availability().hint())).collect(Collectors.joining("; ")));
         }
         throw new FabricException(ErrorCode.UNKNOWN_SCHEME, "no provider serves scheme \"" + wanted + "\"; installed: "
-                + (all.isEmpty() ? "none (put a provider jar such as weft-provider-tcp on the class or module path)" : describe(all)));
+                + (all.isEmpty() ? "none (put a provider jar such as weft-provider-tcp on the class or module path)" : describe(all))
+                + ". A provider is found on the class path through its META-INF/services/dev.weft.spi.FabricProvider entry, on the"
+                + " module path through 'provides dev.weft.spi.FabricProvider' in its module-info");
     }
 
     /**

@@ -145,6 +145,17 @@ class FabricsTest {
         assertTrue(e.getMessage().contains("gone (unavailable: libgone.so.1 not found)"), e.getMessage());
     }
 
+    /**
+     * A provider jar on the class path without its services entry is not found ({@code provides} in module-info is
+     * read only on the module path); the message says where a provider is looked for, so its author can tell.
+     */
+    @Test
+    void unknownSchemeSaysWhereProvidersAreFound() {
+        FabricException e = assertThrows(FabricException.class, () -> Fabrics.open("nope://h:1"));
+        assertTrue(e.getMessage().contains("META-INF/services/dev.weft.spi.FabricProvider"), e.getMessage());
+        assertTrue(e.getMessage().contains("provides dev.weft.spi.FabricProvider"), e.getMessage());
+    }
+
     @Test
     void unavailableProviderGivesCauseAndHint() {
         FabricException e = assertThrows(FabricException.class, () -> Fabrics.open("gone://h"));
