@@ -53,6 +53,18 @@ import java.util.function.LongFunction;
  * after {@link #close()} until the endpoint is closed too: close fails the futures still pending
  * without taking their requests back from the endpoint.
  *
+ * <p><b>Cancellation and timeouts.</b> A future that the caller completes itself ({@code cancel},
+ * {@code orTimeout}, {@code completeExceptionally}, ...) while its request still waits here for room
+ * in a full queue withdraws that request: it is never posted. A request already posted cannot be
+ * taken back (as on verbs, where only closing the endpoint ends a posted request): it runs to its
+ * completion, which this layer then drops, so its memory stays in use until the endpoint is
+ * closed, and a receive whose future was cancelled still takes the next message, which nobody is
+ * given. The caller cannot tell which of the two happened, so do not cancel or time out the futures
+ * of receives, nor of requests whose memory you mean to reuse; to wait for a future with a time
+ * limit, wait on a copy ({@code future.copy().orTimeout(...)}, or {@code future.get(timeout, unit)}),
+ * which leaves the request and its future in place. (Until 2026-12-07 a withdrawn request that
+ * waited for room was posted anyway once room came.)
+ *
  * <p><b>Threading.</b> Thread-safe. Futures complete on the queue's polling thread, or on the
  * {@link Executor} given to the constructor (on the polling thread when the executor throws on a
  * task); a request refused at post fails before the call returns, on the caller's thread, and
@@ -265,6 +277,14 @@ public final class AsyncEndpoint implements AutoCloseable {
      * @return the failure to report once the lock is released, or {@code null} if it was posted or waits
      */
     private Failure tryPost(Waiting w, ArrayDeque<Waiting> waiting, boolean queued) {
+        if (queued) {
+            CompletableFuture<Completion> future = pending.get(w.id());
+            if (future == null || future.isDone()) { // the caller cancelled it, or it timed out, while it waited: withdrawn
+                waiting.poll();
+                pending.remove(w.id());
+                return null;
+            }
+        }
         PostStatus status;
         try {
             status = w.post().apply(w.id());

@@ -336,4 +336,44 @@ class AsyncEndpointTest {
             }
         }
     }
+    /**
+     * A future the caller cancels (or times out) while its request still waits for room in a full queue withdraws the
+     * request: it is never posted, so a write does not reach the target with memory the caller took back, and a receive
+     * takes no message away from the receives behind it. Until 2026-12-07 the layer posted it anyway, later, and the
+     * message it received was dropped.
+     */
+    @Test
+    void aRequestWhoseFutureIsCancelledWhileItWaitsIsNeverPosted() throws Exception {
+        try (Pair p = new Pair("", "?rnr_retry=1000&rnr_delay=10")) {
+            Link link = Link.open(p, p.clientDomain.openCompletionQueue(64), 1, 1);
+            p.accepted(); // the pair's own connection
+            Endpoint served = p.accepted();
+            try (AsyncEndpoint async = link.async()) {
+                // the send waits at the peer (no receive posted there yet) and holds the one slot of the send queue
+                CompletableFuture<Completion> send = async.send(p.local, 0, 8);
+                p.local.segment().asSlice(1024, 8).fill((byte) 0x11);
+                CompletableFuture<Completion> cancelled = async.write(p.local, 1024, 8, link.remote(), 4096);
+                CompletableFuture<Completion> timedOut = async.write(p.local, 1024, 8, link.remote(), 4104)
+                        .orTimeout(1, TimeUnit.MILLISECONDS);
+                assertTrue(cancelled.cancel(false));
+                assertInstanceOf(java.util.concurrent.TimeoutException.class, failure(timedOut));
+                CompletableFuture<Completion> behind = async.write(p.local, 1024, 8, link.remote(), 4112);
+                assertEquals(dev.weft.PostStatus.OK, served.receive(1, p.target, 8192, 64));
+                assertEquals(Status.SUCCESS, get(send).status());
+                assertEquals(Status.SUCCESS, get(behind).status(), "the write behind the withdrawn ones");
+                assertTrue(Pair.allEqual(p.target.segment(), 4096, 4112, Pair.FILL), "the withdrawn writes never reached the target");
+                assertTrue(Pair.allEqual(p.target.segment(), 4112, 4120, (byte) 0x11));
+
+                // receives: one posted, one withdrawn while it waits, one behind it
+                CompletableFuture<Completion> first = async.receive(p.local, 8192, 64);
+                CompletableFuture<Completion> withdrawn = async.receive(p.local, 8256, 64);
+                CompletableFuture<Completion> second = async.receive(p.local, 8320, 64);
+                assertTrue(withdrawn.cancel(false));
+                assertEquals(dev.weft.PostStatus.OK, served.send(2, p.target, 0, 16));
+                assertEquals(16, get(first).byteCount());
+                assertEquals(dev.weft.PostStatus.OK, served.send(3, p.target, 0, 24));
+                assertEquals(24, get(second).byteCount(), "the second message reaches the receive behind the withdrawn one");
+            }
+        }
+    }
 }
