@@ -168,6 +168,26 @@ public final class AsyncEndpoint implements AutoCloseable {
     }
 
     /**
+     * RDMA write with immediate data: the data lands in {@code remote}, then it consumes a receive at the peer, whose
+     * completion carries {@code immediate} ({@link dev.weft.Opcode#RECEIVE_WRITE_WITH_IMMEDIATE}). Needs the provider's
+     * {@link dev.weft.Capability#WRITE_IMM}. (Since 2026-12-07; before, a doorbell could only be rung by posting on the
+     * endpoint directly, which this layer does not allow.)
+     *
+     * @param local source memory
+     * @param localOffset offset in {@code local}
+     * @param length byte count
+     * @param remote target region; null fails the future with {@code INVALID_ARGUMENT}, as for {@link #write}
+     * @param remoteOffset offset in {@code remote}
+     * @param immediate the immediate data
+     * @return the future completion
+     */
+    public CompletableFuture<Completion> writeWithImmediate(MemoryRegion local, long localOffset, int length, RemoteRegion remote,
+                                                            long remoteOffset, int immediate) {
+        return submit(false, id -> remote == null ? PostStatus.INVALID
+                : endpoint.writeWithImmediate(id, local, localOffset, length, remote.addressOf(remoteOffset), remote.key(), immediate));
+    }
+
+    /**
      * Send.
      *
      * @param local payload memory

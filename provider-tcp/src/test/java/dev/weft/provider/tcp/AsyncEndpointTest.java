@@ -376,4 +376,31 @@ class AsyncEndpointTest {
             }
         }
     }
+    /**
+     * A doorbell through the layer: a write with immediate data lands in the peer's region and completes the peer's
+     * receive future with the immediate; a null remote region fails the future with INVALID_ARGUMENT, as for a write.
+     */
+    @Test
+    void aWriteWithImmediateRingsThePeersReceive() throws Exception {
+        try (Pair p = new Pair()) {
+            Link link = Link.open(p, 64, 16);
+            p.accepted(); // the pair's own connection
+            Endpoint served = p.accepted();
+            try (AsyncEndpoint client = link.async(); AsyncEndpoint server = new AsyncEndpoint(served, p.serverQueue)) {
+                CompletableFuture<Completion> doorbell = server.receive(p.target, 0, 0);
+                p.local.segment().asSlice(0, 32).fill((byte) 0x5C);
+                Completion sent = get(client.writeWithImmediate(p.local, 0, 32, link.remote(), 1024, 0x0BADCAFE));
+                assertEquals(Opcode.WRITE_WITH_IMMEDIATE, sent.opcode());
+                Completion rang = get(doorbell);
+                assertEquals(Opcode.RECEIVE_WRITE_WITH_IMMEDIATE, rang.opcode());
+                assertTrue(rang.hasImmediate());
+                assertEquals(0x0BADCAFE, rang.immediate());
+                assertEquals(32, rang.byteCount());
+                assertTrue(Pair.allEqual(p.target.segment(), 1024, 1056, (byte) 0x5C), "the data is in place when the receive completes");
+                FabricException invalid = assertInstanceOf(FabricException.class,
+                        failure(client.writeWithImmediate(p.local, 0, 8, null, 0, 1)));
+                assertEquals(ErrorCode.INVALID_ARGUMENT, invalid.code(), invalid.getMessage());
+            }
+        }
+    }
 }
