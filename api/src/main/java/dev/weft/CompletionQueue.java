@@ -9,6 +9,16 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Threading.</b> {@link #poll} and {@link #await} may be called from several threads;
  * each completion is returned exactly once. The fastest pattern is one polling thread per queue.
  *
+ * <p><b>Depth.</b> Open a queue deep enough for every completion that can be waiting in it at once:
+ * the requests the application keeps outstanding on the endpoints that report to it, counting a
+ * listener's accepted endpoints; the sum of their send and receive queue depths
+ * ({@link EndpointConfig}) is always enough. What happens past the depth depends on the provider,
+ * as an overrun of {@code ibv_cq} does on verbs: the TCP provider grows the queue and loses nothing;
+ * the verbs provider moves the endpoints that use the queue to {@link EndpointState#ERROR} and
+ * completes the requests whose completions the device dropped {@link Status#FLUSHED}, although they
+ * may have executed. A program that passes on one provider with too small a queue can therefore fail
+ * on another. (Stated here since 2026-12-07; it was said only in the verbs provider's page.)
+ *
  * <p><b>Progress.</b> On providers with a manual progress mode, polling also drives the
  * provider's protocol; see the provider's documentation.
  *

@@ -52,7 +52,8 @@ public interface Domain extends AutoCloseable {
     /**
      * Creates a completion queue.
      *
-     * @param depth how many completions it holds, 1 .. {@link Limits#maxCompletionQueueDepth()}
+     * @param depth how many completions it holds, 1 .. {@link Limits#maxCompletionQueueDepth()}; enough for every completion
+     *        that can wait in it at once (see {@link CompletionQueue}, "Depth")
      * @return the queue
      * @throws FabricException INVALID_ARGUMENT naming the allowed range if {@code depth} is outside it (nothing is
      *         created, the domain stays usable); CLOSED if the domain is closed

@@ -20,7 +20,9 @@ public final class ScatterGatherList {
     /**
      * Creates an empty list.
      *
-     * @param capacity the most entries it can hold, at least 1
+     * @param capacity the most entries it can hold, 1 .. 1024 (an endpoint takes at most
+     *        {@link Limits#maxScatterGather()} of them in one request)
+     * @throws FabricException with {@link ErrorCode#INVALID_ARGUMENT} for a capacity out of that range
      */
     public ScatterGatherList(int capacity) {
         if (capacity < 1 || capacity > 1024) {
