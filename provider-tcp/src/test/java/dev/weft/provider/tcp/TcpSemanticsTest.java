@@ -372,6 +372,44 @@ class TcpSemanticsTest {
         }
     }
 
+    /**
+     * A request refused for a right its target region does not grant: both endpoints name the one right that kind of
+     * request needs, and how to grant it, not a list of every right (until 2026-12-07 both said "REMOTE_WRITE,
+     * REMOTE_READ or REMOTE_ATOMIC" whatever the request was).
+     */
+    @Test
+    void aRefusedRightIsNamedExactly() throws Exception {
+        record Case(String right, Access granted, java.util.function.BiFunction<Pair, RemoteRegion, PostStatus> post) { }
+        List<Case> cases = List.of(
+                new Case("REMOTE_WRITE", Access.REMOTE_READ, (p, r) -> p.endpoint.write(1, p.local, 0, 8, r, 0)),
+                new Case("REMOTE_WRITE", Access.REMOTE_READ, (p, r) -> p.endpoint.writeWithImmediate(1, p.local, 0, 8, r.address(),
+                        r.key(), 5)),
+                new Case("REMOTE_READ", Access.REMOTE_WRITE, (p, r) -> p.endpoint.read(1, p.local, 0, 8, r, 0)),
+                new Case("REMOTE_ATOMIC", Access.REMOTE_WRITE, (p, r) -> p.endpoint.fetchAndAdd(1, p.local, 0, r, 0, 1)),
+                new Case("REMOTE_ATOMIC", Access.REMOTE_READ, (p, r) -> p.endpoint.compareAndSwap(1, p.local, 0, r, 0, 0, 1)));
+        for (Case c : cases) {
+            try (Pair p = new Pair()) {
+                Endpoint server = p.accepted();
+                server.receive(9, p.target, 0, 64); // for the write with immediate data
+                RemoteRegion denied = p.serverDomain.register(p.arena.allocate(64, 8), Access.LOCAL_WRITE, c.granted()).toRemote();
+                assertEquals(PostStatus.OK, c.post().apply(p, denied), c.right());
+                Completion done = p.await(1).get(0);
+                assertEquals(Status.REMOTE_ACCESS_ERROR, done.status(), done::toString);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (server.state() == EndpointState.CONNECTED && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                for (String text : List.of(p.endpoint.toString(), server.toString())) {
+                    assertTrue(text.contains("does not grant the remote right the request needs, " + c.right())
+                            && text.contains("Access." + c.right()), c.right() + ": " + text);
+                    for (String other : List.of("REMOTE_WRITE", "REMOTE_READ", "REMOTE_ATOMIC")) {
+                        assertTrue(other.equals(c.right()) || !text.contains(other), "names only " + c.right() + ": " + text);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void queueFullReturnsAgainAndCloseFlushesEachRequestOnce() {
         try (Pair p = new Pair()) {

@@ -1081,7 +1081,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         if (status == Wire.ST_RNR) {
             onReceiverNotReady(wr);
         } else if (status != Wire.ST_OK) {
-            failAt(seq, Wire.toStatus(status), "the peer answered " + wr.opcode + " with " + Wire.toStatus(status) + Refusal.explain(refusal));
+            failAt(seq, Wire.toStatus(status), "the peer answered " + wr.opcode + " with " + Wire.toStatus(status) + Refusal.explain(refusal, wr.wireOp));
         } else if (Wire.isAtomic(wr.wireOp)) {
             throw new ProtocolViolation("ACK for " + wr.opcode + " " + seq + ", which only ATOMIC_RESULT answers");
         } else if (wr.wireOp == Wire.OP_READ && !wr.dataArrived) {
@@ -1207,7 +1207,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 Refusal refusal = check(region, address, payload, Access.WRITE);
                 if (refusal != null) {
                     skip(payload);
-                    reject(seq, refusal, "remote write");
+                    reject(seq, refusal, op, "remote write");
                     return;
                 }
                 if (op == Wire.OP_WRITE_IMM && !receivePosted()) {
@@ -1255,7 +1255,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 TcpMemoryRegion region = domain.regions().find(key);
                 Refusal refusal = check(region, address, operand1, Access.READ);
                 if (refusal != null) {
-                    reject(seq, refusal, "remote read");
+                    reject(seq, refusal, op, "remote read");
                     return;
                 }
                 nextExpectedSeq++;
@@ -1268,7 +1268,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
                 TcpMemoryRegion region = domain.regions().find(key);
                 Refusal refusal = check(region, address, 8, Access.ATOMIC);
                 if (refusal != null) {
-                    reject(seq, refusal, "remote atomic");
+                    reject(seq, refusal, op, "remote atomic");
                     return;
                 }
                 long previous;
@@ -1329,8 +1329,13 @@ final class TcpEndpoint implements dev.weft.Endpoint {
      * the fabric): the refusal is finished by later polls ({@link #finishRefusal}), and by the timer at its deadline.
      */
     private void reject(long seq, Refusal refusal, String what) throws ProtocolViolation {
+        reject(seq, refusal, 0, what);
+    }
+
+    /** As {@link #reject(long, Refusal, String)}, for a request of opcode {@code op} (a refused right is named by it). */
+    private void reject(long seq, Refusal refusal, int op, String what) throws ProtocolViolation {
         owe(Wire.OP_ACK, refusal.status, seq, refusal.code, null, 0, 0);
-        String reason = "refused the peer's " + what + " with " + Wire.toStatus(refusal.status) + ": " + refusal.text;
+        String reason = "refused the peer's " + what + " with " + Wire.toStatus(refusal.status) + ": " + refusal.text(op);
         if (config.manualProgress()) {
             refusalDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REFUSAL_MILLIS);
             refusalReason = reason; // no request is served after this one

@@ -48,8 +48,7 @@ final class Wire {
         UNKNOWN_KEY(1, ST_REMOTE_ACCESS, "no region of the target's domain has the request's remote key"
                 + " (not registered there, or closed)"),
         REGION_CLOSED(2, ST_REMOTE_ACCESS, "the target's region was closed while the request was served"),
-        RIGHT_NOT_GRANTED(3, ST_REMOTE_ACCESS, "the target's region does not grant the remote right the request needs"
-                + " (REMOTE_WRITE, REMOTE_READ or REMOTE_ATOMIC)"),
+        RIGHT_NOT_GRANTED(3, ST_REMOTE_ACCESS, "the target's region does not grant the remote right the request needs"),
         OUT_OF_BOUNDS(4, ST_REMOTE_ACCESS, "the request reaches outside the target's region"),
         MISALIGNED(5, ST_REMOTE_INVALID, "the atomic's remote address is not 8-byte aligned"),
         READ_LENGTH(6, ST_REMOTE_INVALID, "the read's length is negative or above the negotiated largest payload"),
@@ -66,14 +65,36 @@ final class Wire {
             this.text = text;
         }
 
-        /** @return ": " and what refusal {@code code} means, "" for 0 (not said), or the unknown code itself */
-        static String explain(long code) {
+        /**
+         * @param wireOp the refused request's opcode
+         * @return what this refusal means for that request; for a right not granted, which right and how to grant it
+         */
+        String text(int wireOp) {
+            if (this != RIGHT_NOT_GRANTED) {
+                return text;
+            }
+            String right = switch (wireOp) {
+                case OP_WRITE, OP_WRITE_IMM -> "REMOTE_WRITE";
+                case OP_READ -> "REMOTE_READ";
+                case OP_FETCH_ADD, OP_CMP_SWAP -> "REMOTE_ATOMIC";
+                default -> null;
+            };
+            return right == null ? text : text + ", " + right + "; the target grants it where it registers the region (Access."
+                    + right + ")";
+        }
+
+        /**
+         * @param code the refusal code of an error ACK
+         * @param wireOp the refused request's opcode
+         * @return ": " and what refusal {@code code} means, "" for 0 (not said), or the unknown code itself
+         */
+        static String explain(long code, int wireOp) {
             if (code == 0) {
                 return "";
             }
             for (Refusal r : values()) {
                 if (r.code == code) {
-                    return ": " + r.text;
+                    return ": " + r.text(wireOp);
                 }
             }
             return " (refusal code " + code + ")";
