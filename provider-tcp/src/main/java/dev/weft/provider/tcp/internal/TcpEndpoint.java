@@ -362,7 +362,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
         // a local buffer that can never work (another domain, closed, out of bounds, a sink without LOCAL_WRITE) is refused
         // here, with nothing queued: failing it later would move the endpoint to ERROR and flush requests already executed
         if (!localsUsable(region, offset, length, sgl, sink)) {
-            return PostStatus.INVALID;
+            return refusedLocal();
         }
         writeLock.lock();
         try {
@@ -431,6 +431,15 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             }
         }
         return true;
+    }
+
+    /**
+     * The answer to a post whose local buffer failed {@link #localsUsable}: INVALID, or CLOSED when this endpoint was
+     * closed since the post's first check. A domain or fabric close closes its endpoints before its regions, so a post
+     * that raced it finds the region closed after the endpoint and must answer as a post after close does.
+     */
+    private PostStatus refusedLocal() {
+        return state == EndpointState.CLOSED ? PostStatus.CLOSED : PostStatus.INVALID;
     }
 
     /** @return whether a local buffer is usable: a region of this domain, open, the range inside it, writable if a sink */
@@ -805,7 +814,7 @@ final class TcpEndpoint implements dev.weft.Endpoint {
             return PostStatus.INVALID;
         }
         if (!localsUsable(region, offset, length, sgl, true)) {
-            return PostStatus.INVALID; // as for sends: a buffer that can never receive is refused with nothing queued
+            return refusedLocal(); // as for sends: a buffer that can never receive is refused with nothing queued
         }
         synchronized (rqLock) {
             if (rqTail - rqHead >= rq.length) {
