@@ -44,7 +44,7 @@ public abstract class ConcurrencyTck extends TckBase {
     void conc_domainCloseWhilePostingAnswersClosed() throws Exception {
         connect();
         int posters = 8;
-        int depth = Math.min(16_384, info().limits().maxQueueDepth());
+        int depth = Math.min(1024, info().limits().maxQueueDepth());
         boolean reads = info().supports(dev.weft.Capability.RMA_READ);
         for (int round = 0; round < 100; round++) {
             var domain = clientFabric.openDomain();
