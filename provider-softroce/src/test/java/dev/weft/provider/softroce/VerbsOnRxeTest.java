@@ -362,6 +362,41 @@ class VerbsOnRxeTest {
     }
 
     /**
+     * On a failed endpoint a request the driver refuses is taken and completed FLUSHED by the provider, and so is every
+     * later request, also one posted after the provider had completed the earlier ones and the queue had stopped
+     * watching the endpoint: until 2026-12-07 such a request was answered OK and never completed. rxe refuses a
+     * misaligned atomic in {@code post_send}; a write under a wrong key fails the endpoint first.
+     */
+    @Test
+    void everyRequestAfterARefusalOnAFailedEndpointCompletes() throws Exception {
+        String addr = Testbed.address();
+        try (Fabric server = Fabrics.open("verbs://" + addr + ":0"); Fabric client = Fabrics.open("verbs://" + addr + ":0");
+             Arena arena = Arena.ofShared()) {
+            ConnectedPair pair = ConnectedPair.open(server, client, arena);
+            Endpoint e = pair.endpoint();
+            RemoteRegion remote = e.wellKnownRegion().orElseThrow();
+            CompletionBatch batch = new CompletionBatch(4);
+            assertEquals(PostStatus.OK, e.write(1, pair.local(), 0, 8, remote.address(), remote.key() ^ 1));
+            assertEquals(1, pair.queue().await(batch, 10, TimeUnit.SECONDS));
+            assertEquals(1, batch.get(0).workRequestId());
+            assertTrue(batch.get(0).status() != Status.SUCCESS && batch.get(0).status() != Status.FLUSHED, batch.get(0).toString());
+            assertEquals(dev.weft.EndpointState.ERROR, e.state(), e.toString());
+            // refused by rxe's post_send (misaligned), so completed by the provider
+            assertEquals(PostStatus.OK, e.fetchAndAdd(2, pair.local(), 0, remote.address() + 1, remote.key(), 1));
+            assertEquals(1, pair.queue().await(batch, 10, TimeUnit.SECONDS), "the refused request completes; " + e);
+            assertEquals(2, batch.get(0).workRequestId());
+            assertEquals(Status.FLUSHED, batch.get(0).status());
+            for (int i = 3; i <= 5; i++) {
+                assertEquals(PostStatus.OK, e.write(i, pair.local(), 0, 8, remote, 0));
+                assertEquals(1, pair.queue().await(batch, 10, TimeUnit.SECONDS), "request " + i + " posted after the others completed; " + e);
+                assertEquals(i, batch.get(0).workRequestId());
+                assertEquals(Status.FLUSHED, batch.get(0).status());
+            }
+            assertEquals(0, pair.queue().await(batch, 1500, TimeUnit.MILLISECONDS), "and nothing completes twice");
+        }
+    }
+
+    /**
      * Removing the device ({@code rdma link delete}) reaches every endpoint on it through rdma_cm's
      * DEVICE_REMOVAL: they move to ERROR, their posted work completes FLUSHED, and the listener
      * reports that it accepts nothing more. Closing the fabrics afterwards must not crash (the

@@ -955,8 +955,11 @@ final class VerbsEndpoint implements Endpoint {
         sendSlots[2 * slot] = wrId;
         sendSlots[2 * slot + 1] = sendState(opcode, length);
         if (sendHanded != posted) {
+            // the device refused an earlier one: completed FLUSHED by completeStranded, in order. Watched again: the
+            // queue stops watching once it completed the earlier ones, and nothing else would complete this one.
             sendPosted = posted + 1;
-            return PostStatus.OK; // the device refused an earlier one: completed FLUSHED by completeStranded, in order
+            sendCq.watchStranded(this);
+            return PostStatus.OK;
         }
         Raw.putLong(sendWrAddress + SEND_WR_ID, ((long) index << 32) | slot);
         Raw.putInt(sendWrAddress + SEND_NUM_SGE, sges);
