@@ -199,6 +199,11 @@ final class VerbsCompletionQueue implements CompletionQueue {
                 total += e.completeStranded(this, batch);
                 if (e.strandedDoneOn(this)) {
                     stranded.remove(e);
+                    if (!e.strandedDoneOn(this)) {
+                        // a post counted a request and watched the endpoint between the check and the removal (its add
+                        // found the endpoint still here): without this, that request would never be completed
+                        stranded.add(e);
+                    }
                 }
             }
         }
