@@ -605,7 +605,8 @@ final class VerbsEndpoint implements Endpoint {
      * second after the failure, so that the device flushes what it can first. While the device
      * still owes receives on a QP in the error state, each check moves the QP to that state again,
      * which makes rxe flush receives that entered its queue after its own flush (receives posted
-     * once this endpoint knew of the failure never reach the device; see {@link #fail}).
+     * once this endpoint knew of the failure never reach the device; see {@link #fail}). Takes the endpoint's send and
+     * receive locks (after {@code cq}'s poll lock, the order {@link #release} from a poll takes them in).
      *
      * @return how many completions were added to {@code batch}
      */
@@ -613,6 +614,18 @@ final class VerbsEndpoint implements Endpoint {
         if (!orphaned && (failedAtNanos == 0 || released.get())) {
             return 0; // (an orphan has no queue pair left: deviceSilent, nothing below touches native memory)
         }
+        // Under the post locks (in their order, as release takes them): a post writes a slot before it counts the request,
+        // so a walk that ran beside one could read the slot of the request being posted as that of the request a ring
+        // back (already complete), and complete it in the old one's place.
+        synchronized (sendLock) {
+            synchronized (recvLock) {
+                return completeStrandedLocked(cq, batch);
+            }
+        }
+    }
+
+    /** {@link #completeStranded} once it decided to look; the caller holds sendLock and recvLock. */
+    private int completeStrandedLocked(VerbsCompletionQueue cq, dev.weft.CompletionBatch batch) {
         boolean sends = cq == sendCq;
         boolean receives = cq == recvCq;
         boolean deviceOwes = (sends && sendDone - sendFlushedHere < sendHanded) || (receives && recvDone - recvFlushedHere < recvHanded);
