@@ -95,6 +95,16 @@ final class VerbsEndpoint implements Endpoint {
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
     private static final long RECEIVE_BUSY = 1;
     private static final long SEND_BUSY = 1L << 40;
+    /** {@link #state}, for the error completion's compare-and-set (see {@link #failed}). */
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(VerbsEndpoint.class, "state", EndpointState.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final VerbsDomain domain;
     private final VerbsFabric fabric;
@@ -796,9 +806,11 @@ final class VerbsEndpoint implements Endpoint {
         if (status == Status.LOCAL_QP_OPERATION_ERROR && state == EndpointState.CLOSED) {
             status = Status.FLUSHED; // siw fails the request it was transmitting when close moved the QP to the error state
         }
-        if (status != Status.FLUSHED && state == EndpointState.CONNECTED) {
+        // compare-and-set: a close() between a plain check and write would be undone (CLOSED back to ERROR: posts accepted
+        // after close, and the queue's close answering BUSY for an endpoint the application closed)
+        if (status != Status.FLUSHED && state == EndpointState.CONNECTED
+                && STATE.compareAndSet(this, EndpointState.CONNECTED, EndpointState.ERROR)) {
             errorCause = status + " on " + opcode;
-            state = EndpointState.ERROR;
             watchForStranded();
         }
         return status;
