@@ -188,6 +188,10 @@ final class VerbsEndpoint implements Endpoint {
     // One of the endpoint's two queues closed while the other still waited for some of its completions: the queue pair
     // is gone, and the other queue's polls report those requests (see releaseAtQueueClose).
     private volatile boolean orphaned;
+    // Whether a poll of the other queue saw the endpoint orphaned (under that queue's poll lock): the device may have
+    // added completions between that poll's read of the device queue and the destroy, so the rest is completed only by
+    // the next poll, whose read of the device queue comes after the destroy.
+    private boolean orphanSeen;
 
     private final ConnectAttempt attempt; // the active side's set-up events; null on the passive side
     private volatile boolean established;
@@ -623,6 +627,10 @@ final class VerbsEndpoint implements Endpoint {
     int completeStranded(VerbsCompletionQueue cq, dev.weft.CompletionBatch batch) {
         if (!orphaned && (failedAtNanos == 0 || released.get())) {
             return 0; // (an orphan has no queue pair left: deviceSilent, nothing below touches native memory)
+        }
+        if (orphaned && !orphanSeen) {
+            orphanSeen = true;
+            return 0; // the device's last entries may have reached the queue after this poll read it: the next poll reads them first
         }
         // Under the post locks (in their order, as release takes them): a post writes a slot before it counts the request,
         // so a walk that ran beside one could read the slot of the request being posted as that of the request a ring
