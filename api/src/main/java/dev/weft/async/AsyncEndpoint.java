@@ -55,7 +55,8 @@ import java.util.function.LongFunction;
  *
  * <p><b>Cancellation and timeouts.</b> A future that the caller completes itself ({@code cancel},
  * {@code orTimeout}, {@code completeExceptionally}, ...) while its request still waits here for room
- * in a full queue withdraws that request: it is never posted. A request already posted cannot be
+ * in a full queue withdraws that request: it is not posted (unless the polling thread is posting it
+ * at that very moment, which the caller cannot tell from a withdrawal). A request already posted cannot be
  * taken back (as on verbs, where only closing the endpoint ends a posted request): it runs to its
  * completion, which this layer then drops, so its memory stays in use until the endpoint is
  * closed, and a receive whose future was cancelled still takes the next message, which nobody is
@@ -170,7 +171,8 @@ public final class AsyncEndpoint implements AutoCloseable {
     /**
      * RDMA write with immediate data: the data lands in {@code remote}, then it consumes a receive at the peer, whose
      * completion carries {@code immediate} ({@link dev.weft.Opcode#RECEIVE_WRITE_WITH_IMMEDIATE}). Needs the provider's
-     * {@link dev.weft.Capability#WRITE_IMM}. (Since 2026-12-07; before, a doorbell could only be rung by posting on the
+     * {@link dev.weft.Capability#WRITE_IMM}: without it the post is refused and the future fails with
+     * {@code INVALID_ARGUMENT}, as for any request refused at post time. (Since 2026-12-07; before, a doorbell could only be rung by posting on the
      * endpoint directly, which this layer does not allow.)
      *
      * @param local source memory
@@ -249,6 +251,13 @@ public final class AsyncEndpoint implements AutoCloseable {
      */
     private static CompletableFuture<Long> previousValue(CompletableFuture<Completion> done, MemoryRegion result, long resultOffset) {
         CompletableFuture<Long> value = new CompletableFuture<>();
+        // the caller holds only value: its cancel or timeout reaches the request's own future, so that a request still
+        // waiting for room is withdrawn (a no-op once done completed)
+        value.whenComplete((v, failure) -> {
+            if (failure != null) {
+                done.completeExceptionally(failure);
+            }
+        });
         done.whenComplete((c, failure) -> {
             if (failure != null) {
                 value.completeExceptionally(failure);

@@ -355,14 +355,21 @@ class AsyncEndpointTest {
                 CompletableFuture<Completion> cancelled = async.write(p.local, 1024, 8, link.remote(), 4096);
                 CompletableFuture<Completion> timedOut = async.write(p.local, 1024, 8, link.remote(), 4104)
                         .orTimeout(1, TimeUnit.MILLISECONDS);
+                // an atomic's future is the caller's value future, built on the request's own: cancelling it withdraws too
+                CompletableFuture<Long> cancelledAdd = async.fetchAndAdd(p.local, 2048, link.remote(), 4128, 1);
+                CompletableFuture<Long> timedOutSwap = async.compareAndSwap(p.local, 2056, link.remote(), 4136, 0, 1)
+                        .orTimeout(1, TimeUnit.MILLISECONDS);
                 assertTrue(cancelled.cancel(false));
+                assertTrue(cancelledAdd.cancel(false));
                 assertInstanceOf(java.util.concurrent.TimeoutException.class, failure(timedOut));
+                assertInstanceOf(java.util.concurrent.TimeoutException.class, failure(timedOutSwap));
                 CompletableFuture<Completion> behind = async.write(p.local, 1024, 8, link.remote(), 4112);
                 assertEquals(dev.weft.PostStatus.OK, served.receive(1, p.target, 8192, 64));
                 assertEquals(Status.SUCCESS, get(send).status());
                 assertEquals(Status.SUCCESS, get(behind).status(), "the write behind the withdrawn ones");
                 assertTrue(Pair.allEqual(p.target.segment(), 4096, 4112, Pair.FILL), "the withdrawn writes never reached the target");
                 assertTrue(Pair.allEqual(p.target.segment(), 4112, 4120, (byte) 0x11));
+                assertTrue(Pair.allEqual(p.target.segment(), 4128, 4144, Pair.FILL), "the withdrawn atomics never reached the target");
 
                 // receives: one posted, one withdrawn while it waits, one behind it
                 CompletableFuture<Completion> first = async.receive(p.local, 8192, 64);
