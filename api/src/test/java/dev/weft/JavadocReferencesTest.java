@@ -28,12 +28,20 @@ class JavadocReferencesTest {
         try (Stream<Path> files = Files.walk(sources)) {
             files.filter(p -> p.toString().endsWith(".java")).forEach(p -> command.add(p.toString()));
         }
-        Process javac = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(javac.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        int status = javac.waitFor();
+        Path javacBinary = Path.of(command.get(0));
+        assertTrue(Files.isExecutable(javacBinary), "the test needs a JDK (javac), not a JRE: " + javacBinary);
+        Path log = Files.createTempFile("weft-doclint", ".log");
+        Process javac = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        boolean ended = javac.waitFor(180, java.util.concurrent.TimeUnit.SECONDS);
+        if (!ended) {
+            javac.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        Files.deleteIfExists(log);
         try (Stream<Path> made = Files.walk(classes)) {
             made.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
-        assertEquals(0, status, () -> "javac -Xdoclint:reference found broken javadoc references:\n" + output);
+        assertTrue(ended, () -> "javac -Xdoclint:reference did not finish within 180 s:\n" + output);
+        assertEquals(0, javac.exitValue(), () -> "javac -Xdoclint:reference found broken javadoc references:\n" + output);
     }
 }

@@ -63,6 +63,8 @@ public final class HostCommand {
         try {
             if (out == null) {
                 out = Files.createTempFile("weft-host-command-", ".log");
+            } else {
+                Files.newOutputStream(out).close(); // a log that cannot be written is this call's IO_ERROR, not a missing command
             }
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
             if (dir != null) {

@@ -105,4 +105,12 @@ class HostTest {
         assertTrue(e.getMessage().contains(log.toString()) && e.getMessage().contains("compiling"), e.getMessage());
         assertEquals("compiling\n", Files.readString(log), "the log stays for the user to read");
     }
+
+    @Test
+    void aLogThatCannotBeWrittenIsAnIoErrorNamingIt(@TempDir Path dir) {
+        Path log = dir.resolve("no-such-directory").resolve("build.log");
+        FabricException e = assertThrows(FabricException.class, () -> HostCommand.run(10, null, log, "apt-get install make", "true"));
+        assertEquals(ErrorCode.IO_ERROR, e.code(), "not a missing command: " + e.getMessage());
+        assertTrue(e.getMessage().contains(log.toString()), e.getMessage());
+    }
 }

@@ -388,7 +388,12 @@ public record Device(MemorySegment context, String name, long guid, Transport tr
         room = Math.min(room, Integer.MAX_VALUE / IBV_GID_ENTRY.byteSize());
         MemorySegment table = arena.allocate(IBV_GID_ENTRY, room);
         List<MemorySegment> entries = new ArrayList<>();
-        if (!GID_QUERY_EACH.equals(System.getProperty(GID_QUERY_PROPERTY))) {
+        String query = System.getProperty(GID_QUERY_PROPERTY);
+        if (query != null && !query.equals(GID_QUERY_EACH)) {
+            throw FabricException.invalid("-D" + GID_QUERY_PROPERTY + "=" + query + " is not a way to read GID entries; use "
+                    + GID_QUERY_EACH + " (one ibv_query_gid_ex per index) or leave it unset (one ibv_query_gid_table call)");
+        }
+        if (query == null) {
             try {
                 int n = Ibv.queryGidTable(context, table, (int) room);
                 for (int i = 0; i < n; i++) {
