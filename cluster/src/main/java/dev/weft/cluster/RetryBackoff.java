@@ -50,7 +50,7 @@ final class RetryBackoff {
             }
         }
         long pause = next;
-        next = pause > maxNanos / 2 ? maxNanos : Math.min(pause * 2, maxNanos);
+        next = pause > maxNanos / 2 ? maxNanos : pause * 2; // doubling a pause up to half the maximum stays within it
         return pause;
     }
 }

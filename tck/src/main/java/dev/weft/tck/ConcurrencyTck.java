@@ -34,8 +34,8 @@ public abstract class ConcurrencyTck extends TckBase {
      * post answers OK or AGAIN until the first CLOSED, never INVALID, and the close itself throws nothing. A domain
      * closes its endpoints before its regions, so a post that passed its endpoint's open check just before the close
      * may find its local region closed; that post must answer CLOSED too (INVALID says the program passed a bad buffer).
-     * 100 rounds (as many as fit in 20 s, at least 10), each with a domain, queue, region and endpoint of its own and 8 threads reading (writing, without
-     * RMA_READ) 8 bytes on it as fast as they can, closed a millisecond after every thread has posted; in every other
+     * 100 rounds (as many as fit in 20 s, at least 10), each with a domain, queue, region and endpoint of its own and
+     * 8 threads reading (writing, without RMA_READ) 8 bytes on it as fast as they can, closed a millisecond after every thread has posted; in every other
      * round the reads go past the target region's end, so the endpoint is in ERROR when the close comes. The window is a
      * few instructions wide: on the tcp provider before 2026-12-07 about one round in a hundred answered INVALID. If
      * this fails, check what a post answers when its local region check fails on an endpoint closed meanwhile.
@@ -61,21 +61,22 @@ public abstract class ConcurrencyTck extends TckBase {
             long at0 = round % 2 == 0 ? r.address() : r.address() + r.length();
             List<String> answers = new CopyOnWriteArrayList<>();
             List<Throwable> errors = new CopyOnWriteArrayList<>();
+            java.util.function.LongFunction<PostStatus> post = id -> reads ? ep.read(id, buf, 0, 8, at0, r.key())
+                    : ep.write(id, buf, 0, 8, at0, r.key());
             java.util.concurrent.CountDownLatch posting = new java.util.concurrent.CountDownLatch(posters);
             List<Thread> threads = new ArrayList<>();
             for (int k = 0; k < posters; k++) {
                 threads.add(Thread.ofPlatform().start(() -> {
                     try {
                         long id = 0;
-                        PostStatus s = reads ? ep.read(id, buf, 0, 8, at0, r.key()) : ep.write(id, buf, 0, 8, at0, r.key());
+                        PostStatus s = post.apply(id);
                         posting.countDown();
                         while (s != PostStatus.CLOSED) {
                             if (s != PostStatus.OK && s != PostStatus.AGAIN) {
                                 answers.add(s + " after " + id + " posts");
                                 return;
                             }
-                            id++;
-                            s = reads ? ep.read(id, buf, 0, 8, at0, r.key()) : ep.write(id, buf, 0, 8, at0, r.key());
+                            s = post.apply(++id);
                         }
                     } catch (Throwable t) {
                         errors.add(t);
